@@ -1,0 +1,59 @@
+# walletrecon: everything a new user needs is `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+SAMPLE := sample_data
+DATES   = $(shell ls $(SAMPLE)/inbox)
+
+.PHONY: setup run test lint typecheck unit bench sample clean lock
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## Run the nightly job over every business date of sample_data/, night after night.
+run: $(STAMP)
+	rm -rf $(OUT)
+	@for d in $(DATES); do \
+	  $(BIN)/walletrecon run --date $$d --inbox $(SAMPLE)/inbox --out $(OUT) \
+	    --config $(SAMPLE)/walletrecon.toml || exit $$?; \
+	done
+
+## Lint, type-check and test (slow tests included).
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+## Only the fast tests.
+quick: $(STAMP)
+	$(BIN)/pytest -n 2 -q -m "not slow"
+
+## Benchmark: 1,000,000 ledger rows a night for 4 nights.
+bench: $(STAMP)
+	$(BIN)/python bench/nightly.py --rows 1000000 --days 4
+
+## Regenerate the committed sample data set.
+sample: $(STAMP)
+	rm -rf $(SAMPLE)/inbox $(SAMPLE)/truth.csv
+	$(BIN)/walletrecon sample --out $(SAMPLE) --days 5 --seed 7 --rows 400
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

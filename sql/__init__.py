@@ -1,0 +1,1 @@
+"""SQL statements of walletrecon, one per file, shipped inside the wheel as walletrecon.sql."""

@@ -1,0 +1,158 @@
+"""The run configuration: one TOML file validated by frozen pydantic models.
+
+Every key has a default, so an empty file (or none at all) is a valid configuration. An unknown key
+or a bad value is a ConfigError that names the offending key, e.g. ``windows.settlement_days``.
+Amounts are decimal strings in major units; they are never floats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from walletrecon.errors import ConfigError
+from walletrecon.money import currency_exponents, parse_decimal
+
+RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
+
+
+def _exact_decimal(value: object) -> Decimal:
+    """Accept a decimal string or an integer; refuse floats, which cannot hold money exactly."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("write amounts as quoted decimal strings, e.g. \"1.50\", not floats")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        return parse_decimal(value)
+    raise ValueError("expected a decimal string")
+
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Windows(_Frozen):
+    """How long a counterpart may take before its absence is a break."""
+
+    settlement_days: int = Field(2, ge=0, le=366)
+    receipt_days: int = Field(1, ge=0, le=366)
+    sync_delay_hours: int = Field(24, ge=0, le=24 * 366)
+
+
+class Tolerance(_Frozen):
+    """Differences up to these amounts (major units, any currency) are not breaks."""
+
+    amount: ExactDecimal = Decimal(0)
+    balance: ExactDecimal = Decimal(0)
+    payout: ExactDecimal = Decimal(0)
+
+    @field_validator("amount", "balance", "payout")
+    @classmethod
+    def _not_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("a tolerance cannot be negative")
+        return value
+
+
+class FeeSchedule(_Frozen):
+    """A gateway's fee: percent of gross plus a fixed amount per currency."""
+
+    percent: ExactDecimal = Decimal(0)
+    record_types: tuple[RecordType, ...] = ("payment", "topup")
+    fixed: dict[str, ExactDecimal] = Field(default_factory=dict)
+
+    @field_validator("fixed")
+    @classmethod
+    def _known_currencies(cls, fixed: dict[str, Decimal]) -> dict[str, Decimal]:
+        known = currency_exponents()
+        for code, amount in fixed.items():
+            if code not in known:
+                raise ValueError(f"unknown ISO 4217 currency {code!r}")
+            if amount < 0:
+                raise ValueError(f"fixed fee for {code} cannot be negative")
+        return fixed
+
+    @field_validator("percent")
+    @classmethod
+    def _percent_range(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) <= value <= Decimal(100):
+            raise ValueError("percent must be between 0 and 100")
+        return value
+
+
+class Config(_Frozen):
+    """The whole run configuration."""
+
+    timezone: str = "UTC"
+    windows: Windows = Field(default_factory=Windows)
+    tolerance: Tolerance = Field(default_factory=Tolerance)
+    fees: dict[str, FeeSchedule] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("fees")
+    @classmethod
+    def _lower_gateways(cls, fees: dict[str, FeeSchedule]) -> dict[str, FeeSchedule]:
+        return {name.strip().lower(): schedule for name, schedule in fees.items()}
+
+    def digest(self) -> str:
+        """SHA-256 of the normalised configuration, recorded in every manifest."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"{key}: {message}")
+    return "; ".join(lines)
+
+
+def parse_config(data: dict[str, object]) -> Config:
+    """Validate a configuration mapping; ConfigError names each offending key."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"configuration error: {_describe(exc)}") from exc
+
+
+def load_config(path: Path | None) -> Config:
+    """Load and validate a TOML configuration file; no path gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration {path} is not valid TOML: {exc}") from exc
+    try:
+        return parse_config(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
