@@ -33,7 +33,7 @@ RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
 def _exact_decimal(value: object) -> Decimal:
     """Accept a decimal string or an integer; refuse floats, which cannot hold money exactly."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("write amounts as quoted decimal strings, e.g. \"1.50\", not floats")
+        raise ValueError('write amounts as quoted decimal strings, e.g. "1.50", not floats')
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):

@@ -1,0 +1,408 @@
+"""Turning the night's matches into findings: a registry of classifiers with one signature.
+
+Each classifier takes the night's ``Evidence`` and returns findings in the ``FINDING`` schema: one
+row per break, with its type, key, the amounts, a sentence for a person, the origin of the rows
+behind it (``evidence``) and the ids of those rows (``involved``, for row outcomes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.config import Config
+from walletrecon.match.common import money_label, tolerance_minor, window_passed
+from walletrecon.state import FINDING, conform
+
+#: Breaks that new data can clear (they are re-detected every night while they last).
+RESOLVABLE = frozenset(
+    {
+        "balance_mismatch",
+        "missing_in_settlement",
+        "missing_in_ledger",
+        "payment_not_received",
+        "payout_mismatch",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything the classifiers look at for one night."""
+
+    run_date: dt.date
+    config: Config
+    ledger: pl.DataFrame
+    settlement: pl.DataFrame
+    receipts: pl.DataFrame
+    settlement_pairs: pl.DataFrame
+    receipt_pairs: pl.DataFrame
+    fee_lines: pl.DataFrame
+    duplicates: pl.DataFrame
+    payouts: pl.DataFrame
+    unassigned_bank: pl.DataFrame
+    balance_checks: pl.DataFrame
+
+
+Classifier = Callable[[Evidence], pl.DataFrame]
+CLASSIFIERS: list[Classifier] = []
+
+
+def classifier(function: Classifier) -> Classifier:
+    """Register a classifier."""
+    CLASSIFIERS.append(function)
+    return function
+
+
+def involved(*parts: tuple[str, str]) -> pl.Expr:
+    """A list of 'source:id' strings from (source, id column) pairs, skipping missing ids."""
+    items = [pl.concat_str([pl.lit(f"{source}:"), pl.col(column)]) for source, column in parts]
+    return pl.concat_list(items).list.drop_nulls()
+
+
+def evidence_of(*columns: str) -> pl.Expr:
+    """Origins of the rows behind a finding, joined for a person to follow."""
+    return pl.concat_str([pl.col(column) for column in columns], separator="; ", ignore_nulls=True)
+
+
+def findings(frame: pl.DataFrame, kind: str, **columns: pl.Expr) -> pl.DataFrame:
+    """Shape a frame of broken rows into findings of one type."""
+    return conform(frame.with_columns(pl.lit(kind).alias("type"), **columns), FINDING)
+
+
+def _pair_checks(
+    pairs: pl.DataFrame, evidence: Evidence, counterpart: str, suffix: str
+) -> list[pl.DataFrame]:
+    """Status, currency, amount and timing checks of ledger entries against their counterparts."""
+    config = evidence.config
+    amount_column, time_column, id_column = {
+        "settlement": ("gross_minor", "settled_at", "settlement_id"),
+        "receipts": ("amount_minor" + suffix, "received_at", "receipt_id"),
+    }[counterpart]
+    other_currency = f"currency{suffix}"
+    noun = "the gateway settled" if counterpart == "settlement" else "the merchant received"
+    common = {
+        "key": pl.col("txn_id"),
+        "evidence": evidence_of("origin", f"origin{suffix}"),
+        "involved": involved(("ledger", "entry_id"), (counterpart, id_column)),
+    }
+    ledger_amount = pl.col("amount_minor").abs()
+    status = pairs.filter(pl.col("status") != "succeeded")
+    currency = pairs.filter(pl.col("currency") != pl.col(other_currency))
+    same_currency = pairs.filter(pl.col("currency") == pl.col(other_currency))
+    tolerance = tolerance_minor(config.tolerance.amount, "currency")
+    amount = same_currency.filter((pl.col(amount_column) - ledger_amount).abs() > tolerance)
+    threshold = dt.timedelta(hours=config.windows.sync_delay_hours)
+    delay = pairs.filter(pl.col(time_column) - pl.col("created_at") > threshold)
+    hours = ((pl.col(time_column) - pl.col("created_at")).dt.total_minutes() / 60).round(1)
+    return [
+        findings(
+            status,
+            "status_mismatch",
+            **common,
+            actual_minor=pl.col(amount_column),
+            explanation=pl.format(
+                "The ledger has {} {} as {}, yet {} {}.",
+                "entry_type",
+                "txn_id",
+                "status",
+                pl.lit(noun),
+                money_label(pl.col(amount_column), other_currency),
+            ),
+        ),
+        findings(
+            currency,
+            "currency_mismatch",
+            **common,
+            explanation=pl.format(
+                "Ledger entry {} of {} is in {}, but {} it in {}.",
+                "entry_id",
+                "txn_id",
+                "currency",
+                pl.lit(noun),
+                other_currency,
+            ),
+        ),
+        findings(
+            amount,
+            "amount_mismatch",
+            **common,
+            expected_minor=ledger_amount,
+            actual_minor=pl.col(amount_column),
+            explanation=pl.format(
+                "The ledger has {} for {}, but {} {}.",
+                money_label(ledger_amount, "currency"),
+                "txn_id",
+                pl.lit(noun),
+                money_label(pl.col(amount_column), "currency"),
+            ),
+        ),
+        findings(
+            delay,
+            "sync_delay",
+            **common,
+            explanation=pl.format(
+                "{}: {} it {} hours after the user acted (threshold {} hours).",
+                "txn_id",
+                pl.lit(noun.capitalize()),
+                hours.cast(pl.String),
+                pl.lit(str(config.windows.sync_delay_hours)),
+            ),
+        ),
+    ]
+
+
+@classifier
+def settlement_pairs(evidence: Evidence) -> pl.DataFrame:
+    """Breaks between ledger entries and the settlement lines matched to them tonight."""
+    return pl.concat(_pair_checks(evidence.settlement_pairs, evidence, "settlement", "_line"))
+
+
+@classifier
+def receipt_pairs(evidence: Evidence) -> pl.DataFrame:
+    """Breaks between ledger payments and the merchant receipts matched to them tonight."""
+    return pl.concat(_pair_checks(evidence.receipt_pairs, evidence, "receipts", "_receipt"))
+
+
+@classifier
+def fee_mismatch(evidence: Evidence) -> pl.DataFrame:
+    """Settlement lines whose net does not follow from gross and fee, or whose fee is off-schedule."""
+    lines = evidence.fee_lines.filter(pl.col("net_broken") | pl.col("schedule_broken"))
+    schedule = pl.col("schedule_broken")
+    reason = (
+        pl.when(schedule & pl.col("net_broken"))
+        .then(pl.lit("its fee departs from the schedule and its net does not equal gross and fee"))
+        .when(schedule)
+        .then(pl.lit("its fee departs from the gateway's fee schedule"))
+        .otherwise(pl.lit("its net amount does not follow from gross and fee"))
+    )
+    return findings(
+        lines,
+        "fee_mismatch",
+        key=pl.coalesce("match_txn_id", "merchant_ref", "gateway_ref"),
+        txn_id=pl.coalesce("match_txn_id", "merchant_ref"),
+        expected_minor=pl.when(schedule).then("expected_fee_minor").otherwise("expected_net_minor"),
+        actual_minor=pl.when(schedule).then("fee_minor").otherwise("net_minor"),
+        explanation=pl.format(
+            "Settlement line {} ({} {}, gross {}, fee {}, net {}): {}; expected {} {}.",
+            "settlement_id",
+            "gateway",
+            "record_type",
+            money_label(pl.col("gross_minor"), "currency"),
+            money_label(pl.col("fee_minor"), "currency"),
+            money_label(pl.col("net_minor"), "currency"),
+            reason,
+            pl.when(schedule).then(pl.lit("fee")).otherwise(pl.lit("net")),
+            money_label(
+                pl.when(schedule).then("expected_fee_minor").otherwise("expected_net_minor"),
+                "currency",
+            ),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("settlement", "settlement_id")),
+    )
+
+
+@classifier
+def missing_in_settlement(evidence: Evidence) -> pl.DataFrame:
+    """Succeeded entries sent to a gateway with no settlement line by the end of the window."""
+    days = evidence.config.windows.settlement_days
+    missing = evidence.ledger.filter(
+        (pl.col("status") == "succeeded")
+        & pl.col("entry_type").is_in(["payment", "refund", "topup", "withdrawal"])
+        & pl.col("gateway_ref").is_not_null()
+        & pl.col("settlement_match").is_null()
+        & window_passed("item_date", days, evidence.run_date)
+    )
+    return findings(
+        missing,
+        "missing_in_settlement",
+        key=pl.col("txn_id"),
+        expected_minor=pl.col("amount_minor").abs(),
+        explanation=pl.format(
+            "{} {} of {} (gateway reference {}) on {} has no settlement line after {} days.",
+            "entry_type",
+            "txn_id",
+            money_label(pl.col("amount_minor").abs(), "currency"),
+            "gateway_ref",
+            "item_date",
+            pl.lit(str(days)),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("ledger", "entry_id")),
+    )
+
+
+@classifier
+def payment_not_received(evidence: Evidence) -> pl.DataFrame:
+    """Succeeded payments no merchant has receipted by the end of the receipt window."""
+    days = evidence.config.windows.receipt_days
+    missing = evidence.ledger.filter(
+        (pl.col("status") == "succeeded")
+        & (pl.col("entry_type") == "payment")
+        & pl.col("merchant_id").is_not_null()
+        & pl.col("receipt_match").is_null()
+        & window_passed("item_date", days, evidence.run_date)
+    )
+    return findings(
+        missing,
+        "payment_not_received",
+        key=pl.col("txn_id"),
+        expected_minor=pl.col("amount_minor").abs(),
+        explanation=pl.format(
+            "Payment {} of {} to merchant {} on {} has no merchant receipt after {} day(s).",
+            "txn_id",
+            money_label(pl.col("amount_minor").abs(), "currency"),
+            "merchant_id",
+            "item_date",
+            pl.lit(str(days)),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("ledger", "entry_id")),
+    )
+
+
+@classifier
+def missing_in_ledger(evidence: Evidence) -> pl.DataFrame:
+    """Settlement lines and receipts that match no ledger entry by the end of their window."""
+    windows = evidence.config.windows
+    lines = evidence.settlement.filter(
+        pl.col("ledger_match").is_null()
+        & window_passed("item_date", windows.settlement_days, evidence.run_date)
+    )
+    receipts = evidence.receipts.filter(
+        pl.col("ledger_match").is_null()
+        & window_passed("item_date", windows.receipt_days, evidence.run_date)
+    )
+    from_lines = findings(
+        lines,
+        "missing_in_ledger",
+        key=pl.col("gateway_ref"),
+        txn_id=pl.col("merchant_ref"),
+        actual_minor=pl.col("gross_minor"),
+        explanation=pl.format(
+            "Gateway {} settled {} {} (reference {}, merchant reference {}) on {}, "
+            "but no ledger entry matches it after {} days.",
+            "gateway",
+            "record_type",
+            money_label(pl.col("gross_minor"), "currency"),
+            "gateway_ref",
+            pl.col("merchant_ref").fill_null("none"),
+            "item_date",
+            pl.lit(str(windows.settlement_days)),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("settlement", "settlement_id")),
+    )
+    from_receipts = findings(
+        receipts,
+        "missing_in_ledger",
+        key=pl.col("txn_id"),
+        actual_minor=pl.col("amount_minor"),
+        explanation=pl.format(
+            "Merchant {} received {} for transaction {} on {}, but the ledger has no such payment "
+            "after {} day(s).",
+            "merchant_id",
+            money_label(pl.col("amount_minor"), "currency"),
+            "txn_id",
+            "item_date",
+            pl.lit(str(windows.receipt_days)),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("receipts", "receipt_id")),
+    )
+    return pl.concat([from_lines, from_receipts])
+
+
+@classifier
+def duplicates(evidence: Evidence) -> pl.DataFrame:
+    """Duplicate rows found on arrival tonight (already shaped as findings)."""
+    return evidence.duplicates
+
+
+@classifier
+def payout_mismatch(evidence: Evidence) -> pl.DataFrame:
+    """Payouts whose bank amount disagrees or never came, and bank lines naming no payout."""
+    days = evidence.config.windows.settlement_days
+    broken = evidence.payouts.filter(pl.col("status") == "mismatch")
+    why = (
+        pl.when(pl.col("bank_lines") == 0)
+        .then(pl.format("no bank line names it after {} days", pl.lit(str(days))))
+        .when(pl.col("mixed_currency") | (pl.col("bank_currency") != pl.col("currency")))
+        .then(pl.format("the bank paid in {} but its lines are in {}", "bank_currency", "currency"))
+        .otherwise(pl.format("the bank paid {}", money_label(pl.col("bank_minor"), "currency")))
+    )
+    payouts = findings(
+        broken,
+        "payout_mismatch",
+        key=pl.col("payout_id"),
+        expected_minor=pl.col("net_minor"),
+        actual_minor=pl.when(pl.col("bank_lines") > 0).then(pl.col("bank_minor")),
+        explanation=pl.format(
+            "Payout {} of {} ({} settlement lines up to {}): {}.",
+            "payout_id",
+            money_label(pl.col("net_minor"), "currency"),
+            "lines",
+            "payout_date",
+            why,
+        ),
+        evidence=pl.col("bank_origin"),
+        involved=involved(("bank", "bank_line_id")),
+    )
+    stray = evidence.unassigned_bank.filter(window_passed("item_date", days, evidence.run_date))
+    strays = findings(
+        stray,
+        "payout_mismatch",
+        key=pl.col("bank_line_id"),
+        actual_minor=pl.col("amount_minor"),
+        explanation=pl.format(
+            "Bank line {} of {} on {} (reference '{}') names no known payout after {} days.",
+            "bank_line_id",
+            money_label(pl.col("amount_minor"), "currency"),
+            "item_date",
+            pl.col("reference").fill_null(""),
+            pl.lit(str(days)),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("bank", "bank_line_id")),
+    )
+    return pl.concat([payouts, strays])
+
+
+@classifier
+def balance_mismatch(evidence: Evidence) -> pl.DataFrame:
+    """Accounts whose reported balance differs from the ledger's running total (latest snapshot)."""
+    broken = evidence.balance_checks.filter(pl.col("mismatch"))
+    latest = (
+        broken.sort("as_of")
+        .group_by("account_id", "currency")
+        .agg(
+            pl.all().last(),
+            pl.concat_str([pl.lit("balances:"), pl.col("row_id")]).alias("all_rows"),
+        )
+    )
+    return findings(
+        latest,
+        "balance_mismatch",
+        key=pl.col("account_id"),
+        expected_minor=pl.col("expected_minor"),
+        actual_minor=pl.col("balance_minor"),
+        explanation=pl.format(
+            "Account {} reports {} at the cut-off of {}, but its succeeded ledger entries add up "
+            "to {}.",
+            "account_id",
+            money_label(pl.col("balance_minor"), "currency"),
+            "item_date",
+            money_label(pl.col("expected_minor"), "currency"),
+        ),
+        evidence=pl.col("origin"),
+        involved=pl.col("all_rows"),
+    )
+
+
+def classify(evidence: Evidence) -> pl.DataFrame:
+    """All findings of the night, from every registered classifier."""
+    return pl.concat([conform(run(evidence), FINDING) for run in CLASSIFIERS])

@@ -1,0 +1,135 @@
+"""The state kept between nights, on disk: one folder of Parquet files per run date.
+
+``OUT/state/run_date=D/`` holds the kernel's state after night D and the registry of the rows first
+accepted that night. A night reads the state of the latest earlier run date; registries of all
+dates up to that one tell re-deliveries and duplicates of earlier nights.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from walletrecon.state import NightState
+
+STATE_DIR = "state"
+REGISTRY_FILE = "registry.parquet"
+_PARTITION = re.compile(r"^run_date=(\d{4}-\d{2}-\d{2})$")
+
+
+def state_dates(out: Path) -> list[dt.date]:
+    """Run dates that have a complete state folder, oldest first."""
+    root = out / STATE_DIR
+    if not root.is_dir():
+        return []
+    dates = []
+    for child in root.iterdir():
+        match = _PARTITION.match(child.name)
+        if match and (child / REGISTRY_FILE).is_file():
+            dates.append(dt.date.fromisoformat(match.group(1)))
+    return sorted(dates)
+
+
+def previous_state_date(out: Path, run_date: dt.date) -> dt.date | None:
+    """The latest run date before this one that left a state, if any."""
+    earlier = [day for day in state_dates(out) if day < run_date]
+    return earlier[-1] if earlier else None
+
+
+def state_folder(out: Path, run_date: dt.date) -> Path:
+    return out / STATE_DIR / f"run_date={run_date.isoformat()}"
+
+
+def read_state(out: Path, run_date: dt.date | None) -> NightState:
+    """The state left by a run date (the initial state for None)."""
+    if run_date is None:
+        return NightState.initial()
+    folder = state_folder(out, run_date)
+    frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in NightState.schemas()}
+    return NightState.from_frames(frames)
+
+
+def write_state(folder: Path, state: NightState, registry: pl.DataFrame) -> None:
+    """Write a night's state and registry into a (staging) folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in state.frames().items():
+        frame.write_parquet(folder / f"{name}.parquet")
+    registry.write_parquet(folder / REGISTRY_FILE)
+
+
+def registry_files(out: Path, upto: dt.date | None) -> list[str]:
+    """Registry files of every run date up to and including ``upto``."""
+    if upto is None:
+        return []
+    return [str(state_folder(out, day) / REGISTRY_FILE) for day in state_dates(out) if day <= upto]
+
+
+def _query(
+    connection: duckdb.DuckDBPyConnection, files: list[str], sql: str, **frames: pl.DataFrame
+) -> pl.DataFrame:
+    for name, frame in frames.items():
+        connection.register(name, frame.to_arrow())
+    try:
+        listing = "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in files) + "]"
+        return connection.sql(sql.replace("$registry", f"read_parquet({listing})")).pl()
+    finally:
+        for name in frames:
+            connection.unregister(name)
+
+
+def prior_rows(
+    connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
+) -> pl.DataFrame:
+    """Registry rows of earlier nights sharing (source, row_id) with tonight's rows."""
+    if not files or tonight.is_empty():
+        return pl.DataFrame(
+            schema={
+                "source": pl.String,
+                "row_id": pl.String,
+                "content_hash": pl.String,
+                "origin": pl.String,
+            }
+        )
+    return _query(
+        connection,
+        files,
+        "SELECT r.source, r.row_id, r.content_hash, r.origin FROM $registry r "
+        "SEMI JOIN tonight t ON r.source = t.source AND r.row_id = t.row_id",
+        tonight=tonight.select("source", "row_id"),
+    )
+
+
+def known_keys(
+    connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
+) -> pl.DataFrame:
+    """Registry rows of earlier nights sharing a duplicate key with tonight's rows."""
+    if not files or tonight.is_empty():
+        return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
+    return _query(
+        connection,
+        files,
+        "SELECT r.source, r.dup_key, r.row_id FROM $registry r "
+        "SEMI JOIN tonight t ON r.source = t.source AND r.dup_key = t.dup_key",
+        tonight=tonight.filter(pl.col("dup_key").is_not_null()).select("source", "dup_key"),
+    )
+
+
+def payment_history(
+    connection: duckdb.DuckDBPyConnection, files: list[str], refs: pl.DataFrame
+) -> pl.DataFrame:
+    """Payment entries of earlier nights named by tonight's chargebacks (by reference or txn_id)."""
+    empty = pl.DataFrame(schema={"entry_id": pl.String, "txn_id": pl.String, "ref_norm": pl.String})
+    if not files or refs.is_empty():
+        return empty
+    return _query(
+        connection,
+        files,
+        "SELECT r.row_id AS entry_id, r.txn_id, r.ref_norm FROM $registry r "
+        "WHERE r.source = 'ledger' AND r.is_payment AND (r.ref_norm IN (SELECT ref_norm FROM refs) "
+        "OR r.txn_id IN (SELECT merchant_ref FROM refs))",
+        refs=refs.select("ref_norm", "merchant_ref"),
+    )

@@ -1,0 +1,266 @@
+"""The pure kernel of one night: yesterday's state and tonight's rows in, findings and state out.
+
+No files, no DuckDB, no clock: the run date is an argument. The same function can run per shard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.classify import Evidence, classify
+from walletrecon.config import Config
+from walletrecon.match.balances import reconcile_balances
+from walletrecon.match.common import tolerance_minor, window_passed
+from walletrecon.match.duplicates import duplicate_findings, split_duplicates
+from walletrecon.match.fees import with_fee_checks
+from walletrecon.match.payouts import reconcile_payouts
+from walletrecon.match.receipts import match_receipts
+from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
+from walletrecon.state import (
+    BANK_WORK,
+    FINDING,
+    LEDGER_WORK,
+    PAYOUTS,
+    RECEIPT_WORK,
+    SETTLEMENT_WORK,
+    SNAPSHOTS,
+    NightState,
+    conform,
+)
+
+OUTCOME_SCHEMA = {"source": pl.String, "row_id": pl.String, "outcome": pl.String}
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """Tonight's new rows (re-deliveries already removed) and what earlier nights knew of them."""
+
+    ledger: pl.DataFrame
+    settlement: pl.DataFrame
+    receipts: pl.DataFrame
+    bank: pl.DataFrame
+    balances: pl.DataFrame
+    #: (source, dup_key, row_id) of rows of earlier nights sharing a duplicate key with tonight's.
+    known_keys: pl.DataFrame
+    #: (entry_id, txn_id, ref_norm) of payment entries of earlier nights, for chargebacks.
+    payment_history: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Night:
+    """What the kernel found tonight and what it hands to the next night."""
+
+    state: NightState
+    findings: pl.DataFrame
+    outcomes: pl.DataFrame
+
+
+def _known(arrivals: Arrivals, source: str) -> pl.DataFrame:
+    return arrivals.known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
+
+
+def _expects_settlement() -> pl.Expr:
+    return (
+        (pl.col("status") == "succeeded")
+        & pl.col("entry_type").is_in(SETTLED_TYPES)
+        & pl.col("gateway_ref").is_not_null()
+    )
+
+
+def _expects_receipt() -> pl.Expr:
+    return (
+        (pl.col("status") == "succeeded")
+        & (pl.col("entry_type") == "payment")
+        & pl.col("merchant_id").is_not_null()
+    )
+
+
+def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
+    """Entries still waiting inside a window for a counterpart."""
+    windows = config.windows
+    return (
+        _expects_settlement()
+        & pl.col("settlement_match").is_null()
+        & ~window_passed("item_date", windows.settlement_days, run_date)
+    ) | (
+        _expects_receipt()
+        & pl.col("receipt_match").is_null()
+        & ~window_passed("item_date", windows.receipt_days, run_date)
+    )
+
+
+def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
+    """Entries carried to the next night: open ones, and any within the settlement horizon."""
+    windows = config.windows
+    horizon = max(windows.settlement_days, windows.receipt_days)
+    return (
+        (_expects_settlement() & pl.col("settlement_match").is_null())
+        | (_expects_receipt() & pl.col("receipt_match").is_null())
+        | ~window_passed("item_date", horizon, run_date)
+    )
+
+
+def _fee_lines(settlement: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
+    """Lines whose fee is checked tonight: matched, or past their window, and not checked before."""
+    due = pl.col("ledger_match").is_not_null() | window_passed(
+        "item_date", config.windows.settlement_days, run_date
+    )
+    return with_fee_checks(settlement.filter(~pl.col("fee_checked") & due), config)
+
+
+def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
+    """Reconcile one night."""
+    ledger_split = split_duplicates("ledger", arrivals.ledger, _known(arrivals, "ledger"))
+    line_split = split_duplicates("settlement", arrivals.settlement, _known(arrivals, "settlement"))
+    receipt_split = split_duplicates("receipts", arrivals.receipts, _known(arrivals, "receipts"))
+    duplicates = pl.concat(
+        [
+            duplicate_findings("ledger", ledger_split.duplicates),
+            duplicate_findings("settlement", line_split.duplicates),
+            duplicate_findings("receipts", receipt_split.duplicates),
+        ]
+    )
+    entering = ledger_split.firsts.filter(pl.col("entry_type").is_in(SETTLED_TYPES))
+    ledger = pl.concat([previous.ledger, conform(entering, LEDGER_WORK)])
+    lines = pl.concat([previous.settlement, conform(line_split.firsts, SETTLEMENT_WORK)])
+    receipts = pl.concat([previous.receipts, conform(receipt_split.firsts, RECEIPT_WORK)])
+
+    settled = match_settlement(ledger, lines, arrivals.payment_history)
+    received = match_receipts(settled.ledger, receipts)
+    fee_lines = _fee_lines(settled.settlement, config, run_date)
+    lines = settled.settlement.with_columns(
+        (
+            pl.col("fee_checked")
+            | pl.col("settlement_id").is_in(fee_lines["settlement_id"].implode())
+        ).alias("fee_checked")
+    )
+
+    payouts = reconcile_payouts(
+        previous.payouts,
+        pl.concat(
+            [line_split.firsts, line_split.duplicates.drop("dup_key", "original_id")],
+            how="diagonal_relaxed",
+        ),
+        pl.concat([previous.bank, conform(arrivals.bank, BANK_WORK)]),
+        run_date,
+        config.windows.settlement_days,
+        tolerance_minor(config.tolerance.payout, "currency"),
+    )
+    snapshots = pl.concat([previous.snapshots, conform(arrivals.balances, SNAPSHOTS)])
+    balances = reconcile_balances(
+        previous.postings,
+        arrivals.ledger,
+        snapshots,
+        run_date,
+        config.timezone,
+        tolerance_minor(config.tolerance.balance, "currency"),
+    )
+    evidence = Evidence(
+        run_date=run_date,
+        config=config,
+        ledger=received.ledger,
+        settlement=lines,
+        receipts=received.receipts,
+        settlement_pairs=settled.new_pairs,
+        receipt_pairs=received.new_pairs,
+        fee_lines=fee_lines,
+        duplicates=duplicates,
+        payouts=payouts.payouts,
+        unassigned_bank=payouts.unassigned_bank,
+        balance_checks=balances.checks,
+    )
+    found = conform(classify(evidence), FINDING)
+    outcomes = _outcomes(arrivals, evidence, payouts.assigned_bank, found, config)
+    state = NightState(
+        ledger=conform(received.ledger.filter(_ledger_kept(config, run_date)), LEDGER_WORK),
+        settlement=conform(lines.filter(pl.col("ledger_match").is_null()), SETTLEMENT_WORK),
+        receipts=conform(received.receipts.filter(pl.col("ledger_match").is_null()), RECEIPT_WORK),
+        bank=conform(payouts.unassigned_bank, BANK_WORK),
+        payouts=conform(_payouts_kept(payouts.payouts, config, run_date), PAYOUTS),
+        postings=balances.postings,
+        snapshots=conform(
+            snapshots.sort("as_of", "row_id")
+            .group_by("account_id", "currency")
+            .agg(pl.all().last()),
+            SNAPSHOTS,
+        ),
+        open_discrepancies=previous.open_discrepancies,
+    )
+    return Night(state=state, findings=found, outcomes=outcomes)
+
+
+def _payouts_kept(payouts: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
+    """Reconciled payouts leave once their window has passed; the rest stay open."""
+    done = (pl.col("status") == "reconciled") & window_passed(
+        "payout_date", config.windows.settlement_days, run_date
+    )
+    return payouts.filter(~done)
+
+
+def _outcomes(
+    arrivals: Arrivals,
+    evidence: Evidence,
+    assigned_bank: pl.DataFrame,
+    found: pl.DataFrame,
+    config: Config,
+) -> pl.DataFrame:
+    """One outcome per row that arrived tonight: discrepancy, pending or matched."""
+    broken = found.select(pl.col("involved").explode().alias("ref")).drop_nulls().unique()
+    run_date = evidence.run_date
+    windows = config.windows
+    waiting_entries = evidence.ledger.filter(_ledger_waiting(config, run_date)).select(
+        pl.concat_str([pl.lit("ledger:"), pl.col("entry_id")]).alias("ref")
+    )
+    waiting_lines = evidence.settlement.filter(
+        pl.col("ledger_match").is_null()
+        & ~window_passed("item_date", windows.settlement_days, run_date)
+    ).select(pl.concat_str([pl.lit("settlement:"), pl.col("settlement_id")]).alias("ref"))
+    waiting_receipts = evidence.receipts.filter(
+        pl.col("ledger_match").is_null()
+        & ~window_passed("item_date", windows.receipt_days, run_date)
+    ).select(pl.concat_str([pl.lit("receipts:"), pl.col("receipt_id")]).alias("ref"))
+    waiting_bank = pl.concat(
+        [
+            evidence.unassigned_bank.select("bank_line_id"),
+            assigned_bank.join(
+                evidence.payouts.filter(pl.col("status") != "reconciled").select("payout_key"),
+                on="payout_key",
+                how="semi",
+            ).select("bank_line_id"),
+        ]
+    ).select(pl.concat_str([pl.lit("bank:"), pl.col("bank_line_id")]).alias("ref"))
+    broken_bank = assigned_bank.join(
+        evidence.payouts.filter(pl.col("status") == "mismatch").select("payout_key"),
+        on="payout_key",
+        how="semi",
+    ).select(pl.concat_str([pl.lit("bank:"), pl.col("bank_line_id")]).alias("ref"))
+    waiting = pl.concat([waiting_entries, waiting_lines, waiting_receipts, waiting_bank])
+    broken = pl.concat([broken, broken_bank]).unique()
+    rows = pl.concat(
+        [
+            arrivals.ledger.select(
+                pl.lit("ledger").alias("source"), pl.col("entry_id").alias("row_id")
+            ),
+            arrivals.settlement.select(
+                pl.lit("settlement").alias("source"), pl.col("settlement_id").alias("row_id")
+            ),
+            arrivals.receipts.select(
+                pl.lit("receipts").alias("source"), pl.col("receipt_id").alias("row_id")
+            ),
+            arrivals.bank.select(
+                pl.lit("bank").alias("source"), pl.col("bank_line_id").alias("row_id")
+            ),
+            arrivals.balances.select(pl.lit("balances").alias("source"), "row_id"),
+        ]
+    ).with_columns(pl.concat_str(["source", "row_id"], separator=":").alias("ref"))
+    outcome = (
+        pl.when(pl.col("ref").is_in(broken["ref"].implode()))
+        .then(pl.lit("discrepancy"))
+        .when(pl.col("ref").is_in(waiting["ref"].implode()))
+        .then(pl.lit("pending"))
+        .otherwise(pl.lit("matched"))
+    )
+    return rows.select("source", "row_id", outcome.alias("outcome"))

@@ -1,0 +1,98 @@
+"""Discrepancy identity and lifecycle from night to night.
+
+A discrepancy's id is a hash of its type and business key (never of run metadata), so the same
+break keeps its id, its ``first_seen`` date and its ticket on every night it stays open.
+Breaks that data can clear (see ``classify.RESOLVABLE``) are open exactly while they are found
+again; breaks that are facts about delivered rows (an amount that differed, a duplicate) stay
+open once found, until someone resolves them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.classify import RESOLVABLE
+from walletrecon.match.common import money_text
+from walletrecon.schemas import DISCREPANCY_SCHEMA
+from walletrecon.state import FINDING, OPEN_DISCREPANCIES, conform
+
+#: Base severity of each type of break.
+SEVERITY: dict[str, str] = {
+    "balance_mismatch": "high",
+    "missing_in_settlement": "high",
+    "missing_in_ledger": "high",
+    "payment_not_received": "high",
+    "amount_mismatch": "high",
+    "fee_mismatch": "medium",
+    "status_mismatch": "critical",
+    "duplicate": "high",
+    "currency_mismatch": "high",
+    "sync_delay": "low",
+    "payout_mismatch": "critical",
+}
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Tonight's open discrepancies, and those of last night that are gone."""
+
+    open: pl.DataFrame
+    resolved: pl.DataFrame
+
+
+def identify(findings: pl.DataFrame) -> pl.DataFrame:
+    """Give findings their stable id and fold findings of one break into one row."""
+    scope = (
+        pl.when(pl.col("type") == "balance_mismatch").then(pl.col("currency")).otherwise(pl.lit(""))
+    )
+    identity = pl.concat_str([pl.col("type"), pl.col("key").fill_null(""), scope], separator="|")
+    keyed = findings.with_columns(identity.alias("identity"))
+    folded = (
+        keyed.sort("identity", "evidence", "explanation")
+        .group_by("identity", maintain_order=True)
+        .agg(
+            pl.all().exclude("involved").first(),
+            pl.col("involved").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("involved"),
+        )
+    )
+    return folded.with_columns(_digest(pl.col("identity")).alias("discrepancy_id")).drop("identity")
+
+
+def _digest(text: pl.Expr) -> pl.Expr:
+    """A stable 24-hex-digit id from text (SHA-256 based; stable across versions and machines)."""
+    return text.map_elements(
+        lambda value: hashlib.sha256(value.encode()).hexdigest()[:24], return_dtype=pl.String
+    )
+
+
+def advance(previous_open: pl.DataFrame, findings: pl.DataFrame, run_date: dt.date) -> Lifecycle:
+    """Tonight's open breaks: tonight's findings plus earlier lasting ones; and the resolved."""
+    tonight = conform(identify(findings), {"discrepancy_id": pl.String(), **FINDING})
+    earlier = previous_open.select("discrepancy_id", "first_seen")
+    found = tonight.join(earlier, on="discrepancy_id", how="left").with_columns(
+        pl.col("first_seen").fill_null(pl.lit(run_date))
+    )
+    not_found = previous_open.join(tonight, on="discrepancy_id", how="anti")
+    lasting = not_found.filter(~pl.col("type").is_in(sorted(RESOLVABLE)))
+    resolved = not_found.filter(pl.col("type").is_in(sorted(RESOLVABLE)))
+    open_now = pl.concat([conform(found, OPEN_DISCREPANCIES), conform(lasting, OPEN_DISCREPANCIES)])
+    return Lifecycle(open=open_now.sort("type", "discrepancy_id"), resolved=resolved)
+
+
+def to_report_rows(open_discrepancies: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:
+    """The published discrepancy rows (CONTRACT section 3) with exact decimal amounts."""
+    difference = pl.col("actual_minor") - pl.col("expected_minor")
+    decimal = pl.Decimal(38, 4)
+    rows = open_discrepancies.with_columns(
+        pl.lit(run_date).alias("run_date"),
+        pl.col("type").replace_strict(SEVERITY, return_dtype=pl.String).alias("severity"),
+        money_text(pl.col("expected_minor"), "currency").cast(decimal).alias("expected_amount"),
+        money_text(pl.col("actual_minor"), "currency").cast(decimal).alias("actual_amount"),
+        money_text(difference, "currency").cast(decimal).alias("difference"),
+        (pl.lit(run_date) - pl.col("first_seen")).dt.total_days().cast(pl.Int32).alias("age_days"),
+    )
+    return conform(rows, DISCREPANCY_SCHEMA)

@@ -1,0 +1,176 @@
+"""The manifest of one night: what was read, what became of every row, and proof that none was lost.
+
+For every source, rows read = rejected + re-delivered + matched + discrepancy + pending, and for
+every currency the accepted amounts equal the sum of the amounts of each outcome. A night whose
+books do not balance raises ReconciliationIntegrityError and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any
+
+import polars as pl
+
+from walletrecon import __version__
+from walletrecon.errors import ReconciliationIntegrityError
+from walletrecon.match.common import money_text
+from walletrecon.sources.canonical import FileRecord
+
+#: The amount column whose control totals are kept, per source.
+CONTROL_AMOUNT = {
+    "ledger": "amount_minor",
+    "settlement": "gross_minor",
+    "receipts": "amount_minor",
+    "bank": "amount_minor",
+    "balances": "balance_minor",
+}
+OUTCOME_NAMES = ("matched", "discrepancy", "pending")
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    """Row counts of one source for one night."""
+
+    read: int
+    rejected: int
+    redelivered: int
+    matched: int
+    discrepancy: int
+    pending: int
+
+    @property
+    def balanced(self) -> bool:
+        accounted = (
+            self.rejected + self.redelivered + self.matched + self.discrepancy + self.pending
+        )
+        return self.read == accounted
+
+
+def source_counts(
+    files: list[FileRecord],
+    rejected: pl.DataFrame,
+    redelivered: dict[str, int],
+    outcomes: pl.DataFrame,
+) -> dict[str, SourceCounts]:
+    """Per-source counts; rows read come from the files, the rest from the frames."""
+    counts: dict[str, SourceCounts] = {}
+    for source in sorted({record.source for record in files}):
+        per_outcome = (
+            outcomes.filter(pl.col("source") == source).get_column("outcome").value_counts()
+        )
+        by_name = dict(
+            zip(per_outcome["outcome"].to_list(), per_outcome["count"].to_list(), strict=True)
+        )
+        counts[source] = SourceCounts(
+            read=sum(record.rows_read for record in files if record.source == source),
+            rejected=rejected.filter(pl.col("source") == source).height,
+            redelivered=redelivered.get(source, 0),
+            **{name: int(by_name.get(name, 0)) for name in OUTCOME_NAMES},
+        )
+    return counts
+
+
+def control_totals(accepted: dict[str, pl.DataFrame], outcomes: pl.DataFrame) -> dict[str, Any]:
+    """Accepted amounts per source and currency, and the same amounts split by outcome."""
+    totals: dict[str, Any] = {}
+    for source, rows in accepted.items():
+        column = CONTROL_AMOUNT[source]
+        joined = rows.select("row_id", "currency", column).join(
+            outcomes.filter(pl.col("source") == source).select("row_id", "outcome"),
+            on="row_id",
+            how="left",
+        )
+        grouped = joined.group_by("currency", "outcome").agg(pl.col(column).sum().alias("minor"))
+        per_currency: dict[str, Any] = {}
+        for currency in sorted(rows.get_column("currency").unique().to_list()):
+            accepted_minor = rows.filter(pl.col("currency") == currency).get_column(column).sum()
+            parts = grouped.filter(pl.col("currency") == currency)
+            by_outcome = {
+                str(outcome): int(minor)
+                for outcome, minor in parts.select("outcome", "minor").iter_rows()
+            }
+            per_currency[currency] = {
+                "accepted_minor": int(accepted_minor),
+                "accepted": _money(int(accepted_minor), currency),
+                "by_outcome_minor": by_outcome,
+                "balanced": sum(by_outcome.values()) == int(accepted_minor)
+                and "None" not in by_outcome,
+            }
+        totals[source] = per_currency
+    return totals
+
+
+def _money(minor: int, currency: str) -> str:
+    frame = pl.DataFrame({"minor": [minor], "currency": [currency]})
+    return str(frame.select(money_text(pl.col("minor"), "currency")).item())
+
+
+def check_books(counts: dict[str, SourceCounts], totals: dict[str, Any]) -> None:
+    """Raise when any source's rows or control totals do not balance."""
+    problems = [
+        f"{source}: {asdict(item)} do not add up"
+        for source, item in counts.items()
+        if not item.balanced
+    ]
+    for source, per_currency in totals.items():
+        problems += [
+            f"{source} {currency}: outcome totals do not add up to the accepted amount"
+            for currency, entry in per_currency.items()
+            if not entry["balanced"]
+        ]
+    if problems:
+        raise ReconciliationIntegrityError("the books do not balance: " + "; ".join(problems))
+
+
+def versions() -> dict[str, str]:
+    """Versions of the engine and the libraries that shape its results."""
+    found = {"walletrecon": __version__, "python": platform.python_version()}
+    for package in ("polars", "duckdb", "pyarrow", "pydantic", "iso4217"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
+def build_manifest(
+    run_date: dt.date,
+    *,
+    files: list[FileRecord],
+    rejected: pl.DataFrame,
+    counts: dict[str, SourceCounts],
+    totals: dict[str, Any],
+    discrepancies: dict[str, Any],
+    carried: dict[str, Any],
+    config_hash: str,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The manifest document (JSON-ready)."""
+    rejected_per_file = rejected.group_by("origin_file").len()
+    per_file = dict(
+        zip(
+            rejected_per_file["origin_file"].to_list(),
+            rejected_per_file["len"].to_list(),
+            strict=True,
+        )
+    )
+    return {
+        "run_date": run_date.isoformat(),
+        "inputs": [
+            {**asdict(record), "rows_rejected": int(per_file.get(record.path, 0))}
+            for record in files
+        ],
+        "outcomes": {
+            source: {**asdict(item), "balanced": item.balanced} for source, item in counts.items()
+        },
+        "control_totals": totals,
+        "discrepancies": discrepancies,
+        "carried": carried,
+        "config_hash": config_hash,
+        "versions": versions(),
+        "timings_seconds": {stage: round(seconds, 4) for stage, seconds in timings.items()},
+    }

@@ -1,0 +1,87 @@
+"""Shared building blocks of the matching kernel: one-to-one pairing, windows, money as text.
+
+Everything here is a pure function of Polars frames and expressions: no files, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from walletrecon.money import currency_exponents
+
+RANK = "__rank"
+
+
+def pair_one_to_one(
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    left_on: list[str],
+    right_on: list[str],
+    left_order: list[str],
+    right_order: list[str],
+) -> pl.DataFrame:
+    """Pair rows of two frames on equal keys so that each row is consumed at most once.
+
+    Within one key, the n-th row of the left (in ``left_order``) pairs with the n-th row of the
+    right (in ``right_order``). The orders are total (they end in the row id), so the pairing is
+    deterministic and independent of the order rows arrived in.
+    """
+    ranked_left = left.sort(left_order).with_columns(
+        pl.int_range(pl.len()).over(left_on).alias(RANK)
+    )
+    ranked_right = right.sort(right_order).with_columns(
+        pl.int_range(pl.len()).over(right_on).alias(RANK)
+    )
+    return ranked_left.join(
+        ranked_right, left_on=[*left_on, RANK], right_on=[*right_on, RANK], how="inner"
+    ).drop(RANK)
+
+
+def window_passed(item_date: str, days: int, run_date: dt.date) -> pl.Expr:
+    """True when the run date has reached the end of an item's window (item date + days)."""
+    return pl.col(item_date) + pl.duration(days=days) <= pl.lit(run_date)
+
+
+def exponent_expr(currency: str) -> pl.Expr:
+    """The ISO 4217 exponent of a currency column (null for unknown codes)."""
+    return pl.col(currency).replace_strict(
+        currency_exponents(), default=None, return_dtype=pl.Int32
+    )
+
+
+def money_text(minor: pl.Expr, currency: str) -> pl.Expr:
+    """Integer minor units as an exact decimal string in major units ('-12.50'); null stays null."""
+    exponent = exponent_expr(currency)
+    scale = pl.lit(10, dtype=pl.Int64).pow(exponent.cast(pl.Int64))
+    magnitude = minor.abs()
+    whole = (magnitude // scale).cast(pl.String)
+    fraction = (magnitude % scale).cast(pl.String).str.zfill(exponent)
+    sign = pl.when(minor < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    text = (
+        pl.when(exponent == 0)
+        .then(whole)
+        .otherwise(pl.concat_str([whole, fraction], separator="."))
+    )
+    return pl.when(minor.is_null()).then(None).otherwise(pl.concat_str([sign, text]))
+
+
+def money_label(minor: pl.Expr, currency: str) -> pl.Expr:
+    """'12.50 USD' for explanations."""
+    return pl.concat_str([money_text(minor, currency), pl.col(currency)], separator=" ")
+
+
+def tolerance_minor(tolerance_major: object, currency: str) -> pl.Expr:
+    """A tolerance in major units as whole minor units of each row's currency (rounded down).
+
+    For integer differences d, ``|d| > tolerance * 10^e`` holds exactly when ``|d| > floor(...)``.
+    """
+    from decimal import ROUND_FLOOR, Decimal
+
+    assert isinstance(tolerance_major, Decimal)
+    mapping = {
+        code: int(tolerance_major.scaleb(exponent).to_integral_value(rounding=ROUND_FLOOR))
+        for code, exponent in currency_exponents().items()
+    }
+    return pl.col(currency).replace_strict(mapping, default=0, return_dtype=pl.Int64)

@@ -1,0 +1,119 @@
+"""Duplicates: a second distinct row for one business key (not a re-delivery of the same row).
+
+- settlement: two distinct lines for one gateway_ref (normalised) and record type;
+- receipts: two distinct receipts for one txn_id;
+- ledger: two distinct payment entries for one txn_id.
+
+The first row of a key stands (an earlier night's row, else the earliest by timestamp, then id);
+every later one is a duplicate. Keys already seen on earlier nights come in as ``known`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.state import FINDING, conform
+
+#: Per source: (id column, timestamp column, duplicate-key expression, readable key column).
+DUPLICATE_KEYS: dict[str, tuple[str, str, pl.Expr]] = {
+    "settlement": (
+        "settlement_id",
+        "settled_at",
+        pl.concat_str([pl.col("ref_norm"), pl.col("record_type")], separator="|"),
+    ),
+    "receipts": ("receipt_id", "received_at", pl.col("txn_id")),
+    "ledger": (
+        "entry_id",
+        "created_at",
+        pl.when(pl.col("entry_type") == "payment").then(pl.col("txn_id")).otherwise(None),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DuplicateSplit:
+    """Rows of one source split into firsts (kept for matching) and duplicates (breaks)."""
+
+    firsts: pl.DataFrame
+    duplicates: pl.DataFrame
+
+
+def duplicate_key(source: str) -> pl.Expr:
+    """The duplicate key expression of a source (null where the rule does not apply)."""
+    return DUPLICATE_KEYS[source][2]
+
+
+def split_duplicates(source: str, rows: pl.DataFrame, known: pl.DataFrame) -> DuplicateSplit:
+    """Split tonight's new rows of a source into firsts and duplicates.
+
+    ``known`` holds (dup_key, row_id) of rows accepted on earlier nights.
+    """
+    id_column, time_column, key_expr = DUPLICATE_KEYS[source]
+    keyed = rows.with_columns(key_expr.alias("dup_key"))
+    earlier = known.group_by("dup_key").agg(pl.col("row_id").min().alias("earlier_id"))
+    ranked = (
+        keyed.sort([time_column, id_column])
+        .with_columns(
+            pl.int_range(pl.len()).over("dup_key").alias("dup_rank"),
+            pl.col(id_column).first().over("dup_key").alias("first_id"),
+        )
+        .join(earlier, on="dup_key", how="left")
+        .with_columns(pl.coalesce("earlier_id", "first_id").alias("original_id"))
+    )
+    is_duplicate = pl.col("dup_key").is_not_null() & (
+        pl.col("earlier_id").is_not_null() | (pl.col("dup_rank") > 0)
+    )
+    firsts = ranked.filter(~is_duplicate).drop("dup_rank", "first_id", "earlier_id", "original_id")
+    duplicates = ranked.filter(is_duplicate).drop("dup_rank", "first_id", "earlier_id")
+    return DuplicateSplit(firsts=firsts.drop("dup_key"), duplicates=duplicates)
+
+
+def duplicate_findings(source: str, duplicates: pl.DataFrame) -> pl.DataFrame:
+    """One finding per duplicate row."""
+    if duplicates.is_empty():
+        return conform(pl.DataFrame(), FINDING).clear()
+    id_column = DUPLICATE_KEYS[source][0]
+    if source == "settlement":
+        frame = duplicates.with_columns(
+            pl.col("gateway_ref").alias("key"),
+            pl.col("merchant_ref").alias("txn_id"),
+            pl.col("gross_minor").alias("actual_minor"),
+            pl.format(
+                "Settlement line {} repeats gateway reference {} ({}) already settled by line {}.",
+                id_column,
+                "gateway_ref",
+                "record_type",
+                "original_id",
+            ).alias("explanation"),
+        )
+    elif source == "receipts":
+        frame = duplicates.with_columns(
+            pl.col("txn_id").alias("key"),
+            pl.col("amount_minor").alias("actual_minor"),
+            pl.format(
+                "Receipt {} from merchant {} is a second receipt of transaction {} (first: {}).",
+                id_column,
+                "merchant_id",
+                "txn_id",
+                "original_id",
+            ).alias("explanation"),
+        )
+    else:
+        frame = duplicates.with_columns(
+            pl.col("txn_id").alias("key"),
+            pl.col("amount_minor").alias("actual_minor"),
+            pl.format(
+                "Ledger entry {} is a second payment entry of transaction {} (first: {}).",
+                id_column,
+                "txn_id",
+                "original_id",
+            ).alias("explanation"),
+        )
+    frame = frame.with_columns(
+        pl.lit("duplicate").alias("type"),
+        pl.col("origin").alias("evidence"),
+        pl.concat_list(pl.concat_str([pl.lit(source + ":"), pl.col(id_column)])).alias("involved"),
+    )
+    return conform(frame, FINDING)

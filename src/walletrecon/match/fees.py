@@ -1,0 +1,103 @@
+"""Fee checks of settlement lines: net against gross and fee, and fee against the gateway schedule.
+
+The expected fee is ``round_half_even(gross * percent / 100 + fixed)`` to the currency's minor
+unit, computed exactly in 128-bit integers: with percent = p / 10^k and the fixed fee in minor units
+f / 10^j, ``fee * Q = gross * P + F`` where P = p * 10^j, F = f * 100 * 10^k, Q = 100 * 10^(k+j).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+from walletrecon.config import Config, FeeSchedule
+from walletrecon.money import exponent_of
+
+INCOMING_TYPES = ["payment", "topup"]
+
+
+def _fraction(value: Decimal) -> tuple[int, int]:
+    """(numerator, decimal places) of an exact decimal: 1.5 -> (15, 1)."""
+    sign, digits, exponent = value.normalize().as_tuple()
+    assert isinstance(exponent, int)
+    numerator = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    if exponent >= 0:
+        return numerator * 10**exponent, 0
+    return numerator, -exponent
+
+
+def fee_constants(schedule: FeeSchedule, currency: str) -> tuple[int, int, int]:
+    """(P, F, Q) of a schedule in one currency, so that fee * Q = gross * P + F."""
+    percent_numerator, k = _fraction(schedule.percent)
+    fixed = schedule.fixed.get(currency, Decimal(0)).scaleb(exponent_of(currency))
+    fixed_numerator, j = _fraction(fixed)
+    return (
+        percent_numerator * 10**j,
+        fixed_numerator * 100 * 10**k,
+        100 * 10 ** (k + j),
+    )
+
+
+def _rules(lines: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Fee constants for every (gateway, currency, record_type) present that has a schedule."""
+    rows = []
+    present = lines.select("gateway_key", "currency", "record_type").unique().iter_rows()
+    for gateway, currency, record_type in present:
+        schedule = config.fees.get(gateway)
+        if schedule is None:
+            continue
+        if record_type in schedule.record_types:
+            p, f, q = fee_constants(schedule, currency)
+        else:
+            p, f, q = 0, 0, 1
+        rows.append((gateway, currency, record_type, p, f, q))
+    schema = {
+        "gateway_key": pl.String,
+        "currency": pl.String,
+        "record_type": pl.String,
+        "fee_p": pl.Int128,
+        "fee_f": pl.Int128,
+        "fee_q": pl.Int128,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _round_half_even(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    quotient = numerator // denominator
+    twice_remainder = (numerator - quotient * denominator) * 2
+    round_up = (twice_remainder > denominator) | (
+        (twice_remainder == denominator) & (quotient % 2 == 1)
+    )
+    return (quotient + round_up.cast(pl.Int128)).cast(pl.Int64)
+
+
+def with_fee_checks(lines: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """Add expected_net_minor, expected_fee_minor (null without schedule) and the two verdicts."""
+    expected_net = (
+        pl.when(pl.col("record_type").is_in(INCOMING_TYPES))
+        .then(pl.col("gross_minor") - pl.col("fee_minor"))
+        .otherwise(-pl.col("gross_minor") - pl.col("fee_minor"))
+    )
+    keyed = lines.with_columns(
+        expected_net.alias("expected_net_minor"),
+        pl.col("gateway").str.strip_chars().str.to_lowercase().alias("gateway_key"),
+    )
+    checked = keyed.join(
+        _rules(keyed, config), on=["gateway_key", "currency", "record_type"], how="left"
+    )
+    gross = pl.col("gross_minor").cast(pl.Int128)
+    expected_fee = _round_half_even(gross * pl.col("fee_p") + pl.col("fee_f"), pl.col("fee_q"))
+    return (
+        checked.with_columns(
+            pl.when(pl.col("fee_q").is_not_null()).then(expected_fee).alias("expected_fee_minor"),
+        )
+        .with_columns(
+            (pl.col("net_minor") != pl.col("expected_net_minor")).alias("net_broken"),
+            (
+                pl.col("expected_fee_minor").is_not_null()
+                & (pl.col("fee_minor") != pl.col("expected_fee_minor"))
+            ).alias("schedule_broken"),
+        )
+        .drop("gateway_key", "fee_p", "fee_f", "fee_q")
+    )

@@ -1,0 +1,144 @@
+"""Gateway payouts against bank statement lines.
+
+A payout is the sum of net_amount of the settlement lines carrying its payout_id; it is paid by the
+bank line(s) whose free-text reference contains the payout id (case-insensitive; the longest id
+found wins). A payout is reconciled when its bank amount equals its net sum in one currency. Until
+the settlement window after the payout date has passed, a payout without a (matching) bank line is
+pending, since late lines or the bank line may still arrive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.match.common import window_passed
+from walletrecon.state import PAYOUTS, conform
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    """Payouts after tonight's lines and bank lines, with a verdict each; bank lines left over."""
+
+    payouts: pl.DataFrame
+    unassigned_bank: pl.DataFrame
+    assigned_bank: pl.DataFrame
+
+
+def _add_lines(payouts: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """Fold tonight's settlement lines into the payout totals."""
+    tonight = (
+        lines.filter(pl.col("payout_id").is_not_null())
+        .with_columns(pl.col("payout_id").str.to_lowercase().alias("payout_key"))
+        .group_by("payout_key")
+        .agg(
+            pl.col("payout_id").min(),
+            pl.col("currency").min().alias("currency"),
+            (pl.col("currency").n_unique() > 1).alias("mixed_currency"),
+            pl.col("net_minor").sum(),
+            pl.len().cast(pl.Int64).alias("lines"),
+            pl.col("item_date").max().alias("payout_date"),
+        )
+    )
+    merged = payouts.join(tonight, on="payout_key", how="full", coalesce=True, suffix="_new")
+    return merged.select(
+        "payout_key",
+        pl.coalesce("payout_id", "payout_id_new").alias("payout_id"),
+        pl.coalesce("currency", "currency_new").alias("currency"),
+        (
+            pl.col("mixed_currency").fill_null(False)
+            | pl.col("mixed_currency_new").fill_null(False)
+            | (
+                pl.col("currency").is_not_null()
+                & pl.col("currency_new").is_not_null()
+                & (pl.col("currency") != pl.col("currency_new"))
+            )
+        ).alias("mixed_currency"),
+        (pl.col("net_minor").fill_null(0) + pl.col("net_minor_new").fill_null(0)).alias(
+            "net_minor"
+        ),
+        (pl.col("lines").fill_null(0) + pl.col("lines_new").fill_null(0)).alias("lines"),
+        pl.max_horizontal("payout_date", "payout_date_new").alias("payout_date"),
+        "bank_minor",
+        "bank_lines",
+        "bank_line_id",
+        "bank_currency",
+        "bank_origin",
+    )
+
+
+def _assign_bank_lines(bank: pl.DataFrame, payout_keys: list[str]) -> pl.DataFrame:
+    """(bank_line_id, payout_key) for bank lines whose reference names a known payout."""
+    if not payout_keys or bank.is_empty():
+        return pl.DataFrame(schema={"bank_line_id": pl.String, "payout_key": pl.String})
+    found = bank.select(
+        "bank_line_id",
+        pl.col("reference")
+        .fill_null("")
+        .str.to_lowercase()
+        .str.extract_many(payout_keys, overlapping=True)
+        .alias("payout_key"),
+    ).explode("payout_key")
+    return (
+        found.filter(pl.col("payout_key").is_not_null())
+        .sort([pl.col("payout_key").str.len_chars(), "payout_key"], descending=[True, False])
+        .unique(subset=["bank_line_id"], keep="first")
+    )
+
+
+def _add_bank(payouts: pl.DataFrame, assigned: pl.DataFrame) -> pl.DataFrame:
+    tonight = assigned.group_by("payout_key").agg(
+        pl.col("amount_minor").sum().alias("bank_new"),
+        pl.len().cast(pl.Int64).alias("bank_lines_new"),
+        pl.col("bank_line_id").min().alias("bank_line_id_new"),
+        pl.col("currency").min().alias("bank_currency_new"),
+        pl.col("origin").sort().str.join("; ").alias("bank_origin_new"),
+    )
+    joined = payouts.join(tonight, on="payout_key", how="left")
+    return joined.with_columns(
+        (pl.col("bank_minor").fill_null(0) + pl.col("bank_new").fill_null(0)).alias("bank_minor"),
+        (pl.col("bank_lines").fill_null(0) + pl.col("bank_lines_new").fill_null(0)).alias(
+            "bank_lines"
+        ),
+        pl.coalesce("bank_line_id", "bank_line_id_new").alias("bank_line_id"),
+        pl.coalesce("bank_currency", "bank_currency_new").alias("bank_currency"),
+        pl.coalesce("bank_origin", "bank_origin_new").alias("bank_origin"),
+    ).drop("bank_new", "bank_lines_new", "bank_line_id_new", "bank_currency_new", "bank_origin_new")
+
+
+def reconcile_payouts(
+    payouts: pl.DataFrame,
+    new_lines: pl.DataFrame,
+    bank: pl.DataFrame,
+    run_date: dt.date,
+    window_days: int,
+    tolerance: pl.Expr,
+) -> PayoutResult:
+    """Fold in tonight's lines and bank lines; give each payout a status.
+
+    ``status`` is ``reconciled``, ``pending`` or ``mismatch``; ``tolerance`` is an expression over
+    the payout's ``currency`` in minor units.
+    """
+    totals = _add_lines(payouts, new_lines)
+    assignment = _assign_bank_lines(bank, totals.get_column("payout_key").to_list())
+    assigned = bank.join(assignment, on="bank_line_id", how="inner")
+    totals = conform(_add_bank(totals, assigned), PAYOUTS)
+    paid = pl.col("bank_lines") > 0
+    agrees = (
+        paid
+        & ~pl.col("mixed_currency")
+        & (pl.col("bank_currency") == pl.col("currency"))
+        & ((pl.col("bank_minor") - pl.col("net_minor")).abs() <= tolerance)
+    )
+    status = (
+        pl.when(agrees)
+        .then(pl.lit("reconciled"))
+        .when(window_passed("payout_date", window_days, run_date))
+        .then(pl.lit("mismatch"))
+        .otherwise(pl.lit("pending"))
+    )
+    evaluated = totals.with_columns(status.alias("status"))
+    unassigned = bank.join(assignment, on="bank_line_id", how="anti")
+    return PayoutResult(payouts=evaluated, unassigned_bank=unassigned, assigned_bank=assigned)

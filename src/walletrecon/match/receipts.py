@@ -1,0 +1,48 @@
+"""Ledger payments against merchant receipts, by txn_id, each consumed by one match at most."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.match.common import pair_one_to_one
+
+LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
+RECEIPT_ORDER = ["first_run", "received_at", "receipt_id"]
+
+
+@dataclass(frozen=True)
+class ReceiptMatch:
+    """The working sets after tonight's matching, and the pairs formed tonight."""
+
+    ledger: pl.DataFrame
+    receipts: pl.DataFrame
+    new_pairs: pl.DataFrame
+
+
+def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch:
+    """Match open receipts to open payment entries of the same txn_id."""
+    open_payments = ledger.filter(
+        (pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null()
+    ).select("entry_id", "txn_id", *LEDGER_ORDER[:2])
+    open_receipts = receipts.filter(pl.col("ledger_match").is_null()).select(
+        "receipt_id", "txn_id", *RECEIPT_ORDER[:2]
+    )
+    pairs = pair_one_to_one(
+        open_payments, open_receipts, ["txn_id"], ["txn_id"], LEDGER_ORDER, RECEIPT_ORDER
+    ).select("entry_id", "receipt_id")
+    ledger = (
+        ledger.join(pairs.rename({"receipt_id": "new_match"}), on="entry_id", how="left")
+        .with_columns(pl.coalesce("receipt_match", "new_match").alias("receipt_match"))
+        .drop("new_match")
+    )
+    receipts = (
+        receipts.join(pairs.rename({"entry_id": "new_match"}), on="receipt_id", how="left")
+        .with_columns(pl.coalesce("ledger_match", "new_match").alias("ledger_match"))
+        .drop("new_match")
+    )
+    new_pairs = pairs.join(ledger, on="entry_id", how="inner").join(
+        receipts.drop("ledger_match"), on="receipt_id", how="inner", suffix="_receipt"
+    )
+    return ReceiptMatch(ledger=ledger, receipts=receipts, new_pairs=new_pairs)

@@ -1,0 +1,138 @@
+"""Ledger entries against gateway and bank settlement lines.
+
+A line matches a ledger entry of the same type by normalised gateway_ref, and failing that by
+merchant_ref = txn_id. Each entry and each line is consumed by one match at most. A chargeback
+consumes nothing: it only needs its payment to be known (in the working set or in history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.match.common import pair_one_to_one
+
+LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
+LINE_ORDER = ["first_run", "settled_at", "settlement_id"]
+SETTLED_TYPES = ["payment", "refund", "topup", "withdrawal"]
+
+
+@dataclass(frozen=True)
+class SettlementMatch:
+    """The working sets after tonight's matching, and the pairs formed tonight."""
+
+    ledger: pl.DataFrame
+    settlement: pl.DataFrame
+    new_pairs: pl.DataFrame
+
+
+def _pairs(ledger: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """(entry_id, settlement_id, txn_id) pairs: by reference first, then by merchant_ref."""
+    entries = ledger.select("entry_id", "txn_id", "ref_norm", "entry_type", *LEDGER_ORDER[:2])
+    candidates = lines.select(
+        "settlement_id", "ref_norm", "merchant_ref", "record_type", *LINE_ORDER[:2]
+    )
+    by_reference = pair_one_to_one(
+        entries.filter(pl.col("ref_norm").is_not_null()),
+        candidates.filter(pl.col("ref_norm").is_not_null()),
+        ["ref_norm", "entry_type"],
+        ["ref_norm", "record_type"],
+        LEDGER_ORDER,
+        LINE_ORDER,
+    ).select("entry_id", "settlement_id", "txn_id")
+    rest_entries = entries.join(by_reference, on="entry_id", how="anti")
+    rest_lines = candidates.join(by_reference, on="settlement_id", how="anti").filter(
+        pl.col("merchant_ref").is_not_null()
+    )
+    by_merchant_ref = pair_one_to_one(
+        rest_entries,
+        rest_lines,
+        ["txn_id", "entry_type"],
+        ["merchant_ref", "record_type"],
+        LEDGER_ORDER,
+        LINE_ORDER,
+    ).select("entry_id", "settlement_id", "txn_id")
+    return pl.concat([by_reference, by_merchant_ref])
+
+
+def _chargeback_targets(
+    chargebacks: pl.DataFrame, ledger: pl.DataFrame, history: pl.DataFrame
+) -> pl.DataFrame:
+    """(settlement_id, entry_id, txn_id) of chargebacks whose payment is known."""
+    known = pl.concat(
+        [
+            ledger.filter(pl.col("entry_type") == "payment").select(
+                "entry_id", "txn_id", "ref_norm"
+            ),
+            history.select("entry_id", "txn_id", "ref_norm"),
+        ]
+    ).unique(subset=["entry_id"], keep="first")
+    by_reference = chargebacks.join(known, on="ref_norm", how="inner").select(
+        "settlement_id", "entry_id", "txn_id"
+    )
+    rest = chargebacks.join(by_reference, on="settlement_id", how="anti")
+    by_merchant_ref = rest.join(
+        known.drop("ref_norm"), left_on="merchant_ref", right_on="txn_id", how="inner"
+    ).select("settlement_id", "entry_id", pl.col("merchant_ref").alias("txn_id"))
+    return pl.concat([by_reference, by_merchant_ref]).unique(subset=["settlement_id"], keep="first")
+
+
+def match_settlement(
+    ledger: pl.DataFrame, settlement: pl.DataFrame, history: pl.DataFrame
+) -> SettlementMatch:
+    """Match open settlement lines to open ledger entries; record the matches on both sides.
+
+    ``history`` holds (entry_id, txn_id, ref_norm) of payment entries of earlier nights, for
+    chargebacks of payments that have left the working set.
+    """
+    open_entries = ledger.filter(
+        pl.col("settlement_match").is_null() & pl.col("entry_type").is_in(SETTLED_TYPES)
+    )
+    open_lines = settlement.filter(pl.col("ledger_match").is_null())
+    regular = open_lines.filter(pl.col("record_type") != "chargeback")
+    pairs = _pairs(open_entries, regular)
+    chargebacks = _chargeback_targets(
+        open_lines.filter(pl.col("record_type") == "chargeback"), ledger, history
+    )
+    line_matches = pl.concat([pairs, chargebacks.select(pairs.columns)])
+    ledger = (
+        ledger.join(
+            pairs.select("entry_id", pl.col("settlement_id").alias("new_match")),
+            on="entry_id",
+            how="left",
+        )
+        .with_columns(pl.coalesce("settlement_match", "new_match").alias("settlement_match"))
+        .drop("new_match")
+    )
+    settlement = (
+        settlement.join(
+            line_matches.select(
+                "settlement_id",
+                pl.col("entry_id").alias("new_entry"),
+                pl.col("txn_id").alias("new_txn"),
+            ),
+            on="settlement_id",
+            how="left",
+        )
+        .with_columns(
+            pl.coalesce("ledger_match", "new_entry").alias("ledger_match"),
+            pl.coalesce("match_txn_id", "new_txn").alias("match_txn_id"),
+        )
+        .drop("new_entry", "new_txn")
+    )
+    new_pairs = pairs.join(ledger.drop("txn_id"), on="entry_id", how="inner").join(
+        settlement.drop("ledger_match", "match_txn_id"),
+        on="settlement_id",
+        how="inner",
+        suffix="_line",
+    )
+    return SettlementMatch(ledger=ledger, settlement=settlement, new_pairs=new_pairs)
+
+
+def newly_matched_lines(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
+    """Lines that gained a ledger match tonight (chargebacks included)."""
+    was_open = before.filter(pl.col("ledger_match").is_null()).select("settlement_id")
+    return after.join(was_open, on="settlement_id", how="semi").filter(
+        pl.col("ledger_match").is_not_null()
+    )

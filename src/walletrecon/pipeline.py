@@ -1,0 +1,269 @@
+"""One night, stage by stage, each stage timed:
+
+sources -> load into DuckDB -> validate -> re-deliveries -> match and classify (Polars kernel)
+-> lifecycle -> tickets -> manifest (books must balance) -> publish -> state for the next night.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from walletrecon.config import Config
+from walletrecon.history import (
+    known_keys,
+    payment_history,
+    previous_state_date,
+    prior_rows,
+    read_state,
+    registry_files,
+)
+from walletrecon.kernel import Arrivals, reconcile
+from walletrecon.lifecycle import advance, to_report_rows
+from walletrecon.manifest import build_manifest, check_books, control_totals, source_counts
+from walletrecon.publish import NightOutputs, partition, publish
+from walletrecon.report import render_report
+from walletrecon.sources.canonical import (
+    REJECTED_SCHEMA,
+    Loaded,
+    load_folders,
+    registry_rows,
+    require_ledger,
+    shape,
+)
+from walletrecon.sources.redelivery import split_redeliveries
+from walletrecon.state import BANK_WORK, LEDGER_WORK, RECEIPT_WORK, SETTLEMENT_WORK, SNAPSHOTS, conform
+from walletrecon.store import connect
+from walletrecon.tickets import build_tickets
+
+
+@dataclass
+class Timer:
+    """Wall time per stage, in the order the stages ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished night reports to its caller."""
+
+    run_date: dt.date
+    open_by_severity: dict[str, int]
+    open_by_type: dict[str, int]
+    new: int
+    resolved: int
+    rows_read: int
+    rejected: int
+    pending: int
+    report_path: Path
+    manifest_path: Path
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """Tonight's accepted rows after re-deliveries, and what was set aside."""
+
+    new: dict[str, pl.DataFrame]
+    redelivered: dict[str, int]
+    rejected: pl.DataFrame
+    registry: pl.DataFrame
+
+
+def inbox_dates(inbox: Path, after: dt.date | None, upto: dt.date) -> list[dt.date]:
+    """Business-date folders of the inbox in (after, upto]."""
+    dates = []
+    for child in inbox.iterdir() if inbox.is_dir() else []:
+        try:
+            day = dt.date.fromisoformat(child.name)
+        except ValueError:
+            continue
+        if child.is_dir() and day <= upto and (after is None or day > after):
+            dates.append(day)
+    return sorted(dates)
+
+
+def _sort_deliveries(
+    loaded: Loaded, shaped: dict[str, pl.DataFrame], prior: pl.DataFrame
+) -> Deliveries:
+    new: dict[str, pl.DataFrame] = {}
+    redelivered: dict[str, int] = {}
+    rejected = [frame.cast(REJECTED_SCHEMA) for frame in loaded.rejected]
+    registry = []
+    for source, rows in shaped.items():
+        split = split_redeliveries(source, rows, prior.filter(pl.col("source") == source))
+        new[source] = split.new
+        redelivered[source] = split.redelivered.height
+        rejected.append(split.conflicts.cast(REJECTED_SCHEMA))
+        registry.append(registry_rows(source, split.new))
+    return Deliveries(
+        new=new,
+        redelivered=redelivered,
+        rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_SCHEMA),
+        registry=pl.concat(registry) if registry else pl.DataFrame(),
+    )
+
+
+def _arrived(deliveries: Deliveries, source: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Tonight's new rows of a source, or an empty frame of its working schema."""
+    frame = deliveries.new.get(source)
+    if frame is None:
+        return conform(pl.DataFrame(), {**schema, "row_id": pl.String(), "content_hash": pl.String()})
+    return frame
+
+
+def _discrepancy_summary(
+    rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date
+) -> dict[str, Any]:
+    def counts(column: str) -> dict[str, int]:
+        grouped = rows.group_by(column).len().sort(column)
+        return {str(key): int(value) for key, value in grouped.iter_rows()}
+
+    return {
+        "open": rows.height,
+        "new": int((rows["first_seen"] == run_date).sum()),
+        "resolved": resolved.height,
+        "by_type": counts("type"),
+        "by_severity": counts("severity"),
+    }
+
+
+def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunSummary:
+    """Reconcile one business date and publish its outputs."""
+    started = time.perf_counter()
+    timer = Timer()
+    with timer.stage("discover"):
+        require_ledger(inbox, run_date)
+        state_date = previous_state_date(out, run_date)
+        dates = inbox_dates(inbox, state_date, run_date)
+        connection = connect(config.timezone)
+    with timer.stage("load"):
+        loaded = load_folders(connection, inbox, dates)
+    with timer.stage("state"):
+        previous = read_state(out, state_date)
+        files = registry_files(out, state_date)
+    with timer.stage("deliveries"):
+        shaped = {
+            source: shape(source, accepted, run_date, config.timezone)
+            for source, accepted in loaded.accepted.items()
+        }
+        ids = pl.concat(
+            [
+                frame.select(pl.lit(source).alias("source"), "row_id")
+                for source, frame in shaped.items()
+            ]
+            or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
+        )
+        prior = prior_rows(connection, files, ids)
+        deliveries = _sort_deliveries(loaded, shaped, prior)
+        keys = known_keys(connection, files, deliveries.registry) if files else None
+        chargebacks = deliveries.new.get(
+            "settlement",
+            pl.DataFrame(
+                schema={"record_type": pl.String, "ref_norm": pl.String, "merchant_ref": pl.String}
+            ),
+        ).filter(pl.col("record_type") == "chargeback")
+        history = payment_history(connection, files, chargebacks)
+    with timer.stage("reconcile"):
+        arrivals = Arrivals(
+            ledger=_arrived(deliveries, "ledger", LEDGER_WORK),
+            settlement=_arrived(deliveries, "settlement", SETTLEMENT_WORK),
+            receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
+            bank=_arrived(deliveries, "bank", BANK_WORK),
+            balances=_arrived(deliveries, "balances", SNAPSHOTS),
+            known_keys=keys
+            if keys is not None
+            else pl.DataFrame(
+                schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String}
+            ),
+            payment_history=history,
+        )
+        night = reconcile(previous, arrivals, run_date, config)
+    with timer.stage("lifecycle"):
+        life = advance(previous.open_discrepancies, night.findings, run_date)
+        report_rows = to_report_rows(life.open, run_date)
+        tickets = build_tickets(report_rows, life.resolved, run_date)
+    with timer.stage("manifest"):
+        counts = source_counts(
+            loaded.files, deliveries.rejected, deliveries.redelivered, night.outcomes
+        )
+        totals = control_totals(deliveries.new, night.outcomes)
+        check_books(counts, totals)
+        carried = {
+            name: {
+                "before": previous.frames()[name].height,
+                "after": night.state.frames()[name].height,
+            }
+            for name in ("ledger", "settlement", "receipts", "bank", "payouts", "snapshots")
+        }
+        manifest = build_manifest(
+            run_date,
+            files=loaded.files,
+            rejected=deliveries.rejected,
+            counts=counts,
+            totals=totals,
+            discrepancies=_discrepancy_summary(report_rows, life.resolved, run_date),
+            carried={
+                **carried,
+                "state_from": state_date.isoformat() if state_date else None,
+                "inbox_dates": [d.isoformat() for d in dates],
+            },
+            config_hash=config.digest(),
+            timings=timer.seconds,
+        )
+    with timer.stage("publish"):
+        html = render_report(
+            manifest=manifest,
+            discrepancies=report_rows,
+            tickets=tickets,
+            rejected=deliveries.rejected,
+            counts=counts,
+            timezone=config.timezone,
+        )
+        state = replace(night.state, open_discrepancies=life.open)
+        publish(
+            out,
+            NightOutputs(
+                discrepancies=report_rows,
+                tickets=tickets,
+                rejected=deliveries.rejected.sort("origin_file", "origin_row"),
+                report_html=html,
+                manifest={
+                    **manifest,
+                    "timings_seconds": {k: round(v, 4) for k, v in timer.seconds.items()},
+                },
+                state=state,
+                registry=deliveries.registry,
+            ),
+            run_date,
+        )
+    connection.close()
+    return RunSummary(
+        run_date=run_date,
+        open_by_severity=manifest["discrepancies"]["by_severity"],
+        open_by_type=manifest["discrepancies"]["by_type"],
+        new=manifest["discrepancies"]["new"],
+        resolved=life.resolved.height,
+        rows_read=sum(item.read for item in counts.values()),
+        rejected=sum(item.rejected for item in counts.values()),
+        pending=sum(item.pending for item in counts.values()),
+        report_path=partition(out, "report", run_date) / "report.html",
+        manifest_path=partition(out, "manifest", run_date) / "manifest.json",
+        seconds=time.perf_counter() - started,
+    )

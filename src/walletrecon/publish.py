@@ -1,0 +1,103 @@
+"""Publishing one night's outputs atomically.
+
+Everything is written into a staging folder beside the target first; only when all of it is on
+disk are the date partitions swapped in by rename, the state last. A run that dies before that
+leaves the previous outputs of that date as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from walletrecon.history import STATE_DIR, write_state
+from walletrecon.state import NightState
+
+#: Output kinds in the order they are swapped in; the state comes last.
+KINDS = ("discrepancies", "tickets", "rejected", "report", "manifest", STATE_DIR)
+
+
+@dataclass(frozen=True)
+class NightOutputs:
+    """Everything a night publishes."""
+
+    discrepancies: pl.DataFrame
+    tickets: pl.DataFrame
+    rejected: pl.DataFrame
+    report_html: str
+    manifest: dict[str, Any]
+    state: NightState
+    registry: pl.DataFrame
+
+
+def partition(out: Path, kind: str, run_date: dt.date) -> Path:
+    """The folder of one output kind for one run date."""
+    return out / kind / f"run_date={run_date.isoformat()}"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_tickets(folder: Path, tickets: pl.DataFrame) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    records = tickets.with_columns(
+        pl.col("due_date").cast(pl.String), pl.col("opened_on").cast(pl.String)
+    )
+    with (folder / "tickets.jsonl").open("w", encoding="utf-8") as handle:
+        for record in records.to_dicts():
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+    records.with_columns(pl.col("discrepancy_ids").list.join(" ")).write_csv(folder / "tickets.csv")
+
+
+def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
+    discrepancies = partition(staging, "discrepancies", run_date)
+    discrepancies.mkdir(parents=True)
+    outputs.discrepancies.write_parquet(discrepancies / "part-0.parquet")
+    _write_tickets(partition(staging, "tickets", run_date), outputs.tickets)
+    rejected = partition(staging, "rejected", run_date)
+    rejected.mkdir(parents=True)
+    outputs.rejected.write_parquet(rejected / "rejected.parquet")
+    outputs.rejected.write_csv(rejected / "rejected.csv")
+    report = partition(staging, "report", run_date)
+    report.mkdir(parents=True)
+    (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
+    write_state(partition(staging, STATE_DIR, run_date), outputs.state, outputs.registry)
+    written = {
+        str(path.relative_to(staging)): _sha256(path)
+        for path in sorted(staging.rglob("*"))
+        if path.is_file() and STATE_DIR not in path.relative_to(staging).parts
+    }
+    manifest = {**outputs.manifest, "outputs": written}
+    folder = partition(staging, "manifest", run_date)
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+
+
+def publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
+    """Write all outputs of a night and swap them in, replacing that date's earlier outputs."""
+    out.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    staging = out / f".staging-{run_date.isoformat()}-{token}"
+    trash = out / f".trash-{run_date.isoformat()}-{token}"
+    try:
+        _stage(staging, outputs, run_date)
+        trash.mkdir()
+        for kind in KINDS:
+            target = partition(out, kind, run_date)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                os.replace(target, trash / kind)
+            os.replace(partition(staging, kind, run_date), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,74 @@
+"""The HTML report a person reads: what broke tonight, what was resolved, and proof of the books."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from walletrecon import __version__
+from walletrecon.manifest import SourceCounts
+from walletrecon.tickets import ROUTING
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+SHOWN_ROWS = 500
+SHOWN_REJECTED = 200
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("walletrecon", "templates"),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )
+
+
+def render_report(
+    *,
+    manifest: dict[str, Any],
+    discrepancies: pl.DataFrame,
+    tickets: pl.DataFrame,
+    rejected: pl.DataFrame,
+    counts: dict[str, SourceCounts],
+    timezone: str,
+) -> str:
+    """Render the night's report."""
+    ordered = discrepancies.with_columns(
+        pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank")
+    ).sort("rank", "type", "discrepancy_id")
+    by_type = (
+        ordered.group_by("type", "severity")
+        .agg(
+            pl.len().alias("open"), (pl.col("first_seen") == pl.col("run_date")).sum().alias("new")
+        )
+        .with_columns(
+            pl.col("type").replace_strict({k: v[0] for k, v in ROUTING.items()}).alias("queue"),
+            pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank"),
+        )
+        .sort("rank", "type")
+    )
+    resolved = tickets.filter(pl.col("status") == "resolved")
+    totals = {
+        "open": discrepancies.height,
+        "new": int((discrepancies["first_seen"] == discrepancies["run_date"]).sum()),
+        "resolved": resolved.height,
+        "pending": sum(item.pending for item in counts.values()),
+        "rejected": sum(item.rejected for item in counts.values()),
+    }
+    template = _environment().get_template("report.html")
+    return template.render(
+        run_date=manifest["run_date"],
+        version=__version__,
+        timezone=timezone,
+        config_hash=manifest["config_hash"],
+        balanced=all(item.balanced for item in counts.values()),
+        totals=totals,
+        by_type=by_type.to_dicts(),
+        outcomes={name: vars(item) for name, item in counts.items()},
+        inputs=manifest["inputs"],
+        shown=ordered.head(SHOWN_ROWS).to_dicts(),
+        resolved=resolved.to_dicts(),
+        rejected=rejected.sort("origin_file", "origin_row").head(SHOWN_REJECTED).to_dicts(),
+        timings=manifest["timings_seconds"],
+    )

@@ -1,0 +1,176 @@
+"""The single source of column names and kinds: the canonical input profile and the output tables.
+
+Each input source is described once, as a list of ``Column`` specs; loading, validation SQL,
+content hashes and documentation are all derived from these specs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+ColumnKind = Literal["id", "text", "amount", "currency", "timestamp", "date", "enum"]
+
+ENTRY_TYPES = (
+    "payment",
+    "refund",
+    "topup",
+    "withdrawal",
+    "transfer_in",
+    "transfer_out",
+    "fee",
+    "adjustment",
+)
+ENTRY_STATUSES = ("succeeded", "pending", "failed", "reversed")
+RECORD_TYPES = ("payment", "refund", "topup", "withdrawal", "chargeback")
+#: Ledger entry types that a gateway settles, and so are matched against settlement lines.
+SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")
+SEVERITIES = ("low", "medium", "high", "critical")
+OUTCOMES = ("matched", "discrepancy", "pending", "rejected", "redelivered")
+DISCREPANCY_TYPES = (
+    "balance_mismatch",
+    "missing_in_settlement",
+    "missing_in_ledger",
+    "payment_not_received",
+    "amount_mismatch",
+    "fee_mismatch",
+    "status_mismatch",
+    "duplicate",
+    "currency_mismatch",
+    "sync_delay",
+    "payout_mismatch",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input source: its kind, whether a value is required, its allowed values."""
+
+    name: str
+    kind: ColumnKind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    #: For amounts: "any" sign, or "non_negative".
+    sign: Literal["any", "non_negative"] = "any"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input source of the canonical profile."""
+
+    name: str
+    id_column: str
+    columns: tuple[Column, ...]
+    required_file: bool = False
+    #: The column whose value dates an item (its business date).
+    date_column: str = ""
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
+LEDGER = Source(
+    name="ledger",
+    id_column="entry_id",
+    required_file=True,
+    date_column="created_at",
+    columns=(
+        Column("entry_id", "id"),
+        Column("txn_id", "text"),
+        Column("account_id", "text"),
+        Column("entry_type", "enum", choices=ENTRY_TYPES),
+        Column("amount", "amount"),
+        Column("currency", "currency"),
+        Column("status", "enum", choices=ENTRY_STATUSES),
+        Column("created_at", "timestamp"),
+        Column("posted_at", "timestamp", required=False),
+        Column("merchant_id", "text", required=False),
+        Column("gateway_ref", "text", required=False),
+    ),
+)
+BALANCES = Source(
+    name="balances",
+    id_column="",
+    date_column="as_of",
+    columns=(
+        Column("account_id", "text"),
+        Column("currency", "currency"),
+        Column("as_of", "timestamp"),
+        Column("balance", "amount"),
+    ),
+)
+SETTLEMENT = Source(
+    name="settlement",
+    id_column="settlement_id",
+    date_column="settled_at",
+    columns=(
+        Column("settlement_id", "id"),
+        Column("gateway", "text"),
+        Column("gateway_ref", "text"),
+        Column("merchant_ref", "text", required=False),
+        Column("record_type", "enum", choices=RECORD_TYPES),
+        Column("gross_amount", "amount", sign="non_negative"),
+        Column("fee_amount", "amount", sign="non_negative"),
+        Column("net_amount", "amount"),
+        Column("currency", "currency"),
+        Column("settled_at", "timestamp"),
+        Column("payout_id", "text", required=False),
+    ),
+)
+RECEIPTS = Source(
+    name="receipts",
+    id_column="receipt_id",
+    date_column="received_at",
+    columns=(
+        Column("receipt_id", "id"),
+        Column("merchant_id", "text"),
+        Column("txn_id", "text"),
+        Column("amount", "amount", sign="non_negative"),
+        Column("currency", "currency"),
+        Column("received_at", "timestamp"),
+    ),
+)
+BANK = Source(
+    name="bank",
+    id_column="bank_line_id",
+    date_column="value_date",
+    columns=(
+        Column("bank_line_id", "id"),
+        Column("amount", "amount"),
+        Column("currency", "currency"),
+        Column("value_date", "date"),
+        Column("reference", "text", required=False),
+    ),
+)
+
+SOURCES: dict[str, Source] = {
+    source.name: source for source in (LEDGER, BALANCES, SETTLEMENT, RECEIPTS, BANK)
+}
+
+#: Columns every loaded row carries besides its own: where it came from, for evidence.
+ORIGIN_COLUMNS = ("origin_file", "origin_row")
+
+DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
+    "discrepancy_id": pl.String(),
+    "run_date": pl.Date(),
+    "type": pl.String(),
+    "severity": pl.String(),
+    "account_id": pl.String(),
+    "txn_id": pl.String(),
+    "gateway_ref": pl.String(),
+    "merchant_id": pl.String(),
+    "payout_id": pl.String(),
+    "currency": pl.String(),
+    "expected_amount": pl.Decimal(38, 4),
+    "actual_amount": pl.Decimal(38, 4),
+    "difference": pl.Decimal(38, 4),
+    "first_seen": pl.Date(),
+    "age_days": pl.Int32(),
+    "explanation": pl.String(),
+    "key": pl.String(),
+    "bank_line_id": pl.String(),
+    "evidence": pl.String(),
+}

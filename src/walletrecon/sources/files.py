@@ -1,0 +1,139 @@
+"""Reading one input file (CSV, CSV.gz or Parquet) into an Arrow table of strings.
+
+Every value is read as text, so that amounts are never inferred as floats; validation and typing
+happen afterwards in DuckDB. Each row carries its origin (file and 1-based data row number).
+A file that cannot be read at all, or that lacks a required column, raises InputError.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from walletrecon.errors import InputError
+from walletrecon.schemas import Source
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+@dataclass
+class RawFile:
+    """The text of one input file, with rows the CSV parser could not split into columns."""
+
+    path: Path
+    table: pa.Table
+    #: (row number, reason, raw text) of rows with the wrong number of fields.
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def find_source_file(folder: Path, source: Source) -> Path | None:
+    """The file of a source in an inbox folder, or None; two files for one source is an error."""
+    present = [folder / f"{source.name}{suffix}" for suffix in SUFFIXES]
+    found = [path for path in present if path.is_file()]
+    if len(found) > 1:
+        names = ", ".join(path.name for path in found)
+        raise InputError(f"{folder}: more than one file for source '{source.name}': {names}")
+    return found[0] if found else None
+
+
+def _csv_header(path: Path) -> list[str]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(io.StringIO(handle.readline())), [])
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: header is not valid UTF-8 ({exc.reason})") from exc
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read file: {exc}") from exc
+
+
+def _read_csv(path: Path) -> RawFile:
+    header = [name.strip() for name in _csv_header(path)]
+    if not header or header == [""]:
+        raise InputError(f"{path}: the file is empty (no header row)")
+    malformed: list[tuple[int, str, str]] = []
+
+    def keep_bad_row(row: pa_csv.InvalidRow) -> str:
+        number = (row.number - 1) if row.number is not None else -1
+        reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
+        malformed.append((number, reason, row.text))
+        return "skip"
+
+    try:
+        table = _parse_csv(path, header, keep_bad_row, use_threads=True)
+        if malformed:
+            # Re-read on one thread: only then does the parser report physical line numbers.
+            malformed.clear()
+            table = _parse_csv(path, header, keep_bad_row, use_threads=False)
+    except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read as UTF-8 CSV: {exc}") from exc
+    return RawFile(path, table, malformed)
+
+
+def _parse_csv(path: Path, header: list[str], handler: object, *, use_threads: bool) -> pa.Table:
+    return pa_csv.read_csv(
+        path,
+        read_options=pa_csv.ReadOptions(
+            column_names=header, skip_rows=1, encoding="utf8", use_threads=use_threads
+        ),
+        parse_options=pa_csv.ParseOptions(invalid_row_handler=handler),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _read_parquet(path: Path, source: Source) -> RawFile:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
+    amounts = {column.name for column in source.columns if column.kind == "amount"}
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if name in amounts and pa.types.is_floating(column.type):
+            raise InputError(
+                f"{path}: column '{name}' is floating point; amounts must be decimal "
+                "strings or a decimal type, never floats"
+            )
+        columns.append(pc.cast(column, pa.string()))
+    return RawFile(path, pa.table(columns, names=table.column_names))
+
+
+def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
+    """Read a source file as text; check the required columns; add origin columns."""
+    if path.name.endswith(".parquet"):
+        raw = _read_parquet(path, source)
+    else:
+        raw = _read_csv(path)
+    present = set(raw.table.column_names)
+    missing = [column.name for column in source.columns if column.name not in present]
+    if missing:
+        raise InputError(
+            f"{path}: missing required column(s) {', '.join(missing)} for source "
+            f"'{source.name}' (found: {', '.join(raw.table.column_names) or 'none'})"
+        )
+    table = raw.table.select(list(source.column_names))
+    rows = table.num_rows
+    bad_rows = {number for number, _, _ in raw.malformed}
+    numbers = np.arange(1, rows + len(bad_rows) + 1, dtype=np.int64)
+    if bad_rows:
+        numbers = numbers[~np.isin(numbers, np.fromiter(bad_rows, dtype=np.int64))]
+    origin_file = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows, dtype=np.int32)), pa.array([display_name])
+    )
+    raw.table = table.append_column("origin_file", origin_file).append_column(
+        "origin_row", pa.array(numbers[:rows])
+    )
+    return raw

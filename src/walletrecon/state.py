@@ -1,0 +1,184 @@
+"""The state carried from night to night: open items, payouts, postings, snapshots, open breaks.
+
+A ``NightState`` is a bundle of Polars frames, each with a fixed schema declared here. The kernel
+takes yesterday's state and returns tonight's; ``store``-side code persists it as Parquet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import polars as pl
+
+UTC_TIME = pl.Datetime("us", "UTC")
+
+LEDGER_WORK: dict[str, pl.DataType] = {
+    "entry_id": pl.String(),
+    "txn_id": pl.String(),
+    "account_id": pl.String(),
+    "entry_type": pl.String(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "status": pl.String(),
+    "created_at": UTC_TIME,
+    "posted_at": UTC_TIME,
+    "merchant_id": pl.String(),
+    "gateway_ref": pl.String(),
+    "ref_norm": pl.String(),
+    "item_date": pl.Date(),
+    "first_run": pl.Date(),
+    "origin": pl.String(),
+    "settlement_match": pl.String(),
+    "receipt_match": pl.String(),
+}
+SETTLEMENT_WORK: dict[str, pl.DataType] = {
+    "settlement_id": pl.String(),
+    "gateway": pl.String(),
+    "gateway_ref": pl.String(),
+    "ref_norm": pl.String(),
+    "merchant_ref": pl.String(),
+    "record_type": pl.String(),
+    "gross_minor": pl.Int64(),
+    "fee_minor": pl.Int64(),
+    "net_minor": pl.Int64(),
+    "currency": pl.String(),
+    "settled_at": UTC_TIME,
+    "payout_id": pl.String(),
+    "item_date": pl.Date(),
+    "first_run": pl.Date(),
+    "origin": pl.String(),
+    "ledger_match": pl.String(),
+    "match_txn_id": pl.String(),
+    "fee_checked": pl.Boolean(),
+}
+RECEIPT_WORK: dict[str, pl.DataType] = {
+    "receipt_id": pl.String(),
+    "merchant_id": pl.String(),
+    "txn_id": pl.String(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "received_at": UTC_TIME,
+    "item_date": pl.Date(),
+    "first_run": pl.Date(),
+    "origin": pl.String(),
+    "ledger_match": pl.String(),
+}
+BANK_WORK: dict[str, pl.DataType] = {
+    "bank_line_id": pl.String(),
+    "amount_minor": pl.Int64(),
+    "currency": pl.String(),
+    "reference": pl.String(),
+    "item_date": pl.Date(),
+    "first_run": pl.Date(),
+    "origin": pl.String(),
+}
+PAYOUTS: dict[str, pl.DataType] = {
+    "payout_key": pl.String(),
+    "payout_id": pl.String(),
+    "currency": pl.String(),
+    "mixed_currency": pl.Boolean(),
+    "net_minor": pl.Int64(),
+    "lines": pl.Int64(),
+    "payout_date": pl.Date(),
+    "bank_minor": pl.Int64(),
+    "bank_lines": pl.Int64(),
+    "bank_line_id": pl.String(),
+    "bank_currency": pl.String(),
+    "bank_origin": pl.String(),
+}
+POSTINGS: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "currency": pl.String(),
+    "day": pl.Date(),
+    "total_minor": pl.Int64(),
+}
+SNAPSHOTS: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "account_id": pl.String(),
+    "currency": pl.String(),
+    "as_of": UTC_TIME,
+    "item_date": pl.Date(),
+    "balance_minor": pl.Int64(),
+    "first_run": pl.Date(),
+    "origin": pl.String(),
+}
+#: The internal form of a discrepancy, before identity, severity and lifecycle are added.
+FINDING: dict[str, pl.DataType] = {
+    "type": pl.String(),
+    "key": pl.String(),
+    "account_id": pl.String(),
+    "txn_id": pl.String(),
+    "gateway_ref": pl.String(),
+    "merchant_id": pl.String(),
+    "payout_id": pl.String(),
+    "bank_line_id": pl.String(),
+    "currency": pl.String(),
+    "expected_minor": pl.Int64(),
+    "actual_minor": pl.Int64(),
+    "explanation": pl.String(),
+    "evidence": pl.String(),
+    "involved": pl.List(pl.String()),
+}
+OPEN_DISCREPANCIES: dict[str, pl.DataType] = {
+    "discrepancy_id": pl.String(),
+    **FINDING,
+    "first_seen": pl.Date(),
+}
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """An empty frame with a schema."""
+    return pl.DataFrame(schema=schema)
+
+
+def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Select and cast a frame to a schema; missing columns become nulls."""
+    return frame.select(
+        [
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class NightState:
+    """Everything one night hands to the next."""
+
+    ledger: pl.DataFrame
+    settlement: pl.DataFrame
+    receipts: pl.DataFrame
+    bank: pl.DataFrame
+    payouts: pl.DataFrame
+    postings: pl.DataFrame
+    snapshots: pl.DataFrame
+    open_discrepancies: pl.DataFrame
+
+    @staticmethod
+    def schemas() -> dict[str, dict[str, pl.DataType]]:
+        """The schema of every frame, by field name."""
+        return {
+            "ledger": LEDGER_WORK,
+            "settlement": SETTLEMENT_WORK,
+            "receipts": RECEIPT_WORK,
+            "bank": BANK_WORK,
+            "payouts": PAYOUTS,
+            "postings": POSTINGS,
+            "snapshots": SNAPSHOTS,
+            "open_discrepancies": OPEN_DISCREPANCIES,
+        }
+
+    @classmethod
+    def initial(cls) -> NightState:
+        """The state before the first night: nothing open, nothing posted."""
+        return cls(**{name: empty(schema) for name, schema in cls.schemas().items()})
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pl.DataFrame]) -> NightState:
+        """Build a state from frames, conforming each to its schema."""
+        schemas = cls.schemas()
+        return cls(**{name: conform(frames[name], schemas[name]) for name in schemas})
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """The frames by field name."""
+        return {item.name: getattr(self, item.name) for item in fields(self)}

@@ -1,0 +1,164 @@
+"""Remediation tickets: one per open discrepancy, routed to the team that can act on it.
+
+A ticket's id is derived from its discrepancy's id, so it is stable across nights. Its status is
+``new`` the night the break is first seen, ``open`` while it lasts, and ``resolved`` the first night
+it is gone (with the reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import polars as pl
+
+from walletrecon.match.common import money_text
+
+#: type -> (queue, suggested action)
+ROUTING: Mapping[str, tuple[str, str]] = {
+    "balance_mismatch": (
+        "finance_ops",
+        "Confirm the account's postings since the last agreed balance, find the entry the balance "
+        "engine missed or double-counted, correct the balance, and tell the customer if it was shown.",
+    ),
+    "missing_in_settlement": (
+        "gateway_ops",
+        "Ask the gateway for the settlement status of the reference; if it never settled, reverse "
+        "or retry the transaction and tell the customer.",
+    ),
+    "missing_in_ledger": (
+        "tech_support",
+        "Find the wallet transaction behind the gateway reference or receipt; post the missing "
+        "ledger entry or dispute the settlement with the gateway.",
+    ),
+    "payment_not_received": (
+        "merchant_support",
+        "Confirm with the merchant whether the order was fulfilled; re-send the payment "
+        "notification or refund the customer.",
+    ),
+    "amount_mismatch": (
+        "finance_ops",
+        "Compare the ledger amount with the gateway or merchant amount; book the difference or "
+        "claim it back, then review the cause.",
+    ),
+    "fee_mismatch": (
+        "gateway_ops",
+        "Check the gateway's fee against the contracted schedule and raise a fee claim for the "
+        "difference.",
+    ),
+    "status_mismatch": (
+        "tech_support",
+        "The money moved while the wallet shows the transaction as not succeeded: fix the "
+        "transaction status or refund, and tell the customer the result.",
+    ),
+    "duplicate": (
+        "tech_support",
+        "Confirm whether the customer was charged twice; reverse the duplicate and refund, then "
+        "fix the source of the double submission.",
+    ),
+    "currency_mismatch": (
+        "gateway_ops",
+        "Check the currency routing with the gateway; correct the settlement currency or book "
+        "the conversion.",
+    ),
+    "sync_delay": (
+        "tech_support",
+        "Check the sync job between the wallet and the counterparty for backlog; no money is at "
+        "risk unless the delay keeps growing.",
+    ),
+    "payout_mismatch": (
+        "finance_ops",
+        "Compare the gateway's payout report with the bank statement; chase the missing or "
+        "short payout with the gateway or bank.",
+    ),
+}
+PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
+DUE_DAYS = {"critical": 1, "high": 2, "medium": 5, "low": 10}
+RESOLUTION = {
+    "balance_mismatch": "the reported balance agrees with the ledger again",
+    "missing_in_settlement": "the settlement line arrived",
+    "missing_in_ledger": "the ledger entry arrived",
+    "payment_not_received": "the merchant receipt arrived",
+    "payout_mismatch": "the payout and its bank line agree",
+}
+
+TICKET_COLUMNS = [
+    "ticket_id",
+    "status",
+    "discrepancy_ids",
+    "type",
+    "key",
+    "queue",
+    "priority",
+    "severity",
+    "due_date",
+    "opened_on",
+    "age_days",
+    "currency",
+    "amount",
+    "summary",
+    "suggested_action",
+    "resolution",
+]
+
+
+def _ticket_id(discrepancy_id: pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit("WR-"), discrepancy_id.str.slice(0, 12).str.to_uppercase()])
+
+
+def _routing(column: str, index: int) -> pl.Expr:
+    mapping = {kind: values[index] for kind, values in ROUTING.items()}
+    return pl.col(column).replace_strict(mapping, return_dtype=pl.String)
+
+
+def build_tickets(
+    report_rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date
+) -> pl.DataFrame:
+    """Tickets for tonight's open discrepancies, and resolved tickets for breaks gone tonight."""
+    amount = pl.coalesce("difference", "actual_amount", "expected_amount").cast(pl.String)
+    open_tickets = report_rows.select(
+        _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
+        pl.when(pl.col("first_seen") == pl.lit(run_date))
+        .then(pl.lit("new"))
+        .otherwise(pl.lit("open"))
+        .alias("status"),
+        pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
+        "type",
+        "key",
+        _routing("type", 0).alias("queue"),
+        pl.col("severity").replace_strict(PRIORITY, return_dtype=pl.String).alias("priority"),
+        "severity",
+        (
+            pl.col("first_seen")
+            + pl.duration(days=pl.col("severity").replace_strict(DUE_DAYS, return_dtype=pl.Int64))
+        ).alias("due_date"),
+        pl.col("first_seen").alias("opened_on"),
+        "age_days",
+        "currency",
+        amount.alias("amount"),
+        pl.col("explanation").alias("summary"),
+        _routing("type", 1).alias("suggested_action"),
+        pl.lit(None, pl.String).alias("resolution"),
+    )
+    closed = resolved.select(
+        _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
+        pl.lit("resolved").alias("status"),
+        pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
+        "type",
+        "key",
+        _routing("type", 0).alias("queue"),
+        pl.lit(None, pl.String).alias("priority"),
+        pl.lit(None, pl.String).alias("severity"),
+        pl.lit(None, pl.Date).alias("due_date"),
+        pl.col("first_seen").alias("opened_on"),
+        (pl.lit(run_date) - pl.col("first_seen")).dt.total_days().cast(pl.Int32).alias("age_days"),
+        "currency",
+        money_text(pl.col("expected_minor"), "currency").alias("amount"),
+        pl.col("explanation").alias("summary"),
+        _routing("type", 1).alias("suggested_action"),
+        pl.col("type")
+        .replace_strict(RESOLUTION, default="no longer found", return_dtype=pl.String)
+        .alias("resolution"),
+    )
+    tickets = pl.concat([open_tickets, closed], how="vertical_relaxed")
+    return tickets.select(TICKET_COLUMNS).sort("status", "priority", "ticket_id", nulls_last=True)
