@@ -169,7 +169,7 @@ def receipt_pairs(evidence: Evidence) -> pl.DataFrame:
 
 @classifier
 def fee_mismatch(evidence: Evidence) -> pl.DataFrame:
-    """Settlement lines whose net does not follow from gross and fee, or whose fee is off-schedule."""
+    """Settlement lines whose net does not follow from gross and fee, or off-schedule fees."""
     lines = evidence.fee_lines.filter(pl.col("net_broken") | pl.col("schedule_broken"))
     schedule = pl.col("schedule_broken")
     reason = (

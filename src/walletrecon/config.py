@@ -32,7 +32,7 @@ RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
 
 def _exact_decimal(value: object) -> Decimal:
     """Accept a decimal string or an integer; refuse floats, which cannot hold money exactly."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError('write amounts as quoted decimal strings, e.g. "1.50", not floats')
     if isinstance(value, int):
         return Decimal(value)
@@ -101,8 +101,8 @@ class Config(_Frozen):
     """The whole run configuration."""
 
     timezone: str = "UTC"
-    windows: Windows = Field(default_factory=Windows)
-    tolerance: Tolerance = Field(default_factory=Tolerance)
+    windows: Windows = Windows()
+    tolerance: Tolerance = Tolerance()
     fees: dict[str, FeeSchedule] = Field(default_factory=dict)
 
     @field_validator("timezone")

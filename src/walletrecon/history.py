@@ -75,7 +75,10 @@ def _query(
         connection.register(name, frame.to_arrow())
     try:
         listing = "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in files) + "]"
-        return connection.sql(sql.replace("$registry", f"read_parquet({listing})")).pl()
+        result: pl.DataFrame = connection.sql(
+            sql.replace("$registry", f"read_parquet({listing})")
+        ).pl()
+        return result
     finally:
         for name in frames:
             connection.unregister(name)

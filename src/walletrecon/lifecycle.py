@@ -56,7 +56,11 @@ def identify(findings: pl.DataFrame) -> pl.DataFrame:
         .group_by("identity", maintain_order=True)
         .agg(
             pl.all().exclude("involved").first(),
-            pl.col("involved").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("involved"),
+            pl.col("involved")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .sort()
+            .alias("involved"),
         )
     )
     return folded.with_columns(_digest(pl.col("identity")).alias("discrepancy_id")).drop("identity")

@@ -39,7 +39,14 @@ from walletrecon.sources.canonical import (
     shape,
 )
 from walletrecon.sources.redelivery import split_redeliveries
-from walletrecon.state import BANK_WORK, LEDGER_WORK, RECEIPT_WORK, SETTLEMENT_WORK, SNAPSHOTS, conform
+from walletrecon.state import (
+    BANK_WORK,
+    LEDGER_WORK,
+    RECEIPT_WORK,
+    SETTLEMENT_WORK,
+    SNAPSHOTS,
+    conform,
+)
 from walletrecon.store import connect
 from walletrecon.tickets import build_tickets
 
@@ -104,13 +111,13 @@ def _sort_deliveries(
 ) -> Deliveries:
     new: dict[str, pl.DataFrame] = {}
     redelivered: dict[str, int] = {}
-    rejected = [frame.cast(REJECTED_SCHEMA) for frame in loaded.rejected]
+    rejected = [frame.cast(pl.Schema(REJECTED_SCHEMA)) for frame in loaded.rejected]
     registry = []
     for source, rows in shaped.items():
         split = split_redeliveries(source, rows, prior.filter(pl.col("source") == source))
         new[source] = split.new
         redelivered[source] = split.redelivered.height
-        rejected.append(split.conflicts.cast(REJECTED_SCHEMA))
+        rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
         registry.append(registry_rows(source, split.new))
     return Deliveries(
         new=new,
@@ -124,7 +131,9 @@ def _arrived(deliveries: Deliveries, source: str, schema: dict[str, pl.DataType]
     """Tonight's new rows of a source, or an empty frame of its working schema."""
     frame = deliveries.new.get(source)
     if frame is None:
-        return conform(pl.DataFrame(), {**schema, "row_id": pl.String(), "content_hash": pl.String()})
+        return conform(
+            pl.DataFrame(), {**schema, "row_id": pl.String(), "content_hash": pl.String()}
+        )
     return frame
 
 

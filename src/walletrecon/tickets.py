@@ -18,8 +18,9 @@ from walletrecon.match.common import money_text
 ROUTING: Mapping[str, tuple[str, str]] = {
     "balance_mismatch": (
         "finance_ops",
-        "Confirm the account's postings since the last agreed balance, find the entry the balance "
-        "engine missed or double-counted, correct the balance, and tell the customer if it was shown.",
+        "Confirm the account's postings since the last agreed balance, find the entry the "
+        "balance engine missed or double-counted, correct the balance, and tell the customer "
+        "if it was shown.",
     ),
     "missing_in_settlement": (
         "gateway_ops",

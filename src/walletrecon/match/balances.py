@@ -1,9 +1,9 @@
 """Reported wallet balances against the ledger.
 
-The expected balance of an account at a cut-off is the sum of all its succeeded entries posted up to
-that business day (late-arriving entries included). When every earlier snapshot agreed, this equals
-the previous reported balance plus the entries posted in between; after a mismatch it keeps
-comparing against the ledger's running total, so a wrong balance stays a break until it is corrected.
+The expected balance of an account at a cut-off is the sum of all its succeeded entries posted up
+to that business day (late-arriving entries included). When every earlier snapshot agreed, this
+equals the previous reported balance plus the entries posted in between; after a mismatch it keeps
+comparing against the ledger's running total, so a wrong balance stays a break until corrected.
 """
 
 from __future__ import annotations

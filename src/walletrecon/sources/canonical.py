@@ -21,13 +21,13 @@ from walletrecon.schemas import SOURCES, Source
 from walletrecon.sources.files import find_source_file, read_raw
 from walletrecon.sources.validate import validate
 
-REJECTED_SCHEMA = {
-    "source": pl.String,
-    "origin_file": pl.String,
-    "origin_row": pl.Int64,
-    "column": pl.String,
-    "reason": pl.String,
-    "raw_values": pl.String,
+REJECTED_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "origin_file": pl.String(),
+    "origin_row": pl.Int64(),
+    "column": pl.String(),
+    "reason": pl.String(),
+    "raw_values": pl.String(),
 }
 
 
@@ -117,7 +117,8 @@ def require_ledger(inbox: Path, run_date: dt.date) -> None:
         raise InputError(f"{folder}: no inbox folder for business date {run_date}")
     if find_source_file(folder, SOURCES["ledger"]) is None:
         raise InputError(
-            f"{folder}: the required source 'ledger' is missing (ledger.csv, ledger.csv.gz or ledger.parquet)"
+            f"{folder}: the required source 'ledger' is missing "
+            "(ledger.csv, ledger.csv.gz or ledger.parquet)"
         )
 
 

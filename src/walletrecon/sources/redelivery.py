@@ -48,7 +48,8 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
         "origin_row",
         pl.lit(id_column).alias("column"),
         pl.format(
-            "{}: {} '{}' was already delivered with different content ({}); the first delivery stands",
+            "{}: {} '{}' was already delivered with different content ({}); "
+            "the first delivery stands",
             pl.lit(id_column),
             pl.lit(id_column),
             "row_id",
