@@ -136,3 +136,7 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
         f"wrote {len(summary.dates)} nights to {summary.out_dir}/inbox: {summary.rows_per_source}"
     )
     click.echo(f"injected breaks: {summary.injected}")
+
+
+if __name__ == "__main__":
+    main()
