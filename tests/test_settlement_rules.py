@@ -65,7 +65,12 @@ def test_merchant_ref_matches_when_the_reference_differs(tmp_path: Path) -> None
 
 
 def test_amount_difference_is_amount_mismatch(tmp_path: Path) -> None:
-    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1", gross_amount="9.00", net_amount="9.00")
+    world = (
+        World(tmp_path)
+        .payment(0, "T1")
+        .receive(0, "T1")
+        .settle(0, "T1", gross_amount="9.00", net_amount="9.00")
+    )
     world.run(0)
     frame = world.open(0)
     assert world.breaks(0) == {("amount_mismatch", "T1")}
@@ -86,7 +91,12 @@ def test_settled_failed_payment_is_status_mismatch(tmp_path: Path) -> None:
 
 
 def test_other_currency_is_currency_mismatch_without_amount_check(tmp_path: Path) -> None:
-    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1", currency="USD", gross_amount="1.40", net_amount="1.40")
+    world = (
+        World(tmp_path)
+        .payment(0, "T1")
+        .receive(0, "T1")
+        .settle(0, "T1", currency="USD", gross_amount="1.40", net_amount="1.40")
+    )
     world.run(0)
     assert world.breaks(0) == {("currency_mismatch", "T1")}
 

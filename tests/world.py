@@ -100,7 +100,12 @@ class World:
 
     def receive(self, night: int, txn: str, amount: str = "10.00", **extra: Any) -> World:
         """A merchant receipt of a payment, received shortly after it was made on ``night``."""
-        row = {"receipt_id": f"R-{txn}", "txn_id": txn, "amount": amount, "received_at": at(night, 10, 5)}
+        row = {
+            "receipt_id": f"R-{txn}",
+            "txn_id": txn,
+            "amount": amount,
+            "received_at": at(night, 10, 5),
+        }
         return self.add(night, "receipts", {**row, **extra})
 
     def _write(self, night: int) -> None:

@@ -110,7 +110,7 @@ def known_keys(
     connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
 ) -> pl.DataFrame:
     """Registry rows of earlier nights sharing a duplicate key with tonight's rows."""
-    if not files or tonight.is_empty():
+    if not files or tonight.is_empty() or "dup_key" not in tonight.columns:
         return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
     return _query(
         connection,

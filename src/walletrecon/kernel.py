@@ -149,11 +149,13 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         config.windows.settlement_days,
         tolerance_minor(config.tolerance.payout, "currency"),
     )
-    snapshots = pl.concat([previous.snapshots, conform(arrivals.balances, SNAPSHOTS)])
+    new_snapshots = conform(arrivals.balances, SNAPSHOTS)
+    snapshots = pl.concat([previous.snapshots, new_snapshots])
+    unreported = previous.snapshots.join(new_snapshots, on=["account_id", "currency"], how="anti")
     balances = reconcile_balances(
         previous.postings,
         arrivals.ledger,
-        snapshots,
+        pl.concat([unreported, new_snapshots]),
         run_date,
         config.timezone,
         tolerance_minor(config.tolerance.balance, "currency"),

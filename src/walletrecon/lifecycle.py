@@ -49,7 +49,13 @@ def identify(findings: pl.DataFrame) -> pl.DataFrame:
     scope = (
         pl.when(pl.col("type") == "balance_mismatch").then(pl.col("currency")).otherwise(pl.lit(""))
     )
-    identity = pl.concat_str([pl.col("type"), pl.col("key").fill_null(""), scope], separator="|")
+    # A gateway reference's case carries no meaning, so it does not change a break's identity.
+    key = (
+        pl.when(pl.col("key") == pl.col("gateway_ref"))
+        .then(pl.col("key").str.to_lowercase())
+        .otherwise(pl.col("key"))
+    )
+    identity = pl.concat_str([pl.col("type"), key.fill_null(""), scope], separator="|")
     keyed = findings.with_columns(identity.alias("identity"))
     folded = (
         keyed.sort("identity", "evidence", "explanation")

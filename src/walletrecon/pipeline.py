@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from duckdb import DuckDBPyConnection
 
 from walletrecon.config import Config
 from walletrecon.history import (
@@ -153,6 +154,37 @@ def _discrepancy_summary(
     }
 
 
+def _arrivals(
+    connection: DuckDBPyConnection,
+    files: list[str],
+    loaded: Loaded,
+    run_date: dt.date,
+    config: Config,
+) -> tuple[Deliveries, Arrivals]:
+    """Shape tonight's rows, set aside re-deliveries, and gather what earlier nights knew."""
+    shaped = {
+        source: shape(source, accepted, run_date, config.timezone)
+        for source, accepted in loaded.accepted.items()
+    }
+    ids = pl.concat(
+        [frame.select(pl.lit(source).alias("source"), "row_id") for source, frame in shaped.items()]
+        or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
+    )
+    deliveries = _sort_deliveries(loaded, shaped, prior_rows(connection, files, ids))
+    settlement = _arrived(deliveries, "settlement", SETTLEMENT_WORK)
+    chargebacks = settlement.filter(pl.col("record_type") == "chargeback")
+    arrivals = Arrivals(
+        ledger=_arrived(deliveries, "ledger", LEDGER_WORK),
+        settlement=settlement,
+        receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
+        bank=_arrived(deliveries, "bank", BANK_WORK),
+        balances=_arrived(deliveries, "balances", SNAPSHOTS),
+        known_keys=known_keys(connection, files, deliveries.registry),
+        payment_history=payment_history(connection, files, chargebacks),
+    )
+    return deliveries, arrivals
+
+
 def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunSummary:
     """Reconcile one business date and publish its outputs."""
     started = time.perf_counter()
@@ -161,48 +193,18 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
         require_ledger(inbox, run_date)
         state_date = previous_state_date(out, run_date)
         dates = inbox_dates(inbox, state_date, run_date)
-        connection = connect(config.timezone)
-    with timer.stage("load"):
-        loaded = load_folders(connection, inbox, dates)
-    with timer.stage("state"):
-        previous = read_state(out, state_date)
-        files = registry_files(out, state_date)
-    with timer.stage("deliveries"):
-        shaped = {
-            source: shape(source, accepted, run_date, config.timezone)
-            for source, accepted in loaded.accepted.items()
-        }
-        ids = pl.concat(
-            [
-                frame.select(pl.lit(source).alias("source"), "row_id")
-                for source, frame in shaped.items()
-            ]
-            or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
-        )
-        prior = prior_rows(connection, files, ids)
-        deliveries = _sort_deliveries(loaded, shaped, prior)
-        keys = known_keys(connection, files, deliveries.registry) if files else None
-        chargebacks = deliveries.new.get(
-            "settlement",
-            pl.DataFrame(
-                schema={"record_type": pl.String, "ref_norm": pl.String, "merchant_ref": pl.String}
-            ),
-        ).filter(pl.col("record_type") == "chargeback")
-        history = payment_history(connection, files, chargebacks)
+    connection = connect(config.timezone)
+    try:
+        with timer.stage("load"):
+            loaded = load_folders(connection, inbox, dates)
+        with timer.stage("state"):
+            previous = read_state(out, state_date)
+            files = registry_files(out, state_date)
+        with timer.stage("deliveries"):
+            deliveries, arrivals = _arrivals(connection, files, loaded, run_date, config)
+    finally:
+        connection.close()
     with timer.stage("reconcile"):
-        arrivals = Arrivals(
-            ledger=_arrived(deliveries, "ledger", LEDGER_WORK),
-            settlement=_arrived(deliveries, "settlement", SETTLEMENT_WORK),
-            receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
-            bank=_arrived(deliveries, "bank", BANK_WORK),
-            balances=_arrived(deliveries, "balances", SNAPSHOTS),
-            known_keys=keys
-            if keys is not None
-            else pl.DataFrame(
-                schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String}
-            ),
-            payment_history=history,
-        )
         night = reconcile(previous, arrivals, run_date, config)
     with timer.stage("lifecycle"):
         life = advance(previous.open_discrepancies, night.findings, run_date)
@@ -215,11 +217,9 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
         totals = control_totals(deliveries.new, night.outcomes)
         check_books(counts, totals)
         carried = {
-            name: {
-                "before": previous.frames()[name].height,
-                "after": night.state.frames()[name].height,
-            }
-            for name in ("ledger", "settlement", "receipts", "bank", "payouts", "snapshots")
+            name: {"before": previous.frames()[name].height, "after": frame.height}
+            for name, frame in night.state.frames().items()
+            if name != "open_discrepancies"
         }
         manifest = build_manifest(
             run_date,
@@ -231,7 +231,7 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
             carried={
                 **carried,
                 "state_from": state_date.isoformat() if state_date else None,
-                "inbox_dates": [d.isoformat() for d in dates],
+                "inbox_dates": [day.isoformat() for day in dates],
             },
             config_hash=config.digest(),
             timings=timer.seconds,
@@ -245,24 +245,16 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
             counts=counts,
             timezone=config.timezone,
         )
-        state = replace(night.state, open_discrepancies=life.open)
-        publish(
-            out,
-            NightOutputs(
-                discrepancies=report_rows,
-                tickets=tickets,
-                rejected=deliveries.rejected.sort("origin_file", "origin_row"),
-                report_html=html,
-                manifest={
-                    **manifest,
-                    "timings_seconds": {k: round(v, 4) for k, v in timer.seconds.items()},
-                },
-                state=state,
-                registry=deliveries.registry,
-            ),
-            run_date,
+        outputs = NightOutputs(
+            discrepancies=report_rows,
+            tickets=tickets,
+            rejected=deliveries.rejected.sort("origin_file", "origin_row"),
+            report_html=html,
+            manifest=manifest,
+            state=replace(night.state, open_discrepancies=life.open),
+            registry=deliveries.registry,
         )
-    connection.close()
+        publish(out, outputs, run_date)
     return RunSummary(
         run_date=run_date,
         open_by_severity=manifest["discrepancies"]["by_severity"],

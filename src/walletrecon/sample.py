@@ -17,14 +17,35 @@ and derives their settlement lines and receipts, which may land in the inbox fol
 written (its ledger, the settlement lines and receipts routed to it, the bank lines of the payouts
 of ``n - 1`` and the balances at the end of ``n``). Balances and bank amounts are computed from the
 data as delivered, after every injection, so that each injection causes exactly one break.
+
+Truth rows (``type,key,run_date,source,row_id,note``):
+
+* ``key`` is the discrepancy key of CONTRACT.md; a gateway_ref key is in its canonical form
+  (``GW-`` and 12 upper-case hex digits), so compare it case-insensitively after stripping.
+* ``run_date`` is the first night the engine must report the break: item date + window for an
+  absence (``missing_*``, ``payment_not_received``, a payout without bank line, a bank line naming
+  no payout), the night both sides are delivered for a comparison (amount, fee, currency, status,
+  sync delay), the night the copy is delivered for a duplicate, the bank line's night for a bank
+  amount, the snapshot's night for a balance. Breaks due after the last night are left out.
+* ``source``/``row_id`` name the row that carries the break: the ledger entry that lacks its
+  counterpart, the changed or copied line, the bank line; ``settlement``/payout_id for a payout
+  whose bank line was withheld; ``balances``/account_id for a balance.
+* A ``balance_mismatch`` is a drift that starts on its night and stays: CONTRACT compares each
+  snapshot with the previous *reported* balance, so a balance wrong on one night only would be
+  two breaks (that night and the next).
+* ``rejected`` rows name deliberately bad input rows (extra rows under fresh ids) and
+  ``redelivered`` rows the identical repeats of a row in the next night's file; for both, key and
+  row_id are the row's id and run_date is the night of the file that holds it.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
+import io
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,6 +64,8 @@ BoolArray = npt.NDArray[np.bool_]
 HOUR = 3600
 #: Calendar days kept beyond the last night, so that derived instants always have a local date.
 CALENDAR_MARGIN = 5
+#: Rows formatted and written at a time, which bounds the memory taken by text.
+CHUNK_ROWS = 100_000
 
 CURRENCIES: tuple[str, ...] = ("CNY", "USD", "JPY", "KWD")
 CNY, USD, JPY, KWD = range(4)
@@ -145,6 +168,23 @@ class Table:
         """The rows at these positions (or where this mask holds), as a new table."""
         return Table({name: values[selection] for name, values in self.columns.items()})
 
+    def reorder(self, selection: IntArray | BoolArray) -> None:
+        """Keep only these rows, in this order, in place (one column at a time, to save memory)."""
+        for name in list(self.columns):
+            self.columns[name] = self.columns[name][selection]
+
+    def append(self, other: Table) -> None:
+        """Add the rows of another table with the same columns at the end, in place."""
+        for name in list(self.columns):
+            self.columns[name] = np.concatenate([self.columns[name], other[name]])
+
+    def chunks(self, size: int) -> Iterator[Table]:
+        """Consecutive slices (views) of at most ``size`` rows; one empty slice when empty."""
+        for start in range(0, max(len(self), 1), size):
+            yield Table(
+                {name: values[start : start + size] for name, values in self.columns.items()}
+            )
+
     def frame(self) -> pl.DataFrame:
         """The columns as a polars frame (for formatting)."""
         return pl.DataFrame(self.columns)
@@ -171,25 +211,30 @@ class Counters:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Business days in the configured zone: local midnights as epoch seconds."""
+    """Business days in the configured zone: local midnights and UTC offset changes."""
 
     zone_name: str
     start: date
     day_starts: IntArray
+    transitions: IntArray
 
     @staticmethod
     def build(zone_name: str, start: date, days: int) -> Calendar:
         """Local midnights from ``start`` for ``days`` nights plus a margin."""
         zone = ZoneInfo(zone_name)
         midnights = [
-            int(
-                datetime.combine(
-                    start + timedelta(days=index), datetime.min.time(), zone
-                ).timestamp()
-            )
+            int(datetime.combine(start + timedelta(days=index), time(), zone).timestamp())
             for index in range(days + CALENDAR_MARGIN + 1)
         ]
-        return Calendar(zone_name, start, np.array(midnights, dtype=np.int64))
+        hours = range(midnights[0] - 24 * HOUR, midnights[-1] + HOUR, HOUR)
+        offsets = [datetime.fromtimestamp(instant, zone).utcoffset() for instant in hours]
+        transitions = [
+            instant
+            for instant, before, after in zip(hours[1:], offsets, offsets[1:], strict=False)
+            if before != after
+        ]
+        day_starts = np.array(midnights, dtype=np.int64)
+        return Calendar(zone_name, start, day_starts, np.array(transitions, dtype=np.int64))
 
     def date_of(self, day: int) -> date:
         """The date of a day index."""
@@ -202,6 +247,17 @@ class Calendar:
     def day_of(self, instants: IntArray) -> IntArray:
         """The local day index of each instant."""
         return (np.searchsorted(self.day_starts, instants, side="right") - 1).astype(np.int64)
+
+    def safe_styles(self, style: IntArray, instants: IntArray) -> IntArray:
+        """The styles, with the offset instead of local time near a UTC offset change.
+
+        A local time without offset is ambiguous (or does not exist) around a daylight-saving
+        change, so such instants are written with their offset.
+        """
+        near = np.zeros(len(instants), dtype=np.bool_)
+        for transition in self.transitions.tolist():
+            near |= np.abs(instants - transition) < 3 * HOUR
+        return np.where((style == STYLE_LOCAL) & near, STYLE_OFFSET, style).astype(np.int64)
 
     def end_of_day_text(self, day: int) -> str:
         """The day's cut-off as ISO 8601 with offset, e.g. ``2026-11-16T23:59:59+08:00``."""
@@ -359,9 +415,14 @@ def _identifiers(kind: str, numbers: IntArray) -> pl.Series:
     return pl.DataFrame({"number": numbers}).select(_id_expr(kind, "number")).to_series()
 
 
-def _format_ledger(table: Table, zone_name: str) -> pl.DataFrame:
+def _format_ledger(table: Table, calendar: Calendar) -> pl.DataFrame:
     """The ledger rows as text in the CONTRACT column order."""
-    frame = table.frame().with_columns(gateway_refs(table["ref"]).alias("ref_text"))
+    zone_name = calendar.zone_name
+    frame = table.frame().with_columns(
+        gateway_refs(table["ref"]).alias("ref_text"),
+        pl.Series("created_style", calendar.safe_styles(table["style"], table["created"])),
+        pl.Series("posted_style", calendar.safe_styles(table["style"], table["posted"])),
+    )
     return frame.select(
         _id_expr("entry", "entry").alias("entry_id"),
         _id_expr("txn", "txn").alias("txn_id"),
@@ -370,8 +431,8 @@ def _format_ledger(table: Table, zone_name: str) -> pl.DataFrame:
         _amount_expr("amount", "currency").alias("amount"),
         _code_expr("currency", CURRENCIES).alias("currency"),
         _code_expr("status", STATUSES).alias("status"),
-        _timestamp_expr("created", "style", zone_name).alias("created_at"),
-        _timestamp_expr("posted", "style", zone_name).alias("posted_at"),
+        _timestamp_expr("created", "created_style", zone_name).alias("created_at"),
+        _timestamp_expr("posted", "posted_style", zone_name).alias("posted_at"),
         _id_expr("merchant", "merchant").alias("merchant_id"),
         _reference_expr("ref_text", "ref", "ref_variant").alias("gateway_ref"),
     )
@@ -385,7 +446,10 @@ def _format_settlement(table: Table, calendar: Calendar) -> pl.DataFrame:
     gateway = _code_expr("gateway", GATEWAYS)
     currency = _code_expr("currency", CURRENCIES)
     payout_day = pl.col("payout_day").replace_strict(compact_days, return_dtype=pl.String)
-    frame = table.frame().with_columns(gateway_refs(table["ref"]).alias("ref_text"))
+    frame = table.frame().with_columns(
+        gateway_refs(table["ref"]).alias("ref_text"),
+        pl.Series("settled_style", calendar.safe_styles(table["style"], table["settled"])),
+    )
     return frame.select(
         _id_expr("settlement", "line").alias("settlement_id"),
         gateway.alias("gateway"),
@@ -396,22 +460,24 @@ def _format_settlement(table: Table, calendar: Calendar) -> pl.DataFrame:
         _amount_expr("fee", "currency").alias("fee_amount"),
         _amount_expr("net", "currency").alias("net_amount"),
         currency.alias("currency"),
-        _timestamp_expr("settled", "style", calendar.zone_name).alias("settled_at"),
+        _timestamp_expr("settled", "settled_style", calendar.zone_name).alias("settled_at"),
         pl.concat_str(
             [pl.lit("PO-"), gateway, pl.lit("-"), currency, pl.lit("-"), payout_day]
         ).alias("payout_id"),
     )
 
 
-def _format_receipts(table: Table, zone_name: str) -> pl.DataFrame:
+def _format_receipts(table: Table, calendar: Calendar) -> pl.DataFrame:
     """The receipts as text in the CONTRACT column order."""
-    return table.frame().select(
+    styles = calendar.safe_styles(table["style"], table["received"])
+    frame = table.frame().with_columns(pl.Series("received_style", styles))
+    return frame.select(
         _id_expr("receipt", "receipt").alias("receipt_id"),
         _id_expr("merchant", "merchant").alias("merchant_id"),
         _id_expr("txn", "txn").alias("txn_id"),
         _amount_expr("amount", "currency").alias("amount"),
         _code_expr("currency", CURRENCIES).alias("currency"),
-        _timestamp_expr("received", "style", zone_name).alias("received_at"),
+        _timestamp_expr("received", "received_style", calendar.zone_name).alias("received_at"),
     )
 
 
@@ -605,8 +671,10 @@ def _make_ledger(
     pairs = max(1, round(rows * TRANSFER_SHARE / 2))
     singles = _single_entries(rng, day, max(1, rows - 2 * pairs), calendar, population, counters)
     transfers = _transfer_entries(rng, day, pairs, calendar, population, counters)
-    ledger = Table.concat([singles, transfers])
-    ledger = ledger.take(np.argsort(ledger["created"], kind="stable"))
+    ledger = singles
+    ledger.append(transfers)
+    del singles, transfers
+    ledger.reorder(np.argsort(ledger["created"], kind="stable"))
     ledger["entry"] = counters.take("entry", len(ledger))
     _assign_references(rng, ledger, counters)
     return ledger
@@ -729,7 +797,7 @@ class Night:
 
     def append_ledger(self, rows: Table) -> None:
         """Add ledger rows that have no settlement line or receipt of their own."""
-        self.ledger = Table.concat([self.ledger, rows])
+        self.ledger.append(rows)
         none = np.full(len(rows), -1, dtype=np.int64)
         self.settlement_of_entry = np.concatenate([self.settlement_of_entry, none])
         self.receipt_of_entry = np.concatenate([self.receipt_of_entry, none])
@@ -851,7 +919,7 @@ def _missing_in_ledger(injector: Injector) -> None:
     lines["folder"] = injector.calendar.day_of(lines["settled"])
     lines["touched"] = np.ones(size, dtype=np.int64)
     lines["dropped"] = np.zeros(size, dtype=np.int64)
-    night.settlement = Table.concat([table, lines])
+    table.append(lines)
     injector.record(
         "missing_in_ledger",
         gateway_refs(lines["ref"]),
@@ -964,7 +1032,7 @@ def _duplicate(injector: Injector) -> None:
     copies = night.settlement.take(night.settlement_of_entry[entries])
     copies["line"] = injector.counters.take("settlement", len(copies))
     copies["touched"] = np.ones(len(copies), dtype=np.int64)
-    night.settlement = Table.concat([night.settlement, copies])
+    night.settlement.append(copies)
     injector.record(
         "duplicate",
         gateway_refs(copies["ref"]),
@@ -977,7 +1045,7 @@ def _duplicate(injector: Injector) -> None:
     receipts = night.receipts.take(night.receipt_of_entry[entries])
     receipts["receipt"] = injector.counters.take("receipt", len(receipts))
     receipts["touched"] = np.ones(len(receipts), dtype=np.int64)
-    night.receipts = Table.concat([night.receipts, receipts])
+    night.receipts.append(receipts)
     injector.record(
         "duplicate",
         injector.txn_ids(entries),
@@ -1069,16 +1137,13 @@ INJECTIONS = (
 def _finish(night: Night, calendar: Calendar) -> None:
     """Drop withheld lines, mark lines of touched entries, derive payout days, sort the ledger."""
     ledger = night.ledger
-    settlement = night.settlement.take(night.settlement["dropped"] == 0)
-    receipts = night.receipts.take(night.receipts["dropped"] == 0)
-    for table in (settlement, receipts):
+    for table in (night.settlement, night.receipts):
+        table.reorder(table["dropped"] == 0)
         linked = table["entry"] >= 0
         inherited = np.where(linked, ledger["touched"][np.maximum(table["entry"], 0)], 1)
         table["touched"] = np.maximum(table["touched"], inherited)
-    settlement["payout_day"] = calendar.day_of(settlement["settled"])
-    night.settlement = settlement
-    night.receipts = receipts
-    night.ledger = ledger.take(np.lexsort((ledger["entry"], ledger["created"])))
+    night.settlement["payout_day"] = calendar.day_of(night.settlement["settled"])
+    ledger.reorder(np.lexsort((ledger["entry"], ledger["created"])))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1123,12 +1188,9 @@ def _flaw_expr(kind: pl.Expr, flaws: dict[int, str | None], column: str) -> pl.E
     return expression.alias(column)
 
 
-def _bad_ledger_rows(
-    rng: np.random.Generator, frame: pl.DataFrame, counters: Counters, count: int
-) -> tuple[pl.DataFrame, pl.Series]:
-    """Copies of clean rows under fresh ids, each with one flaw; and a note per row."""
-    size = min(count, frame.height)
-    templates = frame[np.sort(rng.choice(frame.height, size=size, replace=False)).tolist()]
+def _bad_ledger_rows(templates: pl.DataFrame, counters: Counters) -> tuple[pl.DataFrame, pl.Series]:
+    """Copies of clean ledger rows under fresh ids, each with one flaw; and a note per row."""
+    size = templates.height
     kind = pl.Series("kind", np.arange(size) % len(LEDGER_FLAWS))
     fresh_refs = gateway_refs(counters.take("gateway_ref", size))
     sign = pl.when(pl.col("amount").str.starts_with("-")).then(pl.lit("-")).otherwise(pl.lit(""))
@@ -1155,11 +1217,10 @@ def _bad_ledger_rows(
 
 
 def _bad_settlement_rows(
-    rng: np.random.Generator, frame: pl.DataFrame, counters: Counters, count: int
+    templates: pl.DataFrame, counters: Counters
 ) -> tuple[pl.DataFrame, pl.Series]:
     """Copies of clean settlement lines under fresh ids, each with one flaw; and a note per row."""
-    size = min(count, frame.height)
-    templates = frame[np.sort(rng.choice(frame.height, size=size, replace=False)).tolist()]
+    size = templates.height
     kind = pl.Series("kind", np.arange(size) % len(SETTLEMENT_FLAWS))
     flaw = pl.col("kind")
     bad = templates.with_columns(
@@ -1189,19 +1250,44 @@ def _bank_reference(gateway: str, payout_id: str, batch: int) -> str:
     return f"BANKX CLR {payout_id} SEQ {batch}"
 
 
-def _write_frame(frame: pl.DataFrame, path: Path, kind: str) -> None:
-    """Write one source file: ``csv``, ``csv.gz``, ``parquet`` or ``bom`` (CSV with a BOM)."""
-    if kind == "csv.gz":
-        data = frame.write_csv().encode("utf-8")
-        path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, mtime=0))
-    elif kind == "parquet":
-        table = frame.to_arrow()
-        table = table.cast(pa.schema([(name, pa.string()) for name in frame.columns]))
-        pq.write_table(table, path.with_suffix(".parquet"))
-    elif kind == "bom":
-        path.write_bytes(b"\xef\xbb\xbf" + frame.write_csv().encode("utf-8"))
-    else:
-        frame.write_csv(path)
+def _write_frames(path: Path, kind: str, frames: Iterable[pl.DataFrame]) -> int:
+    """Write one source file from consecutive text frames (the first one gives the header).
+
+    ``kind`` is ``csv``, ``csv.gz``, ``parquet`` (every column a string) or ``bom`` (CSV that
+    starts with a UTF-8 byte order mark). Returns the number of rows written.
+    """
+    if kind == "parquet":
+        return _write_parquet(path.with_suffix(".parquet"), frames)
+    target = path.with_name(path.name + ".gz") if kind == "csv.gz" else path
+    rows = 0
+    with target.open("wb") as raw:
+        stream: io.BufferedIOBase = raw
+        if kind == "csv.gz":
+            stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+        if kind == "bom":
+            stream.write(b"\xef\xbb\xbf")
+        for index, frame in enumerate(frames):
+            stream.write(frame.write_csv(include_header=index == 0).encode("utf-8"))
+            rows += frame.height
+        if stream is not raw:
+            stream.close()
+    return rows
+
+
+def _write_parquet(path: Path, frames: Iterable[pl.DataFrame]) -> int:
+    """Write frames to one Parquet file with every column stored as a string."""
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    for frame in frames:
+        schema = pa.schema([(name, pa.string()) for name in frame.columns])
+        if writer is None:
+            writer = pq.ParquetWriter(path, schema)
+        if frame.height:
+            writer.write_table(frame.to_arrow().cast(schema))
+        rows += frame.height
+    if writer is not None:
+        writer.close()
+    return rows
 
 
 def _config_text(timezone: str) -> str:
@@ -1270,6 +1356,16 @@ class Generation:
     def night(self, day: int) -> None:
         """Create the entries of ``day`` and their counterparts, inject, write folder ``day``."""
         rng = np.random.default_rng([self.seed, day])
+        folder = self.out_dir / "inbox" / self.calendar.date_of(day).isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        # The ledger table lives only during this call, before the other sources are written.
+        self.deliver(
+            rng, folder, "ledger", day, self.prepare(rng, day), _format_ledger, _bad_ledger_rows
+        )
+        self.write_counterparts(rng, folder, day)
+
+    def prepare(self, rng: np.random.Generator, day: int) -> Table:
+        """Create, derive, inject and absorb one night; the ledger as delivered."""
         calendar, counters = self.calendar, self.counters
         ledger = _make_ledger(rng, day, self.rows, calendar, self.population, counters)
         night = Night.build(
@@ -1284,26 +1380,36 @@ class Generation:
         _finish(night, calendar)
         self.truth += night.truth
         self.absorb(night)
-        self.write_folder(rng, night)
+        return ledger
 
     def absorb(self, night: Night) -> None:
-        """Route counterparts to their delivery folders; add to payout totals and postings."""
+        """Take a finished night in: payout totals, balance postings, delivery folders."""
+        self.add_payouts(night.settlement)
+        self.add_postings(night.ledger)
         for table, buckets in (
             (night.settlement, self.settlement_buckets),
             (night.receipts, self.receipt_buckets),
         ):
-            for folder in range(night.day, min(night.day + 3, self.days)):
+            for folder in range(night.day + 1, min(night.day + 3, self.days)):
                 buckets.setdefault(folder, []).append(table.take(table["folder"] == folder))
+            table.reorder(table["folder"] == night.day)
+            buckets.setdefault(night.day, []).append(table)
+
+    def add_payouts(self, settlement: Table) -> None:
+        """Add each line's net to its payout (gateway, currency, settled local date)."""
+        keys = ("payout_day", "gateway", "currency")
         sums = (
-            night.settlement.frame()
-            .group_by("payout_day", "gateway", "currency")
+            pl.DataFrame({name: settlement[name] for name in (*keys, "net")})
+            .group_by(keys)
             .agg(pl.col("net").sum())
-            .sort("payout_day", "gateway", "currency")
+            .sort(keys)
         )
         for payout_day, gateway, currency, net in sums.iter_rows():
             key = (payout_day, gateway, currency)
             self.payout_totals[key] = self.payout_totals.get(key, 0) + net
-        ledger = night.ledger
+
+    def add_postings(self, ledger: Table) -> None:
+        """Add succeeded entries to their account's postings of the day they were posted."""
         succeeded = np.flatnonzero(ledger["status"] == SUCCEEDED)
         posted_day = self.calendar.day_of(ledger["posted"][succeeded])
         for day in np.unique(posted_day).tolist():
@@ -1313,21 +1419,54 @@ class Generation:
             rows = succeeded[posted_day == day]
             np.add.at(postings, ledger["account"][rows], ledger["amount"][rows])
 
-    def write_folder(self, rng: np.random.Generator, night: Night) -> None:
-        """Write the five source files of folder ``night.day``."""
-        day = night.day
-        folder = self.out_dir / "inbox" / self.calendar.date_of(day).isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        files = {
-            "ledger": self.ledger_file(rng, night),
-            "settlement": self.settlement_file(rng, day),
-            "receipts": self.receipts_file(rng, day),
-            "bank": self.bank_file(rng, day),
-            "balances": self.balances_file(rng, day),
-        }
-        for source, frame in files.items():
-            _write_frame(frame, folder / f"{source}.csv", self.file_kind(source, day))
-            self.rows_written[source] += frame.height
+    def write_counterparts(self, rng: np.random.Generator, folder: Path, day: int) -> None:
+        """Write settlement, receipts, bank and balances of folder ``day``."""
+        for source, buckets, formatter, flaws in (
+            ("settlement", self.settlement_buckets, _format_settlement, _bad_settlement_rows),
+            ("receipts", self.receipt_buckets, _format_receipts, None),
+        ):
+            parts = buckets.pop(day)
+            table = parts.pop()  # this night's own part, the largest: extended in place
+            for earlier in parts:
+                table.append(earlier)
+            del parts
+            time_column = "settled" if source == "settlement" else "received"
+            identifier = table["line"] if source == "settlement" else table["receipt"]
+            table.reorder(np.lexsort((identifier, table[time_column])))
+            self.deliver(rng, folder, source, day, table, formatter, flaws)
+            del table
+        for source, frame in (
+            ("bank", self.bank_file(rng, day)),
+            ("balances", self.balances_file(rng, day)),
+        ):
+            self.rows_written[source] += _write_frames(
+                folder / f"{source}.csv", self.file_kind(source, day), [frame]
+            )
+
+    def deliver(
+        self,
+        rng: np.random.Generator,
+        folder: Path,
+        source: str,
+        day: int,
+        table: Table,
+        formatter: Callable[[Table, Calendar], pl.DataFrame],
+        flaws: Callable[[pl.DataFrame, Counters], tuple[pl.DataFrame, pl.Series]] | None,
+    ) -> None:
+        """Write a big source in chunks, then yesterday's re-deliveries and some bad rows."""
+        extras = [self.redeliver(rng, source, table, formatter, day)]
+        if flaws is not None and len(table) > 0:
+            sample = rng.choice(len(table), size=min(self.noise_rows, len(table)), replace=False)
+            templates = formatter(table.take(np.sort(sample)), self.calendar)
+            bad, notes = flaws(templates, self.counters)
+            extras.append(bad)
+            self.record_rejected(source, bad, notes, day)
+        frames = (formatter(chunk, self.calendar) for chunk in table.chunks(CHUNK_ROWS))
+        self.rows_written[source] += _write_frames(
+            folder / f"{source}.csv",
+            self.file_kind(source, day),
+            itertools.chain(frames, extras),
+        )
 
     def file_kind(self, source: str, day: int) -> str:
         """How a source file is written: plain CSV unless mixed formats are asked for."""
@@ -1345,60 +1484,36 @@ class Generation:
         self,
         rng: np.random.Generator,
         source: str,
-        frame: pl.DataFrame,
-        touched: IntArray,
+        table: Table,
+        formatter: Callable[[Table, Calendar], pl.DataFrame],
         day: int,
     ) -> pl.DataFrame:
-        """Keep some untouched rows for an identical re-delivery next night; add last night's."""
-        id_column = frame.columns[0]
-        chosen = frame.filter(pl.Series(_pick_rows(rng, touched == 0, self.noise_rows)))
+        """Keep some untouched rows for an identical re-delivery next night; give last night's."""
+        chosen = formatter(
+            table.take(_pick_rows(rng, table["touched"] == 0, self.noise_rows)), self.calendar
+        )
+        previous = self.redeliveries.pop(source, chosen.clear())
         if day + 1 < self.days:
             self.redeliveries[source] = chosen
+            ids = chosen[chosen.columns[0]]
             self.truth.append(
                 _truth_frame(
                     "redelivered",
-                    chosen[id_column],
+                    ids,
                     np.full(chosen.height, day + 1, dtype=np.int64),
                     source,
-                    chosen[id_column],
+                    ids,
                     f"{source} row delivered again, identical, in the next night's file",
                 )
             )
-        previous = self.redeliveries.pop(source, frame.clear())
-        return pl.concat([frame, previous])
+        return previous
 
-    def reject(
-        self, source: str, frame: pl.DataFrame, bad: pl.DataFrame, notes: pl.Series, day: int
-    ) -> pl.DataFrame:
-        """Append deliberately bad rows and record them as ``rejected``."""
+    def record_rejected(self, source: str, bad: pl.DataFrame, notes: pl.Series, day: int) -> None:
+        """Record deliberately bad rows as ``rejected`` (key and row_id: the row's id)."""
         ids = bad[bad.columns[0]]
         run_day = np.full(bad.height, day, dtype=np.int64)
-        self.truth.append(_truth_frame("rejected", ids, run_day, source, ids, ""))
-        self.truth[-1] = self.truth[-1].with_columns(notes.alias("note"))
-        return pl.concat([frame, bad])
-
-    def ledger_file(self, rng: np.random.Generator, night: Night) -> pl.DataFrame:
-        """The night's ledger with yesterday's re-deliveries and some bad rows."""
-        frame = _format_ledger(night.ledger, self.calendar.zone_name)
-        bad, notes = _bad_ledger_rows(rng, frame, self.counters, self.noise_rows)
-        frame = self.redeliver(rng, "ledger", frame, night.ledger["touched"], night.day)
-        return self.reject("ledger", frame, bad, notes, night.day)
-
-    def settlement_file(self, rng: np.random.Generator, day: int) -> pl.DataFrame:
-        """The settlement lines delivered on ``day``, re-deliveries and some bad rows."""
-        table = Table.concat(self.settlement_buckets.pop(day))
-        table = table.take(np.lexsort((table["line"], table["settled"])))
-        frame = _format_settlement(table, self.calendar)
-        bad, notes = _bad_settlement_rows(rng, frame, self.counters, self.noise_rows)
-        frame = self.redeliver(rng, "settlement", frame, table["touched"], day)
-        return self.reject("settlement", frame, bad, notes, day)
-
-    def receipts_file(self, rng: np.random.Generator, day: int) -> pl.DataFrame:
-        """The receipts delivered on ``day`` and re-deliveries."""
-        table = Table.concat(self.receipt_buckets.pop(day))
-        table = table.take(np.lexsort((table["receipt"], table["received"])))
-        frame = _format_receipts(table, self.calendar.zone_name)
-        return self.redeliver(rng, "receipts", frame, table["touched"], day)
+        frame = _truth_frame("rejected", ids, run_day, source, ids, "")
+        self.truth.append(frame.with_columns(notes.alias("note")))
 
     def bank_file(self, rng: np.random.Generator, day: int) -> pl.DataFrame:
         """Bank lines for yesterday's payouts (one off, one withheld) and unknown transfers."""

@@ -48,8 +48,9 @@ def find_source_file(folder: Path, source: Source) -> Path | None:
 def _csv_header(path: Path) -> list[str]:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(io.StringIO(handle.readline())), [])
+        with opener(path, "rb") as handle:
+            line = handle.readline().decode("utf-8-sig")
+            return next(csv.reader(io.StringIO(line)), [])
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: header is not valid UTF-8 ({exc.reason})") from exc
     except (OSError, EOFError) as exc:

@@ -61,10 +61,11 @@ def _column_sql(column: Column) -> tuple[str, str]:
             f"AND currency.exponent IS NOT NULL "
             f"THEN amount_minor({name}, currency.exponent, currency.scale) END"
         )
+        error = f"amount_error({name}, currency.exponent)"
         sign = ""
         if column.sign == "non_negative":
             sign = f" WHEN starts_with(trim({name}), '-') THEN 'must not be negative: ' || {name}"
-        return value, f"CASE WHEN TRUE THEN amount_error({name}, currency.exponent){sign} END"
+        return value, f"CASE WHEN {error} IS NOT NULL THEN {error}{sign} END"
     target = "TIMESTAMPTZ" if column.kind == "timestamp" else "DATE"
     label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
     value = f"try_cast(nullif(trim({name}), '') AS {target})"
