@@ -51,11 +51,10 @@ def test_payout_net_follows_fees(tmp_path: Path) -> None:
     assert world.breaks(2) == set()
 
 
-def test_bank_amount_differing_is_payout_mismatch_after_the_window(tmp_path: Path) -> None:
+def test_bank_amount_differing_is_payout_mismatch_as_soon_as_it_arrives(tmp_path: Path) -> None:
     world = bank_line(paid_out(World(tmp_path)), 0, "29.00", "ADYEN PO-77")
     world.run_through(2)
-    assert world.breaks(0) == set()
-    assert world.breaks(1) == set()
+    assert world.breaks(0) == {("payout_mismatch", "PO-77")}
     assert world.breaks(2) == {("payout_mismatch", "PO-77")}
     row = world.open(2).row(0, named=True)
     assert row["payout_id"] == "PO-77"
@@ -122,7 +121,7 @@ def test_bank_line_in_another_currency_is_payout_mismatch(tmp_path: Path) -> Non
     bank_line(world, 0, "30.00", "PO-77")
     world.rows[(0, "bank")][0]["currency"] = "USD"
     world.run_through(2)
-    assert world.breaks(1) == set()
+    assert world.breaks(0) == {("payout_mismatch", "PO-77")}
     assert world.breaks(2) == {("payout_mismatch", "PO-77")}
 
 
@@ -130,3 +129,14 @@ def test_payout_within_payout_tolerance_is_no_break(tmp_path: Path) -> None:
     world = bank_line(paid_out(World(tmp_path, tolerance={"payout": "0.05"})), 0, "29.96", "PO-77")
     world.run_through(2)
     assert world.breaks(2) == set()
+
+
+def test_late_line_that_makes_the_payout_agree_resolves_the_mismatch(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.payment(0, "T1").receive(0, "T1").settle(0, "T1", payout_id="PO-8")
+    world.payment(0, "T2").receive(0, "T2")
+    world.settle(1, "T2", payout_id="PO-8", settled_at=at(0, 12))
+    bank_line(world, 0, "20.00", "PO-8")
+    world.run_through(1)
+    assert world.breaks(0) == {("payout_mismatch", "PO-8")}
+    assert world.breaks(1) == set()

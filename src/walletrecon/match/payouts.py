@@ -2,9 +2,9 @@
 
 A payout is the sum of net_amount of the settlement lines carrying its payout_id; it is paid by the
 bank line(s) whose free-text reference contains the payout id (case-insensitive; the longest id
-found wins). A payout is reconciled when its bank amount equals its net sum in one currency. Until
-the settlement window after the payout date has passed, a payout without a (matching) bank line is
-pending, since late lines or the bank line may still arrive.
+found wins). A payout is reconciled when its bank amount equals its net sum in one currency, and
+broken as soon as a bank line pays a different amount (a late line that makes them agree resolves
+it). A payout with no bank line is pending until the settlement window after its date has passed.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def reconcile_payouts(
     status = (
         pl.when(agrees)
         .then(pl.lit("reconciled"))
-        .when(window_passed("payout_date", window_days, run_date))
+        .when(paid | window_passed("payout_date", window_days, run_date))
         .then(pl.lit("mismatch"))
         .otherwise(pl.lit("pending"))
     )
