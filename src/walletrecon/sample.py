@@ -1658,8 +1658,8 @@ def generate(
     """
     if days < 1:
         raise ValueError("days must be at least 1")
-    if rows < 50:
-        raise ValueError("rows must be at least 50")
+    if rows < 10:
+        raise ValueError("rows must be at least 10")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     population = Population.build(np.random.default_rng([seed, 1 << 32]), rows)

@@ -29,75 +29,111 @@ def _quote(text: str) -> str:
 
 
 def _missing(column: Column) -> str:
-    name = f"raw.{column.name}"
-    return f"(({name} IS NULL OR trim({name}) = '') AND {str(column.required).upper()})"
+    """The error of an absent value: none for optional columns."""
+    if not column.required:
+        return ""
+    return f"WHEN {column.name} IS NULL THEN 'missing required value'"
 
 
-def _column_sql(column: Column) -> tuple[str, str]:
-    """(typed value expression, error expression) of one column."""
-    name = f"raw.{column.name}"
-    missing = f"WHEN {_missing(column)} THEN 'missing required value'"
-    if column.kind in ("id", "text"):
-        return f"nullif(trim({name}), '')", f"CASE {missing} END"
+def _parsed_sql(column: Column) -> str:
+    """Parsing done once per value, before the checks: amount parts and timestamp casts."""
+    if column.kind == "amount":
+        return f"amount_parts({column.name}) AS parts__{column.name}"
+    if column.kind in ("timestamp", "date"):
+        target = "TIMESTAMPTZ" if column.kind == "timestamp" else "DATE"
+        return f"try_cast({column.name} AS {target}) AS cast__{column.name}"
+    return ""
+
+
+def _error_sql(column: Column) -> str:
+    """The reason a column's value is unusable, or NULL."""
+    name, missing = column.name, _missing(column)
+    shown = f"{_quote(chr(39))} || {name} || {_quote(chr(39))}"
     if column.kind == "enum":
         allowed = ", ".join(_quote(choice) for choice in column.choices)
-        value = f"nullif(lower(trim({name})), '')"
-        error = (
-            f"CASE {missing} WHEN {value} NOT IN ({allowed}) THEN 'unknown value ' || "
-            f"{_quote(chr(39))} || trim({name}) || {_quote(chr(39) + ' (expected one of ')}"
-            f" || {_quote(', '.join(column.choices))} || ')' END"
+        expected = _quote(f" (expected one of {', '.join(column.choices)})")
+        return (
+            f"CASE {missing} WHEN lower({name}) NOT IN ({allowed}) "
+            f"THEN 'unknown value ' || {shown} || {expected} END"
         )
-        return value, error
     if column.kind == "currency":
-        value = f"nullif(upper(trim({name})), '')"
-        error = (
-            f"CASE {missing} WHEN {value} IS NOT NULL AND currency.code IS NULL THEN "
-            f"'unknown ISO 4217 currency ''' || trim({name}) || '''' END"
-        )
-        return value, error
+        unknown = f"'unknown ISO 4217 currency ' || {shown}"
+        return f"CASE {missing} WHEN currency_scale IS NULL THEN {unknown} END"
     if column.kind == "amount":
-        value = (
-            f"CASE WHEN amount_error({name}, currency.exponent) IS NULL "
-            f"AND currency.exponent IS NOT NULL "
-            f"THEN amount_minor({name}, currency.exponent, currency.scale) END"
-        )
-        error = f"amount_error({name}, currency.exponent)"
-        sign = ""
+        parts = f"parts__{name}"
+        negative = ""
         if column.sign == "non_negative":
-            sign = f" WHEN starts_with(trim({name}), '-') THEN 'must not be negative: ' || {name}"
-        return value, f"CASE WHEN {error} IS NOT NULL THEN {error}{sign} END"
-    target = "TIMESTAMPTZ" if column.kind == "timestamp" else "DATE"
-    label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
-    value = f"try_cast(nullif(trim({name}), '') AS {target})"
-    error = (
-        f"CASE {missing} WHEN trim({name}) <> '' AND {value} IS NULL THEN "
-        f"'not {label}: ''' || {name} || '''' END"
-    )
-    return value, error
+            negative = f"WHEN {parts}.sign = '-' THEN 'must not be negative: ' || {shown}"
+        return (
+            f"CASE WHEN {name} IS NULL THEN 'missing required value' "
+            f"WHEN {parts} IS NULL THEN 'not a decimal number: ' || {shown} "
+            f"WHEN currency_exponent IS NULL THEN NULL "
+            f"WHEN length(rtrim({parts}.fraction, '0')) > currency_exponent THEN "
+            "'more decimal places than the currency has (' || currency_exponent || '): ' || "
+            f"{shown} "
+            f"WHEN length(ltrim({parts}.whole, '0')) > 14 THEN 'amount too large: ' || {shown} "
+            f"{negative} END"
+        )
+    if column.kind in ("timestamp", "date"):
+        label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
+        bad = f"cast__{name} IS NULL AND {name} IS NOT NULL"
+        return f"CASE {missing} WHEN {bad} THEN 'not {label}: ' || {shown} END"
+    return f"CASE {missing} END" if missing else "NULL"
+
+
+def _value_sql(column: Column) -> str:
+    """The typed value of a column (meaningful only on rows without errors)."""
+    name = column.name
+    if column.kind == "enum":
+        return f"lower({name})"
+    if column.kind == "currency":
+        return f"upper({name})"
+    if column.kind == "amount":
+        return f"amount_minor(parts__{name}, currency_exponent, currency_scale)"
+    if column.kind in ("timestamp", "date"):
+        return f"cast__{name}"
+    return name
+
+
+def _hash_sql(column: Column) -> str:
+    """A column's typed value as text for the content hash (timestamps as epoch microseconds)."""
+    if column.kind == "timestamp":
+        return f"coalesce(CAST(epoch_us({column.name}) AS VARCHAR), '')"
+    return f"coalesce(CAST({column.name} AS VARCHAR), '')"
 
 
 def validation_sql(source: Source) -> str:
-    """The validation query of a source over a registered Arrow table named ``raw``."""
-    values, errors, columns = [], [], []
-    for column in source.columns:
-        value, error = _column_sql(column)
-        values.append(f"{value} AS {column.name}")
-        errors.append(f"{error} AS error__{column.name}")
-        columns.append(column.name)
-    reasons = ", ".join(f"'{name}: ' || error__{name}" for name in columns)
-    first = " ".join(f"WHEN error__{name} IS NOT NULL THEN '{name}'" for name in columns)
-    hashed = ", ".join(f"coalesce(CAST({name} AS VARCHAR), '')" for name in columns)
+    """The validation query of a source over a registered Arrow table named ``raw``.
+
+    Four steps: trim every value (empty is absent), parse amounts and timestamps once, check every
+    column, then type the values and hash the typed content (to tell re-deliveries).
+    """
+    columns = source.columns
+    names = [column.name for column in columns]
+    trimmed = ", ".join(f"nullif(trim(raw.{name}), '') AS {name}" for name in names)
+    parsed = ", ".join(sql for sql in map(_parsed_sql, columns) if sql)
+    errors = ", ".join(f"{_error_sql(column)} AS error__{column.name}" for column in columns)
+    values = ", ".join(f"{_value_sql(column)} AS {column.name}" for column in columns)
+    reasons = ", ".join(f"'{name}: ' || error__{name}" for name in names)
+    first = " ".join(f"WHEN error__{name} IS NOT NULL THEN '{name}'" for name in names)
+    hashed = ", ".join(_hash_sql(column) for column in columns)
     return f"""
-        WITH typed AS (
-            SELECT raw.origin_file::VARCHAR AS origin_file, raw.origin_row,
-                   {", ".join(values)}, {", ".join(errors)}
-            FROM raw LEFT JOIN currencies AS currency ON currency.code = upper(trim(raw.currency))
+        WITH trimmed AS (
+            SELECT raw.origin_file::VARCHAR AS origin_file, raw.origin_row, {trimmed}
+            FROM raw
+        ), parsed AS (
+            SELECT trimmed.*, currency.exponent AS currency_exponent,
+                   currency.scale AS currency_scale{", " + parsed if parsed else ""}
+            FROM trimmed LEFT JOIN currencies AS currency ON currency.code = upper(trimmed.currency)
+        ), checked AS (
+            SELECT *, {errors} FROM parsed
+        ), typed AS (
+            SELECT origin_file, origin_row, {values},
+                   concat_ws('; ', {reasons}) AS reason,
+                   CASE {first} END AS reason_column
+            FROM checked
         )
-        SELECT * EXCLUDE ({", ".join(f"error__{name}" for name in columns)}),
-               concat_ws('; ', {reasons}) AS reason,
-               CASE {first} END AS reason_column,
-               md5(concat_ws(chr(31), {hashed})) AS content_hash
-        FROM typed
+        SELECT *, md5(concat_ws(chr(31), {hashed})) AS content_hash FROM typed
     """
 
 
@@ -112,16 +148,17 @@ def validate(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Tabl
     connection.register("raw", raw)
     try:
         typed = connection.sql(validation_sql(source)).pl()
+        good = pl.col("reason") == ""
+        rejected = typed.filter(~good).select(
+            "origin_file", "origin_row", pl.col("reason_column").alias("column"), "reason"
+        )
+        connection.register("rejected_rows", rejected.select("origin_row").to_arrow())
         raw_json = connection.sql(
-            f"SELECT origin_row, {raw_values_json(source)} AS raw_values FROM raw"
+            f"SELECT origin_row, {raw_values_json(source)} AS raw_values FROM raw "
+            "SEMI JOIN rejected_rows USING (origin_row)"
         ).pl()
     finally:
         connection.unregister("raw")
-    good = pl.col("reason") == ""
     accepted = typed.filter(good).drop("reason", "reason_column")
-    rejected = (
-        typed.filter(~good)
-        .select("origin_file", "origin_row", pl.col("reason_column").alias("column"), "reason")
-        .join(raw_json, on="origin_row", how="left")
-    )
+    rejected = rejected.join(raw_json, on="origin_row", how="left")
     return Validated(accepted=accepted, rejected=rejected)
