@@ -50,7 +50,7 @@ bench: $(STAMP)
 ## Regenerate the committed sample data set.
 sample: $(STAMP)
 	rm -rf $(SAMPLE)/inbox $(SAMPLE)/truth.csv
-	$(BIN)/walletrecon sample --out $(SAMPLE) --days 5 --seed 7 --rows 400
+	$(BIN)/walletrecon sample --out $(SAMPLE) --days 5 --seed 7 --rows 400 --mixed-formats
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock

@@ -1654,12 +1654,16 @@ def generate(
     ``out_dir/walletrecon.toml`` the configuration and ``out_dir/truth.csv`` one row per injected
     break, bad row and re-delivery (``type,key,run_date,source,row_id,note``). With
     ``mixed_formats`` the second night's ledger is gzipped, the third night's settlement is
-    Parquet and one night's receipts start with a BOM. The same arguments give byte-identical files.
+    Parquet and one night's receipts start with a BOM (the fourth night's, or the last one's).
+    The same arguments give byte-identical files. Files already in ``out_dir`` are overwritten,
+    other files are left alone. ValueError for ``days`` < 1, ``rows`` < 10 or a negative seed.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     if rows < 10:
         raise ValueError("rows must be at least 10")
+    if seed < 0:
+        raise ValueError("seed must not be negative")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     population = Population.build(np.random.default_rng([seed, 1 << 32]), rows)
