@@ -57,8 +57,8 @@ def write_state(folder: Path, state: NightState, registry: pl.DataFrame) -> None
     """Write a night's state and registry into a (staging) folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in state.frames().items():
-        frame.write_parquet(folder / f"{name}.parquet")
-    registry.write_parquet(folder / REGISTRY_FILE)
+        frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
+    registry.write_parquet(folder / REGISTRY_FILE, compression="lz4")
 
 
 def registry_files(out: Path, upto: dt.date | None) -> list[str]:

@@ -93,13 +93,19 @@ def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
 
 
 def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
-    """Entries carried to the next night: open ones, and any within the settlement horizon."""
+    """Entries carried to the next night: those still waiting for a counterpart, and unsettled
+    entries that did not succeed (a gateway settling them later is a status mismatch) while
+    within the settlement window. Matched entries leave: later copies of their counterparts are
+    caught as duplicates through the registry, chargebacks find them there too."""
     windows = config.windows
-    horizon = max(windows.settlement_days, windows.receipt_days)
     return (
         (_expects_settlement() & pl.col("settlement_match").is_null())
         | (_expects_receipt() & pl.col("receipt_match").is_null())
-        | ~window_passed("item_date", horizon, run_date)
+        | (
+            (pl.col("status") != "succeeded")
+            & pl.col("settlement_match").is_null()
+            & ~window_passed("item_date", windows.settlement_days, run_date)
+        )
     )
 
 

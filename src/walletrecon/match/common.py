@@ -28,15 +28,35 @@ def pair_one_to_one(
     right (in ``right_order``). The orders are total (they end in the row id), so the pairing is
     deterministic and independent of the order rows arrived in.
     """
-    ranked_left = left.sort(left_order).with_columns(
+    # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
+    left_many = pl.struct(left_on).is_duplicated()
+    right_many = pl.struct(right_on).is_duplicated()
+    left_single, left_multi = left.filter(~left_many), left.filter(left_many)
+    right_single, right_multi = right.filter(~right_many), right.filter(right_many)
+    plain = left_single.join(right_single, left_on=left_on, right_on=right_on, how="inner")
+    # Keys with several rows on either side pair by rank within the key.
+    left_rest = pl.concat(
+        [left_multi, left_single.join(right_multi, left_on=left_on, right_on=right_on, how="semi")]
+    )
+    right_rest = pl.concat(
+        [right_multi, right_single.join(left_multi, left_on=right_on, right_on=left_on, how="semi")]
+    )
+    ranked_left = left_rest.sort(left_order).with_columns(
         pl.int_range(pl.len()).over(left_on).alias(RANK)
     )
-    ranked_right = right.sort(right_order).with_columns(
+    ranked_right = right_rest.sort(right_order).with_columns(
         pl.int_range(pl.len()).over(right_on).alias(RANK)
     )
-    return ranked_left.join(
+    ranked = ranked_left.join(
         ranked_right, left_on=[*left_on, RANK], right_on=[*right_on, RANK], how="inner"
     ).drop(RANK)
+    return pl.concat([plain, ranked.select(plain.columns)])
+
+
+def record_matches(target: str, id_column: str, ids: pl.Series, partners: pl.Series) -> pl.Expr:
+    """Keep ``target`` where set; else the partner paired with the row's id tonight (or null)."""
+    found = pl.col(id_column).replace_strict(ids, partners, default=None, return_dtype=pl.String)
+    return pl.coalesce(target, found).alias(target)
 
 
 def window_passed(item_date: str, days: int, run_date: dt.date) -> pl.Expr:

@@ -52,6 +52,13 @@ def split_duplicates(source: str, rows: pl.DataFrame, known: pl.DataFrame) -> Du
     """
     id_column, time_column, key_expr = DUPLICATE_KEYS[source]
     keyed = rows.with_columns(key_expr.alias("dup_key"))
+    # Fast path: a key seen once tonight and never before cannot be a duplicate.
+    shared = pl.col("dup_key").is_not_null() & (
+        pl.col("dup_key").is_duplicated()
+        | pl.col("dup_key").is_in(known.get_column("dup_key").implode())
+    )
+    plain = keyed.filter(~shared)
+    keyed = keyed.filter(shared)
     earlier = known.group_by("dup_key").agg(pl.col("row_id").min().alias("earlier_id"))
     ranked = (
         keyed.sort([time_column, id_column])
@@ -67,7 +74,7 @@ def split_duplicates(source: str, rows: pl.DataFrame, known: pl.DataFrame) -> Du
     )
     firsts = ranked.filter(~is_duplicate).drop("dup_rank", "first_id", "earlier_id", "original_id")
     duplicates = ranked.filter(is_duplicate).drop("dup_rank", "first_id", "earlier_id")
-    return DuplicateSplit(firsts=firsts.drop("dup_key"), duplicates=duplicates)
+    return DuplicateSplit(firsts=pl.concat([plain, firsts]).drop("dup_key"), duplicates=duplicates)
 
 
 def duplicate_findings(source: str, duplicates: pl.DataFrame) -> pl.DataFrame:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import pair_one_to_one
+from walletrecon.match.common import pair_one_to_one, record_matches
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 RECEIPT_ORDER = ["first_run", "received_at", "receipt_id"]
@@ -32,15 +32,11 @@ def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch
     pairs = pair_one_to_one(
         open_payments, open_receipts, ["txn_id"], ["txn_id"], LEDGER_ORDER, RECEIPT_ORDER
     ).select("entry_id", "receipt_id")
-    ledger = (
-        ledger.join(pairs.rename({"receipt_id": "new_match"}), on="entry_id", how="left")
-        .with_columns(pl.coalesce("receipt_match", "new_match").alias("receipt_match"))
-        .drop("new_match")
+    ledger = ledger.with_columns(
+        record_matches("receipt_match", "entry_id", pairs["entry_id"], pairs["receipt_id"])
     )
-    receipts = (
-        receipts.join(pairs.rename({"entry_id": "new_match"}), on="receipt_id", how="left")
-        .with_columns(pl.coalesce("ledger_match", "new_match").alias("ledger_match"))
-        .drop("new_match")
+    receipts = receipts.with_columns(
+        record_matches("ledger_match", "receipt_id", pairs["receipt_id"], pairs["entry_id"])
     )
     new_pairs = pairs.join(ledger, on="entry_id", how="inner").join(
         receipts.drop("ledger_match"), on="receipt_id", how="inner", suffix="_receipt"

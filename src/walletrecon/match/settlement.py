@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import pair_one_to_one
+from walletrecon.match.common import pair_one_to_one, record_matches
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 LINE_ORDER = ["first_run", "settled_at", "settlement_id"]
@@ -96,30 +96,16 @@ def match_settlement(
         open_lines.filter(pl.col("record_type") == "chargeback"), ledger, history
     )
     line_matches = pl.concat([pairs, chargebacks.select(pairs.columns)])
-    ledger = (
-        ledger.join(
-            pairs.select("entry_id", pl.col("settlement_id").alias("new_match")),
-            on="entry_id",
-            how="left",
-        )
-        .with_columns(pl.coalesce("settlement_match", "new_match").alias("settlement_match"))
-        .drop("new_match")
+    ledger = ledger.with_columns(
+        record_matches("settlement_match", "entry_id", pairs["entry_id"], pairs["settlement_id"])
     )
-    settlement = (
-        settlement.join(
-            line_matches.select(
-                "settlement_id",
-                pl.col("entry_id").alias("new_entry"),
-                pl.col("txn_id").alias("new_txn"),
-            ),
-            on="settlement_id",
-            how="left",
-        )
-        .with_columns(
-            pl.coalesce("ledger_match", "new_entry").alias("ledger_match"),
-            pl.coalesce("match_txn_id", "new_txn").alias("match_txn_id"),
-        )
-        .drop("new_entry", "new_txn")
+    settlement = settlement.with_columns(
+        record_matches(
+            "ledger_match", "settlement_id", line_matches["settlement_id"], line_matches["entry_id"]
+        ),
+        record_matches(
+            "match_txn_id", "settlement_id", line_matches["settlement_id"], line_matches["txn_id"]
+        ),
     )
     new_pairs = pairs.join(ledger.drop("txn_id"), on="entry_id", how="inner").join(
         settlement.drop("ledger_match", "match_txn_id"),
@@ -128,11 +114,3 @@ def match_settlement(
         suffix="_line",
     )
     return SettlementMatch(ledger=ledger, settlement=settlement, new_pairs=new_pairs)
-
-
-def newly_matched_lines(before: pl.DataFrame, after: pl.DataFrame) -> pl.DataFrame:
-    """Lines that gained a ledger match tonight (chargebacks included)."""
-    was_open = before.filter(pl.col("ledger_match").is_null()).select("settlement_id")
-    return after.join(was_open, on="settlement_id", how="semi").filter(
-        pl.col("ledger_match").is_not_null()
-    )

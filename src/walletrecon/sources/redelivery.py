@@ -28,6 +28,12 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
 
     ``prior`` holds (row_id, content_hash, origin) of rows accepted on earlier nights.
     """
+    # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
+    repeated = pl.col("row_id").is_duplicated() | pl.col("row_id").is_in(
+        prior.get_column("row_id").implode()
+    )
+    plain = shaped.filter(~repeated)
+    shaped = shaped.filter(repeated)
     ordered = shaped.sort("folder_order", "origin_row").with_columns(
         pl.int_range(pl.len()).over("row_id").alias("nth"),
         pl.col("content_hash").first().over("row_id").alias("first_hash"),
@@ -58,7 +64,7 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
         pl.lit(None, pl.String).alias("raw_values"),
     )
     return RedeliverySplit(
-        new=joined.filter(is_new).drop(helper),
+        new=pl.concat([plain, joined.filter(is_new).drop(helper)]),
         redelivered=joined.filter(is_same).drop(helper),
         conflicts=conflicts,
     )
