@@ -128,6 +128,7 @@ def run(
 def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_formats: bool) -> None:
     """Write a realistic multi-night data set with every type of break injected, and its truth."""
     from walletrecon.sample import generate
+    from walletrecon.sample_readme import write_readme
 
     summary = generate(
         out, days=days, seed=seed, rows=rows, start=start, mixed_formats=mixed_formats
@@ -136,6 +137,8 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
         f"wrote {len(summary.dates)} nights to {summary.out_dir}/inbox: {summary.rows_per_source}"
     )
     click.echo(f"injected breaks: {summary.injected}")
+    readme = write_readme(out, days=days, seed=seed, rows=rows)
+    click.echo(f"truth: {out / 'truth.csv'}; described in {readme}")
 
 
 if __name__ == "__main__":

@@ -208,6 +208,10 @@ def _payouts_kept(payouts: pl.DataFrame, config: Config, run_date: dt.date) -> p
     return payouts.filter(~done)
 
 
+def _ids(frame: pl.DataFrame, column: str) -> pl.Series:
+    return frame.get_column(column).unique()
+
+
 def _outcomes(
     arrivals: Arrivals,
     evidence: Evidence,
@@ -216,59 +220,69 @@ def _outcomes(
     config: Config,
 ) -> pl.DataFrame:
     """One outcome per row that arrived tonight: discrepancy, pending or matched."""
-    broken = found.select(pl.col("involved").explode().alias("ref")).drop_nulls().unique()
-    run_date = evidence.run_date
-    windows = config.windows
-    waiting_entries = evidence.ledger.filter(_ledger_waiting(config, run_date)).select(
-        pl.concat_str([pl.lit("ledger:"), pl.col("entry_id")]).alias("ref")
+    run_date, windows = evidence.run_date, config.windows
+    cited = (
+        found.select(pl.col("involved").explode().drop_nulls().unique().alias("ref"))
+        .with_columns(pl.col("ref").str.split_exact(":", 1).alias("parts"))
+        .unnest("parts")
+        .rename({"field_0": "source", "field_1": "row_id"})
     )
-    waiting_lines = evidence.settlement.filter(
-        pl.col("ledger_match").is_null()
-        & ~window_passed("item_date", windows.settlement_days, run_date)
-    ).select(pl.concat_str([pl.lit("settlement:"), pl.col("settlement_id")]).alias("ref"))
-    waiting_receipts = evidence.receipts.filter(
-        pl.col("ledger_match").is_null()
-        & ~window_passed("item_date", windows.receipt_days, run_date)
-    ).select(pl.concat_str([pl.lit("receipts:"), pl.col("receipt_id")]).alias("ref"))
-    waiting_bank = pl.concat(
+    open_payouts = evidence.payouts.filter(pl.col("status") != "reconciled")
+    bank_waiting = pl.concat(
         [
             evidence.unassigned_bank.select("bank_line_id"),
-            assigned_bank.join(
-                evidence.payouts.filter(pl.col("status") != "reconciled").select("payout_key"),
-                on="payout_key",
-                how="semi",
-            ).select("bank_line_id"),
+            assigned_bank.join(open_payouts, on="payout_key", how="semi").select("bank_line_id"),
         ]
-    ).select(pl.concat_str([pl.lit("bank:"), pl.col("bank_line_id")]).alias("ref"))
-    broken_bank = assigned_bank.join(
-        evidence.payouts.filter(pl.col("status") == "mismatch").select("payout_key"),
-        on="payout_key",
-        how="semi",
-    ).select(pl.concat_str([pl.lit("bank:"), pl.col("bank_line_id")]).alias("ref"))
-    waiting = pl.concat([waiting_entries, waiting_lines, waiting_receipts, waiting_bank])
-    broken = pl.concat([broken, broken_bank]).unique()
-    rows = pl.concat(
-        [
-            arrivals.ledger.select(
-                pl.lit("ledger").alias("source"), pl.col("entry_id").alias("row_id")
-            ),
-            arrivals.settlement.select(
-                pl.lit("settlement").alias("source"), pl.col("settlement_id").alias("row_id")
-            ),
-            arrivals.receipts.select(
-                pl.lit("receipts").alias("source"), pl.col("receipt_id").alias("row_id")
-            ),
-            arrivals.bank.select(
-                pl.lit("bank").alias("source"), pl.col("bank_line_id").alias("row_id")
-            ),
-            arrivals.balances.select(pl.lit("balances").alias("source"), "row_id"),
-        ]
-    ).with_columns(pl.concat_str(["source", "row_id"], separator=":").alias("ref"))
-    outcome = (
-        pl.when(pl.col("ref").is_in(broken["ref"].implode()))
-        .then(pl.lit("discrepancy"))
-        .when(pl.col("ref").is_in(waiting["ref"].implode()))
-        .then(pl.lit("pending"))
-        .otherwise(pl.lit("matched"))
     )
-    return rows.select("source", "row_id", outcome.alias("outcome"))
+    broken_payouts = evidence.payouts.filter(pl.col("status") == "mismatch")
+    bank_broken = assigned_bank.join(broken_payouts, on="payout_key", how="semi")
+    waiting = {
+        "ledger": _ids(evidence.ledger.filter(_ledger_waiting(config, run_date)), "entry_id"),
+        "settlement": _ids(
+            evidence.settlement.filter(
+                pl.col("ledger_match").is_null()
+                & ~window_passed("item_date", windows.settlement_days, run_date)
+            ),
+            "settlement_id",
+        ),
+        "receipts": _ids(
+            evidence.receipts.filter(
+                pl.col("ledger_match").is_null()
+                & ~window_passed("item_date", windows.receipt_days, run_date)
+            ),
+            "receipt_id",
+        ),
+        "bank": _ids(bank_waiting, "bank_line_id"),
+        "balances": pl.Series([], dtype=pl.String),
+    }
+    extra_broken = {"bank": bank_broken.get_column("bank_line_id")}
+    sources = {
+        "ledger": (arrivals.ledger, "entry_id"),
+        "settlement": (arrivals.settlement, "settlement_id"),
+        "receipts": (arrivals.receipts, "receipt_id"),
+        "bank": (arrivals.bank, "bank_line_id"),
+        "balances": (arrivals.balances, "row_id"),
+    }
+    parts = []
+    for source, (rows, id_column) in sources.items():
+        broken = pl.concat(
+            [
+                cited.filter(pl.col("source") == source).get_column("row_id"),
+                extra_broken.get(source, pl.Series([], dtype=pl.String)),
+            ]
+        )
+        outcome = (
+            pl.when(pl.col(id_column).is_in(broken.implode()))
+            .then(pl.lit("discrepancy"))
+            .when(pl.col(id_column).is_in(waiting[source].implode()))
+            .then(pl.lit("pending"))
+            .otherwise(pl.lit("matched"))
+        )
+        parts.append(
+            rows.select(
+                pl.lit(source).alias("source"),
+                pl.col(id_column).alias("row_id"),
+                outcome.alias("outcome"),
+            )
+        )
+    return pl.concat(parts)

@@ -148,6 +148,7 @@ def build_manifest(
     carried: dict[str, Any],
     config_hash: str,
     timings: dict[str, float],
+    peak_rss_mib: dict[str, int],
 ) -> dict[str, Any]:
     """The manifest document (JSON-ready)."""
     rejected_per_file = rejected.group_by("origin_file").len()
@@ -173,4 +174,5 @@ def build_manifest(
         "config_hash": config_hash,
         "versions": versions(),
         "timings_seconds": {stage: round(seconds, 4) for stage, seconds in timings.items()},
+        "peak_rss_mib_after_stage": dict(peak_rss_mib),
     }

@@ -7,6 +7,7 @@ sources -> load into DuckDB -> validate -> re-deliveries -> match and classify (
 from __future__ import annotations
 
 import datetime as dt
+import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,9 +55,10 @@ from walletrecon.tickets import build_tickets
 
 @dataclass
 class Timer:
-    """Wall time per stage, in the order the stages ran."""
+    """Wall time per stage, and the process's peak memory when each stage ended."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    peak_rss_mib: dict[str, int] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -65,6 +67,7 @@ class Timer:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            self.peak_rss_mib[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ def _arrivals(
         source: shape(source, accepted, run_date, config.timezone)
         for source, accepted in loaded.accepted.items()
     }
+    loaded.accepted.clear()  # the shaped frames replace them; keep peak memory down
     ids = pl.concat(
         [frame.select(pl.lit(source).alias("source"), "row_id") for source, frame in shaped.items()]
         or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
@@ -235,6 +239,7 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
             },
             config_hash=config.digest(),
             timings=timer.seconds,
+            peak_rss_mib=timer.peak_rss_mib,
         )
     with timer.stage("publish"):
         html = render_report(

@@ -53,9 +53,7 @@ def _write_tickets(folder: Path, tickets: pl.DataFrame) -> None:
     records = tickets.with_columns(
         pl.col("due_date").cast(pl.String), pl.col("opened_on").cast(pl.String)
     )
-    with (folder / "tickets.jsonl").open("w", encoding="utf-8") as handle:
-        for record in records.to_dicts():
-            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+    records.write_ndjson(folder / "tickets.jsonl")
     records.with_columns(pl.col("discrepancy_ids").list.join(" ")).write_csv(folder / "tickets.csv")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.match.common import pair_one_to_one, record_matches
+from walletrecon.match.settlement import PAIR_LEDGER_COLUMNS
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 RECEIPT_ORDER = ["first_run", "received_at", "receipt_id"]
@@ -38,7 +39,12 @@ def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch
     receipts = receipts.with_columns(
         record_matches("ledger_match", "receipt_id", pairs["receipt_id"], pairs["entry_id"])
     )
-    new_pairs = pairs.join(ledger, on="entry_id", how="inner").join(
-        receipts.drop("ledger_match"), on="receipt_id", how="inner", suffix="_receipt"
+    new_pairs = pairs.join(
+        ledger.select(PAIR_LEDGER_COLUMNS + ["txn_id"]), on="entry_id", how="inner"
+    ).join(
+        receipts.select("receipt_id", "amount_minor", "currency", "received_at", "origin"),
+        on="receipt_id",
+        how="inner",
+        suffix="_receipt",
     )
     return ReceiptMatch(ledger=ledger, receipts=receipts, new_pairs=new_pairs)

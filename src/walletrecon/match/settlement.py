@@ -16,6 +16,30 @@ from walletrecon.match.common import pair_one_to_one, record_matches
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 LINE_ORDER = ["first_run", "settled_at", "settlement_id"]
 SETTLED_TYPES = ["payment", "refund", "topup", "withdrawal"]
+#: What the pair checks read of each side of a match.
+PAIR_LEDGER_COLUMNS = [
+    "entry_id",
+    "account_id",
+    "entry_type",
+    "amount_minor",
+    "currency",
+    "status",
+    "created_at",
+    "merchant_id",
+    "gateway_ref",
+    "origin",
+]
+PAIR_LINE_COLUMNS = [
+    "settlement_id",
+    "gateway",
+    "gateway_ref",
+    "record_type",
+    "gross_minor",
+    "currency",
+    "settled_at",
+    "payout_id",
+    "origin",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,10 @@ def _chargeback_targets(
     chargebacks: pl.DataFrame, ledger: pl.DataFrame, history: pl.DataFrame
 ) -> pl.DataFrame:
     """(settlement_id, entry_id, txn_id) of chargebacks whose payment is known."""
+    if chargebacks.is_empty():
+        return pl.DataFrame(
+            schema={"settlement_id": pl.String, "entry_id": pl.String, "txn_id": pl.String}
+        )
     known = pl.concat(
         [
             ledger.filter(pl.col("entry_type") == "payment").select(
@@ -107,10 +135,7 @@ def match_settlement(
             "match_txn_id", "settlement_id", line_matches["settlement_id"], line_matches["txn_id"]
         ),
     )
-    new_pairs = pairs.join(ledger.drop("txn_id"), on="entry_id", how="inner").join(
-        settlement.drop("ledger_match", "match_txn_id"),
-        on="settlement_id",
-        how="inner",
-        suffix="_line",
+    new_pairs = pairs.join(ledger.select(PAIR_LEDGER_COLUMNS), on="entry_id", how="inner").join(
+        settlement.select(PAIR_LINE_COLUMNS), on="settlement_id", how="inner", suffix="_line"
     )
     return SettlementMatch(ledger=ledger, settlement=settlement, new_pairs=new_pairs)
