@@ -40,7 +40,7 @@ def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch
         record_matches("ledger_match", "receipt_id", pairs["receipt_id"], pairs["entry_id"])
     )
     new_pairs = pairs.join(
-        ledger.select(PAIR_LEDGER_COLUMNS + ["txn_id"]), on="entry_id", how="inner"
+        ledger.select([*PAIR_LEDGER_COLUMNS, "txn_id"]), on="entry_id", how="inner"
     ).join(
         receipts.select("receipt_id", "amount_minor", "currency", "received_at", "origin"),
         on="receipt_id",
