@@ -236,3 +236,10 @@ def test_balance_reported_at_midnight_is_the_previous_days_cut_off(tmp_path: Pat
     )
     world.run_through(1)
     assert world.breaks(1) == set()
+
+
+def test_a_bare_date_cut_off_means_the_end_of_that_day(tmp_path: Path) -> None:
+    world = entry(World(tmp_path), 0, "E1", "100.00")
+    world.add(0, "balances", {"account_id": "A1", "as_of": "2026-11-20", "balance": "100.00"})
+    world.run(0)
+    assert world.breaks(0) == set()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -12,6 +14,10 @@ from walletrecon import __version__
 from walletrecon.config import load_config
 from walletrecon.errors import UsageError, WalletReconError
 from walletrecon.schemas import SEVERITIES
+
+INTERNAL_EXIT = 70
+TRANSIENT_EXIT = 75
+TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EDQUOT, errno.EINTR}
 
 
 def _parse_date(_: click.Context, __: click.Parameter, value: str) -> dt.date:
@@ -75,6 +81,15 @@ def run(
     except WalletReconError as exc:
         click.echo(f"walletrecon: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # Disk full and the like may pass; the previous outputs are untouched either way.
+        code = TRANSIENT_EXIT if exc.errno in TRANSIENT_ERRNOS else INTERNAL_EXIT
+        click.echo(f"walletrecon: error: {exc}", err=True)
+        sys.exit(code)
+    except Exception:  # the run failed in a way nobody foresaw: never exit 0 or 1 for it
+        click.echo("walletrecon: internal error, nothing was published:", err=True)
+        click.echo(traceback.format_exc(), err=True)
+        sys.exit(INTERNAL_EXIT)
     open_total = sum(summary.open_by_type.values())
     by_type = ", ".join(f"{kind} {count}" for kind, count in summary.open_by_type.items()) or "none"
     click.echo(

@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from walletrecon import __version__
 from walletrecon.manifest import SourceCounts
+from walletrecon.match.common import decimal_text
 from walletrecon.tickets import ROUTING
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -35,7 +36,10 @@ def render_report(
 ) -> str:
     """Render the night's report."""
     ordered = discrepancies.with_columns(
-        pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank")
+        pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank"),
+        decimal_text(
+            pl.coalesce("difference", "actual_amount", "expected_amount"), "currency"
+        ).alias("amount_text"),
     ).sort("rank", "type", "discrepancy_id")
     by_type = (
         ordered.group_by("type", "severity")

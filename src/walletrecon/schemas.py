@@ -54,6 +54,8 @@ class Column:
     choices: tuple[str, ...] = ()
     #: For amounts: "any" sign, or "non_negative".
     sign: Literal["any", "non_negative"] = "any"
+    #: For timestamps: a bare date means the end of that business day (a cut-off).
+    bare_date_is_end_of_day: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ BALANCES = Source(
     columns=(
         Column("account_id", "text"),
         Column("currency", "currency"),
-        Column("as_of", "timestamp"),
+        Column("as_of", "timestamp", bare_date_is_end_of_day=True),
         Column("balance", "amount"),
     ),
 )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from walletrecon.match.common import money_text
+from walletrecon.match.common import decimal_text, money_text
 
 #: type -> (queue, suggested action)
 ROUTING: Mapping[str, tuple[str, str]] = {
@@ -116,7 +116,7 @@ def build_tickets(
     report_rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date
 ) -> pl.DataFrame:
     """Tickets for tonight's open discrepancies, and resolved tickets for breaks gone tonight."""
-    amount = pl.coalesce("difference", "actual_amount", "expected_amount").cast(pl.String)
+    amount = decimal_text(pl.coalesce("difference", "actual_amount", "expected_amount"), "currency")
     open_tickets = report_rows.select(
         _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
         pl.when(pl.col("first_seen") == pl.lit(run_date))

@@ -9,7 +9,7 @@ import datetime as dt
 
 import polars as pl
 
-from walletrecon.money import currency_exponents
+from walletrecon.money import MAX_EXPONENT, currency_exponents
 
 RANK = "__rank"
 
@@ -85,6 +85,13 @@ def money_text(minor: pl.Expr, currency: str) -> pl.Expr:
         .otherwise(pl.concat_str([whole, fraction], separator="."))
     )
     return pl.when(minor.is_null()).then(None).otherwise(pl.concat_str([sign, text]))
+
+
+def decimal_text(amount: pl.Expr, currency: str) -> pl.Expr:
+    """A decimal amount (scale ``MAX_EXPONENT``) as text with its currency's own decimals."""
+    minor_at_max = (amount * 10**MAX_EXPONENT).cast(pl.Int64)
+    shift = pl.lit(10, dtype=pl.Int64).pow(pl.lit(MAX_EXPONENT) - exponent_expr(currency))
+    return money_text(minor_at_max // shift, currency)
 
 
 def money_label(minor: pl.Expr, currency: str) -> pl.Expr:

@@ -41,7 +41,12 @@ def _parsed_sql(column: Column) -> str:
         return f"amount_parts({column.name}) AS parts__{column.name}"
     if column.kind in ("timestamp", "date"):
         target = "TIMESTAMPTZ" if column.kind == "timestamp" else "DATE"
-        return f"try_cast({column.name} AS {target}) AS cast__{column.name}"
+        cast = f"try_cast({column.name} AS {target})"
+        if column.bare_date_is_end_of_day:
+            next_day = f"CAST(try_cast({column.name} AS DATE) + INTERVAL 1 DAY AS TIMESTAMPTZ)"
+            bare = f"regexp_full_match({column.name}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
+            cast = f"CASE WHEN {bare} THEN {next_day} ELSE {cast} END"
+        return f"{cast} AS cast__{column.name}"
     return ""
 
 
