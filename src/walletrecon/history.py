@@ -93,7 +93,7 @@ def prior_rows(
             schema={
                 "source": pl.String,
                 "row_id": pl.String,
-                "content_hash": pl.String,
+                "content_hash": pl.UInt64,
                 "origin": pl.String,
             }
         )

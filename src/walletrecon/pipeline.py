@@ -136,7 +136,7 @@ def _arrived(deliveries: Deliveries, source: str, schema: dict[str, pl.DataType]
     frame = deliveries.new.get(source)
     if frame is None:
         return conform(
-            pl.DataFrame(), {**schema, "row_id": pl.String(), "content_hash": pl.String()}
+            pl.DataFrame(), {**schema, "row_id": pl.String(), "content_hash": pl.UInt64()}
         )
     return frame
 

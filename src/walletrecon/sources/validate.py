@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from walletrecon.money import currency_exponents
 from walletrecon.schemas import Column, Source
 
 
@@ -100,6 +101,30 @@ def _value_sql(column: Column) -> str:
     return name
 
 
+def _is_text(column: Column) -> bool:
+    """Text columns are typed in Polars straight from the raw Arrow table (no copy back)."""
+    return column.kind in ("id", "text", "enum", "currency")
+
+
+def _text_expr(column: Column) -> pl.Expr:
+    """The typed value of a text column: trimmed, empty as absent, enums lower, codes upper."""
+    value = pl.col(column.name).str.strip_chars()
+    if column.kind == "enum":
+        value = value.str.to_lowercase()
+    elif column.kind == "currency":
+        value = value.str.to_uppercase()
+    return pl.when(value == "").then(None).otherwise(value).alias(column.name)
+
+
+def _currency_maps() -> tuple[str, str]:
+    """DuckDB MAP literals: currency code to exponent, and to 10^exponent."""
+    exponents = currency_exponents()
+    codes = sorted(exponents)
+    exponent_map = ", ".join(f"'{code}': {exponents[code]}" for code in codes)
+    scale_map = ", ".join(f"'{code}': {10 ** exponents[code]}" for code in codes)
+    return f"MAP {{{exponent_map}}}", f"MAP {{{scale_map}}}"
+
+
 def _hash_sql(column: Column) -> str:
     """A column's typed value as text for the content hash (timestamps as epoch microseconds)."""
     if column.kind == "timestamp":
@@ -118,27 +143,37 @@ def validation_sql(source: Source) -> str:
     trimmed = ", ".join(f"nullif(trim(raw.{name}), '') AS {name}" for name in names)
     parsed = ", ".join(sql for sql in map(_parsed_sql, columns) if sql)
     errors = ", ".join(f"{_error_sql(column)} AS error__{column.name}" for column in columns)
-    values = ", ".join(f"{_value_sql(column)} AS {column.name}" for column in columns)
+    values = ", ".join(
+        f"{_value_sql(column)} AS {column.name}" for column in columns if not _is_text(column)
+    )
+    typed_text = ", ".join(
+        f"{_value_sql(column)} AS {column.name}" for column in columns if _is_text(column)
+    )
+    exponent_map, scale_map = _currency_maps()
     reasons = ", ".join(f"'{name}: ' || error__{name}" for name in names)
     first = " ".join(f"WHEN error__{name} IS NOT NULL THEN '{name}'" for name in names)
     hashed = ", ".join(_hash_sql(column) for column in columns)
+    # Only numbers, times and (rarely) reasons leave DuckDB: exporting text is the costly part.
     return f"""
         WITH trimmed AS (
-            SELECT raw.origin_file::VARCHAR AS origin_file, raw.origin_row, {trimmed}
-            FROM raw
+            SELECT raw.origin_row, {trimmed} FROM raw
         ), parsed AS (
-            SELECT trimmed.*, currency.exponent AS currency_exponent,
-                   currency.scale AS currency_scale{", " + parsed if parsed else ""}
-            FROM trimmed LEFT JOIN currencies AS currency ON currency.code = upper(trimmed.currency)
+            SELECT trimmed.*,
+                   ({exponent_map})[upper(trimmed.currency)] AS currency_exponent,
+                   ({scale_map})[upper(trimmed.currency)] AS currency_scale
+                   {", " + parsed if parsed else ""}
+            FROM trimmed
         ), checked AS (
             SELECT *, {errors} FROM parsed
         ), typed AS (
-            SELECT origin_file, origin_row, {values},
-                   concat_ws('; ', {reasons}) AS reason,
+            SELECT origin_row, {values}, {typed_text},
+                   nullif(concat_ws('; ', {reasons}), '') AS reason,
                    CASE {first} END AS reason_column
             FROM checked
         )
-        SELECT *, md5(concat_ws(chr(31), {hashed})) AS content_hash FROM typed
+        SELECT * EXCLUDE ({", ".join(c.name for c in columns if _is_text(c))}),
+               md5_number_lower(concat_ws(chr(31), {hashed})) AS content_hash
+        FROM typed
     """
 
 
@@ -152,8 +187,26 @@ def validate(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Tabl
     """Type and check every row of a raw table; split it into accepted and rejected rows."""
     connection.register("raw", raw)
     try:
-        typed = connection.sql(validation_sql(source)).pl()
-        good = pl.col("reason") == ""
+        checked = connection.sql(validation_sql(source)).pl()
+        text_columns = [column for column in source.columns if _is_text(column)]
+        texts = pl.from_arrow(
+            raw.select(["origin_file", "origin_row"] + [c.name for c in text_columns])
+        )
+        assert isinstance(texts, pl.DataFrame)
+        texts = texts.select(
+            pl.col("origin_file").cast(pl.String), "origin_row", *map(_text_expr, text_columns)
+        )
+        if not checked.get_column("origin_row").equals(texts.get_column("origin_row")):
+            checked = texts.select("origin_row").join(checked, on="origin_row", how="left")
+        typed = pl.concat([texts, checked.drop("origin_row")], how="horizontal").select(
+            "origin_file",
+            "origin_row",
+            *source.column_names,
+            "reason",
+            "reason_column",
+            "content_hash",
+        )
+        good = pl.col("reason").is_null()
         rejected = typed.filter(~good).select(
             "origin_file", "origin_row", pl.col("reason_column").alias("column"), "reason"
         )
