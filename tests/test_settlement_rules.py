@@ -111,3 +111,24 @@ def test_settlement_within_the_sync_threshold_is_no_delay(tmp_path: Path) -> Non
     world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(1, "T1", settled_at=at(1, 9))
     world.run_through(1)
     assert world.breaks(1) == set()
+
+
+def test_chargeback_of_a_payment_from_an_earlier_night_matches_it(tmp_path: Path) -> None:
+    world = clean_payment(World(tmp_path), 0, "T1")
+    world.settle(
+        3,
+        "T1",
+        settlement_id="CB-1",
+        record_type="chargeback",
+        net_amount="-10.00",
+        settled_at=at(3, 11),
+    )
+    world.run_through(5)
+    assert all(world.breaks(night) == set() for night in range(6))
+
+
+def test_chargeback_of_an_unknown_payment_is_missing_in_ledger(tmp_path: Path) -> None:
+    world = World(tmp_path).settle(0, "T9", record_type="chargeback", net_amount="-10.00")
+    world.run_through(2)
+    assert world.breaks(1) == set()
+    assert world.breaks(2) == {("missing_in_ledger", "GW-T9")}

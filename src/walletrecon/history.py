@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from walletrecon.state import NightState
+from walletrecon.store import sql_text
 
 STATE_DIR = "state"
 REGISTRY_FILE = "registry.parquet"
@@ -100,8 +101,7 @@ def prior_rows(
     return _query(
         connection,
         files,
-        "SELECT r.source, r.row_id, r.content_hash, r.origin FROM $registry r "
-        "SEMI JOIN tonight t ON r.source = t.source AND r.row_id = t.row_id",
+        sql_text("registry_prior_rows"),
         tonight=tonight.select("source", "row_id"),
     )
 
@@ -115,8 +115,7 @@ def known_keys(
     return _query(
         connection,
         files,
-        "SELECT r.source, r.dup_key, r.row_id FROM $registry r "
-        "SEMI JOIN tonight t ON r.source = t.source AND r.dup_key = t.dup_key",
+        sql_text("registry_known_keys"),
         tonight=tonight.filter(pl.col("dup_key").is_not_null()).select("source", "dup_key"),
     )
 
@@ -131,8 +130,6 @@ def payment_history(
     return _query(
         connection,
         files,
-        "SELECT r.row_id AS entry_id, r.txn_id, r.ref_norm FROM $registry r "
-        "WHERE r.source = 'ledger' AND r.is_payment AND (r.ref_norm IN (SELECT ref_norm FROM refs) "
-        "OR r.txn_id IN (SELECT merchant_ref FROM refs))",
+        sql_text("registry_payment_history"),
         refs=refs.select("ref_norm", "merchant_ref"),
     )
