@@ -16,23 +16,12 @@ import pytest
 from walletrecon.config import Config, load_config
 from walletrecon.money import exponent_of
 from walletrecon.sample import CURRENCIES, GATEWAYS, FeeRates, SampleSummary, generate
+from walletrecon.schemas import DISCREPANCY_TYPES
 
 DAYS = 5
 ROWS = 400
 SEED = 7
-BREAK_TYPES = {
-    "balance_mismatch",
-    "missing_in_settlement",
-    "missing_in_ledger",
-    "payment_not_received",
-    "amount_mismatch",
-    "fee_mismatch",
-    "status_mismatch",
-    "duplicate",
-    "currency_mismatch",
-    "sync_delay",
-    "payout_mismatch",
-}
+BREAK_TYPES = set(DISCREPANCY_TYPES)
 AMOUNT_COLUMNS = {
     "ledger": ("amount",),
     "settlement": ("gross_amount", "fee_amount", "net_amount"),

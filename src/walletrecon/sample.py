@@ -57,6 +57,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from walletrecon.money import to_minor
+from walletrecon.schemas import ENTRY_TYPES
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -77,16 +78,6 @@ TYPICAL_MINOR: IntArray = np.array([8_000, 1_500, 2_000, 5_000], dtype=np.int64)
 GATEWAYS: tuple[str, ...] = ("adyen", "stripe", "bank_x")
 GATEWAY_WEIGHTS = np.array([0.5, 0.3, 0.2])
 
-ENTRY_TYPES: tuple[str, ...] = (
-    "payment",
-    "refund",
-    "topup",
-    "withdrawal",
-    "transfer_in",
-    "transfer_out",
-    "fee",
-    "adjustment",
-)
 PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT = range(8)
 #: Entry types the wallet sends to a gateway: they carry a gateway_ref and get a settlement line.
 ROUTED_TYPES = (PAYMENT, REFUND, TOPUP, WITHDRAWAL)
