@@ -118,29 +118,59 @@ def test_balance_carries_earlier_nights_postings(tmp_path: Path) -> None:
     assert world.breaks(1) == set()
 
 
-def test_wrong_balance_corrected_next_night_is_resolved(tmp_path: Path) -> None:
+def test_balance_break_is_resolved_once_the_balance_rolls_forward_again(tmp_path: Path) -> None:
     world = entry(World(tmp_path), 0, "E1", "100.00")
     balance(world, 0, "90.00")
     entry(world, 1, "E2", "-30.00")
     balance(world, 1, "70.00")
-    world.run_through(1)
+    balance(world, 2, "70.00")
+    world.run_through(2)
     assert world.breaks(0) == {("balance_mismatch", "A1")}
-    assert world.breaks(1) == set()
+    # The correction itself is a movement no entry explains: 90 - 30 = 60, not 70.
+    assert world.breaks(1) == {("balance_mismatch", "A1")}
+    assert world.breaks(2) == set()
     discrepancy_id = world.open(0)["discrepancy_id"][0]
     first = [t for t in tickets(world, 0) if discrepancy_id in t["discrepancy_ids"]]
-    then = [t for t in tickets(world, 1) if discrepancy_id in t["discrepancy_ids"]]
+    then = [t for t in tickets(world, 2) if discrepancy_id in t["discrepancy_ids"]]
     assert [t["status"] for t in first] == ["new"]
     assert [t["status"] for t in then] == ["resolved"]
     assert then[0]["ticket_id"] == first[0]["ticket_id"]
 
 
-def test_wrong_balance_not_corrected_stays_open(tmp_path: Path) -> None:
+def test_balance_is_checked_against_the_previous_reported_balance(tmp_path: Path) -> None:
+    # Ledger 100, +10, +10; the wallet reports 95, 105, 120 (CONTRACT: previous reported
+    # balance plus the succeeded entries posted in between).
+    world = entry(World(tmp_path), 0, "E1", "100.00")
+    balance(world, 0, "95.00")
+    entry(world, 1, "E2", "10.00")
+    balance(world, 1, "105.00")
+    entry(world, 2, "E3", "10.00")
+    balance(world, 2, "120.00")
+    world.run_through(2)
+    assert world.breaks(0) == {("balance_mismatch", "A1")}
+    assert world.breaks(1) == set()
+    assert world.breaks(2) == {("balance_mismatch", "A1")}
+    row = world.open(2).row(0, named=True)
+    assert (str(row["expected_amount"]), str(row["actual_amount"])) == ("115.0000", "120.0000")
+
+
+def test_an_unchanged_wrong_balance_stays_open_while_the_latest_snapshot_breaks(
+    tmp_path: Path,
+) -> None:
     world = entry(World(tmp_path), 0, "E1", "100.00")
     balance(world, 0, "90.00")
-    balance(world, 1, "90.00")
+    world.run_through(2)
+    assert world.breaks(2) == {("balance_mismatch", "A1")}
+    assert world.open(2)["first_seen"].to_list() == [day(0)]
+
+
+def test_a_late_entry_posted_before_the_cut_off_clears_the_break(tmp_path: Path) -> None:
+    world = entry(World(tmp_path), 0, "E1", "100.00")
+    balance(world, 0, "130.00")
+    entry(world, 1, "E2", "30.00", created=at(0, 11), posted=at(0, 11, 1))
     world.run_through(1)
-    assert world.breaks(1) == {("balance_mismatch", "A1")}
-    assert world.open(1)["first_seen"].to_list() == [day(0)]
+    assert world.breaks(0) == {("balance_mismatch", "A1")}
+    assert world.breaks(1) == set()
 
 
 def test_first_snapshot_compares_against_all_succeeded_entries(tmp_path: Path) -> None:
@@ -243,3 +273,14 @@ def test_a_bare_date_cut_off_means_the_end_of_that_day(tmp_path: Path) -> None:
     world.add(0, "balances", {"account_id": "A1", "as_of": "2026-11-20", "balance": "100.00"})
     world.run(0)
     assert world.breaks(0) == set()
+
+
+def test_a_broken_snapshot_row_is_counted_as_a_discrepancy(tmp_path: Path) -> None:
+    world = entry(World(tmp_path), 0, "E1", "100.00")
+    balance(world, 0, "90.00")
+    world.run(0)
+    manifest = json.loads(
+        (world.out / "manifest" / f"run_date={day(0)}" / "manifest.json").read_text()
+    )
+    assert manifest["outcomes"]["balances"]["discrepancy"] == 1
+    assert manifest["outcomes"]["balances"]["matched"] == 0

@@ -234,3 +234,15 @@ def test_reference_case_and_spaces_do_not_hide_a_duplicate_line(tmp_path: Path) 
     world.run_through(1)
     assert {kind for kind, _ in world.breaks(1)} == {"duplicate"}
     assert {key.strip().lower() for _, key in world.breaks(1)} == {"gw-t1"}
+
+
+def test_redelivery_differing_only_in_reference_case_is_a_redelivery(tmp_path: Path) -> None:
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1")
+    world.settle(1, "T1", gateway_ref=" gw-t1 ", settled_at=at(0, 11))
+    world.run_through(1)
+    manifest = json.loads(
+        (world.out / "manifest" / f"run_date={day(1)}" / "manifest.json").read_text()
+    )
+    assert manifest["outcomes"]["settlement"]["redelivered"] == 1
+    assert manifest["outcomes"]["settlement"]["rejected"] == 0
+    assert world.breaks(1) == set()

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from tests.world import DEFAULTS, World, at, day
 from walletrecon.cli import main
 from walletrecon.config import parse_config
+from walletrecon.errors import ConfigError
 from walletrecon.pipeline import run_night
 from walletrecon.schemas import SOURCES
 
@@ -485,3 +486,25 @@ def test_missing_inbox_folder_exits_2(tmp_path: Path) -> None:
     result = cli(tmp_path)
     assert result.exit_code == 2
     assert not (tmp_path / "out" / "manifest").exists()
+
+
+def test_header_only_file_without_final_newline_is_an_empty_source(tmp_path: Path) -> None:
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1")
+    world.run(0)
+    (world.inbox / day(0).isoformat() / "balances.csv").write_text(
+        "account_id,currency,as_of,balance"
+    )
+    world.run(0)
+    assert world.breaks(0) == set()
+
+
+def test_tabs_around_values_are_trimmed(tmp_path: Path) -> None:
+    world = World(tmp_path).payment(0, "T1", entry_type="payment\t").receive(0, "T1")
+    world.settle(0, "T1", gross_amount="10.00\t", net_amount=" 10.00")
+    world.run(0)
+    assert world.breaks(0) == set()
+
+
+def test_a_boolean_window_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match=r"windows\.settlement_days"):
+        parse_config({"windows": {"settlement_days": True}})

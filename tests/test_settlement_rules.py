@@ -132,3 +132,32 @@ def test_chargeback_of_an_unknown_payment_is_missing_in_ledger(tmp_path: Path) -
     world.run_through(2)
     assert world.breaks(1) == set()
     assert world.breaks(2) == {("missing_in_ledger", "GW-T9")}
+
+
+def test_failed_payment_settled_early_and_received_late_is_one_status_break(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path).payment(0, "T1", status="failed", posted_at="").settle(0, "T1")
+    world.receive(1, "T1", received_at=at(0, 12))
+    world.run_through(3)
+    assert world.breaks(3) == {("status_mismatch", "T1")}
+
+
+def test_entry_without_reference_is_matched_by_merchant_ref_on_a_later_night(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path).add(
+        0,
+        "ledger",
+        {
+            "entry_id": "E1",
+            "txn_id": "T1",
+            "entry_type": "topup",
+            "amount": "10.00",
+            "created_at": at(0),
+            "posted_at": at(0, 10, 1),
+        },
+    )
+    world.settle(1, "T1", gateway_ref="GWX-1", record_type="topup", settled_at=at(0, 23))
+    world.run_through(3)
+    assert all(world.breaks(night) == set() for night in range(4))

@@ -51,9 +51,9 @@ class _Frozen(BaseModel):
 class Windows(_Frozen):
     """How long a counterpart may take before its absence is a break."""
 
-    settlement_days: int = Field(2, ge=0, le=366)
-    receipt_days: int = Field(1, ge=0, le=366)
-    sync_delay_hours: int = Field(24, ge=0, le=24 * 366)
+    settlement_days: int = Field(2, ge=0, le=366, strict=True)
+    receipt_days: int = Field(1, ge=0, le=366, strict=True)
+    sync_delay_hours: int = Field(24, ge=0, le=24 * 366, strict=True)
 
 
 class Tolerance(_Frozen):

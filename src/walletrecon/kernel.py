@@ -93,19 +93,18 @@ def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
 
 
 def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
-    """Entries carried to the next night: those still waiting for a counterpart, and unsettled
-    entries that did not succeed (a gateway settling them later is a status mismatch) while
-    within the settlement window. Matched entries leave: later copies of their counterparts are
-    caught as duplicates through the registry, chargebacks find them there too."""
+    """Entries carried to the next night: those still owed a counterpart, and, until the later
+    window ends, any entry with a relation still unmatched (a failed payment's receipt, a
+    line found by merchant_ref). Fully matched entries leave: later copies of their
+    counterparts are caught as duplicates through the registry, chargebacks find them there."""
     windows = config.windows
+    horizon = max(windows.settlement_days, windows.receipt_days)
+    settlement_open = pl.col("settlement_match").is_null()
+    receipt_open = (pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null()
     return (
-        (_expects_settlement() & pl.col("settlement_match").is_null())
-        | (_expects_receipt() & pl.col("receipt_match").is_null())
-        | (
-            (pl.col("status") != "succeeded")
-            & pl.col("settlement_match").is_null()
-            & ~window_passed("item_date", windows.settlement_days, run_date)
-        )
+        (_expects_settlement() & settlement_open)
+        | (_expects_receipt() & receipt_open)
+        | ((settlement_open | receipt_open) & ~window_passed("item_date", horizon, run_date))
     )
 
 
@@ -155,13 +154,11 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         config.windows.settlement_days,
         tolerance_minor(config.tolerance.payout, "currency"),
     )
-    new_snapshots = conform(arrivals.balances, SNAPSHOTS)
-    snapshots = pl.concat([previous.snapshots, new_snapshots])
-    unreported = previous.snapshots.join(new_snapshots, on=["account_id", "currency"], how="anti")
     balances = reconcile_balances(
         previous.postings,
         arrivals.ledger,
-        pl.concat([unreported, new_snapshots]),
+        previous.snapshots,
+        conform(arrivals.balances, SNAPSHOTS),
         run_date,
         config.timezone,
         tolerance_minor(config.tolerance.balance, "currency"),
@@ -189,12 +186,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         bank=conform(payouts.unassigned_bank, BANK_WORK),
         payouts=conform(_payouts_kept(payouts.payouts, config, run_date), PAYOUTS),
         postings=balances.postings,
-        snapshots=conform(
-            snapshots.sort("as_of", "row_id")
-            .group_by("account_id", "currency")
-            .agg(pl.all().last()),
-            SNAPSHOTS,
-        ),
+        snapshots=conform(balances.snapshots, SNAPSHOTS),
         open_discrepancies=previous.open_discrepancies,
     )
     return Night(state=state, findings=found, outcomes=outcomes)
@@ -223,7 +215,7 @@ def _outcomes(
     run_date, windows = evidence.run_date, config.windows
     cited = (
         found.select(pl.col("involved").explode().drop_nulls().unique().alias("ref"))
-        .with_columns(pl.col("ref").str.split_exact(":", 1).alias("parts"))
+        .with_columns(pl.col("ref").str.splitn(":", 2).alias("parts"))
         .unnest("parts")
         .rename({"field_0": "source", "field_1": "row_id"})
     )

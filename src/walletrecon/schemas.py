@@ -56,6 +56,8 @@ class Column:
     sign: Literal["any", "non_negative"] = "any"
     #: For timestamps: a bare date means the end of that business day (a cut-off).
     bare_date_is_end_of_day: bool = False
+    #: For references: case carries no meaning (compared and hashed in lower case).
+    case_insensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ LEDGER = Source(
         Column("created_at", "timestamp"),
         Column("posted_at", "timestamp", required=False),
         Column("merchant_id", "text", required=False),
-        Column("gateway_ref", "text", required=False),
+        Column("gateway_ref", "text", required=False, case_insensitive=True),
     ),
 )
 BALANCES = Source(
@@ -111,7 +113,7 @@ SETTLEMENT = Source(
     columns=(
         Column("settlement_id", "id"),
         Column("gateway", "text"),
-        Column("gateway_ref", "text"),
+        Column("gateway_ref", "text", case_insensitive=True),
         Column("merchant_ref", "text", required=False),
         Column("record_type", "enum", choices=RECORD_TYPES),
         Column("gross_amount", "amount", sign="non_negative"),

@@ -1,9 +1,10 @@
-"""Reported wallet balances against the ledger.
+"""Reported wallet balances against the ledger (CONTRACT section 2, to the letter).
 
-The expected balance of an account at a cut-off is the sum of all its succeeded entries posted up
-to that business day (late-arriving entries included). When every earlier snapshot agreed, this
-equals the previous reported balance plus the entries posted in between; after a mismatch it keeps
-comparing against the ledger's running total, so a wrong balance stays a break until corrected.
+A snapshot's expected balance is the previous reported balance of the account plus its succeeded
+entries posted in between (after the previous snapshot's business day, up to this one's); an
+account's first snapshot is compared with the sum of all its succeeded entries. Postings are kept
+as per-account, per-day totals, so entries that arrive late still count for the day they were
+posted; the latest snapshot is checked again every night, so such an entry can clear a break.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ OPENING_DAY = dt.date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class BalanceResult:
-    """Postings carried forward and every snapshot evaluated tonight with its expected balance."""
+    """Postings and snapshots carried forward, and every snapshot checked tonight."""
 
     postings: pl.DataFrame
     checks: pl.DataFrame
+    snapshots: pl.DataFrame
 
 
 def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -> pl.DataFrame:
@@ -55,41 +57,93 @@ def compact_postings(postings: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:
     return folded.group_by("account_id", "currency", "day").agg(pl.col("total_minor").sum())
 
 
+def _running_at(
+    running: pl.DataFrame, snapshots: pl.DataFrame, day: str, alias: str
+) -> pl.DataFrame:
+    """Attach the running posted total of each snapshot's account at the day in ``day``."""
+    return (
+        snapshots.sort(day)
+        .join_asof(
+            running.rename({"running_minor": alias}).sort("day"),
+            left_on=day,
+            right_on="day",
+            by=["account_id", "currency"],
+            strategy="backward",
+            check_sortedness=False,
+            suffix="_" + alias,
+        )
+        .with_columns(pl.col(alias).fill_null(0))
+    )
+
+
 def check_balances(
     postings: pl.DataFrame, snapshots: pl.DataFrame, tolerance: pl.Expr
 ) -> pl.DataFrame:
-    """Every snapshot with expected_minor (the running total at its day) and a verdict."""
-    running = postings.sort("account_id", "currency", "day").with_columns(
-        pl.col("total_minor").cum_sum().over("account_id", "currency").alias("running_minor")
-    )
-    checked = snapshots.sort("item_date").join_asof(
-        running.select("account_id", "currency", "day", "running_minor").sort("day"),
-        left_on="item_date",
-        right_on="day",
-        by=["account_id", "currency"],
-        strategy="backward",
-        check_sortedness=False,
-    )
-    return (
-        checked.with_columns(pl.col("running_minor").fill_null(0).alias("expected_minor"))
+    """Every snapshot with expected_minor and a verdict; snapshots are checked against the one
+    before them (by cut-off) among those given."""
+    running = (
+        postings.sort("account_id", "currency", "day")
         .with_columns(
-            ((pl.col("balance_minor") - pl.col("expected_minor")).abs() > tolerance).alias(
-                "mismatch"
-            )
+            pl.col("total_minor").cum_sum().over("account_id", "currency").alias("running_minor")
         )
-        .drop("running_minor", "day")
+        .select("account_id", "currency", "day", "running_minor")
+    )
+    chained = snapshots.sort("account_id", "currency", "as_of", "row_id").with_columns(
+        pl.col("balance_minor").shift(1).over("account_id", "currency").alias("previous_minor"),
+        pl.col("item_date").shift(1).over("account_id", "currency").alias("previous_date"),
+    )
+    at_snapshot = _running_at(running, chained, "item_date", "running_now")
+    at_previous = _running_at(
+        running,
+        at_snapshot.filter(pl.col("previous_date").is_not_null()),
+        "previous_date",
+        "running_before",
+    ).select("row_id", "running_before")
+    checked = at_snapshot.join(at_previous, on="row_id", how="left")
+    expected = (
+        pl.when(pl.col("previous_minor").is_null())
+        .then(pl.col("running_now"))
+        .otherwise(pl.col("previous_minor") + pl.col("running_now") - pl.col("running_before"))
+    )
+    verdict = (pl.col("balance_minor") - pl.col("expected_minor")).abs() > tolerance
+    return checked.with_columns(expected.alias("expected_minor")).select(
+        *snapshots.columns, "expected_minor", verdict.alias("mismatch")
+    )
+
+
+def latest_snapshots(snapshots: pl.DataFrame, keep: int) -> pl.DataFrame:
+    """The last ``keep`` snapshots of each account and currency, by cut-off."""
+    return (
+        snapshots.unique(subset=["row_id"], keep="first")
+        .sort("account_id", "currency", "as_of", "row_id")
+        .group_by("account_id", "currency", maintain_order=True)
+        .tail(keep)
     )
 
 
 def reconcile_balances(
     postings: pl.DataFrame,
     entries: pl.DataFrame,
+    carried: pl.DataFrame,
     snapshots: pl.DataFrame,
     run_date: dt.date,
     timezone: str,
     tolerance: pl.Expr,
 ) -> BalanceResult:
-    """Add tonight's postings, then check the snapshots against the running totals."""
+    """Add tonight's postings; check tonight's snapshots, and the latest carried one while it
+    is still the account's latest (late entries may clear or cause a break).
+
+    ``carried`` holds the last two snapshots of each account from earlier nights: the latest, and
+    the one before it as its base.
+    """
     updated = add_postings(postings, entries, timezone)
-    checks = check_balances(updated, snapshots, tolerance)
-    return BalanceResult(postings=compact_postings(updated, run_date), checks=checks)
+    everything = pl.concat([carried, snapshots]).unique(subset=["row_id"], keep="first")
+    checked = check_balances(updated, everything, tolerance)
+    # The latest carried snapshot is checked again while no later one has come in.
+    latest = latest_snapshots(everything, keep=1).join(carried, on="row_id", how="semi")
+    to_report = pl.concat([snapshots.select("row_id"), latest.select("row_id")]).unique()
+    return BalanceResult(
+        postings=compact_postings(updated, run_date),
+        checks=checked.join(to_report, on="row_id", how="semi"),
+        snapshots=latest_snapshots(everything, keep=2),
+    )

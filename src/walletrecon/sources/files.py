@@ -45,12 +45,14 @@ def find_source_file(folder: Path, source: Source) -> Path | None:
     return found[0] if found else None
 
 
-def _csv_header(path: Path) -> list[str]:
+def _csv_header(path: Path) -> tuple[list[str], bool]:
+    """The header's column names, and whether anything follows the header line."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
             line = handle.readline().decode("utf-8-sig")
-            return next(csv.reader(io.StringIO(line)), [])
+            has_rows = bool(handle.read(1))
+            return next(csv.reader(io.StringIO(line)), []), has_rows
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: header is not valid UTF-8 ({exc.reason})") from exc
     except (OSError, EOFError) as exc:
@@ -58,9 +60,12 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def _read_csv(path: Path) -> RawFile:
-    header = [name.strip() for name in _csv_header(path)]
+    names, has_rows = _csv_header(path)
+    header = [name.strip() for name in names]
     if not header or header == [""]:
         raise InputError(f"{path}: the file is empty (no header row)")
+    if not has_rows:
+        return RawFile(path, pa.table({name: pa.array([], pa.string()) for name in header}))
     malformed: list[tuple[int, str, str]] = []
 
     def keep_bad_row(row: pa_csv.InvalidRow) -> str:

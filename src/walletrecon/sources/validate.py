@@ -25,6 +25,10 @@ class Validated:
     rejected: pl.DataFrame
 
 
+#: White space trimmed around every value (spaces, tabs, line ends), as Polars' strip_chars does.
+BLANKS = "' \t\r\n'"
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -126,7 +130,10 @@ def _currency_maps() -> tuple[str, str]:
 
 
 def _hash_sql(column: Column) -> str:
-    """A column's typed value as text for the content hash (timestamps as epoch microseconds)."""
+    """A column's typed value as text for the content hash (timestamps as epoch microseconds;
+    references whose case carries no meaning in lower case)."""
+    if column.case_insensitive:
+        return f"coalesce(lower({column.name}), '')"
     if column.kind == "timestamp":
         return f"coalesce(CAST(epoch_us({column.name}) AS VARCHAR), '')"
     return f"coalesce(CAST({column.name} AS VARCHAR), '')"
@@ -140,7 +147,7 @@ def validation_sql(source: Source) -> str:
     """
     columns = source.columns
     names = [column.name for column in columns]
-    trimmed = ", ".join(f"nullif(trim(raw.{name}), '') AS {name}" for name in names)
+    trimmed = ", ".join(f"nullif(trim(raw.{name}, {BLANKS}), '') AS {name}" for name in names)
     parsed = ", ".join(sql for sql in map(_parsed_sql, columns) if sql)
     errors = ", ".join(f"{_error_sql(column)} AS error__{column.name}" for column in columns)
     values = ", ".join(
