@@ -28,9 +28,12 @@ def pair_one_to_one(
     right (in ``right_order``). The orders are total (they end in the row id), so the pairing is
     deterministic and independent of the order rows arrived in.
     """
+    # Only keys present on both sides can pair.
+    left = left.join(right.select(right_on), left_on=left_on, right_on=right_on, how="semi")
+    right = right.join(left.select(left_on), left_on=right_on, right_on=left_on, how="semi")
     # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
-    left_many = pl.struct(left_on).is_duplicated()
-    right_many = pl.struct(right_on).is_duplicated()
+    left_many = pl.len().over(left_on) > 1
+    right_many = pl.len().over(right_on) > 1
     left_single, left_multi = left.filter(~left_many), left.filter(left_many)
     right_single, right_multi = right.filter(~right_many), right.filter(right_many)
     plain = left_single.join(right_single, left_on=left_on, right_on=right_on, how="inner")
