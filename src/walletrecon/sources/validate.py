@@ -25,10 +25,6 @@ class Validated:
     rejected: pl.DataFrame
 
 
-#: White space trimmed around every value (spaces, tabs, line ends), as Polars' strip_chars does.
-BLANKS = "' \t\r\n'"
-
-
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -147,7 +143,7 @@ def validation_sql(source: Source) -> str:
     """
     columns = source.columns
     names = [column.name for column in columns]
-    trimmed = ", ".join(f"nullif(trim(raw.{name}, {BLANKS}), '') AS {name}" for name in names)
+    trimmed = ", ".join(f"nullif(trim(raw.{name}), '') AS {name}" for name in names)
     parsed = ", ".join(sql for sql in map(_parsed_sql, columns) if sql)
     errors = ", ".join(f"{_error_sql(column)} AS error__{column.name}" for column in columns)
     values = ", ".join(
