@@ -8,7 +8,9 @@ dates up to that one tell re-deliveries and duplicates of earlier nights.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -54,12 +56,21 @@ def read_state(out: Path, run_date: dt.date | None) -> NightState:
     return NightState.from_frames(frames)
 
 
-def write_state(folder: Path, state: NightState, registry: pl.DataFrame) -> None:
-    """Write a night's state and registry into a (staging) folder."""
+def spill_registry(out: Path, run_date: dt.date, registry: pl.DataFrame) -> Path:
+    """Write tonight's registry rows to a file beside the outputs early, so that the memory they
+    hold is free for the kernel; ``write_state`` moves the file into the night's state."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f".registry-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}.parquet"
+    registry.write_parquet(path, compression="lz4")
+    return path
+
+
+def write_state(folder: Path, state: NightState, registry: Path) -> None:
+    """Write a night's state into a (staging) folder and move its registry file there."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in state.frames().items():
         frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
-    registry.write_parquet(folder / REGISTRY_FILE, compression="lz4")
+    os.replace(registry, folder / REGISTRY_FILE)
 
 
 def registry_files(out: Path, upto: dt.date | None) -> list[str]:

@@ -26,6 +26,7 @@ from walletrecon.history import (
     prior_rows,
     read_state,
     registry_files,
+    spill_registry,
 )
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.lifecycle import advance, to_report_rows
@@ -47,6 +48,7 @@ from walletrecon.state import (
     RECEIPT_WORK,
     SETTLEMENT_WORK,
     SNAPSHOTS,
+    NightState,
     conform,
 )
 from walletrecon.store import connect
@@ -189,10 +191,22 @@ def _arrivals(
     return deliveries, arrivals
 
 
-def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunSummary:
-    """Reconcile one business date and publish its outputs."""
-    started = time.perf_counter()
-    timer = Timer()
+@dataclass(frozen=True)
+class Prepared:
+    """Everything loaded for a night, before the kernel runs."""
+
+    loaded: Loaded
+    previous: NightState
+    deliveries: Deliveries
+    arrivals: Arrivals
+    #: Tonight's registry rows, spilled to a file to keep them out of memory.
+    registry: Path
+    state_date: dt.date | None
+    dates: list[dt.date]
+
+
+def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
+    """Discover, load and validate tonight's files; read yesterday's state."""
     with timer.stage("discover"):
         require_ledger(inbox, run_date)
         state_date = previous_state_date(out, run_date)
@@ -206,10 +220,44 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
             files = registry_files(out, state_date)
         with timer.stage("deliveries"):
             deliveries, arrivals = _arrivals(connection, files, loaded, run_date, config)
+            registry = spill_registry(out, run_date, deliveries.registry)
     finally:
         connection.close()
+    return Prepared(
+        loaded=loaded,
+        previous=previous,
+        deliveries=replace(deliveries, registry=deliveries.registry.clear()),
+        arrivals=arrivals,
+        registry=registry,
+        state_date=state_date,
+        dates=dates,
+    )
+
+
+def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunSummary:
+    """Reconcile one business date and publish its outputs."""
+    started = time.perf_counter()
+    timer = Timer()
+    prepared = _prepare(run_date, inbox, out, config, timer)
+    try:
+        return _finish(run_date, out, config, timer, prepared, started)
+    finally:
+        prepared.registry.unlink(missing_ok=True)
+
+
+def _finish(
+    run_date: dt.date,
+    out: Path,
+    config: Config,
+    timer: Timer,
+    prepared: Prepared,
+    started: float,
+) -> RunSummary:
+    """The stages after loading: kernel, lifecycle, manifest, publish."""
+    loaded, previous, deliveries = prepared.loaded, prepared.previous, prepared.deliveries
+    state_date, dates = prepared.state_date, prepared.dates
     with timer.stage("reconcile"):
-        night = reconcile(previous, arrivals, run_date, config)
+        night = reconcile(previous, prepared.arrivals, run_date, config)
     with timer.stage("lifecycle"):
         life = advance(previous.open_discrepancies, night.findings, run_date)
         report_rows = to_report_rows(life.open, run_date)
@@ -257,7 +305,7 @@ def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunS
             report_html=html,
             manifest=manifest,
             state=replace(night.state, open_discrepancies=life.open),
-            registry=deliveries.registry,
+            registry=prepared.registry,
         )
         publish(out, outputs, run_date)
     return RunSummary(

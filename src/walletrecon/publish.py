@@ -36,7 +36,7 @@ class NightOutputs:
     report_html: str
     manifest: dict[str, Any]
     state: NightState
-    registry: pl.DataFrame
+    registry: Path
 
 
 def partition(out: Path, kind: str, run_date: dt.date) -> Path:
