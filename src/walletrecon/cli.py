@@ -6,7 +6,9 @@ import datetime as dt
 import errno
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +16,9 @@ from walletrecon import __version__
 from walletrecon.config import load_config
 from walletrecon.errors import UsageError, WalletReconError
 from walletrecon.schemas import SEVERITIES
+
+if TYPE_CHECKING:
+    from walletrecon.pipeline import RunSummary
 
 INTERNAL_EXIT = 70
 TRANSIENT_EXIT = 75
@@ -34,62 +39,100 @@ def main() -> None:
     bank statements and merchant receipts."""
 
 
-@main.command()
-@click.option(
-    "--date",
-    "run_date",
-    required=True,
-    callback=_parse_date,
-    help="Business date D to reconcile (YYYY-MM-DD).",
-)
-@click.option(
-    "--inbox",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Folder holding one sub-folder per business date.",
-)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Output folder (discrepancies, tickets, manifest, report, state).",
-)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="TOML configuration file (defaults apply without one).",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(SEVERITIES),
-    default=None,
-    help="Exit 1 when open breaks at or above this severity were found.",
-)
-def run(
-    run_date: dt.date, inbox: Path, out: Path, config_path: Path | None, fail_on: str | None
+def night_options(function: Callable[..., None]) -> Callable[..., None]:
+    """The options every command that reconciles nights shares."""
+    options = [
+        click.option(
+            "--inbox",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Folder holding one sub-folder per business date.",
+        ),
+        click.option(
+            "--out",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Output folder (discrepancies, tickets, manifest, report, state).",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="TOML configuration file (defaults apply without one).",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(SEVERITIES),
+            default=None,
+            help="Exit 1 when open breaks at or above this severity were found.",
+        ),
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            help="Compute and report, but publish nothing and keep the state as it is.",
+        ),
+        click.option(
+            "--wait",
+            "wait_seconds",
+            type=click.FloatRange(0),
+            default=0.0,
+            show_default=True,
+            help="Seconds to wait for another run on the same --out to finish (then exit 75).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _exit_for(error: BaseException) -> int:
+    """Print what went wrong and give the exit code that says whether a retry can help."""
+    if isinstance(error, WalletReconError):
+        click.echo(f"walletrecon: error: {error}", err=True)
+        return error.exit_code
+    if isinstance(error, OSError):
+        # Disk full and the like may pass; the previous outputs are untouched either way.
+        click.echo(f"walletrecon: error: {error}", err=True)
+        return TRANSIENT_EXIT if error.errno in TRANSIENT_ERRNOS else INTERNAL_EXIT
+    click.echo("walletrecon: internal error, nothing was published:", err=True)
+    click.echo("".join(traceback.format_exception(error)), err=True)
+    return INTERNAL_EXIT
+
+
+def _reconcile(
+    dates: list[dt.date],
+    inbox: Path,
+    out: Path,
+    config_path: Path | None,
+    fail_on: str | None,
+    dry_run: bool,
+    wait_seconds: float,
 ) -> None:
-    """Reconcile one business night and publish its outputs."""
+    """Run nights in order under the output folder's lock; exit with the contract's codes."""
+    from walletrecon.lock import run_lock
     from walletrecon.pipeline import run_night
 
+    summaries = []
     try:
         if not inbox.is_dir():
             raise UsageError(f"inbox folder {inbox} does not exist")
         config = load_config(config_path)
-        summary = run_night(run_date, inbox, out, config)
-    except WalletReconError as exc:
-        click.echo(f"walletrecon: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except OSError as exc:
-        # Disk full and the like may pass; the previous outputs are untouched either way.
-        code = TRANSIENT_EXIT if exc.errno in TRANSIENT_ERRNOS else INTERNAL_EXIT
-        click.echo(f"walletrecon: error: {exc}", err=True)
-        sys.exit(code)
-    except Exception:  # the run failed in a way nobody foresaw: never exit 0 or 1 for it
-        click.echo("walletrecon: internal error, nothing was published:", err=True)
-        click.echo(traceback.format_exc(), err=True)
-        sys.exit(INTERNAL_EXIT)
+        with run_lock(out, wait_seconds):
+            for night in dates:
+                summary = run_night(night, inbox, out, config, publish_outputs=not dry_run)
+                _print_summary(summary, dry_run)
+                summaries.append(summary)
+    except Exception as error:  # every failure ends in a defined exit code, never 0 or 1
+        sys.exit(_exit_for(error))
+    if fail_on is not None and summaries:
+        threshold = SEVERITIES.index(fail_on)
+        last = summaries[-1].open_by_severity
+        if any(SEVERITIES.index(level) >= threshold and count for level, count in last.items()):
+            sys.exit(1)
+
+
+def _print_summary(summary: RunSummary, dry_run: bool) -> None:
     open_total = sum(summary.open_by_type.values())
     by_type = ", ".join(f"{kind} {count}" for kind, count in summary.open_by_type.items()) or "none"
     click.echo(
@@ -98,14 +141,60 @@ def run(
         f"({summary.new} new, {summary.resolved} resolved) in {summary.seconds:.1f}s"
     )
     click.echo(f"  open by type: {by_type}")
-    click.echo(f"  report: {summary.report_path}")
-    if fail_on is not None:
-        threshold = SEVERITIES.index(fail_on)
-        if any(
-            SEVERITIES.index(level) >= threshold and count
-            for level, count in summary.open_by_severity.items()
-        ):
-            sys.exit(1)
+    if dry_run:
+        click.echo("  dry run: nothing was published")
+    else:
+        click.echo(f"  report: {summary.report_path}")
+
+
+@main.command()
+@click.option(
+    "--date",
+    "run_date",
+    required=True,
+    callback=_parse_date,
+    help="Business date D to reconcile (YYYY-MM-DD).",
+)
+@night_options
+def run(
+    run_date: dt.date,
+    inbox: Path,
+    out: Path,
+    config_path: Path | None,
+    fail_on: str | None,
+    dry_run: bool,
+    wait_seconds: float,
+) -> None:
+    """Reconcile one business night and publish its outputs."""
+    _reconcile([run_date], inbox, out, config_path, fail_on, dry_run, wait_seconds)
+
+
+@main.command()
+@click.option("--from", "first", required=True, callback=_parse_date, help="First date.")
+@click.option("--to", "last", required=True, callback=_parse_date, help="Last date.")
+@night_options
+def backfill(
+    first: dt.date,
+    last: dt.date,
+    inbox: Path,
+    out: Path,
+    config_path: Path | None,
+    fail_on: str | None,
+    dry_run: bool,
+    wait_seconds: float,
+) -> None:
+    """Reconcile every business date from --from to --to that has an inbox folder, in order.
+
+    Stops at the first night that fails, with that night's exit code; --fail-on looks at the
+    last night.
+    """
+    if last < first:
+        raise click.BadParameter("--to is before --from")
+    days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+    dates = [day for day in days if (inbox / day.isoformat()).is_dir()]
+    for day in sorted(set(days) - set(dates)):
+        click.echo(f"{day}: no inbox folder, skipped")
+    _reconcile(dates, inbox, out, config_path, fail_on, dry_run, wait_seconds)
 
 
 @main.command()

@@ -31,7 +31,7 @@ from walletrecon.history import (
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.manifest import build_manifest, check_books, control_totals, source_counts
-from walletrecon.publish import NightOutputs, partition, publish
+from walletrecon.publish import NightOutputs, mark_later_nights_stale, partition, publish
 from walletrecon.report import render_report
 from walletrecon.sources.canonical import (
     REJECTED_SCHEMA,
@@ -234,13 +234,16 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     )
 
 
-def run_night(run_date: dt.date, inbox: Path, out: Path, config: Config) -> RunSummary:
-    """Reconcile one business date and publish its outputs."""
+def run_night(
+    run_date: dt.date, inbox: Path, out: Path, config: Config, *, publish_outputs: bool = True
+) -> RunSummary:
+    """Reconcile one business date and publish its outputs (unless ``publish_outputs`` is off:
+    a dry run computes everything and leaves the outputs and the state as they were)."""
     started = time.perf_counter()
     timer = Timer()
     prepared = _prepare(run_date, inbox, out, config, timer)
     try:
-        return _finish(run_date, out, config, timer, prepared, started)
+        return _finish(run_date, out, config, timer, prepared, started, publish_outputs)
     finally:
         prepared.registry.unlink(missing_ok=True)
 
@@ -252,6 +255,7 @@ def _finish(
     timer: Timer,
     prepared: Prepared,
     started: float,
+    publish_outputs: bool,
 ) -> RunSummary:
     """The stages after loading: kernel, lifecycle, manifest, publish."""
     loaded, previous, deliveries = prepared.loaded, prepared.previous, prepared.deliveries
@@ -307,7 +311,9 @@ def _finish(
             state=replace(night.state, open_discrepancies=life.open),
             registry=prepared.registry,
         )
-        publish(out, outputs, run_date)
+        if publish_outputs:
+            publish(out, outputs, run_date)
+            mark_later_nights_stale(out, run_date)
     return RunSummary(
         run_date=run_date,
         open_by_severity=manifest["discrepancies"]["by_severity"],

@@ -99,3 +99,25 @@ def publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+STALE_MARKER = "STALE"
+
+
+def mark_later_nights_stale(out: Path, run_date: dt.date) -> list[dt.date]:
+    """After re-running a night, mark the published nights after it as stale until re-run.
+
+    Their outputs were built on the state this night had before; each gets a ``STALE`` file in
+    its manifest folder, which its own re-run replaces.
+    """
+    marked = []
+    for folder in sorted((out / "manifest").glob("run_date=*")):
+        day = dt.date.fromisoformat(folder.name.removeprefix("run_date="))
+        if day > run_date and (folder / "manifest.json").is_file():
+            (folder / STALE_MARKER).write_text(
+                f"night {run_date} was re-run after this night was published; "
+                f"re-run {day} (walletrecon backfill --from {day}) to refresh it\n",
+                encoding="utf-8",
+            )
+            marked.append(day)
+    return marked

@@ -1,0 +1,290 @@
+"""The injections that turn one night's clean data into known breaks, with their truth rows."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from walletrecon.money import to_minor
+from walletrecon.schemas import ENTRY_TYPES
+from walletrecon.sample.model import (
+    HOUR, CALENDAR_MARGIN, CHUNK_ROWS, CURRENCIES, CNY, USD, JPY, KWD, EXPONENTS, CURRENCY_WEIGHTS, TYPICAL_MINOR, GATEWAYS, GATEWAY_WEIGHTS, PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT, ROUTED_TYPES, SCHEDULED_TYPES, SINGLE_TYPE_SHARES, TRANSFER_SHARE, AMOUNT_SCALE, AMOUNT_SIGN, STATUSES, SUCCEEDED, PENDING, FAILED, REVERSED, STYLE_OFFSET, STYLE_UTC, STYLE_LOCAL, STYLE_WEIGHTS, SOURCES, TRUTH_COLUMNS, HEX_DIGITS, ID_FORMATS, FEE_TABLES,
+    FeeTable, SampleSummary, IntArray, BoolArray,
+)
+from walletrecon.sample.formatting import gateway_refs, identifiers
+from walletrecon.sample.night import Injector
+
+
+def _missing_in_settlement(injector: Injector) -> None:
+    """Withhold the settlement line of succeeded payments and topups."""
+    night = injector.night
+    entries = injector.pick(night.candidates((PAYMENT, TOPUP), settled=True))
+    night.settlement["dropped"][night.settlement_of_entry[entries]] = 1
+    injector.record(
+        "missing_in_settlement",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day + 2, dtype=np.int64),
+        "ledger",
+        identifiers("entry", night.ledger["entry"][entries]),
+        "the gateway never sent a settlement line for this succeeded entry",
+    )
+
+
+def _payment_not_received(injector: Injector) -> None:
+    """Withhold the merchant receipt of succeeded payments."""
+    night = injector.night
+    entries = injector.pick(night.candidates((PAYMENT,), received=True))
+    night.receipts["dropped"][night.receipt_of_entry[entries]] = 1
+    injector.record(
+        "payment_not_received",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day + 1, dtype=np.int64),
+        "ledger",
+        identifiers("entry", night.ledger["entry"][entries]),
+        "the merchant never sent a receipt for this succeeded payment",
+    )
+
+
+def _missing_in_ledger(injector: Injector) -> None:
+    """Add settlement lines whose gateway_ref and merchant_ref name no ledger entry."""
+    night = injector.night
+    table = night.settlement
+    if len(table) == 0:
+        return
+    size = min(injector.count, len(table))
+    templates = np.sort(injector.rng.choice(len(table), size=size, replace=False))
+    lines = table.take(templates)
+    lines["line"] = injector.counters.take("settlement", size)
+    lines["entry"] = np.full(size, -1, dtype=np.int64)
+    lines["txn"] = injector.counters.take("txn", size)
+    lines["ref"] = injector.counters.take("gateway_ref", size)
+    lines["ref_variant"] = np.zeros(size, dtype=np.int64)
+    lines["folder"] = injector.calendar.day_of(lines["settled"])
+    lines["touched"] = np.ones(size, dtype=np.int64)
+    lines["dropped"] = np.zeros(size, dtype=np.int64)
+    table.append(lines)
+    injector.record(
+        "missing_in_ledger",
+        gateway_refs(lines["ref"]),
+        lines["folder"] + 2,
+        "settlement",
+        identifiers("settlement", lines["line"]),
+        "a settlement line whose gateway_ref and merchant_ref match no ledger entry",
+    )
+
+
+def _amount_mismatch(injector: Injector) -> None:
+    """Change the settlement gross (fee and net follow) or the receipt amount."""
+    night = injector.night
+    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True))
+    lines = night.settlement_of_entry[entries]
+    night.settlement["gross"][lines] = injector.changed(night.settlement["gross"][lines])
+    injector.refresh_fee(lines)
+    injector.record(
+        "amount_mismatch",
+        injector.txn_ids(entries),
+        np.maximum(night.day, night.settlement["folder"][lines]),
+        "settlement",
+        identifiers("settlement", night.settlement["line"][lines]),
+        "settlement gross_amount differs from the ledger amount",
+    )
+    entries = injector.pick(night.candidates((PAYMENT,), received=True))
+    receipts = night.receipt_of_entry[entries]
+    night.receipts["amount"][receipts] = injector.changed(night.receipts["amount"][receipts])
+    injector.record(
+        "amount_mismatch",
+        injector.txn_ids(entries),
+        np.maximum(night.day, night.receipts["folder"][receipts]),
+        "receipts",
+        identifiers("receipt", night.receipts["receipt"][receipts]),
+        "receipt amount differs from the ledger amount",
+    )
+
+
+def _fee_mismatch(injector: Injector) -> None:
+    """Charge a fee off the schedule (net still gross - fee), or break net = gross - fee."""
+    night = injector.night
+    table = night.settlement
+    gateway = night.ledger["gateway"]
+    scheduled = np.where(gateway >= 0, injector.fees.scheduled[np.maximum(gateway, 0)], False)
+    entries = injector.pick(night.candidates((PAYMENT, TOPUP), settled=True) & scheduled)
+    lines = night.settlement_of_entry[entries]
+    table["fee"][lines] += 1 + injector.rng.integers(0, 100, size=len(lines))
+    table["net"][lines] = table["gross"][lines] - table["fee"][lines]
+    _record_settlement_break(injector, "fee_mismatch", entries, "fee departs from the schedule")
+    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True))
+    lines = night.settlement_of_entry[entries]
+    shift = 1 + injector.rng.integers(0, 100, size=len(lines))
+    table["net"][lines] += np.where(injector.rng.random(len(lines)) < 0.5, shift, -shift)
+    _record_settlement_break(
+        injector, "fee_mismatch", entries, "net_amount does not follow from gross and fee"
+    )
+
+
+def _record_settlement_break(injector: Injector, kind: str, entries: IntArray, note: str) -> None:
+    """Truth for a break carried by the settlement line of these entries."""
+    night = injector.night
+    lines = night.settlement_of_entry[entries]
+    injector.record(
+        kind,
+        injector.txn_ids(entries),
+        np.maximum(night.day, night.settlement["folder"][lines]),
+        "settlement",
+        identifiers("settlement", night.settlement["line"][lines]),
+        note,
+    )
+
+
+def _record_receipt_break(injector: Injector, kind: str, entries: IntArray, note: str) -> None:
+    """Truth for a break carried by the receipt of these entries."""
+    night = injector.night
+    receipts = night.receipt_of_entry[entries]
+    injector.record(
+        kind,
+        injector.txn_ids(entries),
+        np.maximum(night.day, night.receipts["folder"][receipts]),
+        "receipts",
+        identifiers("receipt", night.receipts["receipt"][receipts]),
+        note,
+    )
+
+
+def _status_mismatch(injector: Injector) -> None:
+    """Mark payments failed in the ledger although they were settled and received that night."""
+    night = injector.night
+    same_night = (
+        night.counterpart_folder(night.settlement_of_entry, night.settlement) == night.day
+    ) & (night.counterpart_folder(night.receipt_of_entry, night.receipts) == night.day)
+    entries = injector.pick(night.candidates((PAYMENT,), settled=True, received=True) & same_night)
+    night.ledger["status"][entries] = FAILED
+    night.ledger["posted"][entries] = -1
+    injector.record(
+        "status_mismatch",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day, dtype=np.int64),
+        "ledger",
+        identifiers("entry", night.ledger["entry"][entries]),
+        "the ledger has the payment failed but the gateway settled it and the merchant received it",
+    )
+
+
+def _duplicate(injector: Injector) -> None:
+    """Copy settlement lines, receipts and payment entries under new ids."""
+    night = injector.night
+    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True))
+    copies = night.settlement.take(night.settlement_of_entry[entries])
+    copies["line"] = injector.counters.take("settlement", len(copies))
+    copies["touched"] = np.ones(len(copies), dtype=np.int64)
+    night.settlement.append(copies)
+    injector.record(
+        "duplicate",
+        gateway_refs(copies["ref"]),
+        np.maximum(night.day, copies["folder"]),
+        "settlement",
+        identifiers("settlement", copies["line"]),
+        "a second settlement line for the same gateway_ref and record type",
+    )
+    entries = injector.pick(night.candidates((PAYMENT,), received=True))
+    receipts = night.receipts.take(night.receipt_of_entry[entries])
+    receipts["receipt"] = injector.counters.take("receipt", len(receipts))
+    receipts["touched"] = np.ones(len(receipts), dtype=np.int64)
+    night.receipts.append(receipts)
+    injector.record(
+        "duplicate",
+        injector.txn_ids(entries),
+        np.maximum(night.day, receipts["folder"]),
+        "receipts",
+        identifiers("receipt", receipts["receipt"]),
+        "a second receipt for the same txn_id",
+    )
+    _duplicate_payment_entry(injector)
+
+
+def _duplicate_payment_entry(injector: Injector) -> None:
+    """Copy succeeded payment entries under a new entry_id (the balances include the copy)."""
+    night = injector.night
+    entries = injector.pick(night.candidates((PAYMENT,)))
+    copies = night.ledger.take(entries)
+    copies["entry"] = injector.counters.take("entry", len(copies))
+    copies["touched"] = np.ones(len(copies), dtype=np.int64)
+    night.append_ledger(copies)
+    injector.record(
+        "duplicate",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day, dtype=np.int64),
+        "ledger",
+        identifiers("entry", copies["entry"]),
+        "a second payment entry with the same txn_id",
+    )
+
+
+def _currency_mismatch(injector: Injector) -> None:
+    """Swap CNY and USD on a settlement line (fee recomputed) or on a receipt."""
+    night = injector.night
+    yuan_or_dollar = np.isin(night.ledger["currency"], (CNY, USD))
+    entries = injector.pick(night.candidates((PAYMENT, TOPUP), settled=True) & yuan_or_dollar)
+    lines = night.settlement_of_entry[entries]
+    currency = night.settlement["currency"]
+    currency[lines] = np.where(currency[lines] == CNY, USD, CNY)
+    injector.refresh_fee(lines)
+    _record_settlement_break(
+        injector, "currency_mismatch", entries, "settlement currency differs from the ledger's"
+    )
+    entries = injector.pick(night.candidates((PAYMENT,), received=True) & yuan_or_dollar)
+    receipts = night.receipt_of_entry[entries]
+    currency = night.receipts["currency"]
+    currency[receipts] = np.where(currency[receipts] == CNY, USD, CNY)
+    _record_receipt_break(
+        injector, "currency_mismatch", entries, "receipt currency differs from the ledger's"
+    )
+
+
+def _sync_delay(injector: Injector) -> None:
+    """Settle 25-40 hours after creation, or receive 25+ hours after creation (within window)."""
+    night = injector.night
+    created = night.ledger["created"]
+    entries = injector.pick(night.candidates((PAYMENT, TOPUP), settled=True))
+    lines = night.settlement_of_entry[entries]
+    delay = injector.rng.integers(25 * HOUR + 60, 40 * HOUR + 1, size=len(lines))
+    night.settlement["settled"][lines] = created[entries] + delay
+    night.settlement["folder"][lines] = injector.calendar.day_of(created[entries] + delay)
+    _record_settlement_break(
+        injector, "sync_delay", entries, "settled more than 24 hours after the ledger entry"
+    )
+    window_end = int(injector.calendar.day_starts[night.day + 2]) - 1
+    roomy = created <= window_end - (25 * HOUR + 60)
+    entries = injector.pick(night.candidates((PAYMENT,), received=True) & roomy)
+    receipts = night.receipt_of_entry[entries]
+    longest = np.minimum(40 * HOUR, window_end - created[entries])
+    delay = injector.rng.integers(25 * HOUR + 60, longest + 1)
+    night.receipts["received"][receipts] = created[entries] + delay
+    night.receipts["folder"][receipts] = injector.calendar.day_of(created[entries] + delay)
+    _record_receipt_break(
+        injector, "sync_delay", entries, "received more than 24 hours after the ledger entry"
+    )
+
+
+INJECTIONS = (
+    _status_mismatch,
+    _sync_delay,
+    _missing_in_settlement,
+    _payment_not_received,
+    _amount_mismatch,
+    _fee_mismatch,
+    _currency_mismatch,
+    _duplicate,
+    _missing_in_ledger,
+)

@@ -1,0 +1,102 @@
+"""Codes, weights and fixed tables of the sample generator, and the summary it returns.
+
+Names, currencies, gateways, statuses and timestamp styles are small integer codes while the
+data is generated; the tuples here give their text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from walletrecon.money import to_minor
+from walletrecon.schemas import ENTRY_TYPES
+
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+HOUR = 3600
+#: Calendar days kept beyond the last night, so that derived instants always have a local date.
+CALENDAR_MARGIN = 5
+#: Rows formatted and written at a time, which bounds the memory taken by text.
+CHUNK_ROWS = 100_000
+
+CURRENCIES: tuple[str, ...] = ("CNY", "USD", "JPY", "KWD")
+CNY, USD, JPY, KWD = range(4)
+EXPONENTS: IntArray = np.array([2, 2, 0, 3], dtype=np.int64)
+CURRENCY_WEIGHTS = np.array([0.70, 0.20, 0.06, 0.04])
+#: A typical payment per currency, in minor units (80 CNY, 15 USD, 2000 JPY, 5 KWD).
+TYPICAL_MINOR: IntArray = np.array([8_000, 1_500, 2_000, 5_000], dtype=np.int64)
+
+GATEWAYS: tuple[str, ...] = ("adyen", "stripe", "bank_x")
+GATEWAY_WEIGHTS = np.array([0.5, 0.3, 0.2])
+
+PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT = range(8)
+#: Entry types the wallet sends to a gateway: they carry a gateway_ref and get a settlement line.
+ROUTED_TYPES = (PAYMENT, REFUND, TOPUP, WITHDRAWAL)
+#: Record types a fee schedule applies to (the CONTRACT default).
+SCHEDULED_TYPES = (PAYMENT, TOPUP)
+#: Share of ledger rows per entry type; transfers are pairs (one out, one in) on top of these.
+SINGLE_TYPE_SHARES = np.array([0.55, 0.05, 0.12, 0.06, 0.0, 0.0, 0.08, 0.04])
+TRANSFER_SHARE = 0.10
+AMOUNT_SCALE = np.array([1.0, 0.8, 3.0, 2.0, 1.0, 1.0, 0.02, 0.1])
+AMOUNT_SIGN: IntArray = np.array([-1, 1, 1, -1, 1, -1, -1, 1], dtype=np.int64)
+
+STATUSES: tuple[str, ...] = ("succeeded", "pending", "failed", "reversed")
+SUCCEEDED, PENDING, FAILED, REVERSED = range(4)
+
+#: Timestamp styles: with the zone's offset, in UTC with ``Z``, or local time without offset.
+STYLE_OFFSET, STYLE_UTC, STYLE_LOCAL = range(3)
+STYLE_WEIGHTS = np.array([0.88, 0.10, 0.02])
+
+SOURCES: tuple[str, ...] = ("ledger", "balances", "settlement", "receipts", "bank")
+TRUTH_COLUMNS: tuple[str, ...] = ("type", "key", "run_date", "source", "row_id", "note")
+HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+#: Prefix, zero-padded width and offset added to the number, per kind of identifier.
+ID_FORMATS: dict[str, tuple[str, int, int]] = {
+    "entry": ("E", 10, 0),
+    "txn": ("T", 10, 0),
+    "settlement": ("S", 10, 0),
+    "receipt": ("R", 10, 0),
+    "bank_line": ("BL", 8, 0),
+    "account": ("A", 7, 1),
+    "merchant": ("M", 5, 1),
+}
+
+
+@dataclass(frozen=True)
+class FeeTable:
+    """One gateway's fee schedule as written to the configuration (decimal strings)."""
+
+    percent: str
+    fixed: dict[str, str]
+
+
+FEE_TABLES: dict[str, FeeTable] = {
+    "adyen": FeeTable("1.5", {"CNY": "0.20", "USD": "0.30", "JPY": "40", "KWD": "0.100"}),
+    "stripe": FeeTable("2.9", {"USD": "0.30", "CNY": "0.50"}),
+}
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """What ``generate`` wrote."""
+
+    out_dir: Path
+    dates: list[date]
+    rows_per_source: dict[str, int]
+    injected: dict[str, int]

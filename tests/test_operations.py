@@ -1,0 +1,95 @@
+"""Operating night after night: backfill, dry runs, re-runs that mark later nights stale, and one
+run at a time per output folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+from click.testing import CliRunner
+
+from walletrecon.cli import main
+from walletrecon.lock import run_lock
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+NIGHTS = sorted(path.name for path in (SAMPLE / "inbox").iterdir())
+
+
+def invoke(*arguments: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(arguments))
+    return result.exit_code, result.output
+
+
+def common(out: Path) -> list[str]:
+    return [
+        "--inbox",
+        str(SAMPLE / "inbox"),
+        "--out",
+        str(out),
+        "--config",
+        str(SAMPLE / "walletrecon.toml"),
+    ]
+
+
+def published(out: Path) -> dict[str, pl.DataFrame]:
+    """Every night's discrepancy rows and tickets, for comparing two output folders."""
+    frames = {}
+    for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
+        frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
+    for path in sorted(out.glob("tickets/*/tickets.jsonl")):
+        frames["tickets " + path.parent.name] = pl.read_ndjson(path).sort("ticket_id")
+    return frames
+
+
+def test_backfill_gives_the_same_outputs_as_running_night_by_night(tmp_path: Path) -> None:
+    for night in NIGHTS:
+        assert invoke("run", "--date", night, *common(tmp_path / "straight"))[0] == 0
+    code, output = invoke(
+        "backfill", "--from", NIGHTS[0], "--to", NIGHTS[-1], *common(tmp_path / "filled")
+    )
+    assert code == 0
+    assert output.count("open discrepancies") == len(NIGHTS)
+    straight, filled = published(tmp_path / "straight"), published(tmp_path / "filled")
+    assert straight.keys() == filled.keys()
+    assert all(straight[name].equals(filled[name]) for name in straight)
+
+
+def test_backfill_skips_dates_without_an_inbox_folder(tmp_path: Path) -> None:
+    code, output = invoke("backfill", "--from", "2026-11-14", "--to", NIGHTS[0], *common(tmp_path))
+    assert code == 0
+    assert "2026-11-14: no inbox folder, skipped" in output
+
+
+def test_dry_run_publishes_nothing(tmp_path: Path) -> None:
+    code, output = invoke("run", "--date", NIGHTS[0], "--dry-run", *common(tmp_path))
+    assert code == 0
+    assert "dry run: nothing was published" in output
+    assert not any(path.is_file() and not path.name.startswith(".") for path in tmp_path.rglob("*"))
+
+
+def test_rerunning_an_earlier_night_marks_later_nights_stale_until_rerun(tmp_path: Path) -> None:
+    straight = tmp_path / "straight"
+    assert invoke("backfill", "--from", NIGHTS[0], "--to", NIGHTS[-1], *common(straight))[0] == 0
+    again = tmp_path / "again"
+    shutil.copytree(straight, again)
+    assert invoke("run", "--date", NIGHTS[1], *common(again))[0] == 0
+    stale = sorted(path.parent.name for path in again.glob("manifest/*/STALE"))
+    assert stale == [f"run_date={night}" for night in NIGHTS[2:]]
+    assert invoke("backfill", "--from", NIGHTS[2], "--to", NIGHTS[-1], *common(again))[0] == 0
+    assert not list(again.glob("manifest/*/STALE"))
+    first, second = published(straight), published(again)
+    assert all(first[name].equals(second[name]) for name in first)
+
+
+def test_a_second_run_on_the_same_output_folder_exits_75(tmp_path: Path) -> None:
+    with run_lock(tmp_path):
+        code, output = invoke("run", "--date", NIGHTS[0], *common(tmp_path))
+    assert code == 75
+    assert "is in use by pid" in output
+    assert not (tmp_path / "manifest").exists()
+
+
+def test_the_lock_is_free_again_after_a_run(tmp_path: Path) -> None:
+    assert invoke("run", "--date", NIGHTS[0], *common(tmp_path))[0] == 0
+    assert invoke("run", "--date", NIGHTS[0], "--wait", "1", *common(tmp_path))[0] == 0
