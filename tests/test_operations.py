@@ -3,6 +3,7 @@ run at a time per output folder."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,17 @@ def test_a_second_run_on_the_same_output_folder_exits_75(tmp_path: Path) -> None
 def test_the_lock_is_free_again_after_a_run(tmp_path: Path) -> None:
     assert invoke("run", "--date", NIGHTS[0], *common(tmp_path))[0] == 0
     assert invoke("run", "--date", NIGHTS[0], "--wait", "1", *common(tmp_path))[0] == 0
+
+
+def test_json_logs_give_one_object_per_stage_with_the_run_id(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["run", "--date", NIGHTS[0], "--log-format", "json", *common(tmp_path)]
+    )
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    stages = [record["stage"] for record in records if "stage" in record]
+    assert stages[:3] == ["discover", "load", "state"]
+    assert "publish" in stages
+    assert len({record["run_id"] for record in records}) == 1
+    assert records[-1]["message"].endswith("done")
+    assert records[-1]["counts"]["outcomes"]["ledger"]["balanced"] is True

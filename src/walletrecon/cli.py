@@ -8,13 +8,14 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from walletrecon import __version__
 from walletrecon.config import load_config
 from walletrecon.errors import UsageError, WalletReconError
+from walletrecon.logs import LOGGER, configure
 from walletrecon.schemas import SEVERITIES
 
 if TYPE_CHECKING:
@@ -73,6 +74,14 @@ def night_options(function: Callable[..., None]) -> Callable[..., None]:
             help="Compute and report, but publish nothing and keep the state as it is.",
         ),
         click.option(
+            "--log-format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="Logs on stderr: short lines, or one JSON object per line for schedulers.",
+        ),
+        click.option("--verbose", "-v", is_flag=True, help="Log every stage (text format)."),
+        click.option(
             "--wait",
             "wait_seconds",
             type=click.FloatRange(0),
@@ -124,7 +133,9 @@ def _reconcile(
                 _print_summary(summary, dry_run)
                 summaries.append(summary)
     except Exception as error:  # every failure ends in a defined exit code, never 0 or 1
-        sys.exit(_exit_for(error))
+        code = _exit_for(error)
+        LOGGER.error(f"failed: {error}", extra={"exit_code": code})
+        sys.exit(code)
     if fail_on is not None and summaries:
         threshold = SEVERITIES.index(fail_on)
         last = summaries[-1].open_by_severity
@@ -164,8 +175,11 @@ def run(
     fail_on: str | None,
     dry_run: bool,
     wait_seconds: float,
+    log_format: Literal["text", "json"],
+    verbose: bool,
 ) -> None:
     """Reconcile one business night and publish its outputs."""
+    configure(log_format, verbose)
     _reconcile([run_date], inbox, out, config_path, fail_on, dry_run, wait_seconds)
 
 
@@ -182,12 +196,15 @@ def backfill(
     fail_on: str | None,
     dry_run: bool,
     wait_seconds: float,
+    log_format: Literal["text", "json"],
+    verbose: bool,
 ) -> None:
     """Reconcile every business date from --from to --to that has an inbox folder, in order.
 
     Stops at the first night that fails, with that night's exit code; --fail-on looks at the
     last night.
     """
+    configure(log_format, verbose)
     if last < first:
         raise click.BadParameter("--to is before --from")
     days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]

@@ -30,6 +30,7 @@ from walletrecon.history import (
 )
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.lifecycle import advance, to_report_rows
+from walletrecon.logs import LOGGER
 from walletrecon.manifest import build_manifest, check_books, control_totals, source_counts
 from walletrecon.publish import NightOutputs, mark_later_nights_stale, partition, publish
 from walletrecon.report import render_report
@@ -59,6 +60,7 @@ from walletrecon.tickets import build_tickets
 class Timer:
     """Wall time per stage, and the process's peak memory when each stage ended."""
 
+    run_date: dt.date
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mib: dict[str, int] = field(default_factory=dict)
 
@@ -70,6 +72,15 @@ class Timer:
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             self.peak_rss_mib[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            LOGGER.info(
+                f"{self.run_date} {name}",
+                extra={
+                    "run_date": self.run_date.isoformat(),
+                    "stage": name,
+                    "seconds": round(self.seconds[name], 4),
+                    "peak_rss_mib": self.peak_rss_mib[name],
+                },
+            )
 
 
 @dataclass(frozen=True)
@@ -240,7 +251,7 @@ def run_night(
     """Reconcile one business date and publish its outputs (unless ``publish_outputs`` is off:
     a dry run computes everything and leaves the outputs and the state as they were)."""
     started = time.perf_counter()
-    timer = Timer()
+    timer = Timer(run_date)
     prepared = _prepare(run_date, inbox, out, config, timer)
     try:
         return _finish(run_date, out, config, timer, prepared, started, publish_outputs)
@@ -314,6 +325,17 @@ def _finish(
         if publish_outputs:
             publish(out, outputs, run_date)
             mark_later_nights_stale(out, run_date)
+    LOGGER.info(
+        f"{run_date} done",
+        extra={
+            "run_date": run_date.isoformat(),
+            "counts": {
+                "outcomes": manifest["outcomes"],
+                "discrepancies": manifest["discrepancies"],
+            },
+            "seconds": round(time.perf_counter() - started, 4),
+        },
+    )
     return RunSummary(
         run_date=run_date,
         open_by_severity=manifest["discrepancies"]["by_severity"],
