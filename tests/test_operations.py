@@ -3,14 +3,17 @@ run at a time per output folder."""
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
-from walletrecon.cli import main
+from walletrecon.cli import _exit_for, main
+from walletrecon.errors import ConfigError, TransientError
 from walletrecon.lock import run_lock
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -108,3 +111,17 @@ def test_json_logs_give_one_object_per_stage_with_the_run_id(tmp_path: Path) -> 
     assert len({record["run_id"] for record in records}) == 1
     assert records[-1]["message"].endswith("done")
     assert records[-1]["counts"]["outcomes"]["ledger"]["balanced"] is True
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied", "out"), 2),
+        (OSError(errno.ENOSPC, "No space left on device"), 75),
+        (TransientError("busy"), 75),
+        (ConfigError("windows.settlement_days: bad"), 2),
+        (RuntimeError("unforeseen"), 70),
+    ],
+)
+def test_every_failure_maps_to_its_documented_exit_code(error: Exception, code: int) -> None:
+    assert _exit_for(error) == code

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 INTERNAL_EXIT = 70
 TRANSIENT_EXIT = 75
+USAGE_EXIT = 2
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EDQUOT, errno.EINTR}
+#: Errors a retry cannot fix until someone changes the setup.
+SETUP_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR}
 
 
 def _parse_date(_: click.Context, __: click.Parameter, value: str) -> dt.date:
@@ -103,7 +106,9 @@ def _exit_for(error: BaseException) -> int:
     if isinstance(error, OSError):
         # Disk full and the like may pass; the previous outputs are untouched either way.
         click.echo(f"walletrecon: error: {error}", err=True)
-        return TRANSIENT_EXIT if error.errno in TRANSIENT_ERRNOS else INTERNAL_EXIT
+        if error.errno in TRANSIENT_ERRNOS:
+            return TRANSIENT_EXIT
+        return USAGE_EXIT if error.errno in SETUP_ERRNOS else INTERNAL_EXIT
     click.echo("walletrecon: internal error, nothing was published:", err=True)
     click.echo("".join(traceback.format_exception(error)), err=True)
     return INTERNAL_EXIT
