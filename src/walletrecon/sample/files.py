@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import gzip
 import io
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from walletrecon.money import to_minor
-from walletrecon.schemas import ENTRY_TYPES
-from walletrecon.sample.model import (
-    HOUR, CALENDAR_MARGIN, CHUNK_ROWS, CURRENCIES, CNY, USD, JPY, KWD, EXPONENTS, CURRENCY_WEIGHTS, TYPICAL_MINOR, GATEWAYS, GATEWAY_WEIGHTS, PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT, ROUTED_TYPES, SCHEDULED_TYPES, SINGLE_TYPE_SHARES, TRANSFER_SHARE, AMOUNT_SCALE, AMOUNT_SIGN, STATUSES, SUCCEEDED, PENDING, FAILED, REVERSED, STYLE_OFFSET, STYLE_UTC, STYLE_LOCAL, STYLE_WEIGHTS, SOURCES, TRUTH_COLUMNS, HEX_DIGITS, ID_FORMATS, FEE_TABLES,
-    FeeTable, SampleSummary, IntArray, BoolArray,
-)
+from walletrecon.sample.model import FEE_TABLES, TRUTH_COLUMNS
 from walletrecon.sample.timeline import Calendar
 
 
@@ -86,3 +74,22 @@ def config_text(timezone: str) -> str:
         lines += [f'{currency} = "{amount}"' for currency, amount in table.fixed.items()]
     lines += ["", "# bank_x has no fee table: its fees are not checked, only net = gross - fee."]
     return "\n".join(lines) + "\n"
+
+
+def write_truth(
+    path: Path, frames: Sequence[pl.DataFrame], calendar: Calendar, days: int
+) -> dict[str, int]:
+    """Write truth.csv (breaks due on or before the last night); counts per type."""
+    dates = {day: calendar.date_of(day).isoformat() for day in range(days)}
+    truth = (
+        pl.concat(frames)
+        .filter(pl.col("run_day") < days)
+        .with_columns(
+            pl.col("run_day").replace_strict(dates, return_dtype=pl.String).alias("run_date")
+        )
+        .select(TRUTH_COLUMNS)
+        .sort("run_date", "type", "source", "key", "row_id")
+    )
+    truth.write_csv(path)
+    counts = truth.group_by("type").len().sort("type")
+    return dict(zip(counts["type"].to_list(), counts["len"].to_list(), strict=True))

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from walletrecon.money import to_minor
-from walletrecon.schemas import ENTRY_TYPES
 from walletrecon.sample.model import (
-    HOUR, CALENDAR_MARGIN, CHUNK_ROWS, CURRENCIES, CNY, USD, JPY, KWD, EXPONENTS, CURRENCY_WEIGHTS, TYPICAL_MINOR, GATEWAYS, GATEWAY_WEIGHTS, PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT, ROUTED_TYPES, SCHEDULED_TYPES, SINGLE_TYPE_SHARES, TRANSFER_SHARE, AMOUNT_SCALE, AMOUNT_SIGN, STATUSES, SUCCEEDED, PENDING, FAILED, REVERSED, STYLE_OFFSET, STYLE_UTC, STYLE_LOCAL, STYLE_WEIGHTS, SOURCES, TRUTH_COLUMNS, HEX_DIGITS, ID_FORMATS, FEE_TABLES,
-    FeeTable, SampleSummary, IntArray, BoolArray,
+    ADJUSTMENT,
+    AMOUNT_SCALE,
+    AMOUNT_SIGN,
+    CURRENCIES,
+    CURRENCY_WEIGHTS,
+    FAILED,
+    GATEWAY_WEIGHTS,
+    PAYMENT,
+    PENDING,
+    REFUND,
+    REVERSED,
+    ROUTED_TYPES,
+    SINGLE_TYPE_SHARES,
+    STYLE_WEIGHTS,
+    SUCCEEDED,
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    TRANSFER_SHARE,
+    TYPICAL_MINOR,
+    IntArray,
 )
 from walletrecon.sample.tables import Counters, Table
 from walletrecon.sample.timeline import Calendar
+from walletrecon.schemas import ENTRY_TYPES
 
 
 @dataclass(frozen=True)

@@ -6,25 +6,12 @@ data is generated; the tuples here give their text.
 
 from __future__ import annotations
 
-import gzip
-import io
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
-import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from walletrecon.money import to_minor
-from walletrecon.schemas import ENTRY_TYPES
-
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

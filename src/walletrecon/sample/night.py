@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from walletrecon.money import to_minor
-from walletrecon.schemas import ENTRY_TYPES
-from walletrecon.sample.model import (
-    HOUR, CALENDAR_MARGIN, CHUNK_ROWS, CURRENCIES, CNY, USD, JPY, KWD, EXPONENTS, CURRENCY_WEIGHTS, TYPICAL_MINOR, GATEWAYS, GATEWAY_WEIGHTS, PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT, ROUTED_TYPES, SCHEDULED_TYPES, SINGLE_TYPE_SHARES, TRANSFER_SHARE, AMOUNT_SCALE, AMOUNT_SIGN, STATUSES, SUCCEEDED, PENDING, FAILED, REVERSED, STYLE_OFFSET, STYLE_UTC, STYLE_LOCAL, STYLE_WEIGHTS, SOURCES, TRUTH_COLUMNS, HEX_DIGITS, ID_FORMATS, FEE_TABLES,
-    FeeTable, SampleSummary, IntArray, BoolArray,
-)
 from walletrecon.sample.fees import FeeRates, net_amount
 from walletrecon.sample.formatting import identifiers
+from walletrecon.sample.model import SUCCEEDED, BoolArray, IntArray
 from walletrecon.sample.tables import Counters, Table, truth_frame
 from walletrecon.sample.timeline import Calendar
 
