@@ -32,7 +32,13 @@ from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
 from walletrecon.manifest import build_manifest, check_books, control_totals, source_counts
-from walletrecon.publish import NightOutputs, mark_later_nights_stale, partition, publish
+from walletrecon.publish import (
+    NightOutputs,
+    mark_later_nights_stale,
+    partition,
+    publish,
+    recover,
+)
 from walletrecon.report import render_report
 from walletrecon.sources.canonical import (
     REJECTED_SCHEMA,
@@ -219,6 +225,8 @@ class Prepared:
 def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
     """Discover, load and validate tonight's files; read yesterday's state."""
     with timer.stage("discover"):
+        for undone in recover(out):
+            LOGGER.warning(f"rolled back a publication a killed run left half done: {undone}")
         require_ledger(inbox, run_date)
         state_date = previous_state_date(out, run_date)
         dates = inbox_dates(inbox, state_date, run_date)
@@ -249,7 +257,10 @@ def run_night(
     run_date: dt.date, inbox: Path, out: Path, config: Config, *, publish_outputs: bool = True
 ) -> RunSummary:
     """Reconcile one business date and publish its outputs (unless ``publish_outputs`` is off:
-    a dry run computes everything and leaves the outputs and the state as they were)."""
+    a dry run computes everything and leaves the outputs and the state as they were).
+
+    The caller holds the output folder's lock (``lock.run_lock``): a night first rolls back
+    whatever a killed run left half published."""
     started = time.perf_counter()
     timer = Timer(run_date)
     prepared = _prepare(run_date, inbox, out, config, timer)

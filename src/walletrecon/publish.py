@@ -81,24 +81,103 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
+JOURNAL_PREFIX = ".publishing-"
+
+
+def _write_journal(path: Path, document: dict[str, Any]) -> None:
+    """Write the swap journal atomically (a file renamed into place, then synced)."""
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(document, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _roll_back(out: Path, journal: Path) -> None:
+    """Undo a swap that did not finish: put every earlier partition back, drop the new ones."""
+    document = json.loads(journal.read_text(encoding="utf-8"))
+    run_date = dt.date.fromisoformat(document["run_date"])
+    trash, staging = Path(document["trash"]), Path(document["staging"])
+    for kind in document["kinds"]:
+        target = partition(out, kind, run_date)
+        old = trash / kind
+        if old.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(old, target)
+        elif kind not in document["existed"] and not partition(staging, kind, run_date).exists():
+            shutil.rmtree(target, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(trash, ignore_errors=True)
+    journal.unlink()
+
+
+def recover(out: Path) -> list[str]:
+    """Undo publications a killed run left half done, and clear its leftovers.
+
+    Call it under the output folder's lock before a night runs. Returns what it undid.
+    """
+    undone: list[str] = []
+    if not out.is_dir():
+        return undone
+    for journal in sorted(out.glob(JOURNAL_PREFIX + "*.json")):
+        _roll_back(out, journal)
+        undone.append(journal.name)
+    for leftover in out.glob(".staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.glob(".trash-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in [*out.glob(".registry-*.parquet"), *out.glob(JOURNAL_PREFIX + "*.tmp")]:
+        leftover.unlink(missing_ok=True)
+    return undone
+
+
 def publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
-    """Write all outputs of a night and swap them in, replacing that date's earlier outputs."""
+    """Write all outputs of a night and swap them in, replacing that date's earlier outputs.
+
+    Everything is staged first; then a journal records the swap before any partition moves, and
+    its removal is the commit. A failure (or a kill) in between is rolled back, at once or by
+    ``recover`` on the next run, so a date shows either all its earlier outputs or all new ones.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:8]
-    staging = out / f".staging-{run_date.isoformat()}-{token}"
-    trash = out / f".trash-{run_date.isoformat()}-{token}"
+    token = f"{run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
+    staging, trash = out / f".staging-{token}", out / f".trash-{token}"
+    journal = out / f"{JOURNAL_PREFIX}{token}.json"
     try:
         _stage(staging, outputs, run_date)
         trash.mkdir()
+        existed = [kind for kind in KINDS if partition(out, kind, run_date).exists()]
+        _write_journal(
+            journal,
+            {
+                "run_date": run_date.isoformat(),
+                "staging": str(staging),
+                "trash": str(trash),
+                "kinds": list(KINDS),
+                "existed": existed,
+            },
+        )
         for kind in KINDS:
-            target = partition(out, kind, run_date)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                os.replace(target, trash / kind)
-            os.replace(partition(staging, kind, run_date), target)
+            swap_in(
+                partition(staging, kind, run_date), partition(out, kind, run_date), trash / kind
+            )
+        journal.unlink()
+    except BaseException:
+        if journal.exists():
+            _roll_back(out, journal)
+        raise
     finally:
+        journal.with_suffix(".tmp").unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def swap_in(staged: Path, target: Path, trash: Path) -> None:
+    """Move a published partition aside (if any) and the staged one into its place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.replace(target, trash)
+    os.replace(staged, target)
 
 
 STALE_MARKER = "STALE"

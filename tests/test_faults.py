@@ -1,0 +1,99 @@
+"""Faults while publishing: a failure or a kill at any point of the swap leaves the previous
+outputs of the night intact, and the next run succeeds."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import walletrecon.publish as publish_module
+from tests.world import World
+
+KINDS = len(publish_module.KINDS)
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    """Every published file of an output folder (state included), by relative path."""
+    return {
+        str(path.relative_to(out)): path.read_bytes()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+def two_versions(tmp_path: Path) -> World:
+    """A night published once; its inbox then changes so that a re-run publishes other rows."""
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1")
+    world.run(0)
+    world.rows[(0, "settlement")][0]["gross_amount"] = "9.00"
+    world.rows[(0, "settlement")][0]["net_amount"] = "9.00"
+    return world
+
+
+@pytest.mark.parametrize("failing_call", range(1, KINDS + 1))
+def test_a_failure_during_the_swap_rolls_back_to_the_previous_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_call: int
+) -> None:
+    world = two_versions(tmp_path)
+    before = snapshot(world.out)
+    calls = {"count": 0}
+    real_swap = publish_module.swap_in
+
+    def flaky_swap(staged: Path, target: Path, trash: Path) -> None:
+        calls["count"] += 1
+        if calls["count"] == failing_call:
+            raise OSError(28, "No space left on device")
+        real_swap(staged, target, trash)
+
+    monkeypatch.setattr(publish_module, "swap_in", flaky_swap)
+    with pytest.raises(OSError):
+        world.run(0)
+    monkeypatch.undo()
+    assert snapshot(world.out) == before
+    assert not list(world.out.glob(".*"))
+    world.run(0)
+    assert world.breaks(0) == {("amount_mismatch", "T1")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("killing_call", [1, KINDS // 2, KINDS])
+def test_a_run_killed_during_the_swap_is_rolled_back_by_the_next_run(
+    tmp_path: Path, killing_call: int
+) -> None:
+    world = two_versions(tmp_path)
+    world._write(0)
+    before = snapshot(world.out)
+    script = tmp_path / "kill_during_publish.py"
+    script.write_text(
+        "import datetime as dt, os, signal, sys\n"
+        "from pathlib import Path\n"
+        "import walletrecon.publish as publish_module\n"
+        "from walletrecon.config import parse_config\n"
+        "from walletrecon.pipeline import run_night\n"
+        "calls = {'count': 0}\n"
+        "real_swap = publish_module.swap_in\n"
+        "def killing_swap(staged, target, trash):\n"
+        "    calls['count'] += 1\n"
+        "    if calls['count'] == int(sys.argv[2]):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real_swap(staged, target, trash)\n"
+        "publish_module.swap_in = killing_swap\n"
+        "root = Path(sys.argv[1])\n"
+        "config = parse_config({'timezone': 'Asia/Shanghai'})\n"
+        "run_night(dt.date(2026, 11, 20), root / 'inbox', root / 'out', config)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), str(killing_call)],
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL
+    assert list(world.out.glob(".publishing-*.json"))
+    publish_module.recover(world.out)
+    assert snapshot(world.out) == before
+    world.run(0)
+    assert world.breaks(0) == {("amount_mismatch", "T1")}
