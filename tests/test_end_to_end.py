@@ -30,6 +30,15 @@ def run_all(data: Path, out: Path, *extra: str) -> list[int]:
     return codes
 
 
+def published_files(out: Path) -> dict[Path, bytes]:
+    """Every published file (not the lock or other dot files) with its bytes."""
+    return {
+        path: path.read_bytes()
+        for path in out.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
 def test_sample_data_runs_night_after_night_and_finds_exactly_its_truth(tmp_path: Path) -> None:
     assert run_all(SAMPLE, tmp_path / "out") == [0] * 5
     for item in score(SAMPLE / "truth.csv", tmp_path / "out"):
@@ -60,14 +69,14 @@ def test_a_failed_night_leaves_the_previous_outputs_untouched(tmp_path: Path) ->
     out = tmp_path / "out"
     run_all(data, out)
     night = sorted(path.name for path in (data / "inbox").iterdir())[-1]
-    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    before = published_files(out)
     ledger = next((data / "inbox" / night).glob("ledger.*"))
     ledger.write_text("entry_id,txn_id\nE1,T1\n")
     arguments = ["run", "--date", night, "--inbox", str(data / "inbox"), "--out", str(out)]
     result = CliRunner().invoke(main, [*arguments, "--config", str(data / "walletrecon.toml")])
     assert result.exit_code == 2
     assert "missing required column" in result.output
-    after = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    after = published_files(out)
     assert after == before
 
 

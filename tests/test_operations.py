@@ -125,3 +125,16 @@ def test_json_logs_give_one_object_per_stage_with_the_run_id(tmp_path: Path) -> 
 )
 def test_every_failure_maps_to_its_documented_exit_code(error: Exception, code: int) -> None:
     assert _exit_for(error) == code
+
+
+def test_a_file_delivered_again_on_a_later_night_stops_that_night(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE / "inbox", inbox)
+    shutil.copy(inbox / NIGHTS[0] / "settlement.csv", inbox / NIGHTS[1] / "settlement.csv")
+    arguments = ["--inbox", str(inbox), "--out", str(tmp_path / "out")]
+    arguments += ["--config", str(SAMPLE / "walletrecon.toml")]
+    assert invoke("run", "--date", NIGHTS[0], *arguments)[0] == 0
+    code, output = invoke("run", "--date", NIGHTS[1], *arguments)
+    assert code == 2
+    assert f"{NIGHTS[1]}/settlement.csv is byte for byte {NIGHTS[0]}/settlement.csv" in output
+    assert invoke("run", "--date", NIGHTS[0], *arguments)[0] == 0

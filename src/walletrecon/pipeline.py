@@ -7,6 +7,7 @@ sources -> load into DuckDB -> validate -> re-deliveries -> match and classify (
 from __future__ import annotations
 
 import datetime as dt
+import json
 import resource
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import polars as pl
 from duckdb import DuckDBPyConnection
 
 from walletrecon.config import Config
+from walletrecon.errors import InputError
 from walletrecon.history import (
     known_keys,
     payment_history,
@@ -42,6 +44,7 @@ from walletrecon.publish import (
 from walletrecon.report import render_report
 from walletrecon.sources.canonical import (
     REJECTED_SCHEMA,
+    FileRecord,
     Loaded,
     load_folders,
     registry_rows,
@@ -208,6 +211,23 @@ def _arrivals(
     return deliveries, arrivals
 
 
+def refuse_repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> None:
+    """A file with rows that is byte for byte one reconciled on an earlier night was delivered
+    twice by mistake (tonight's real file is missing): stop, naming both."""
+    earlier: dict[str, str] = {}
+    for path in sorted((out / "manifest").glob("run_date=*/manifest.json")):
+        if path.parent.name.removeprefix("run_date=") < run_date.isoformat():
+            for item in json.loads(path.read_text(encoding="utf-8")).get("inputs", []):
+                earlier.setdefault(item["sha256"], item["path"])
+    for record in files:
+        if record.rows_read and record.sha256 in earlier:
+            raise InputError(
+                f"{record.path} is byte for byte {earlier[record.sha256]}, reconciled on an "
+                "earlier night (same SHA-256): the same file was delivered twice; deliver "
+                "the right file and run the night again"
+            )
+
+
 @dataclass(frozen=True)
 class Prepared:
     """Everything loaded for a night, before the kernel runs."""
@@ -234,6 +254,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     try:
         with timer.stage("load"):
             loaded = load_folders(connection, inbox, dates)
+            refuse_repeated_files(out, run_date, loaded.files)
         with timer.stage("state"):
             previous = read_state(out, state_date)
             files = registry_files(out, state_date)
