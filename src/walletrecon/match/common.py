@@ -28,9 +28,6 @@ def pair_one_to_one(
     right (in ``right_order``). The orders are total (they end in the row id), so the pairing is
     deterministic and independent of the order rows arrived in.
     """
-    # Only keys present on both sides can pair.
-    left = left.join(right.select(right_on), left_on=left_on, right_on=right_on, how="semi")
-    right = right.join(left.select(left_on), left_on=right_on, right_on=left_on, how="semi")
     # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
     left_many = pl.len().over(left_on) > 1
     right_many = pl.len().over(right_on) > 1
