@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -43,8 +45,29 @@ def main() -> None:
     bank statements and merchant receipts."""
 
 
-def night_options(function: Callable[..., None]) -> Callable[..., None]:
+@dataclass(frozen=True)
+class NightOptions:
     """The options every command that reconciles nights shares."""
+
+    inbox: Path
+    out: Path
+    config_path: Path | None
+    fail_on: str | None
+    dry_run: bool
+    wait_seconds: float
+    log_format: Literal["text", "json"]
+    verbose: bool
+
+
+def night_options(function: Callable[..., None]) -> Callable[..., None]:
+    """Add the shared options to a command; it receives them as one ``NightOptions``."""
+
+    @functools.wraps(function)
+    def with_options(**values: Any) -> None:
+        names = [item.name for item in fields(NightOptions)]
+        options = NightOptions(**{name: values.pop(name) for name in names})
+        function(options=options, **values)
+
     options = [
         click.option(
             "--inbox",
@@ -93,9 +116,10 @@ def night_options(function: Callable[..., None]) -> Callable[..., None]:
             help="Seconds to wait for another run on the same --out to finish (then exit 75).",
         ),
     ]
+    wrapped: Callable[..., None] = with_options
     for option in reversed(options):
-        function = option(function)
-    return function
+        wrapped = option(wrapped)
+    return wrapped
 
 
 def _exit_for(error: BaseException) -> int:
@@ -114,35 +138,30 @@ def _exit_for(error: BaseException) -> int:
     return INTERNAL_EXIT
 
 
-def _reconcile(
-    dates: list[dt.date],
-    inbox: Path,
-    out: Path,
-    config_path: Path | None,
-    fail_on: str | None,
-    dry_run: bool,
-    wait_seconds: float,
-) -> None:
+def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
     """Run nights in order under the output folder's lock; exit with the contract's codes."""
     from walletrecon.lock import run_lock
     from walletrecon.pipeline import run_night
 
+    configure(options.log_format, options.verbose)
     summaries = []
     try:
-        if not inbox.is_dir():
-            raise UsageError(f"inbox folder {inbox} does not exist")
-        config = load_config(config_path)
-        with run_lock(out, wait_seconds):
+        if not options.inbox.is_dir():
+            raise UsageError(f"inbox folder {options.inbox} does not exist")
+        config = load_config(options.config_path)
+        with run_lock(options.out, options.wait_seconds):
             for night in dates:
-                summary = run_night(night, inbox, out, config, publish_outputs=not dry_run)
-                _print_summary(summary, dry_run)
+                summary = run_night(
+                    night, options.inbox, options.out, config, publish_outputs=not options.dry_run
+                )
+                _print_summary(summary, options.dry_run)
                 summaries.append(summary)
     except Exception as error:  # every failure ends in a defined exit code, never 0 or 1
         code = _exit_for(error)
         LOGGER.error(f"failed: {error}", extra={"exit_code": code})
         sys.exit(code)
-    if fail_on is not None and summaries:
-        threshold = SEVERITIES.index(fail_on)
+    if options.fail_on is not None and summaries:
+        threshold = SEVERITIES.index(options.fail_on)
         last = summaries[-1].open_by_severity
         if any(SEVERITIES.index(level) >= threshold and count for level, count in last.items()):
             sys.exit(1)
@@ -172,51 +191,28 @@ def _print_summary(summary: RunSummary, dry_run: bool) -> None:
     help="Business date D to reconcile (YYYY-MM-DD).",
 )
 @night_options
-def run(
-    run_date: dt.date,
-    inbox: Path,
-    out: Path,
-    config_path: Path | None,
-    fail_on: str | None,
-    dry_run: bool,
-    wait_seconds: float,
-    log_format: Literal["text", "json"],
-    verbose: bool,
-) -> None:
+def run(run_date: dt.date, options: NightOptions) -> None:
     """Reconcile one business night and publish its outputs."""
-    configure(log_format, verbose)
-    _reconcile([run_date], inbox, out, config_path, fail_on, dry_run, wait_seconds)
+    _reconcile([run_date], options)
 
 
 @main.command()
 @click.option("--from", "first", required=True, callback=_parse_date, help="First date.")
 @click.option("--to", "last", required=True, callback=_parse_date, help="Last date.")
 @night_options
-def backfill(
-    first: dt.date,
-    last: dt.date,
-    inbox: Path,
-    out: Path,
-    config_path: Path | None,
-    fail_on: str | None,
-    dry_run: bool,
-    wait_seconds: float,
-    log_format: Literal["text", "json"],
-    verbose: bool,
-) -> None:
+def backfill(first: dt.date, last: dt.date, options: NightOptions) -> None:
     """Reconcile every business date from --from to --to that has an inbox folder, in order.
 
     Stops at the first night that fails, with that night's exit code; --fail-on looks at the
     last night.
     """
-    configure(log_format, verbose)
     if last < first:
         raise click.BadParameter("--to is before --from")
     days = [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
-    dates = [day for day in days if (inbox / day.isoformat()).is_dir()]
+    dates = [day for day in days if (options.inbox / day.isoformat()).is_dir()]
     for day in sorted(set(days) - set(dates)):
         click.echo(f"{day}: no inbox folder, skipped")
-    _reconcile(dates, inbox, out, config_path, fail_on, dry_run, wait_seconds)
+    _reconcile(dates, options)
 
 
 @main.command()
