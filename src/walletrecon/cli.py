@@ -18,7 +18,8 @@ from walletrecon import __version__
 from walletrecon.config import load_config
 from walletrecon.errors import UsageError, WalletReconError
 from walletrecon.logs import LOGGER, configure
-from walletrecon.schemas import SEVERITIES
+from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
+from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
 if TYPE_CHECKING:
     from walletrecon.pipeline import RunSummary
@@ -261,6 +262,40 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
     click.echo(f"injected breaks: {summary.injected}")
     readme = write_readme(out, days=days, seed=seed, rows=rows)
     click.echo(f"truth: {out / 'truth.csv'}; described in {readme}")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--date", "night", default=None, help="Night (YYYY-MM-DD); the latest by default.")
+@click.option("--status", multiple=True, type=click.Choice(["new", "open", "resolved"]))
+@click.option("--queue", multiple=True, help="finance_ops, tech_support, merchant_support, ...")
+@click.option("--type", "types", multiple=True, type=click.Choice(DISCREPANCY_TYPES))
+@click.option("--min-age", type=click.IntRange(0), default=None, help="Age in days at least.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "jsonl", "csv", "jira"]),
+    default="table",
+    show_default=True,
+    help="jira: a CSV that Jira's CSV importer takes as it is.",
+)
+def tickets(
+    out: Path,
+    night: str | None,
+    status: tuple[str, ...],
+    queue: tuple[str, ...],
+    types: tuple[str, ...],
+    min_age: int | None,
+    form: ExportFormat,
+) -> None:
+    """List, filter and export the remediation tickets of a night."""
+    try:
+        day = dt.date.fromisoformat(night) if night else None
+        chosen = select(read_tickets(out, day), TicketFilter(status, queue, types, min_age))
+    except (ValueError, WalletReconError) as error:
+        click.echo(f"walletrecon: error: {error}", err=True)
+        sys.exit(USAGE_EXIT)
+    click.echo(export(chosen, form), nl=False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,121 @@
+"""Listing, filtering and exporting published tickets (``walletrecon tickets``).
+
+Reads a night's ``tickets.jsonl`` (the latest night by default) and writes the chosen tickets as a
+table for a person, JSON Lines, CSV, or a CSV that Jira's CSV importer takes as it is (Summary,
+Issue Type, Priority, Description, Labels, Due Date, External ID).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from walletrecon.errors import UsageError
+
+ExportFormat = Literal["table", "jsonl", "csv", "jira"]
+JIRA_PRIORITY = {"P1": "Highest", "P2": "High", "P3": "Medium", "P4": "Low"}
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """Which tickets to keep; None keeps everything."""
+
+    statuses: tuple[str, ...] = ()
+    queues: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    min_age_days: int | None = None
+
+
+def latest_night(out: Path) -> dt.date:
+    """The latest night with published tickets."""
+    nights = sorted(path.parent.name for path in out.glob("tickets/run_date=*/tickets.jsonl"))
+    if not nights:
+        raise UsageError(f"{out}: no published tickets")
+    return dt.date.fromisoformat(nights[-1].removeprefix("run_date="))
+
+
+def read_tickets(out: Path, night: dt.date | None) -> pl.DataFrame:
+    """The tickets published for a night (the latest when none is given)."""
+    day = night or latest_night(out)
+    path = out / "tickets" / f"run_date={day.isoformat()}" / "tickets.jsonl"
+    if not path.is_file():
+        raise UsageError(f"{path}: no tickets were published for {day}")
+    if path.stat().st_size == 0:
+        return pl.DataFrame(schema={"ticket_id": pl.String, "status": pl.String})
+    return pl.read_ndjson(path)
+
+
+def select(tickets: pl.DataFrame, wanted: TicketFilter) -> pl.DataFrame:
+    """Tickets matching every given criterion."""
+    keep = pl.lit(True)
+    for column, values in (
+        ("status", wanted.statuses),
+        ("queue", wanted.queues),
+        ("type", wanted.types),
+    ):
+        if values:
+            keep = keep & pl.col(column).is_in(list(values))
+    if wanted.min_age_days is not None:
+        keep = keep & (pl.col("age_days") >= wanted.min_age_days)
+    return tickets.filter(keep) if tickets.height else tickets
+
+
+def jira_rows(tickets: pl.DataFrame) -> pl.DataFrame:
+    """Tickets in the columns Jira's CSV importer maps without configuration."""
+    description = pl.format(
+        "{}\n\nType: {} · key: {} · amount: {} {} · opened {} · due {}\n\nSuggested action: {}",
+        "summary",
+        "type",
+        "key",
+        pl.col("amount").fill_null(""),
+        pl.col("currency").fill_null(""),
+        "opened_on",
+        pl.col("due_date").fill_null(""),
+        "suggested_action",
+    )
+    return tickets.select(
+        pl.format("[{}] {} {}", "ticket_id", "type", "key").alias("Summary"),
+        pl.lit("Task").alias("Issue Type"),
+        pl.col("priority").replace_strict(JIRA_PRIORITY, default="Low").alias("Priority"),
+        description.alias("Description"),
+        pl.concat_str(
+            [pl.lit("walletrecon"), pl.col("queue"), pl.col("type")], separator=" "
+        ).alias("Labels"),
+        pl.col("due_date").alias("Due Date"),
+        pl.col("ticket_id").alias("External ID"),
+    )
+
+
+def export(tickets: pl.DataFrame, form: ExportFormat) -> str:
+    """The tickets as text in the chosen format."""
+    if form == "jsonl":
+        return tickets.write_ndjson() if tickets.height else ""
+    flat = tickets
+    if "discrepancy_ids" in flat.columns:
+        flat = flat.with_columns(pl.col("discrepancy_ids").list.join(" "))
+    if form == "csv":
+        return flat.write_csv()
+    if form == "jira":
+        return jira_rows(flat).write_csv() if flat.height else ""
+    columns = [
+        c
+        for c in (
+            "ticket_id",
+            "status",
+            "priority",
+            "queue",
+            "type",
+            "key",
+            "age_days",
+            "due_date",
+            "amount",
+            "currency",
+        )
+        if c in flat.columns
+    ]
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
+        return str(flat.select(columns)) + f"\n{flat.height} ticket(s)\n"
