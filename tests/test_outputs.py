@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
 from tests.world import World, at, day
+from walletrecon.config import parse_config
+from walletrecon.errors import ConfigError
 
 CONTRACT_COLUMNS: dict[str, type[pl.DataType] | pl.DataType] = {
     "discrepancy_id": pl.String,
@@ -295,3 +298,30 @@ def test_report_exists_and_names_the_run_date_and_its_breaks(tmp_path: Path) -> 
     assert day(1).isoformat() in html
     assert "payment_not_received" in html or "payment not received" in html.lower()
     assert "T1" in html
+
+
+def test_ticket_queues_and_days_to_fix_follow_the_configuration(tmp_path: Path) -> None:
+    world = World(
+        tmp_path,
+        tickets={"queues": {"amount_mismatch": "gateway_ops"}, "due_days": {"high": 0}},
+    )
+    world.payment(0, "T1").receive(0, "T1").settle(0, "T1", gross_amount="9.00", net_amount="9.00")
+    world.run_through(1)
+    [ticket] = [t for t in tickets(world, 1) if t["type"] == "amount_mismatch"]
+    assert ticket["queue"] == "gateway_ops"
+    assert ticket["due_date"] == day(0).isoformat()
+    assert ticket["priority"] == "P1"  # high is P2, one step up for being overdue
+
+
+def test_a_large_amount_raises_the_priority(tmp_path: Path) -> None:
+    world = World(tmp_path, tickets={"large_amount": {"CNY": "5.00"}})
+    world.payment(0, "T1", "100.00").receive(0, "T1", "100.00")
+    world.settle(0, "T1", gross_amount="90.00", net_amount="90.00")
+    world.run(0)
+    [ticket] = tickets(world, 0)
+    assert (ticket["severity"], ticket["priority"]) == ("high", "P1")
+
+
+def test_an_unknown_type_in_ticket_queues_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="tickets"):
+        parse_config({"tickets": {"queues": {"amount_mismatches": "finance_ops"}}})

@@ -26,6 +26,7 @@ from pydantic import (
 
 from walletrecon.errors import ConfigError
 from walletrecon.money import currency_exponents, parse_decimal
+from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
 
 RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
 
@@ -97,6 +98,48 @@ class FeeSchedule(_Frozen):
         return value
 
 
+QUEUES = ("finance_ops", "tech_support", "merchant_support", "gateway_ops")
+
+
+class Tickets(_Frozen):
+    """Ticket routing and service levels (walletrecon's own keys)."""
+
+    #: Queue per discrepancy type; a type not named keeps its built-in queue.
+    queues: dict[str, str] = Field(default_factory=dict)
+    #: Days to fix, per severity, counted from the night a break was first seen.
+    due_days: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 1, "high": 2, "medium": 5, "low": 10}
+    )
+    #: Per currency, the absolute amount (major units) from which a ticket is one priority higher.
+    large_amount: dict[str, ExactDecimal] = Field(default_factory=dict)
+
+    @field_validator("queues")
+    @classmethod
+    def _known_types(cls, queues: dict[str, str]) -> dict[str, str]:
+        for kind in queues:
+            if kind not in DISCREPANCY_TYPES:
+                raise ValueError(f"unknown discrepancy type {kind!r}")
+        return queues
+
+    @field_validator("due_days")
+    @classmethod
+    def _all_severities(cls, due_days: dict[str, int]) -> dict[str, int]:
+        unknown = set(due_days) - set(SEVERITIES)
+        if unknown:
+            raise ValueError(f"unknown severity {sorted(unknown)[0]!r}")
+        if any(days < 0 for days in due_days.values()):
+            raise ValueError("days to fix cannot be negative")
+        return {"critical": 1, "high": 2, "medium": 5, "low": 10, **due_days}
+
+    @field_validator("large_amount")
+    @classmethod
+    def _known_currency_codes(cls, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code in amounts:
+            if code not in currency_exponents():
+                raise ValueError(f"unknown ISO 4217 currency {code!r}")
+        return amounts
+
+
 class Config(_Frozen):
     """The whole run configuration."""
 
@@ -104,6 +147,7 @@ class Config(_Frozen):
     windows: Windows = Windows()
     tolerance: Tolerance = Tolerance()
     fees: dict[str, FeeSchedule] = Field(default_factory=dict)
+    tickets: Tickets = Tickets()
 
     @field_validator("timezone")
     @classmethod

@@ -308,7 +308,7 @@ def _finish(
     with timer.stage("lifecycle"):
         life = advance(previous.open_discrepancies, night.findings, run_date)
         report_rows = to_report_rows(life.open, run_date)
-        tickets = build_tickets(report_rows, life.resolved, run_date)
+        tickets = build_tickets(report_rows, life.resolved, run_date, config.tickets)
     with timer.stage("manifest"):
         counts = source_counts(
             loaded.files, deliveries.rejected, deliveries.redelivered, night.outcomes

@@ -10,7 +10,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from walletrecon import __version__
 from walletrecon.manifest import SourceCounts
 from walletrecon.match.common import decimal_text
-from walletrecon.tickets import ROUTING
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 SHOWN_ROWS = 500
@@ -46,8 +45,12 @@ def render_report(
         .agg(
             pl.len().alias("open"), (pl.col("first_seen") == pl.col("run_date")).sum().alias("new")
         )
+        .join(
+            tickets.select("type", "queue").unique(subset=["type"], keep="first"),
+            on="type",
+            how="left",
+        )
         .with_columns(
-            pl.col("type").replace_strict({k: v[0] for k, v in ROUTING.items()}).alias("queue"),
             pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank"),
         )
         .sort("rank", "type")

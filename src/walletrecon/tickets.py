@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_text
 
 #: type -> (queue, suggested action)
@@ -74,7 +75,6 @@ ROUTING: Mapping[str, tuple[str, str]] = {
     ),
 }
 PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
-DUE_DAYS = {"critical": 1, "high": 2, "medium": 5, "low": 10}
 RESOLUTION = {
     "balance_mismatch": "the reported balance agrees with the ledger again",
     "missing_in_settlement": "the settlement line arrived",
@@ -112,11 +112,38 @@ def _routing(column: str, index: int) -> pl.Expr:
     return pl.col(column).replace_strict(mapping, return_dtype=pl.String)
 
 
+def _queue(column: str, settings: Tickets) -> pl.Expr:
+    mapping = {kind: settings.queues.get(kind, values[0]) for kind, values in ROUTING.items()}
+    return pl.col(column).replace_strict(mapping, return_dtype=pl.String)
+
+
+def _priority(settings: Tickets, run_date: dt.date) -> pl.Expr:
+    """P1..P4 from severity, one step higher when overdue, one more for a large amount."""
+    rank = pl.col("severity").replace_strict(
+        {severity: int(level[1]) for severity, level in PRIORITY.items()}, return_dtype=pl.Int32
+    )
+    overdue = pl.col("due_date") < pl.lit(run_date)
+    amount = pl.coalesce("difference", "actual_amount", "expected_amount").abs()
+    thresholds = {code: str(value) for code, value in settings.large_amount.items()}
+    threshold = pl.col("currency").replace_strict(thresholds, default=None, return_dtype=pl.String)
+    large = (amount >= threshold.cast(pl.Decimal(38, 4))).fill_null(False)
+    raised = (rank - overdue.cast(pl.Int32) - large.cast(pl.Int32)).clip(1, 4)
+    return pl.concat_str([pl.lit("P"), raised.cast(pl.String)])
+
+
 def build_tickets(
-    report_rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date
+    report_rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date, settings: Tickets
 ) -> pl.DataFrame:
-    """Tickets for tonight's open discrepancies, and resolved tickets for breaks gone tonight."""
+    """Tickets for tonight's open discrepancies, and resolved tickets for breaks gone tonight.
+
+    The due date is the night a break was first seen plus the days to fix of its severity; a
+    ticket past its due date is escalated one priority step, and one more for a large amount.
+    """
     amount = decimal_text(pl.coalesce("difference", "actual_amount", "expected_amount"), "currency")
+    due_days = pl.col("severity").replace_strict(settings.due_days, return_dtype=pl.Int64)
+    report_rows = report_rows.with_columns(
+        (pl.col("first_seen") + pl.duration(days=due_days)).alias("due_date")
+    )
     open_tickets = report_rows.select(
         _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
         pl.when(pl.col("first_seen") == pl.lit(run_date))
@@ -126,13 +153,10 @@ def build_tickets(
         pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
         "type",
         "key",
-        _routing("type", 0).alias("queue"),
-        pl.col("severity").replace_strict(PRIORITY, return_dtype=pl.String).alias("priority"),
+        _queue("type", settings).alias("queue"),
+        _priority(settings, run_date).alias("priority"),
         "severity",
-        (
-            pl.col("first_seen")
-            + pl.duration(days=pl.col("severity").replace_strict(DUE_DAYS, return_dtype=pl.Int64))
-        ).alias("due_date"),
+        "due_date",
         pl.col("first_seen").alias("opened_on"),
         "age_days",
         "currency",
@@ -147,7 +171,7 @@ def build_tickets(
         pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
         "type",
         "key",
-        _routing("type", 0).alias("queue"),
+        _queue("type", settings).alias("queue"),
         pl.lit(None, pl.String).alias("priority"),
         pl.lit(None, pl.String).alias("severity"),
         pl.lit(None, pl.Date).alias("due_date"),
