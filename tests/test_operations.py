@@ -127,14 +127,26 @@ def test_every_failure_maps_to_its_documented_exit_code(error: Exception, code: 
     assert _exit_for(error) == code
 
 
-def test_a_file_delivered_again_on_a_later_night_stops_that_night(tmp_path: Path) -> None:
+def test_a_file_delivered_again_on_a_later_night_is_reported(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLE / "inbox", inbox)
     shutil.copy(inbox / NIGHTS[0] / "settlement.csv", inbox / NIGHTS[1] / "settlement.csv")
-    arguments = ["--inbox", str(inbox), "--out", str(tmp_path / "out")]
+    out = tmp_path / "out"
+    arguments = ["--inbox", str(inbox), "--out", str(out)]
     arguments += ["--config", str(SAMPLE / "walletrecon.toml")]
     assert invoke("run", "--date", NIGHTS[0], *arguments)[0] == 0
-    code, output = invoke("run", "--date", NIGHTS[1], *arguments)
-    assert code == 2
-    assert f"{NIGHTS[1]}/settlement.csv is byte for byte {NIGHTS[0]}/settlement.csv" in output
-    assert invoke("run", "--date", NIGHTS[0], *arguments)[0] == 0
+    result = CliRunner().invoke(main, ["run", "--date", NIGHTS[1], *arguments])
+    assert result.exit_code == 0
+    warning = f"{NIGHTS[1]}/settlement.csv is byte for byte {NIGHTS[0]}/settlement.csv"
+    assert warning in result.stderr
+    manifest = json.loads(
+        (out / "manifest" / f"run_date={NIGHTS[1]}" / "manifest.json").read_text()
+    )
+    assert any(warning in item for item in manifest["warnings"])
+    assert (
+        manifest["outcomes"]["settlement"]["redelivered"]
+        == manifest["outcomes"]["settlement"]["read"]
+        - manifest["outcomes"]["settlement"]["rejected"]
+    )
+    report = (out / "report" / f"run_date={NIGHTS[1]}" / "report.html").read_text()
+    assert "same file was delivered twice" in report

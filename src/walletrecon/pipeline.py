@@ -20,7 +20,6 @@ import polars as pl
 from duckdb import DuckDBPyConnection
 
 from walletrecon.config import Config
-from walletrecon.errors import InputError
 from walletrecon.history import (
     known_keys,
     payment_history,
@@ -211,21 +210,21 @@ def _arrivals(
     return deliveries, arrivals
 
 
-def refuse_repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> None:
-    """A file with rows that is byte for byte one reconciled on an earlier night was delivered
-    twice by mistake (tonight's real file is missing): stop, naming both."""
+def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> list[str]:
+    """Files with rows that are byte for byte one reconciled on an earlier night: most likely the
+    same file delivered twice (and tonight's real file missing). Their rows are counted as
+    re-deliveries as usual; the night warns, in its log, manifest and report."""
     earlier: dict[str, str] = {}
     for path in sorted((out / "manifest").glob("run_date=*/manifest.json")):
         if path.parent.name.removeprefix("run_date=") < run_date.isoformat():
             for item in json.loads(path.read_text(encoding="utf-8")).get("inputs", []):
                 earlier.setdefault(item["sha256"], item["path"])
-    for record in files:
-        if record.rows_read and record.sha256 in earlier:
-            raise InputError(
-                f"{record.path} is byte for byte {earlier[record.sha256]}, reconciled on an "
-                "earlier night (same SHA-256): the same file was delivered twice; deliver "
-                "the right file and run the night again"
-            )
+    return [
+        f"{record.path} is byte for byte {earlier[record.sha256]} of an earlier night (same "
+        "SHA-256): the same file was delivered twice?"
+        for record in files
+        if record.rows_read and record.sha256 in earlier
+    ]
 
 
 @dataclass(frozen=True)
@@ -240,6 +239,7 @@ class Prepared:
     registry: Path
     state_date: dt.date | None
     dates: list[dt.date]
+    warnings: list[str]
 
 
 def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
@@ -254,7 +254,9 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     try:
         with timer.stage("load"):
             loaded = load_folders(connection, inbox, dates)
-            refuse_repeated_files(out, run_date, loaded.files)
+            warnings = repeated_files(out, run_date, loaded.files)
+            for warning in warnings:
+                LOGGER.warning(warning)
         with timer.stage("state"):
             previous = read_state(out, state_date)
             files = registry_files(out, state_date)
@@ -271,6 +273,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         registry=registry,
         state_date=state_date,
         dates=dates,
+        warnings=warnings,
     )
 
 
@@ -336,6 +339,7 @@ def _finish(
             timings=timer.seconds,
             peak_rss_mib=timer.peak_rss_mib,
         )
+        manifest["warnings"] = prepared.warnings
     with timer.stage("publish"):
         html = render_report(
             manifest=manifest,

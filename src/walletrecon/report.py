@@ -78,4 +78,5 @@ def render_report(
         resolved=resolved.to_dicts(),
         rejected=rejected.sort("origin_file", "origin_row").head(SHOWN_REJECTED).to_dicts(),
         timings=manifest["timings_seconds"],
+        warnings=manifest.get("warnings", []),
     )
