@@ -325,3 +325,49 @@ def test_a_large_amount_raises_the_priority(tmp_path: Path) -> None:
 def test_an_unknown_type_in_ticket_queues_is_a_configuration_error() -> None:
     with pytest.raises(ConfigError, match="tickets"):
         parse_config({"tickets": {"queues": {"amount_mismatches": "finance_ops"}}})
+
+
+def test_ticket_lifecycle_new_open_resolved_and_reopened(tmp_path: Path) -> None:
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1")
+    world.settle(3, "T1", settled_at=at(0, 12))  # late: a break on nights 2, resolved on 3
+    for night in range(4):
+        world.add(
+            night,
+            "balances",
+            {"account_id": "A1", "as_of": f"{day(night)}T23:59:59+08:00", "balance": "-10.00"},
+        )
+    world.rows[(4, "balances")] = []
+    world.add(
+        4,
+        "balances",
+        {"account_id": "A1", "as_of": f"{day(4)}T23:59:59+08:00", "balance": "-12.00"},
+    )
+    world.add(
+        5,
+        "balances",
+        {"account_id": "A1", "as_of": f"{day(5)}T23:59:59+08:00", "balance": "-12.00"},
+    )
+    world.add(
+        6,
+        "balances",
+        {"account_id": "A1", "as_of": f"{day(6)}T23:59:59+08:00", "balance": "-13.00"},
+    )
+    world.run_through(6)
+
+    def status(night: int, kind: str) -> list[tuple[str, int]]:
+        return [
+            (t["status"], t["times_reopened"]) for t in tickets(world, night) if t["type"] == kind
+        ]
+
+    assert status(2, "missing_in_settlement") == [("new", 0)]
+    assert status(3, "missing_in_settlement") == [("resolved", 0)]
+    assert status(4, "balance_mismatch") == [("new", 0)]
+    assert status(5, "balance_mismatch") == [("resolved", 0)]
+    assert status(6, "balance_mismatch") == [("new", 1)]
+    ids = {
+        t["ticket_id"]
+        for night in (4, 5, 6)
+        for t in tickets(world, night)
+        if t["type"] == "balance_mismatch"
+    }
+    assert len(ids) == 1

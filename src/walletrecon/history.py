@@ -52,8 +52,13 @@ def read_state(out: Path, run_date: dt.date | None) -> NightState:
     if run_date is None:
         return NightState.initial()
     folder = state_folder(out, run_date)
-    frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in NightState.schemas()}
-    return NightState.from_frames(frames)
+    frames = {
+        name: pl.read_parquet(path) if (path := folder / f"{name}.parquet").is_file() else None
+        for name in NightState.schemas()
+    }
+    return NightState.from_frames(
+        {name: frame for name, frame in frames.items() if frame is not None}
+    )
 
 
 def spill_registry(out: Path, run_date: dt.date, registry: pl.DataFrame) -> Path:

@@ -188,6 +188,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         postings=balances.postings,
         snapshots=conform(balances.snapshots, SNAPSHOTS),
         open_discrepancies=previous.open_discrepancies,
+        resolved_discrepancies=previous.resolved_discrepancies,
     )
     return Night(state=state, findings=found, outcomes=outcomes)
 

@@ -38,10 +38,12 @@ SEVERITY: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """Tonight's open discrepancies, and those of last night that are gone."""
+    """Tonight's open discrepancies, those of last night that are gone, and every break ever
+    resolved (to know one that comes back as re-opened)."""
 
     open: pl.DataFrame
     resolved: pl.DataFrame
+    resolved_history: pl.DataFrame
 
 
 def identify(findings: pl.DataFrame) -> pl.DataFrame:
@@ -79,18 +81,54 @@ def _digest(text: pl.Expr) -> pl.Expr:
     )
 
 
-def advance(previous_open: pl.DataFrame, findings: pl.DataFrame, run_date: dt.date) -> Lifecycle:
-    """Tonight's open breaks: tonight's findings plus earlier lasting ones; and the resolved."""
+def advance(
+    previous_open: pl.DataFrame,
+    previously_resolved: pl.DataFrame,
+    findings: pl.DataFrame,
+    run_date: dt.date,
+) -> Lifecycle:
+    """Tonight's open breaks: tonight's findings plus earlier lasting ones; and the resolved.
+
+    A break found again after it was resolved opens anew (``first_seen`` tonight) and counts as
+    re-opened (``times_reopened``).
+    """
     tonight = conform(identify(findings), {"discrepancy_id": pl.String(), **FINDING})
-    earlier = previous_open.select("discrepancy_id", "first_seen")
-    found = tonight.join(earlier, on="discrepancy_id", how="left").with_columns(
-        pl.col("first_seen").fill_null(pl.lit(run_date))
+    earlier = previous_open.select("discrepancy_id", "first_seen", "times_reopened")
+    comeback = previously_resolved.select(
+        "discrepancy_id", pl.col("times_resolved").alias("comeback")
+    )
+    found = (
+        tonight.join(earlier, on="discrepancy_id", how="left")
+        .join(comeback, on="discrepancy_id", how="left")
+        .with_columns(
+            pl.col("first_seen").fill_null(pl.lit(run_date)),
+            pl.coalesce("times_reopened", "comeback", pl.lit(0))
+            .cast(pl.Int32)
+            .alias("times_reopened"),
+        )
     )
     not_found = previous_open.join(tonight, on="discrepancy_id", how="anti")
     lasting = not_found.filter(~pl.col("type").is_in(sorted(RESOLVABLE)))
     resolved = not_found.filter(pl.col("type").is_in(sorted(RESOLVABLE)))
+    history = (
+        pl.concat(
+            [
+                previously_resolved,
+                resolved.select(
+                    "discrepancy_id",
+                    pl.lit(run_date).alias("resolved_on"),
+                    pl.lit(1, pl.Int32).alias("times_resolved"),
+                ),
+            ]
+        )
+        .group_by("discrepancy_id")
+        .agg(pl.col("resolved_on").max(), pl.col("times_resolved").sum().cast(pl.Int32))
+        .sort("discrepancy_id")
+    )
     open_now = pl.concat([conform(found, OPEN_DISCREPANCIES), conform(lasting, OPEN_DISCREPANCIES)])
-    return Lifecycle(open=open_now.sort("type", "discrepancy_id"), resolved=resolved)
+    return Lifecycle(
+        open=open_now.sort("type", "discrepancy_id"), resolved=resolved, resolved_history=history
+    )
 
 
 def to_report_rows(open_discrepancies: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:

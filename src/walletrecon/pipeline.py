@@ -309,7 +309,9 @@ def _finish(
     with timer.stage("reconcile"):
         night = reconcile(previous, prepared.arrivals, run_date, config)
     with timer.stage("lifecycle"):
-        life = advance(previous.open_discrepancies, night.findings, run_date)
+        life = advance(
+            previous.open_discrepancies, previous.resolved_discrepancies, night.findings, run_date
+        )
         report_rows = to_report_rows(life.open, run_date)
         tickets = build_tickets(report_rows, life.resolved, run_date, config.tickets)
     with timer.stage("manifest"):
@@ -321,7 +323,7 @@ def _finish(
         carried = {
             name: {"before": previous.frames()[name].height, "after": frame.height}
             for name, frame in night.state.frames().items()
-            if name != "open_discrepancies"
+            if name not in ("open_discrepancies", "resolved_discrepancies")
         }
         manifest = build_manifest(
             run_date,
@@ -355,7 +357,11 @@ def _finish(
             rejected=deliveries.rejected.sort("origin_file", "origin_row"),
             report_html=html,
             manifest=manifest,
-            state=replace(night.state, open_discrepancies=life.open),
+            state=replace(
+                night.state,
+                open_discrepancies=life.open,
+                resolved_discrepancies=life.resolved_history,
+            ),
             registry=prepared.registry,
         )
         if publish_outputs:

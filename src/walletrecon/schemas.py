@@ -177,4 +177,5 @@ DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     "key": pl.String(),
     "bank_line_id": pl.String(),
     "evidence": pl.String(),
+    "times_reopened": pl.Int32(),
 }

@@ -123,6 +123,13 @@ OPEN_DISCREPANCIES: dict[str, pl.DataType] = {
     "discrepancy_id": pl.String(),
     **FINDING,
     "first_seen": pl.Date(),
+    "times_reopened": pl.Int32(),
+}
+#: Breaks that were resolved, so that one coming back is known as re-opened.
+RESOLVED_DISCREPANCIES: dict[str, pl.DataType] = {
+    "discrepancy_id": pl.String(),
+    "resolved_on": pl.Date(),
+    "times_resolved": pl.Int32(),
 }
 
 
@@ -155,6 +162,7 @@ class NightState:
     postings: pl.DataFrame
     snapshots: pl.DataFrame
     open_discrepancies: pl.DataFrame
+    resolved_discrepancies: pl.DataFrame
 
     @staticmethod
     def schemas() -> dict[str, dict[str, pl.DataType]]:
@@ -168,6 +176,7 @@ class NightState:
             "postings": POSTINGS,
             "snapshots": SNAPSHOTS,
             "open_discrepancies": OPEN_DISCREPANCIES,
+            "resolved_discrepancies": RESOLVED_DISCREPANCIES,
         }
 
     @classmethod
@@ -177,9 +186,14 @@ class NightState:
 
     @classmethod
     def from_frames(cls, frames: dict[str, pl.DataFrame]) -> NightState:
-        """Build a state from frames, conforming each to its schema."""
+        """Build a state from frames, conforming each to its schema (absent frames: empty)."""
         schemas = cls.schemas()
-        return cls(**{name: conform(frames[name], schemas[name]) for name in schemas})
+        return cls(
+            **{
+                name: conform(frames[name], schema) if name in frames else empty(schema)
+                for name, schema in schemas.items()
+            }
+        )
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The frames by field name."""

@@ -100,6 +100,7 @@ TICKET_COLUMNS = [
     "summary",
     "suggested_action",
     "resolution",
+    "times_reopened",
 ]
 
 
@@ -164,6 +165,7 @@ def build_tickets(
         pl.col("explanation").alias("summary"),
         _routing("type", 1).alias("suggested_action"),
         pl.lit(None, pl.String).alias("resolution"),
+        "times_reopened",
     )
     closed = resolved.select(
         _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
@@ -184,6 +186,7 @@ def build_tickets(
         pl.col("type")
         .replace_strict(RESOLUTION, default="no longer found", return_dtype=pl.String)
         .alias("resolution"),
+        pl.col("times_reopened").fill_null(0),
     )
     tickets = pl.concat([open_tickets, closed], how="vertical_relaxed")
     return tickets.select(TICKET_COLUMNS).sort("status", "priority", "ticket_id", nulls_last=True)
