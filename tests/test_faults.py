@@ -3,15 +3,18 @@ outputs of the night intact, and the next run succeeds."""
 
 from __future__ import annotations
 
+import gzip
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import walletrecon.publish as publish_module
 from tests.world import World
+from walletrecon.cli import main
 
 KINDS = len(publish_module.KINDS)
 
@@ -97,3 +100,31 @@ def test_a_run_killed_during_the_swap_is_rolled_back_by_the_next_run(
     assert snapshot(world.out) == before
     world.run(0)
     assert world.breaks(0) == {("amount_mismatch", "T1")}
+
+
+TRUNCATED_GZIP = gzip.compress(b"settlement_id,gateway\nS1,adyen\n" * 50)[:40]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("settlement.csv.gz", TRUNCATED_GZIP, "cannot read"),
+        ("settlement.csv", b"", "empty"),
+        ("settlement.parquet", b"PAR1 not really parquet", "cannot read as Parquet"),
+        ("settlement.csv", "settlement_id,gateway\n".encode("utf-16"), "UTF-8"),
+    ],
+)
+def test_unreadable_files_exit_2_and_leave_the_outputs_intact(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1")
+    world.run(0)
+    before = snapshot(world.out)
+    folder = world.inbox / "2026-11-20"
+    (folder / "settlement.csv").unlink()
+    (folder / name).write_bytes(content)
+    arguments = ["run", "--date", "2026-11-20", "--inbox", str(world.inbox)]
+    result = CliRunner().invoke(main, [*arguments, "--out", str(world.out)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert snapshot(world.out) == before
