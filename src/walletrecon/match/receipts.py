@@ -24,11 +24,17 @@ class ReceiptMatch:
 
 def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch:
     """Match open receipts to open payment entries of the same txn_id."""
-    open_payments = ledger.filter(
-        (pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null()
-    ).select("entry_id", "txn_id", *LEDGER_ORDER[:2])
-    open_receipts = receipts.filter(pl.col("ledger_match").is_null()).select(
-        "receipt_id", "txn_id", *RECEIPT_ORDER[:2]
+    open_payments = (
+        ledger.lazy()
+        .filter((pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null())
+        .select("entry_id", "txn_id", *LEDGER_ORDER[:2])
+        .collect(engine="in-memory")
+    )
+    open_receipts = (
+        receipts.lazy()
+        .filter(pl.col("ledger_match").is_null())
+        .select("receipt_id", "txn_id", *RECEIPT_ORDER[:2])
+        .collect(engine="in-memory")
     )
     pairs = pair_one_to_one(
         open_payments, open_receipts, ["txn_id"], ["txn_id"], LEDGER_ORDER, RECEIPT_ORDER

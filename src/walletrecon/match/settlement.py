@@ -90,9 +90,10 @@ def _chargeback_targets(
         )
     known = pl.concat(
         [
-            ledger.filter(pl.col("entry_type") == "payment").select(
-                "entry_id", "txn_id", "ref_norm"
-            ),
+            ledger.lazy()
+            .filter(pl.col("entry_type") == "payment")
+            .select("entry_id", "txn_id", "ref_norm")
+            .collect(engine="in-memory"),
             history.select("entry_id", "txn_id", "ref_norm"),
         ]
     ).unique(subset=["entry_id"], keep="first")
@@ -114,10 +115,19 @@ def match_settlement(
     ``history`` holds (entry_id, txn_id, ref_norm) of payment entries of earlier nights, for
     chargebacks of payments that have left the working set.
     """
-    open_entries = ledger.filter(
-        pl.col("settlement_match").is_null() & pl.col("entry_type").is_in(SETTLED_TYPES)
+    # Lazy, so that only the key columns of the open rows are copied.
+    open_entries = (
+        ledger.lazy()
+        .filter(pl.col("settlement_match").is_null() & pl.col("entry_type").is_in(SETTLED_TYPES))
+        .select("entry_id", "txn_id", "ref_norm", "entry_type", *LEDGER_ORDER[:2])
+        .collect(engine="in-memory")
     )
-    open_lines = settlement.filter(pl.col("ledger_match").is_null())
+    open_lines = (
+        settlement.lazy()
+        .filter(pl.col("ledger_match").is_null())
+        .select("settlement_id", "ref_norm", "merchant_ref", "record_type", *LINE_ORDER[:2])
+        .collect(engine="in-memory")
+    )
     regular = open_lines.filter(pl.col("record_type") != "chargeback")
     pairs = _pairs(open_entries, regular)
     chargebacks = _chargeback_targets(
