@@ -74,31 +74,39 @@ def source_counts(
     return counts
 
 
+def _with_outcomes(amounts: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """Each accepted row with its outcome: side by side when both list the same rows in the
+    same order (the kernel keeps that order), else by a join on the row id."""
+    ids = amounts.get_column("row_id")
+    if outcomes.height == amounts.height and outcomes.get_column("row_id").equals(ids):
+        return amounts.with_columns(outcomes.get_column("outcome"))
+    return amounts.join(outcomes.select("row_id", "outcome"), on="row_id", how="left")
+
+
 def control_totals(accepted: dict[str, pl.DataFrame], outcomes: pl.DataFrame) -> dict[str, Any]:
     """Accepted amounts per source and currency, and the same amounts split by outcome."""
     totals: dict[str, Any] = {}
     for source, rows in accepted.items():
         column = CONTROL_AMOUNT[source]
-        joined = rows.select("row_id", "currency", column).join(
-            outcomes.filter(pl.col("source") == source).select("row_id", "outcome"),
-            on="row_id",
-            how="left",
-        )
+        amounts = rows.select("row_id", "currency", column)
+        joined = _with_outcomes(amounts, outcomes.filter(pl.col("source") == source))
         grouped = joined.group_by("currency", "outcome").agg(pl.col(column).sum().alias("minor"))
+        accepted_by_currency = dict(
+            amounts.group_by("currency").agg(pl.col(column).sum()).iter_rows()
+        )
         per_currency: dict[str, Any] = {}
-        for currency in sorted(rows.get_column("currency").unique().to_list()):
-            accepted_minor = rows.filter(pl.col("currency") == currency).get_column(column).sum()
+        for currency in sorted(accepted_by_currency):
+            accepted_minor = int(accepted_by_currency[currency])
             parts = grouped.filter(pl.col("currency") == currency)
             by_outcome = {
                 str(outcome): int(minor)
                 for outcome, minor in parts.select("outcome", "minor").iter_rows()
             }
             per_currency[currency] = {
-                "accepted_minor": int(accepted_minor),
-                "accepted": _money(int(accepted_minor), currency),
+                "accepted_minor": accepted_minor,
+                "accepted": _money(accepted_minor, currency),
                 "by_outcome_minor": by_outcome,
-                "balanced": sum(by_outcome.values()) == int(accepted_minor)
-                and "None" not in by_outcome,
+                "balanced": sum(by_outcome.values()) == accepted_minor and "None" not in by_outcome,
             }
         totals[source] = per_currency
     return totals

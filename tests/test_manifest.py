@@ -1,0 +1,63 @@
+"""The books of a night: row counts and control totals must add up, or nothing is published."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from walletrecon.errors import ReconciliationIntegrityError
+from walletrecon.manifest import SourceCounts, check_books, control_totals
+
+ROWS = {
+    "ledger": pl.DataFrame(
+        {
+            "row_id": ["E1", "E2", "E3"],
+            "currency": ["CNY", "CNY", "JPY"],
+            "amount_minor": [100, -40, 7],
+        }
+    )
+}
+
+
+def outcomes(*pairs: tuple[str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "source": ["ledger"] * len(pairs),
+            "row_id": [row for row, _ in pairs],
+            "outcome": [outcome for _, outcome in pairs],
+        }
+    )
+
+
+def test_totals_split_by_outcome_add_up_per_currency() -> None:
+    totals = control_totals(
+        ROWS, outcomes(("E1", "matched"), ("E2", "pending"), ("E3", "discrepancy"))
+    )
+    assert totals["ledger"]["CNY"]["by_outcome_minor"] == {"matched": 100, "pending": -40}
+    assert totals["ledger"]["CNY"]["accepted"] == "0.60"
+    assert totals["ledger"]["JPY"]["by_outcome_minor"] == {"discrepancy": 7}
+    check_books({}, totals)
+
+
+def test_a_row_without_an_outcome_unbalances_the_books() -> None:
+    totals = control_totals(ROWS, outcomes(("E1", "matched"), ("E3", "matched")))
+    assert totals["ledger"]["CNY"]["balanced"] is False
+    with pytest.raises(ReconciliationIntegrityError, match="ledger CNY"):
+        check_books({}, totals)
+
+
+def test_a_row_counted_twice_unbalances_the_books() -> None:
+    totals = control_totals(
+        ROWS, outcomes(("E1", "matched"), ("E1", "pending"), ("E2", "matched"), ("E3", "matched"))
+    )
+    assert totals["ledger"]["CNY"]["balanced"] is False
+
+
+def test_row_counts_that_do_not_add_up_stop_the_night() -> None:
+    counts = {
+        "ledger": SourceCounts(
+            read=5, rejected=1, redelivered=0, matched=2, discrepancy=0, pending=1
+        )
+    }
+    with pytest.raises(ReconciliationIntegrityError, match="do not add up"):
+        check_books(counts, {})
