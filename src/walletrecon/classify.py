@@ -206,14 +206,30 @@ def fee_mismatch(evidence: Evidence) -> pl.DataFrame:
     )
 
 
+def expects_settlement() -> pl.Expr:
+    """A ledger entry a gateway must settle: succeeded, of a settled type, sent out."""
+    return (
+        (pl.col("status") == "succeeded")
+        & pl.col("entry_type").is_in(["payment", "refund", "topup", "withdrawal"])
+        & pl.col("gateway_ref").is_not_null()
+    )
+
+
+def expects_receipt() -> pl.Expr:
+    """A ledger entry a merchant must receipt: a succeeded payment to a merchant."""
+    return (
+        (pl.col("status") == "succeeded")
+        & (pl.col("entry_type") == "payment")
+        & pl.col("merchant_id").is_not_null()
+    )
+
+
 @classifier
 def missing_in_settlement(evidence: Evidence) -> pl.DataFrame:
     """Succeeded entries sent to a gateway with no settlement line by the end of the window."""
     days = evidence.config.windows.settlement_days
     missing = evidence.ledger.filter(
-        (pl.col("status") == "succeeded")
-        & pl.col("entry_type").is_in(["payment", "refund", "topup", "withdrawal"])
-        & pl.col("gateway_ref").is_not_null()
+        expects_settlement()
         & pl.col("settlement_match").is_null()
         & window_passed("item_date", days, evidence.run_date)
     )
@@ -241,9 +257,7 @@ def payment_not_received(evidence: Evidence) -> pl.DataFrame:
     """Succeeded payments no merchant has receipted by the end of the receipt window."""
     days = evidence.config.windows.receipt_days
     missing = evidence.ledger.filter(
-        (pl.col("status") == "succeeded")
-        & (pl.col("entry_type") == "payment")
-        & pl.col("merchant_id").is_not_null()
+        expects_receipt()
         & pl.col("receipt_match").is_null()
         & window_passed("item_date", days, evidence.run_date)
     )

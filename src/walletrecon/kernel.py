@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.classify import Evidence, classify
+from walletrecon.classify import Evidence, classify, expects_receipt, expects_settlement
 from walletrecon.config import Config
 from walletrecon.match.balances import reconcile_balances
 from walletrecon.match.common import tolerance_minor, window_passed
@@ -62,31 +62,15 @@ def _known(arrivals: Arrivals, source: str) -> pl.DataFrame:
     return arrivals.known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
 
 
-def _expects_settlement() -> pl.Expr:
-    return (
-        (pl.col("status") == "succeeded")
-        & pl.col("entry_type").is_in(SETTLED_TYPES)
-        & pl.col("gateway_ref").is_not_null()
-    )
-
-
-def _expects_receipt() -> pl.Expr:
-    return (
-        (pl.col("status") == "succeeded")
-        & (pl.col("entry_type") == "payment")
-        & pl.col("merchant_id").is_not_null()
-    )
-
-
 def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
     """Entries still waiting inside a window for a counterpart."""
     windows = config.windows
     return (
-        _expects_settlement()
+        expects_settlement()
         & pl.col("settlement_match").is_null()
         & ~window_passed("item_date", windows.settlement_days, run_date)
     ) | (
-        _expects_receipt()
+        expects_receipt()
         & pl.col("receipt_match").is_null()
         & ~window_passed("item_date", windows.receipt_days, run_date)
     )
@@ -102,8 +86,8 @@ def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
     settlement_open = pl.col("settlement_match").is_null()
     receipt_open = (pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null()
     return (
-        (_expects_settlement() & settlement_open)
-        | (_expects_receipt() & receipt_open)
+        (expects_settlement() & settlement_open)
+        | (expects_receipt() & receipt_open)
         | ((settlement_open | receipt_open) & ~window_passed("item_date", horizon, run_date))
     )
 
