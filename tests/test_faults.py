@@ -128,3 +128,52 @@ def test_unreadable_files_exit_2_and_leave_the_outputs_intact(
     assert result.exit_code == 2
     assert message in result.output
     assert snapshot(world.out) == before
+
+
+STAGES = [
+    "discover",
+    "load",
+    "state",
+    "deliveries",
+    "reconcile",
+    "lifecycle",
+    "manifest",
+    "publish",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_run_killed_at_any_stage_leaves_the_outputs_and_the_next_run_succeeds(
+    tmp_path: Path, stage: str
+) -> None:
+    world = two_versions(tmp_path)
+    world._write(0)
+    before = snapshot(world.out)
+    script = tmp_path / "kill_at_stage.py"
+    script.write_text(
+        "import datetime as dt, os, signal, sys\n"
+        "from contextlib import contextmanager\n"
+        "from pathlib import Path\n"
+        "import walletrecon.pipeline as pipeline\n"
+        "from walletrecon.config import parse_config\n"
+        "real_stage = pipeline.Timer.stage\n"
+        "@contextmanager\n"
+        "def killing_stage(self, name):\n"
+        "    if name == sys.argv[2]:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    with real_stage(self, name):\n"
+        "        yield\n"
+        "pipeline.Timer.stage = killing_stage\n"
+        "root = Path(sys.argv[1])\n"
+        "config = parse_config({'timezone': 'Asia/Shanghai'})\n"
+        "pipeline.run_night(dt.date(2026, 11, 20), root / 'inbox', root / 'out', config)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path), stage], capture_output=True, check=False
+    )
+    assert result.returncode == -signal.SIGKILL
+    assert snapshot(world.out) == before
+    world.run(0)
+    assert world.breaks(0) == {("amount_mismatch", "T1")}
+    assert not list(world.out.glob(".*-*"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -150,3 +152,14 @@ def test_a_file_delivered_again_on_a_later_night_is_reported(tmp_path: Path) -> 
     )
     report = (out / "report" / f"run_date={NIGHTS[1]}" / "report.html").read_text()
     assert "same file was delivered twice" in report
+
+
+def test_a_second_process_waits_for_the_lock_then_gives_up_with_75(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "walletrecon.cli", "run", "--date", NIGHTS[0]]
+    command += [*common(tmp_path), "--wait", "1"]
+    with run_lock(tmp_path):
+        busy = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert busy.returncode == 75
+    assert "is in use by pid" in busy.stderr
+    free = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert free.returncode == 0
