@@ -161,3 +161,19 @@ def _balance_after_night_zero(clean: list[Payment]) -> str:
     cents = -sum(p.amount_cents for index, p in enumerate(clean) if index % 2 == 0)
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+@property_settings
+@given(worlds)
+def test_rerunning_a_middle_night_then_the_rest_gives_the_straight_run(
+    world_payments: list[Payment],
+) -> None:
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
+        straight = build(Path(one), world_payments)
+        straight.run_through(NIGHTS - 1)
+        again = build(Path(two), world_payments)
+        again.run_through(NIGHTS - 1)
+        for night in range(1, NIGHTS):
+            again.run(night)
+        for night in range(NIGHTS):
+            assert published(again, night).equals(published(straight, night))
