@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import walletrecon.match.balances as balances_module
 from tests.world import World, at, day
 
 
@@ -284,3 +287,29 @@ def test_a_broken_snapshot_row_is_counted_as_a_discrepancy(tmp_path: Path) -> No
     )
     assert manifest["outcomes"]["balances"]["discrepancy"] == 1
     assert manifest["outcomes"]["balances"]["matched"] == 0
+
+
+def test_a_snapshot_arriving_days_late_rolls_forward_from_the_one_before_it(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path)
+    for night in (0, 2, 3):
+        balance(world, night, "50.00")
+    world.add(
+        4, "balances", {"account_id": "A1", "as_of": f"{day(1)}T23:59:59+08:00", "balance": "50.00"}
+    )
+    world.run_through(4)
+    assert world.breaks(0) == {("balance_mismatch", "A1")}  # 50 reported, no entries at all
+    assert world.breaks(4) == set()
+
+
+def test_compacting_old_postings_never_moves_a_quiet_accounts_expected_balance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(balances_module, "COMPACT_AFTER_DAYS", 2)
+    world = entry(World(tmp_path), 0, "E1", "100.00")
+    balance(world, 0, "100.00")
+    entry(world, 1, "E2", "-100.00")
+    balance(world, 1, "0.00")
+    world.run_through(6)
+    assert all(world.breaks(night) == set() for night in range(7))

@@ -119,6 +119,7 @@ def test_json_logs_give_one_object_per_stage_with_the_run_id(tmp_path: Path) -> 
     ("error", "code"),
     [
         (PermissionError(errno.EACCES, "Permission denied", "out"), 2),
+        (FileExistsError(errno.EEXIST, "File exists", "out"), 2),
         (OSError(errno.ENOSPC, "No space left on device"), 75),
         (TransientError("busy"), 75),
         (ConfigError("windows.settlement_days: bad"), 2),

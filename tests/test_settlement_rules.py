@@ -161,3 +161,12 @@ def test_entry_without_reference_is_matched_by_merchant_ref_on_a_later_night(
     world.settle(1, "T1", gateway_ref="GWX-1", record_type="topup", settled_at=at(0, 23))
     world.run_through(3)
     assert all(world.breaks(night) == set() for night in range(4))
+
+
+def test_a_failed_payments_line_settled_a_day_later_and_delivered_late_is_a_status_break(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path).payment(0, "T1", status="failed", posted_at="")
+    world.settle(3, "T1", settled_at=at(1, 9))
+    world.run_through(3)
+    assert world.breaks(3) == {("status_mismatch", "T1")}

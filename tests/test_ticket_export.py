@@ -85,3 +85,13 @@ def test_a_folder_without_tickets_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["tickets", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "no published tickets" in result.output
+
+
+def test_resolved_tickets_after_many_open_ones_are_read(tmp_path: Path) -> None:
+    folder = tmp_path / "tickets" / "run_date=2026-11-20"
+    folder.mkdir(parents=True)
+    rows = [{"ticket_id": f"WR-{n}", "status": "open", "resolution": None} for n in range(150)]
+    rows.append({"ticket_id": "WR-X", "status": "resolved", "resolution": "the receipt arrived"})
+    (folder / "tickets.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    lines = tickets(tmp_path, "--status", "resolved", "--format", "jsonl").splitlines()
+    assert [json.loads(line)["ticket_id"] for line in lines] == ["WR-X"]

@@ -29,7 +29,15 @@ TRANSIENT_EXIT = 75
 USAGE_EXIT = 2
 TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EDQUOT, errno.EINTR}
 #: Errors a retry cannot fix until someone changes the setup.
-SETUP_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR}
+SETUP_ERRNOS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EEXIST,
+    errno.EISDIR,
+}
 
 
 def _parse_date(_: click.Context, __: click.Parameter, value: str) -> dt.date:
@@ -161,7 +169,7 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
         code = _exit_for(error)
         LOGGER.error(f"failed: {error}", extra={"exit_code": code})
         sys.exit(code)
-    if options.fail_on is not None and summaries:
+    if options.fail_on is not None and summaries and not options.dry_run:
         threshold = SEVERITIES.index(options.fail_on)
         last = summaries[-1].open_by_severity
         if any(SEVERITIES.index(level) >= threshold and count for level, count in last.items()):

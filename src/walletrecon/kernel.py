@@ -82,7 +82,8 @@ def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
     line found by merchant_ref). Fully matched entries leave: later copies of their
     counterparts are caught as duplicates through the registry, chargebacks find them there."""
     windows = config.windows
-    horizon = max(windows.settlement_days, windows.receipt_days)
+    # A counterpart dated up to a window after the entry may itself take a window to arrive.
+    horizon = 2 * max(windows.settlement_days, windows.receipt_days) + 1
     settlement_open = pl.col("settlement_match").is_null()
     receipt_open = (pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null()
     return (

@@ -46,7 +46,7 @@ def read_tickets(out: Path, night: dt.date | None) -> pl.DataFrame:
         raise UsageError(f"{path}: no tickets were published for {day}")
     if path.stat().st_size == 0:
         return pl.DataFrame(schema={"ticket_id": pl.String, "status": pl.String})
-    return pl.read_ndjson(path)
+    return pl.read_ndjson(path, infer_schema_length=None)
 
 
 def select(tickets: pl.DataFrame, wanted: TicketFilter) -> pl.DataFrame:

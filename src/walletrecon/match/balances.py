@@ -19,6 +19,9 @@ from walletrecon.state import POSTINGS, conform
 #: Postings older than this many days before the run are folded into one opening row per account.
 COMPACT_AFTER_DAYS = 35
 OPENING_DAY = dt.date(1970, 1, 1)
+#: Snapshots kept per account and currency, so that one arriving a few days late finds the
+#: reported balance before it.
+SNAPSHOTS_KEPT = 5
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,24 @@ def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -
     return combined.group_by("account_id", "currency", "day").agg(pl.col("total_minor").sum())
 
 
-def compact_postings(postings: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:
-    """Fold days long past into one opening row per account and currency."""
+def compact_postings(
+    postings: pl.DataFrame, kept_snapshots: pl.DataFrame, run_date: dt.date
+) -> pl.DataFrame:
+    """Fold days long past into one opening row per account and currency.
+
+    Days on or after an account's oldest kept snapshot are never folded: the running totals at
+    its snapshots' days must stay exact.
+    """
     horizon = run_date - dt.timedelta(days=COMPACT_AFTER_DAYS)
-    old = pl.col("day") < pl.lit(horizon)
-    folded = postings.with_columns(
-        pl.when(old).then(pl.lit(OPENING_DAY)).otherwise(pl.col("day")).alias("day")
+    oldest = kept_snapshots.group_by("account_id", "currency").agg(
+        pl.col("item_date").min().alias("oldest_snapshot")
+    )
+    floor = pl.min_horizontal(pl.lit(horizon), pl.col("oldest_snapshot"))
+    old = pl.col("day") < floor
+    folded = (
+        postings.join(oldest, on=["account_id", "currency"], how="left")
+        .with_columns(pl.when(old).then(pl.lit(OPENING_DAY)).otherwise(pl.col("day")).alias("day"))
+        .drop("oldest_snapshot")
     )
     return folded.group_by("account_id", "currency", "day").agg(pl.col("total_minor").sum())
 
@@ -133,8 +148,8 @@ def reconcile_balances(
     """Add tonight's postings; check tonight's snapshots, and the latest carried one while it
     is still the account's latest (late entries may clear or cause a break).
 
-    ``carried`` holds the last two snapshots of each account from earlier nights: the latest, and
-    the one before it as its base.
+    ``carried`` holds the last few snapshots of each account from earlier nights: the latest, the
+    ones before it as bases (also for a snapshot that arrives a few days late).
     """
     updated = add_postings(postings, entries, timezone)
     everything = pl.concat([carried, snapshots]).unique(subset=["row_id"], keep="first")
@@ -142,8 +157,9 @@ def reconcile_balances(
     # The latest carried snapshot is checked again while no later one has come in.
     latest = latest_snapshots(everything, keep=1).join(carried, on="row_id", how="semi")
     to_report = pl.concat([snapshots.select("row_id"), latest.select("row_id")]).unique()
+    kept = latest_snapshots(everything, keep=SNAPSHOTS_KEPT)
     return BalanceResult(
-        postings=compact_postings(updated, run_date),
+        postings=compact_postings(updated, kept, run_date),
         checks=checked.join(to_report, on="row_id", how="semi"),
-        snapshots=latest_snapshots(everything, keep=2),
+        snapshots=kept,
     )
