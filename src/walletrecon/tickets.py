@@ -8,6 +8,7 @@ it is gone (with the reason).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 
 import polars as pl
@@ -104,8 +105,71 @@ TICKET_COLUMNS = [
 ]
 
 
-def _ticket_id(discrepancy_id: pl.Expr) -> pl.Expr:
-    return pl.concat_str([pl.lit("WR-"), discrepancy_id.str.slice(0, 12).str.to_uppercase()])
+def _ticket_id(group: pl.Expr) -> pl.Expr:
+    """A stable ticket id from a group key."""
+    digest = group.map_elements(
+        lambda value: hashlib.sha256(value.encode()).hexdigest()[:12].upper(),
+        return_dtype=pl.String,
+    )
+    return pl.concat_str([pl.lit("WR-"), digest])
+
+
+def _group() -> pl.Expr:
+    """Breaks a person handles together: a payout's breaks; one account's breaks of one type;
+    any other break alone."""
+    return (
+        pl.when(pl.col("payout_id").is_not_null())
+        .then(pl.concat_str([pl.lit("payout:"), pl.col("payout_id")]))
+        .when(pl.col("account_id").is_not_null())
+        .then(pl.concat_str([pl.lit("account:"), "account_id", pl.lit(":"), "type"]))
+        .otherwise(pl.concat_str([pl.lit("break:"), "discrepancy_id"]))
+    )
+
+
+def _group_key() -> pl.Expr:
+    """The key a grouped ticket shows: the payout, the account, or the break's own key."""
+    return (
+        pl.when(pl.col("payout_id").is_not_null())
+        .then(pl.col("payout_id"))
+        .when(pl.col("account_id").is_not_null())
+        .then(pl.col("account_id"))
+        .otherwise(pl.col("key"))
+    )
+
+
+def _grouped(items: pl.DataFrame) -> pl.DataFrame:
+    """One ticket per group, led by its most urgent break."""
+    ordered = items.sort("priority", "ticket_key", "discrepancy_id", nulls_last=True)
+    single_currency = pl.col("currency").drop_nulls().n_unique() <= 1
+    total = pl.col("amount_value").sum()
+    return ordered.group_by("group", maintain_order=True).agg(
+        pl.col("status").first(),
+        pl.col("discrepancy_id").sort().alias("discrepancy_ids"),
+        pl.col("type").first(),
+        pl.col("ticket_key").first().alias("key"),
+        pl.col("queue").first(),
+        pl.col("priority").first(),
+        pl.col("severity").first(),
+        pl.col("due_date").min(),
+        pl.col("opened_on").min(),
+        pl.col("age_days").max(),
+        pl.when(single_currency).then(pl.col("currency").drop_nulls().first()).alias("currency"),
+        pl.when(single_currency).then(total).alias("amount_value"),
+        pl.when(pl.len() > 1)
+        .then(
+            pl.format(
+                "{} breaks: {}",
+                pl.len(),
+                pl.col("summary").head(3).str.join(" | "),
+            )
+        )
+        .otherwise(pl.col("summary").first())
+        .alias("summary"),
+        pl.col("suggested_action").first(),
+        pl.col("resolution").drop_nulls().unique().sort().str.join("; ").alias("resolution"),
+        pl.col("times_reopened").max(),
+        (pl.col("opened_on").min() == pl.col("run_date").first()).alias("opened_tonight"),
+    )
 
 
 def _routing(column: str, index: int) -> pl.Expr:
@@ -140,20 +204,16 @@ def build_tickets(
     The due date is the night a break was first seen plus the days to fix of its severity; a
     ticket past its due date is escalated one priority step, and one more for a large amount.
     """
-    amount = decimal_text(pl.coalesce("difference", "actual_amount", "expected_amount"), "currency")
     due_days = pl.col("severity").replace_strict(settings.due_days, return_dtype=pl.Int64)
     report_rows = report_rows.with_columns(
         (pl.col("first_seen") + pl.duration(days=due_days)).alias("due_date")
     )
-    open_tickets = report_rows.select(
-        _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
-        pl.when(pl.col("first_seen") == pl.lit(run_date))
-        .then(pl.lit("new"))
-        .otherwise(pl.lit("open"))
-        .alias("status"),
-        pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
+    open_items = report_rows.select(
+        _group().alias("group"),
+        pl.lit("open").alias("status"),
+        "discrepancy_id",
         "type",
-        "key",
+        _group_key().alias("ticket_key"),
         _queue("type", settings).alias("queue"),
         _priority(settings, run_date).alias("priority"),
         "severity",
@@ -161,18 +221,19 @@ def build_tickets(
         pl.col("first_seen").alias("opened_on"),
         "age_days",
         "currency",
-        amount.alias("amount"),
+        pl.coalesce("difference", "actual_amount", "expected_amount").alias("amount_value"),
         pl.col("explanation").alias("summary"),
         _routing("type", 1).alias("suggested_action"),
         pl.lit(None, pl.String).alias("resolution"),
         "times_reopened",
+        pl.lit(run_date).alias("run_date"),
     )
-    closed = resolved.select(
-        _ticket_id(pl.col("discrepancy_id")).alias("ticket_id"),
+    closed_items = resolved.select(
+        _group().alias("group"),
         pl.lit("resolved").alias("status"),
-        pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
+        "discrepancy_id",
         "type",
-        "key",
+        _group_key().alias("ticket_key"),
         _queue("type", settings).alias("queue"),
         pl.lit(None, pl.String).alias("priority"),
         pl.lit(None, pl.String).alias("severity"),
@@ -180,13 +241,31 @@ def build_tickets(
         pl.col("first_seen").alias("opened_on"),
         (pl.lit(run_date) - pl.col("first_seen")).dt.total_days().cast(pl.Int32).alias("age_days"),
         "currency",
-        money_text(pl.col("expected_minor"), "currency").alias("amount"),
+        money_text(pl.col("expected_minor"), "currency")
+        .cast(pl.Decimal(38, 4))
+        .alias("amount_value"),
         pl.col("explanation").alias("summary"),
         _routing("type", 1).alias("suggested_action"),
         pl.col("type")
         .replace_strict(RESOLUTION, default="no longer found", return_dtype=pl.String)
         .alias("resolution"),
         pl.col("times_reopened").fill_null(0),
+        pl.lit(run_date).alias("run_date"),
     )
-    tickets = pl.concat([open_tickets, closed], how="vertical_relaxed")
+    # A group's ticket is resolved only when none of its breaks is open any more.
+    closed_items = closed_items.join(open_items.select("group"), on="group", how="anti")
+    grouped = pl.concat(
+        [_grouped(open_items), _grouped(closed_items)], how="vertical_relaxed"
+    ).with_columns(
+        _ticket_id(pl.col("group")).alias("ticket_id"),
+        pl.when(pl.col("status") == "resolved")
+        .then(pl.lit("resolved"))
+        .when(pl.col("opened_tonight"))
+        .then(pl.lit("new"))
+        .otherwise(pl.lit("open"))
+        .alias("status"),
+        decimal_text(pl.col("amount_value"), "currency").alias("amount"),
+        pl.when(pl.col("status") == "resolved").then(pl.col("resolution")).alias("resolution"),
+    )
+    tickets = grouped
     return tickets.select(TICKET_COLUMNS).sort("status", "priority", "ticket_id", nulls_last=True)

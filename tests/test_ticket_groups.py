@@ -1,0 +1,60 @@
+"""Tickets group the breaks a person handles together: a payout's breaks, and one account's
+breaks of one type. A group's ticket stays open while any of its breaks is open."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.world import World, at, day
+
+
+def tickets(world: World, night: int) -> list[dict[str, Any]]:
+    path = world.out / "tickets" / f"run_date={day(night)}" / "tickets.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_payouts_breaks_share_one_ticket(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.payment(0, "T1").receive(0, "T1").settle(0, "T1", payout_id="PO-8")
+    world.payment(0, "T2").receive(0, "T2")
+    world.settle(0, "T2", gross_amount="9.00", net_amount="9.00", payout_id="PO-8")
+    world.add(
+        0,
+        "bank",
+        {"bank_line_id": "B1", "amount": "18.00", "value_date": day(0), "reference": "PO-8"},
+    )
+    world.run(0)
+    [ticket] = tickets(world, 0)
+    assert ticket["key"] == "PO-8"
+    assert ticket["type"] == "payout_mismatch"  # the most urgent break leads
+    assert len(ticket["discrepancy_ids"]) == 2
+    assert ticket["summary"].startswith("2 breaks: ")
+
+
+def test_one_accounts_breaks_of_one_type_share_one_ticket(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    for txn in ("T1", "T2"):
+        world.payment(0, txn).receive(0, txn).settle(0, txn)
+        world.payment(0, txn, entry_id=f"E-{txn}-again")
+    world.run(0)
+    [ticket] = [t for t in tickets(world, 0) if t["type"] == "duplicate"]
+    assert (ticket["key"], len(ticket["discrepancy_ids"])) == ("A1", 2)
+    assert ticket["amount"] == "-20.00"
+
+
+def test_a_group_ticket_is_resolved_only_when_all_its_breaks_are_gone(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    for txn in ("T1", "T2"):
+        world.payment(0, txn).receive(0, txn)
+    world.settle(3, "T1", settled_at=at(0, 12))
+    world.settle(4, "T2", settled_at=at(0, 12))
+    world.run_through(4)
+    statuses = {
+        night: [(t["status"], len(t["discrepancy_ids"])) for t in tickets(world, night)]
+        for night in (2, 3, 4)
+    }
+    assert statuses == {2: [("new", 2)], 3: [("open", 1)], 4: [("resolved", 1)]}
+    ids = {t["ticket_id"] for night in (2, 3, 4) for t in tickets(world, night)}
+    assert len(ids) == 1
