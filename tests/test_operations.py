@@ -44,7 +44,7 @@ def published(out: Path) -> dict[str, pl.DataFrame]:
     for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
         frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
     for path in sorted(out.glob("tickets/*/tickets.jsonl")):
-        frames["tickets " + path.parent.name] = pl.read_ndjson(path).sort("ticket_id")
+        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort("ticket_id")
     return frames
 
 

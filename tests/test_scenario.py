@@ -1,0 +1,83 @@
+"""Issue acceptance scenario: ten nights run straight, and ten nights run with a killed night, a
+re-run night in the middle and a backfill, end with identical outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from walletrecon.cli import main
+from walletrecon.sample import generate
+
+KILLER = """
+import datetime as dt, os, signal, sys
+from contextlib import contextmanager
+from pathlib import Path
+import walletrecon.pipeline as pipeline
+from walletrecon.config import load_config
+real_stage = pipeline.Timer.stage
+@contextmanager
+def killing_stage(self, name):
+    if name == "publish":
+        os.kill(os.getpid(), signal.SIGKILL)
+    with real_stage(self, name):
+        yield
+pipeline.Timer.stage = killing_stage
+data, out, night = Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3])
+pipeline.run_night(night, data / "inbox", out, load_config(data / "walletrecon.toml"))
+"""
+
+
+def cli(data: Path, out: Path, *arguments: str) -> int:
+    common = ["--inbox", str(data / "inbox"), "--out", str(out)]
+    common += ["--config", str(data / "walletrecon.toml")]
+    return CliRunner().invoke(main, [*arguments, *common]).exit_code
+
+
+def outputs(out: Path) -> dict[str, pl.DataFrame]:
+    frames = {}
+    for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
+        frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
+    for path in sorted(out.glob("tickets/*/tickets.jsonl")):
+        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort("ticket_id")
+    for path in sorted(out.glob("state/*/open_discrepancies.parquet")):
+        frames["state " + path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
+    return frames
+
+
+@pytest.mark.slow
+def test_ten_nights_straight_and_with_a_kill_a_rerun_and_a_backfill_end_the_same(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    summary = generate(data, days=10, seed=23, rows=300)
+    nights = [day.isoformat() for day in summary.dates]
+    straight = tmp_path / "straight"
+    assert cli(data, straight, "backfill", "--from", nights[0], "--to", nights[-1]) == 0
+
+    bumpy = tmp_path / "bumpy"
+    assert cli(data, bumpy, "backfill", "--from", nights[0], "--to", nights[3]) == 0
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER)
+    killed = subprocess.run(
+        [sys.executable, str(script), str(data), str(bumpy), nights[4]], check=False
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert cli(data, bumpy, "backfill", "--from", nights[4], "--to", nights[7]) == 0
+    assert cli(data, bumpy, "run", "--date", nights[5]) == 0  # a re-run in the middle
+    assert list(bumpy.glob("manifest/*/STALE"))
+    assert cli(data, bumpy, "backfill", "--from", nights[6], "--to", nights[-1]) == 0
+
+    expected, actual = outputs(straight), outputs(bumpy)
+    assert expected.keys() == actual.keys()
+    for name, frame in expected.items():
+        assert actual[name].equals(frame), name
+    assert not list(bumpy.glob("manifest/*/STALE"))
+    assert dt.date.fromisoformat(nights[-1]) == summary.dates[-1]
