@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import walletrecon.publish as publish_module
 from tests.world import World
 from walletrecon.cli import main
+from walletrecon.pipeline import STAGES
 
 KINDS = len(publish_module.KINDS)
 
@@ -128,18 +129,6 @@ def test_unreadable_files_exit_2_and_leave_the_outputs_intact(
     assert result.exit_code == 2
     assert message in result.output
     assert snapshot(world.out) == before
-
-
-STAGES = [
-    "discover",
-    "load",
-    "state",
-    "deliveries",
-    "reconcile",
-    "lifecycle",
-    "manifest",
-    "publish",
-]
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@ run at a time per output folder."""
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import shutil
@@ -44,7 +45,9 @@ def published(out: Path) -> dict[str, pl.DataFrame]:
     for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
         frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
     for path in sorted(out.glob("tickets/*/tickets.jsonl")):
-        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort("ticket_id")
+        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort(
+            "ticket_id"
+        )
     return frames
 
 
@@ -164,3 +167,15 @@ def test_a_second_process_waits_for_the_lock_then_gives_up_with_75(tmp_path: Pat
     assert "is in use by pid" in busy.stderr
     free = subprocess.run(command, capture_output=True, text=True, check=False)
     assert free.returncode == 0
+
+
+def test_every_stage_is_announced_in_order(tmp_path: Path) -> None:
+    from walletrecon.config import load_config
+    from walletrecon.pipeline import STAGES, run_night
+
+    seen: list[str] = []
+    config = load_config(SAMPLE / "walletrecon.toml")
+    run_night(
+        dt.date.fromisoformat(NIGHTS[0]), SAMPLE / "inbox", tmp_path, config, on_stage=seen.append
+    )
+    assert seen == list(STAGES)

@@ -46,7 +46,9 @@ def outputs(out: Path) -> dict[str, pl.DataFrame]:
     for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
         frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
     for path in sorted(out.glob("tickets/*/tickets.jsonl")):
-        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort("ticket_id")
+        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort(
+            "ticket_id"
+        )
     for path in sorted(out.glob("state/*/open_discrepancies.parquet")):
         frames["state " + path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
     return frames

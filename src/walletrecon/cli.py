@@ -7,7 +7,8 @@ import errno
 import functools
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -160,9 +161,15 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
         config = load_config(options.config_path)
         with run_lock(options.out, options.wait_seconds):
             for night in dates:
-                summary = run_night(
-                    night, options.inbox, options.out, config, publish_outputs=not options.dry_run
-                )
+                with _stage_progress(night, options) as on_stage:
+                    summary = run_night(
+                        night,
+                        options.inbox,
+                        options.out,
+                        config,
+                        publish_outputs=not options.dry_run,
+                        on_stage=on_stage,
+                    )
                 _print_summary(summary, options.dry_run)
                 summaries.append(summary)
     except Exception as error:  # every failure ends in a defined exit code, never 0 or 1
@@ -174,6 +181,27 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
         last = summaries[-1].open_by_severity
         if any(SEVERITIES.index(level) >= threshold and count for level, count in last.items()):
             sys.exit(1)
+
+
+@contextmanager
+def _stage_progress(
+    night: dt.date, options: NightOptions
+) -> Iterator[Callable[[str], None] | None]:
+    """A progress bar over a night's stages on an interactive terminal (text logs only)."""
+    if options.log_format != "text" or options.verbose or not sys.stderr.isatty():
+        yield None
+        return
+    from walletrecon.pipeline import STAGES
+
+    with click.progressbar(length=len(STAGES), label=str(night), file=sys.stderr) as bar:
+
+        def advance(stage: str) -> None:
+            bar.label = f"{night} {stage:<10}"
+            if stage != STAGES[0]:
+                bar.update(1)
+
+        yield advance
+        bar.update(len(STAGES) - bar.pos)
 
 
 def _print_summary(summary: RunSummary, dry_run: bool) -> None:

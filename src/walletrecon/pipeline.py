@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -71,9 +71,13 @@ class Timer:
     run_date: dt.date
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mib: dict[str, int] = field(default_factory=dict)
+    #: Called with a stage's name as it starts (a progress display, for instance).
+    on_start: Callable[[str], None] | None = None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        if self.on_start is not None:
+            self.on_start(name)
         started = time.perf_counter()
         try:
             yield
@@ -277,8 +281,27 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     )
 
 
+#: The stages of a night, in order.
+STAGES = (
+    "discover",
+    "load",
+    "state",
+    "deliveries",
+    "reconcile",
+    "lifecycle",
+    "manifest",
+    "publish",
+)
+
+
 def run_night(
-    run_date: dt.date, inbox: Path, out: Path, config: Config, *, publish_outputs: bool = True
+    run_date: dt.date,
+    inbox: Path,
+    out: Path,
+    config: Config,
+    *,
+    publish_outputs: bool = True,
+    on_stage: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Reconcile one business date and publish its outputs (unless ``publish_outputs`` is off:
     a dry run computes everything and leaves the outputs and the state as they were).
@@ -286,7 +309,7 @@ def run_night(
     The caller holds the output folder's lock (``lock.run_lock``): a night first rolls back
     whatever a killed run left half published."""
     started = time.perf_counter()
-    timer = Timer(run_date)
+    timer = Timer(run_date, on_start=on_stage)
     prepared = _prepare(run_date, inbox, out, config, timer)
     try:
         return _finish(run_date, out, config, timer, prepared, started, publish_outputs)
