@@ -58,3 +58,14 @@ def test_a_group_ticket_is_resolved_only_when_all_its_breaks_are_gone(tmp_path: 
     assert statuses == {2: [("new", 2)], 3: [("open", 1)], 4: [("resolved", 1)]}
     ids = {t["ticket_id"] for night in (2, 3, 4) for t in tickets(world, night)}
     assert len(ids) == 1
+
+
+def test_every_suggested_action_follows_the_five_handling_steps(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.payment(0, "T1").receive(0, "T1").settle(0, "T1", gross_amount="9.00", net_amount="9.00")
+    world.run(0)
+    [ticket] = tickets(world, 0)
+    action = ticket["suggested_action"]
+    steps = ["1. Confirm:", "2. Record and classify:", "3. Hand over:", "4. Tell the customer:"]
+    assert all(step in action for step in [*steps, "5. Review:"])
+    assert [action.index(step) for step in steps] == sorted(action.index(step) for step in steps)

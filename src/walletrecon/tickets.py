@@ -16,63 +16,129 @@ import polars as pl
 from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_text
 
+#: The handling process finance teams follow, step by step; each type fills in the steps.
+STEPS = ("Confirm", "Record and classify", "Hand over", "Tell the customer", "Review")
+
+
+def _steps(*actions: str) -> str:
+    """A suggested action as the five handling steps, numbered."""
+    return " ".join(
+        f"{number}. {step}: {action}"
+        for number, (step, action) in enumerate(zip(STEPS, actions, strict=True), start=1)
+    )
+
+
 #: type -> (queue, suggested action)
 ROUTING: Mapping[str, tuple[str, str]] = {
     "balance_mismatch": (
         "finance_ops",
-        "Confirm the account's postings since the last agreed balance, find the entry the "
-        "balance engine missed or double-counted, correct the balance, and tell the customer "
-        "if it was shown.",
+        _steps(
+            "recompute the account from its postings since the last agreed balance.",
+            "note the entry the balance engine missed or counted twice.",
+            "tech support if the balance engine is at fault.",
+            "correct the shown balance and tell the customer if they saw it.",
+            "check the account's next snapshots.",
+        ),
     ),
     "missing_in_settlement": (
         "gateway_ops",
-        "Ask the gateway for the settlement status of the reference; if it never settled, reverse "
-        "or retry the transaction and tell the customer.",
+        _steps(
+            "ask the gateway for the settlement status of the reference.",
+            "settled late, lost, or never sent.",
+            "gateway operations to chase it; tech support if it was never sent.",
+            "if it never settled, reverse or retry and tell the customer.",
+            "check the gateway's settlement files for the same gap.",
+        ),
     ),
     "missing_in_ledger": (
         "tech_support",
-        "Find the wallet transaction behind the gateway reference or receipt; post the missing "
-        "ledger entry or dispute the settlement with the gateway.",
+        _steps(
+            "find the wallet transaction behind the gateway reference or receipt.",
+            "a missing ledger entry, or a settlement that is not ours.",
+            "tech support to post the entry; gateway operations to dispute a foreign one.",
+            "credit or debit the customer once the entry is posted.",
+            "look for a sync gap between the wallet and its ledger.",
+        ),
     ),
     "payment_not_received": (
         "merchant_support",
-        "Confirm with the merchant whether the order was fulfilled; re-send the payment "
-        "notification or refund the customer.",
+        _steps(
+            "ask the merchant whether the order was received and fulfilled.",
+            "lost notification, or payment never delivered.",
+            "tech support if the notification was never sent.",
+            "re-send the notification, or refund the customer.",
+            "check the merchant's other recent receipts.",
+        ),
     ),
     "amount_mismatch": (
         "finance_ops",
-        "Compare the ledger amount with the gateway or merchant amount; book the difference or "
-        "claim it back, then review the cause.",
+        _steps(
+            "compare the ledger amount with the gateway's or the merchant's.",
+            "book the difference as a short or an over payment.",
+            "gateway operations or the merchant to claim it back.",
+            "refund or collect the difference from the customer if it was theirs.",
+            "look for a pricing or rounding cause.",
+        ),
     ),
     "fee_mismatch": (
         "gateway_ops",
-        "Check the gateway's fee against the contracted schedule and raise a fee claim for the "
-        "difference.",
+        _steps(
+            "recompute the fee from the contracted schedule.",
+            "wrong fee, or net not following from gross and fee.",
+            "gateway operations to raise a fee claim.",
+            "no customer impact unless the fee was passed on.",
+            "check the gateway's other lines of the same day.",
+        ),
     ),
     "status_mismatch": (
         "tech_support",
-        "The money moved while the wallet shows the transaction as not succeeded: fix the "
-        "transaction status or refund, and tell the customer the result.",
+        _steps(
+            "money moved while the wallet shows the payment as not succeeded.",
+            "status not updated, or a payment the user thinks failed.",
+            "tech support to fix the status or refund.",
+            "tell the customer whether they were charged.",
+            "check the status callbacks from the gateway.",
+        ),
     ),
     "duplicate": (
         "tech_support",
-        "Confirm whether the customer was charged twice; reverse the duplicate and refund, then "
-        "fix the source of the double submission.",
+        _steps(
+            "check whether the customer was charged twice.",
+            "double submission, or a line or receipt sent twice.",
+            "tech support to reverse the duplicate.",
+            "refund the customer if they paid twice.",
+            "fix the source of the double submission.",
+        ),
     ),
     "currency_mismatch": (
         "gateway_ops",
-        "Check the currency routing with the gateway; correct the settlement currency or book "
-        "the conversion.",
+        _steps(
+            "compare the currency of the ledger entry and its counterpart.",
+            "wrong routing, or a conversion not booked.",
+            "gateway operations to correct the settlement currency.",
+            "tell the customer if they were charged in another currency.",
+            "check the currency routing of the gateway account.",
+        ),
     ),
     "sync_delay": (
         "tech_support",
-        "Check the sync job between the wallet and the counterparty for backlog; no money is at "
-        "risk unless the delay keeps growing.",
+        _steps(
+            "check the sync job between the wallet and the counterparty for backlog.",
+            "a late but complete counterpart; no money is at risk.",
+            "tech support if the delay keeps growing.",
+            "no customer action unless the app shows stale data.",
+            "watch the delay over the next nights.",
+        ),
     ),
     "payout_mismatch": (
         "finance_ops",
-        "Compare the gateway's payout report with the bank statement; chase the missing or "
-        "short payout with the gateway or bank.",
+        _steps(
+            "compare the gateway's payout report with the bank statement.",
+            "short, missing, or unknown payout.",
+            "gateway operations or the bank to chase it.",
+            "no customer action unless merchants' payouts are late.",
+            "check the next payouts of the same gateway.",
+        ),
     ),
 }
 PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
