@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import walletrecon.publish as publish_module
+from tests.killer import ROOT
 from tests.world import World
 from walletrecon.cli import main
 from walletrecon.pipeline import STAGES
@@ -27,6 +28,13 @@ def snapshot(out: Path) -> dict[str, bytes]:
         for path in sorted(out.rglob("*"))
         if path.is_file() and not path.name.startswith(".")
     }
+
+
+def kill(point: list[str], world: World) -> subprocess.CompletedProcess[bytes]:
+    """Run night 0 of a world in another process, SIGKILLed at the given point."""
+    command = [sys.executable, "-m", "tests.killer", *point, "2026-11-20"]
+    command += [str(world.inbox), str(world.out)]
+    return subprocess.run(command, capture_output=True, check=False, cwd=ROOT)
 
 
 def two_versions(tmp_path: Path) -> World:
@@ -71,30 +79,7 @@ def test_a_run_killed_during_the_swap_is_rolled_back_by_the_next_run(
     world = two_versions(tmp_path)
     world._write(0)
     before = snapshot(world.out)
-    script = tmp_path / "kill_during_publish.py"
-    script.write_text(
-        "import datetime as dt, os, signal, sys\n"
-        "from pathlib import Path\n"
-        "import walletrecon.publish as publish_module\n"
-        "from walletrecon.config import parse_config\n"
-        "from walletrecon.pipeline import run_night\n"
-        "calls = {'count': 0}\n"
-        "real_swap = publish_module.swap_in\n"
-        "def killing_swap(staged, target, trash):\n"
-        "    calls['count'] += 1\n"
-        "    if calls['count'] == int(sys.argv[2]):\n"
-        "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    real_swap(staged, target, trash)\n"
-        "publish_module.swap_in = killing_swap\n"
-        "root = Path(sys.argv[1])\n"
-        "config = parse_config({'timezone': 'Asia/Shanghai'})\n"
-        "run_night(dt.date(2026, 11, 20), root / 'inbox', root / 'out', config)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, str(script), str(tmp_path), str(killing_call)],
-        capture_output=True,
-        check=False,
-    )
+    result = kill(["--swap", str(killing_call)], world)
     assert result.returncode == -signal.SIGKILL
     assert list(world.out.glob(".publishing-*.json"))
     publish_module.recover(world.out)
@@ -139,28 +124,7 @@ def test_a_run_killed_at_any_stage_leaves_the_outputs_and_the_next_run_succeeds(
     world = two_versions(tmp_path)
     world._write(0)
     before = snapshot(world.out)
-    script = tmp_path / "kill_at_stage.py"
-    script.write_text(
-        "import datetime as dt, os, signal, sys\n"
-        "from contextlib import contextmanager\n"
-        "from pathlib import Path\n"
-        "import walletrecon.pipeline as pipeline\n"
-        "from walletrecon.config import parse_config\n"
-        "real_stage = pipeline.Timer.stage\n"
-        "@contextmanager\n"
-        "def killing_stage(self, name):\n"
-        "    if name == sys.argv[2]:\n"
-        "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    with real_stage(self, name):\n"
-        "        yield\n"
-        "pipeline.Timer.stage = killing_stage\n"
-        "root = Path(sys.argv[1])\n"
-        "config = parse_config({'timezone': 'Asia/Shanghai'})\n"
-        "pipeline.run_night(dt.date(2026, 11, 20), root / 'inbox', root / 'out', config)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, str(script), str(tmp_path), stage], capture_output=True, check=False
-    )
+    result = kill(["--stage", stage], world)
     assert result.returncode == -signal.SIGKILL
     assert snapshot(world.out) == before
     world.run(0)

@@ -13,26 +13,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from tests.killer import ROOT
 from walletrecon.cli import main
 from walletrecon.sample import generate
-
-KILLER = """
-import datetime as dt, os, signal, sys
-from contextlib import contextmanager
-from pathlib import Path
-import walletrecon.pipeline as pipeline
-from walletrecon.config import load_config
-real_stage = pipeline.Timer.stage
-@contextmanager
-def killing_stage(self, name):
-    if name == "publish":
-        os.kill(os.getpid(), signal.SIGKILL)
-    with real_stage(self, name):
-        yield
-pipeline.Timer.stage = killing_stage
-data, out, night = Path(sys.argv[1]), Path(sys.argv[2]), dt.date.fromisoformat(sys.argv[3])
-pipeline.run_night(night, data / "inbox", out, load_config(data / "walletrecon.toml"))
-"""
 
 
 def cli(data: Path, out: Path, *arguments: str) -> int:
@@ -66,11 +49,9 @@ def test_ten_nights_straight_and_with_a_kill_a_rerun_and_a_backfill_end_the_same
 
     bumpy = tmp_path / "bumpy"
     assert cli(data, bumpy, "backfill", "--from", nights[0], "--to", nights[3]) == 0
-    script = tmp_path / "killer.py"
-    script.write_text(KILLER)
-    killed = subprocess.run(
-        [sys.executable, str(script), str(data), str(bumpy), nights[4]], check=False
-    )
+    command = [sys.executable, "-m", "tests.killer", "--stage", "publish", nights[4]]
+    command += [str(data / "inbox"), str(bumpy), str(data / "walletrecon.toml")]
+    killed = subprocess.run(command, check=False, cwd=ROOT)
     assert killed.returncode == -signal.SIGKILL
     assert cli(data, bumpy, "backfill", "--from", nights[4], "--to", nights[7]) == 0
     assert cli(data, bumpy, "run", "--date", nights[5]) == 0  # a re-run in the middle
