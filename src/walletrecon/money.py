@@ -48,16 +48,3 @@ def to_minor(value: Decimal, currency: str) -> int:
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value} has more than {exponent} decimal places for {currency}")
     return int(scaled)
-
-
-def from_minor(minor: int, currency: str) -> Decimal:
-    """Integer minor units back to an exact Decimal in major units."""
-    return Decimal(minor).scaleb(-exponent_of(currency))
-
-
-def format_money(minor: int | None, currency: str | None) -> str:
-    """A human-readable amount such as '12.50 USD' (empty for missing values)."""
-    if minor is None or currency is None or currency not in currency_exponents():
-        return ""
-    exponent = exponent_of(currency)
-    return f"{from_minor(minor, currency):.{exponent}f} {currency}"

@@ -8,7 +8,6 @@ leaves the previous outputs of that date as they were.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.history import STATE_DIR, write_state
+from walletrecon.sources.files import file_sha256
 from walletrecon.state import NightState
 
 #: Output kinds in the order they are swapped in; the state comes last.
@@ -42,10 +42,6 @@ class NightOutputs:
 def partition(out: Path, kind: str, run_date: dt.date) -> Path:
     """The folder of one output kind for one run date."""
     return out / kind / f"run_date={run_date.isoformat()}"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _write_tickets(folder: Path, tickets: pl.DataFrame) -> None:
@@ -71,7 +67,7 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
     write_state(partition(staging, STATE_DIR, run_date), outputs.state, outputs.registry)
     written = {
-        str(path.relative_to(staging)): _sha256(path)
+        str(path.relative_to(staging)): file_sha256(path)
         for path in sorted(staging.rglob("*"))
         if path.is_file() and STATE_DIR not in path.relative_to(staging).parts
     }

@@ -32,6 +32,30 @@ DUPLICATE_KEYS: dict[str, tuple[str, str, pl.Expr]] = {
 }
 
 
+#: Per source: (key column, amount column, explanation, the columns the explanation names
+#: between the duplicate's id and the original's id).
+DUPLICATE_TEXT: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "settlement": (
+        "gateway_ref",
+        "gross_minor",
+        "Settlement line {} repeats gateway reference {} ({}) already settled by line {}.",
+        ("gateway_ref", "record_type"),
+    ),
+    "receipts": (
+        "txn_id",
+        "amount_minor",
+        "Receipt {} from merchant {} is a second receipt of transaction {} (first: {}).",
+        ("merchant_id", "txn_id"),
+    ),
+    "ledger": (
+        "txn_id",
+        "amount_minor",
+        "Ledger entry {} is a second payment entry of transaction {} (first: {}).",
+        ("txn_id",),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class DuplicateSplit:
     """Rows of one source split into firsts (kept for matching) and duplicates (breaks)."""
@@ -82,42 +106,14 @@ def duplicate_findings(source: str, duplicates: pl.DataFrame) -> pl.DataFrame:
     if duplicates.is_empty():
         return conform(pl.DataFrame(), FINDING).clear()
     id_column = DUPLICATE_KEYS[source][0]
+    key, amount, template, fields = DUPLICATE_TEXT[source]
+    frame = duplicates.with_columns(
+        pl.col(key).alias("key"),
+        pl.col(amount).alias("actual_minor"),
+        pl.format(template, id_column, *fields, "original_id").alias("explanation"),
+    )
     if source == "settlement":
-        frame = duplicates.with_columns(
-            pl.col("gateway_ref").alias("key"),
-            pl.col("merchant_ref").alias("txn_id"),
-            pl.col("gross_minor").alias("actual_minor"),
-            pl.format(
-                "Settlement line {} repeats gateway reference {} ({}) already settled by line {}.",
-                id_column,
-                "gateway_ref",
-                "record_type",
-                "original_id",
-            ).alias("explanation"),
-        )
-    elif source == "receipts":
-        frame = duplicates.with_columns(
-            pl.col("txn_id").alias("key"),
-            pl.col("amount_minor").alias("actual_minor"),
-            pl.format(
-                "Receipt {} from merchant {} is a second receipt of transaction {} (first: {}).",
-                id_column,
-                "merchant_id",
-                "txn_id",
-                "original_id",
-            ).alias("explanation"),
-        )
-    else:
-        frame = duplicates.with_columns(
-            pl.col("txn_id").alias("key"),
-            pl.col("amount_minor").alias("actual_minor"),
-            pl.format(
-                "Ledger entry {} is a second payment entry of transaction {} (first: {}).",
-                id_column,
-                "txn_id",
-                "original_id",
-            ).alias("explanation"),
-        )
+        frame = frame.with_columns(pl.col("merchant_ref").alias("txn_id"))
     frame = frame.with_columns(
         pl.lit("duplicate").alias("type"),
         pl.col("origin").alias("evidence"),

@@ -8,7 +8,6 @@ and shaped into the working schema of the kernel. Every row read ends as accepte
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import polars as pl
 from walletrecon.errors import InputError
 from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES, Source
-from walletrecon.sources.files import find_source_file, read_raw
+from walletrecon.sources.files import file_sha256, find_source_file, read_raw
 from walletrecon.sources.validate import validate
 
 REJECTED_SCHEMA: dict[str, pl.DataType] = {
@@ -48,14 +47,6 @@ class Loaded:
     accepted: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejected: list[pl.DataFrame] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _malformed_rows(
@@ -91,7 +82,7 @@ def load_folders(
             result = validate(connection, source, raw.table)
             loaded.files.append(
                 FileRecord(
-                    source.name, display, _sha256(path), raw.table.num_rows + len(raw.malformed)
+                    source.name, display, file_sha256(path), raw.table.num_rows + len(raw.malformed)
                 )
             )
             parts[source.name].append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,15 @@ class RawFile:
     table: pa.Table
     #: (row number, reason, raw text) of rows with the wrong number of fields.
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def find_source_file(folder: Path, source: Source) -> Path | None:
