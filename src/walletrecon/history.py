@@ -132,7 +132,7 @@ def known_keys(
         connection,
         files,
         sql_text("registry_known_keys"),
-        tonight=tonight.filter(pl.col("dup_key").is_not_null()).select("source", "dup_key"),
+        tonight=tonight.select("source", "dup_key").filter(pl.col("dup_key").is_not_null()),
     )
 
 

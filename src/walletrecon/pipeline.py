@@ -142,8 +142,11 @@ def _sort_deliveries(
     redelivered: dict[str, int] = {}
     rejected = [frame.cast(pl.Schema(REJECTED_SCHEMA)) for frame in loaded.rejected]
     registry = []
-    for source, rows in shaped.items():
+    # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
+    for source in list(shaped):
+        rows = shaped.pop(source)
         split = split_redeliveries(source, rows, prior.filter(pl.col("source") == source))
+        del rows
         new[source] = split.new
         redelivered[source] = split.redelivered.height
         rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))

@@ -22,6 +22,8 @@ OPENING_DAY = dt.date(1970, 1, 1)
 #: Snapshots kept per account and currency, so that one arriving a few days late finds the
 #: reported balance before it.
 SNAPSHOTS_KEPT = 5
+#: Snapshots of an account in the order they were taken (the row id breaks ties).
+SNAPSHOT_ORDER = ["account_id", "currency", "as_of", "row_id"]
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,18 @@ class BalanceResult:
 def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -> pl.DataFrame:
     """Fold tonight's succeeded entries into per-account, per-day posted totals."""
     posted = (
-        entries.filter(pl.col("status") == "succeeded")
-        .with_columns(
+        entries.lazy()
+        .filter(pl.col("status") == "succeeded")
+        .group_by(
+            "account_id",
+            "currency",
             pl.coalesce("posted_at", "created_at")
             .dt.convert_time_zone(timezone)
             .dt.date()
-            .alias("day")
+            .alias("day"),
         )
-        .group_by("account_id", "currency", "day")
         .agg(pl.col("amount_minor").sum().alias("total_minor"))
+        .collect(engine="in-memory")
     )
     combined = pl.concat([postings, conform(posted, POSTINGS)])
     return combined.group_by("account_id", "currency", "day").agg(pl.col("total_minor").sum())
@@ -94,8 +99,8 @@ def _running_at(
 def check_balances(
     postings: pl.DataFrame, snapshots: pl.DataFrame, tolerance: pl.Expr
 ) -> pl.DataFrame:
-    """Every snapshot with expected_minor and a verdict; snapshots are checked against the one
-    before them (by cut-off) among those given."""
+    """Every snapshot with expected_minor and a verdict; snapshots (in ``SNAPSHOT_ORDER``) are
+    checked against the one before them among those given."""
     running = (
         postings.sort("account_id", "currency", "day")
         .with_columns(
@@ -103,7 +108,7 @@ def check_balances(
         )
         .select("account_id", "currency", "day", "running_minor")
     )
-    chained = snapshots.sort("account_id", "currency", "as_of", "row_id").with_columns(
+    chained = snapshots.with_columns(
         pl.col("balance_minor").shift(1).over("account_id", "currency").alias("previous_minor"),
         pl.col("item_date").shift(1).over("account_id", "currency").alias("previous_date"),
     )
@@ -126,14 +131,10 @@ def check_balances(
     )
 
 
-def latest_snapshots(snapshots: pl.DataFrame, keep: int) -> pl.DataFrame:
-    """The last ``keep`` snapshots of each account and currency, by cut-off."""
-    return (
-        snapshots.unique(subset=["row_id"], keep="first")
-        .sort("account_id", "currency", "as_of", "row_id")
-        .group_by("account_id", "currency", maintain_order=True)
-        .tail(keep)
-    )
+def latest_snapshots(ordered: pl.DataFrame, keep: int) -> pl.DataFrame:
+    """The last ``keep`` snapshots of each account and currency, of snapshots in
+    ``SNAPSHOT_ORDER`` (by cut-off)."""
+    return ordered.group_by("account_id", "currency", maintain_order=True).tail(keep)
 
 
 def reconcile_balances(
@@ -152,7 +153,11 @@ def reconcile_balances(
     ones before it as bases (also for a snapshot that arrives a few days late).
     """
     updated = add_postings(postings, entries, timezone)
-    everything = pl.concat([carried, snapshots]).unique(subset=["row_id"], keep="first")
+    everything = (
+        pl.concat([carried, snapshots])
+        .unique(subset=["row_id"], keep="first", maintain_order=True)
+        .sort(SNAPSHOT_ORDER)
+    )
     checked = check_balances(updated, everything, tolerance)
     # The latest carried snapshot is checked again while no later one has come in.
     latest = latest_snapshots(everything, keep=1).join(carried, on="row_id", how="semi")

@@ -14,6 +14,17 @@ from walletrecon.money import MAX_EXPONENT, currency_exponents
 RANK = "__rank"
 
 
+def split_rows(frame: pl.DataFrame, condition: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows where the condition holds, the rest). The condition is evaluated once, and when it
+    holds for no row (the common case of the fast paths that use this) nothing is copied."""
+    mask = frame.select(condition.fill_null(False)).to_series()
+    if not mask.any():
+        return frame.clear(), frame
+    if mask.all():
+        return frame, frame.clear()
+    return frame.filter(mask), frame.filter(~mask)
+
+
 def pair_one_to_one(
     left: pl.DataFrame,
     right: pl.DataFrame,
@@ -29,10 +40,8 @@ def pair_one_to_one(
     deterministic and independent of the order rows arrived in.
     """
     # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
-    left_many = pl.len().over(left_on) > 1
-    right_many = pl.len().over(right_on) > 1
-    left_single, left_multi = left.filter(~left_many), left.filter(left_many)
-    right_single, right_multi = right.filter(~right_many), right.filter(right_many)
+    left_multi, left_single = split_rows(left, pl.struct(left_on).is_duplicated())
+    right_multi, right_single = split_rows(right, pl.struct(right_on).is_duplicated())
     plain = left_single.join(right_single, left_on=left_on, right_on=right_on, how="inner")
     # Keys with several rows on either side pair by rank within the key.
     left_rest = pl.concat(
@@ -53,10 +62,37 @@ def pair_one_to_one(
     return pl.concat([plain, ranked.select(plain.columns)])
 
 
-def record_matches(target: str, id_column: str, ids: pl.Series, partners: pl.Series) -> pl.Expr:
-    """Keep ``target`` where set; else the partner paired with the row's id tonight (or null)."""
-    found = pl.col(id_column).replace_strict(ids, partners, default=None, return_dtype=pl.String)
-    return pl.coalesce(target, found).alias(target)
+def with_rows(frame: pl.DataFrame, name: str) -> pl.LazyFrame:
+    """A frame with each row's position in a column, lazily (to filter and narrow it)."""
+    return frame.lazy().with_row_index(name)
+
+
+def record_matches(frame: pl.DataFrame, rows: pl.Series, **targets: pl.Series) -> pl.DataFrame:
+    """Record tonight's matches on a frame: row ``rows[i]`` gets ``targets[t][i]`` in column
+    ``t``. Matched rows are open ones (the column still null), so this writes by position,
+    without a join."""
+    updated = []
+    for target, values in targets.items():
+        column = frame.get_column(target).clone()
+        if rows.len():
+            column.scatter(rows, values)
+        updated.append(column)
+    return frame.with_columns(updated)
+
+
+def gather_pair_columns(
+    left: pl.DataFrame,
+    left_rows: pl.Series,
+    right: pl.DataFrame,
+    right_rows: pl.Series,
+    suffix: str,
+) -> pl.DataFrame:
+    """Side by side: the rows of ``left`` and of ``right`` at the given positions; right columns
+    whose name the left has get ``suffix``."""
+    picked_left = left[left_rows]
+    picked_right = right[right_rows]
+    clashing = {name: name + suffix for name in picked_right.columns if name in left.columns}
+    return pl.concat([picked_left, picked_right.rename(clashing)], how="horizontal")
 
 
 def window_passed(item_date: str, days: int, run_date: dt.date) -> pl.Expr:

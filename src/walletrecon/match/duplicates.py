@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.match.common import split_rows
 from walletrecon.state import FINDING, conform
 
 #: Per source: (id column, timestamp column, duplicate-key expression, readable key column).
@@ -81,8 +82,7 @@ def split_duplicates(source: str, rows: pl.DataFrame, known: pl.DataFrame) -> Du
         pl.col("dup_key").is_duplicated()
         | pl.col("dup_key").is_in(known.get_column("dup_key").implode())
     )
-    plain = keyed.filter(~shared)
-    keyed = keyed.filter(shared)
+    keyed, plain = split_rows(keyed, shared)
     earlier = known.group_by("dup_key").agg(pl.col("row_id").min().alias("earlier_id"))
     ranked = (
         keyed.sort([time_column, id_column])

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import pair_one_to_one, record_matches
+from walletrecon.match.common import (
+    gather_pair_columns,
+    pair_one_to_one,
+    record_matches,
+    with_rows,
+)
 from walletrecon.match.settlement import PAIR_LEDGER_COLUMNS
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
@@ -25,32 +30,27 @@ class ReceiptMatch:
 def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch:
     """Match open receipts to open payment entries of the same txn_id."""
     open_payments = (
-        ledger.lazy()
+        with_rows(ledger, "ledger_row")
         .filter((pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null())
-        .select("entry_id", "txn_id", *LEDGER_ORDER[:2])
+        .select("ledger_row", "entry_id", "txn_id", *LEDGER_ORDER[:2])
         .collect(engine="in-memory")
     )
     open_receipts = (
-        receipts.lazy()
+        with_rows(receipts, "receipt_row")
         .filter(pl.col("ledger_match").is_null())
-        .select("receipt_id", "txn_id", *RECEIPT_ORDER[:2])
+        .select("receipt_row", "receipt_id", "txn_id", *RECEIPT_ORDER[:2])
         .collect(engine="in-memory")
     )
     pairs = pair_one_to_one(
         open_payments, open_receipts, ["txn_id"], ["txn_id"], LEDGER_ORDER, RECEIPT_ORDER
-    ).select("entry_id", "receipt_id")
-    ledger = ledger.with_columns(
-        record_matches("receipt_match", "entry_id", pairs["entry_id"], pairs["receipt_id"])
-    )
-    receipts = receipts.with_columns(
-        record_matches("ledger_match", "receipt_id", pairs["receipt_id"], pairs["entry_id"])
-    )
-    new_pairs = pairs.join(
-        ledger.select([*PAIR_LEDGER_COLUMNS, "txn_id"]), on="entry_id", how="inner"
-    ).join(
+    ).select("ledger_row", "receipt_row", "entry_id", "receipt_id")
+    ledger = record_matches(ledger, pairs["ledger_row"], receipt_match=pairs["receipt_id"])
+    receipts = record_matches(receipts, pairs["receipt_row"], ledger_match=pairs["entry_id"])
+    new_pairs = gather_pair_columns(
+        ledger.select([*PAIR_LEDGER_COLUMNS, "txn_id"]),
+        pairs["ledger_row"],
         receipts.select("receipt_id", "amount_minor", "currency", "received_at", "origin"),
-        on="receipt_id",
-        how="inner",
+        pairs["receipt_row"],
         suffix="_receipt",
     )
     return ReceiptMatch(ledger=ledger, receipts=receipts, new_pairs=new_pairs)

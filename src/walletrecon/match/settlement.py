@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import pair_one_to_one, record_matches
+from walletrecon.match.common import (
+    gather_pair_columns,
+    pair_one_to_one,
+    record_matches,
+    with_rows,
+)
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 LINE_ORDER = ["first_run", "settled_at", "settlement_id"]
@@ -51,12 +56,10 @@ class SettlementMatch:
     new_pairs: pl.DataFrame
 
 
-def _pairs(ledger: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """(entry_id, settlement_id, txn_id) pairs: by reference first, then by merchant_ref."""
-    entries = ledger.select("entry_id", "txn_id", "ref_norm", "entry_type", *LEDGER_ORDER[:2])
-    candidates = lines.select(
-        "settlement_id", "ref_norm", "merchant_ref", "record_type", *LINE_ORDER[:2]
-    )
+def _pairs(entries: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    """(ledger_row, line_row, entry_id, settlement_id, txn_id) pairs: by reference first, then
+    by merchant_ref."""
+    columns = ["ledger_row", "line_row", "entry_id", "settlement_id", "txn_id"]
     by_reference = pair_one_to_one(
         entries.filter(pl.col("ref_norm").is_not_null()),
         candidates.filter(pl.col("ref_norm").is_not_null()),
@@ -64,10 +67,11 @@ def _pairs(ledger: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         ["ref_norm", "record_type"],
         LEDGER_ORDER,
         LINE_ORDER,
-    ).select("entry_id", "settlement_id", "txn_id")
-    rest_entries = entries.join(by_reference, on="entry_id", how="anti")
-    rest_lines = candidates.join(by_reference, on="settlement_id", how="anti").filter(
-        pl.col("merchant_ref").is_not_null()
+    ).select(columns)
+    rest_entries = entries.filter(~pl.col("ledger_row").is_in(by_reference["ledger_row"].implode()))
+    rest_lines = candidates.filter(
+        ~pl.col("line_row").is_in(by_reference["line_row"].implode())
+        & pl.col("merchant_ref").is_not_null()
     )
     by_merchant_ref = pair_one_to_one(
         rest_entries,
@@ -76,17 +80,17 @@ def _pairs(ledger: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
         ["merchant_ref", "record_type"],
         LEDGER_ORDER,
         LINE_ORDER,
-    ).select("entry_id", "settlement_id", "txn_id")
+    ).select(columns)
     return pl.concat([by_reference, by_merchant_ref])
 
 
 def _chargeback_targets(
     chargebacks: pl.DataFrame, ledger: pl.DataFrame, history: pl.DataFrame
 ) -> pl.DataFrame:
-    """(settlement_id, entry_id, txn_id) of chargebacks whose payment is known."""
+    """(line_row, entry_id, txn_id) of chargebacks whose payment is known."""
     if chargebacks.is_empty():
         return pl.DataFrame(
-            schema={"settlement_id": pl.String, "entry_id": pl.String, "txn_id": pl.String}
+            schema={"line_row": pl.UInt32, "entry_id": pl.String, "txn_id": pl.String}
         )
     known = pl.concat(
         [
@@ -98,13 +102,13 @@ def _chargeback_targets(
         ]
     ).unique(subset=["entry_id"], keep="first")
     by_reference = chargebacks.join(known, on="ref_norm", how="inner").select(
-        "settlement_id", "entry_id", "txn_id"
+        "line_row", "entry_id", "txn_id"
     )
-    rest = chargebacks.join(by_reference, on="settlement_id", how="anti")
+    rest = chargebacks.join(by_reference, on="line_row", how="anti")
     by_merchant_ref = rest.join(
         known.drop("ref_norm"), left_on="merchant_ref", right_on="txn_id", how="inner"
-    ).select("settlement_id", "entry_id", pl.col("merchant_ref").alias("txn_id"))
-    return pl.concat([by_reference, by_merchant_ref]).unique(subset=["settlement_id"], keep="first")
+    ).select("line_row", "entry_id", pl.col("merchant_ref").alias("txn_id"))
+    return pl.concat([by_reference, by_merchant_ref]).unique(subset=["line_row"], keep="first")
 
 
 def match_settlement(
@@ -115,37 +119,48 @@ def match_settlement(
     ``history`` holds (entry_id, txn_id, ref_norm) of payment entries of earlier nights, for
     chargebacks of payments that have left the working set.
     """
-    # Lazy, so that only the key columns of the open rows are copied.
+    # Lazy, so that only the key columns of the open rows are copied; rows keep their position.
     open_entries = (
-        ledger.lazy()
+        with_rows(ledger, "ledger_row")
         .filter(pl.col("settlement_match").is_null() & pl.col("entry_type").is_in(SETTLED_TYPES))
-        .select("entry_id", "txn_id", "ref_norm", "entry_type", *LEDGER_ORDER[:2])
+        .select("ledger_row", "entry_id", "txn_id", "ref_norm", "entry_type", *LEDGER_ORDER[:2])
         .collect(engine="in-memory")
     )
     open_lines = (
-        settlement.lazy()
+        with_rows(settlement, "line_row")
         .filter(pl.col("ledger_match").is_null())
-        .select("settlement_id", "ref_norm", "merchant_ref", "record_type", *LINE_ORDER[:2])
+        .select(
+            "line_row",
+            "settlement_id",
+            "ref_norm",
+            "merchant_ref",
+            "record_type",
+            *LINE_ORDER[:2],
+        )
         .collect(engine="in-memory")
     )
-    regular = open_lines.filter(pl.col("record_type") != "chargeback")
-    pairs = _pairs(open_entries, regular)
-    chargebacks = _chargeback_targets(
-        open_lines.filter(pl.col("record_type") == "chargeback"), ledger, history
+    chargeback = pl.col("record_type") == "chargeback"
+    pairs = _pairs(open_entries, open_lines.filter(~chargeback))
+    chargebacks = _chargeback_targets(open_lines.filter(chargeback), ledger, history)
+    line_matches = pl.concat([pairs.select(chargebacks.columns), chargebacks])
+    ledger = record_matches(ledger, pairs["ledger_row"], settlement_match=pairs["settlement_id"])
+    settlement = record_matches(
+        settlement,
+        line_matches["line_row"],
+        ledger_match=line_matches["entry_id"],
+        match_txn_id=line_matches["txn_id"],
     )
-    line_matches = pl.concat([pairs, chargebacks.select(pairs.columns)])
-    ledger = ledger.with_columns(
-        record_matches("settlement_match", "entry_id", pairs["entry_id"], pairs["settlement_id"])
-    )
-    settlement = settlement.with_columns(
-        record_matches(
-            "ledger_match", "settlement_id", line_matches["settlement_id"], line_matches["entry_id"]
-        ),
-        record_matches(
-            "match_txn_id", "settlement_id", line_matches["settlement_id"], line_matches["txn_id"]
-        ),
-    )
-    new_pairs = pairs.join(ledger.select(PAIR_LEDGER_COLUMNS), on="entry_id", how="inner").join(
-        settlement.select(PAIR_LINE_COLUMNS), on="settlement_id", how="inner", suffix="_line"
+    new_pairs = pl.concat(
+        [
+            pairs.select("txn_id"),
+            gather_pair_columns(
+                ledger.select(PAIR_LEDGER_COLUMNS),
+                pairs["ledger_row"],
+                settlement.select(PAIR_LINE_COLUMNS),
+                pairs["line_row"],
+                suffix="_line",
+            ),
+        ],
+        how="horizontal",
     )
     return SettlementMatch(ledger=ledger, settlement=settlement, new_pairs=new_pairs)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.match.common import split_rows
 from walletrecon.schemas import SOURCES
 
 
@@ -32,8 +33,7 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
     repeated = pl.col("row_id").is_duplicated() | pl.col("row_id").is_in(
         prior.get_column("row_id").implode()
     )
-    plain = shaped.filter(~repeated)
-    shaped = shaped.filter(repeated)
+    shaped, plain = split_rows(shaped, repeated)
     ordered = shaped.sort("folder_order", "origin_row").with_columns(
         pl.int_range(pl.len()).over("row_id").alias("nth"),
         pl.col("content_hash").first().over("row_id").alias("first_hash"),
