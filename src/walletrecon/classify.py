@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.config import Config
-from walletrecon.match.common import money_label, tolerance_minor, window_passed
+from walletrecon.match.common import gather_pairs, money_label, tolerance_minor, window_passed
 from walletrecon.state import FINDING, conform
 
 #: Breaks that new data can clear (they are re-detected every night while they last).
@@ -38,6 +38,7 @@ class Evidence:
     ledger: pl.DataFrame
     settlement: pl.DataFrame
     receipts: pl.DataFrame
+    #: Pairs matched tonight that break a pair check (``broken_pairs``).
     settlement_pairs: pl.DataFrame
     receipt_pairs: pl.DataFrame
     fee_lines: pl.DataFrame
@@ -73,30 +74,123 @@ def findings(frame: pl.DataFrame, kind: str, **columns: pl.Expr) -> pl.DataFrame
     return conform(frame.with_columns(pl.lit(kind).alias("type"), **columns), FINDING)
 
 
-def _pair_checks(
-    pairs: pl.DataFrame, evidence: Evidence, counterpart: str, suffix: str
-) -> list[pl.DataFrame]:
+@dataclass(frozen=True)
+class PairSide:
+    """How the pair checks read one counterpart of ledger entries."""
+
+    #: Added to the counterpart's column names the ledger side also has.
+    suffix: str
+    amount: str
+    time: str
+    id_column: str
+    noun: str
+    #: The counterpart's columns a finding reports (after the suffix).
+    columns: tuple[str, ...]
+
+
+LEDGER_PAIR_COLUMNS = (
+    "entry_id",
+    "txn_id",
+    "account_id",
+    "entry_type",
+    "amount_minor",
+    "currency",
+    "status",
+    "created_at",
+    "merchant_id",
+    "gateway_ref",
+    "origin",
+)
+PAIR_SIDES = {
+    "settlement": PairSide(
+        "_line",
+        "gross_minor",
+        "settled_at",
+        "settlement_id",
+        "the gateway settled",
+        (
+            "settlement_id",
+            "gateway",
+            "gateway_ref_line",
+            "record_type",
+            "gross_minor",
+            "currency_line",
+            "settled_at",
+            "payout_id",
+            "origin_line",
+        ),
+    ),
+    "receipts": PairSide(
+        "_receipt",
+        "amount_minor_receipt",
+        "received_at",
+        "receipt_id",
+        "the merchant received",
+        ("receipt_id", "amount_minor_receipt", "currency_receipt", "received_at", "origin_receipt"),
+    ),
+}
+
+
+def pair_breaks(counterpart: str, config: Config) -> dict[str, pl.Expr]:
+    """Per break type, when a ledger entry and its matched counterpart disagree."""
+    side = PAIR_SIDES[counterpart]
+    other_currency = f"currency{side.suffix}"
+    tolerance = tolerance_minor(config.tolerance.amount, "currency")
+    gap = (pl.col(side.amount) - pl.col("amount_minor").abs()).abs()
+    threshold = dt.timedelta(hours=config.windows.sync_delay_hours)
+    return {
+        "status_mismatch": pl.col("status") != "succeeded",
+        "currency_mismatch": pl.col("currency") != pl.col(other_currency),
+        "amount_mismatch": (pl.col("currency") == pl.col(other_currency)) & (gap > tolerance),
+        "sync_delay": pl.col(side.time) - pl.col("created_at") > threshold,
+    }
+
+
+def broken_pairs(
+    counterpart: str,
+    ledger: pl.DataFrame,
+    other: pl.DataFrame,
+    pairs: pl.DataFrame,
+    config: Config,
+) -> pl.DataFrame:
+    """Tonight's matched pairs (row positions in ``ledger`` and ``other``) that break a pair
+    check, with the columns their findings report. The checks run on the few columns they read;
+    only the pairs that break are gathered whole."""
+    side = PAIR_SIDES[counterpart]
+    breaks = pair_breaks(counterpart, config)
+    left_rows, right_rows = pairs.to_series(0), pairs.to_series(1)
+    read = {name for condition in breaks.values() for name in condition.meta.root_names()}
+    narrow = gather_pairs(ledger, left_rows, other, right_rows, side.suffix, sorted(read))
+    broken = narrow.select(pl.any_horizontal(*breaks.values()).fill_null(False)).to_series()
+    wanted = [*LEDGER_PAIR_COLUMNS, *side.columns]
+    return gather_pairs(
+        ledger, left_rows.filter(broken), other, right_rows.filter(broken), side.suffix, wanted
+    )
+
+
+def _pair_checks(pairs: pl.DataFrame, evidence: Evidence, counterpart: str) -> list[pl.DataFrame]:
     """Status, currency, amount and timing checks of ledger entries against their counterparts."""
     config = evidence.config
-    amount_column, time_column, id_column = {
-        "settlement": ("gross_minor", "settled_at", "settlement_id"),
-        "receipts": ("amount_minor" + suffix, "received_at", "receipt_id"),
-    }[counterpart]
+    side = PAIR_SIDES[counterpart]
+    amount_column, time_column, id_column, suffix = (
+        side.amount,
+        side.time,
+        side.id_column,
+        side.suffix,
+    )
     other_currency = f"currency{suffix}"
-    noun = "the gateway settled" if counterpart == "settlement" else "the merchant received"
+    noun = side.noun
     common = {
         "key": pl.col("txn_id"),
         "evidence": evidence_of("origin", f"origin{suffix}"),
         "involved": involved(("ledger", "entry_id"), (counterpart, id_column)),
     }
     ledger_amount = pl.col("amount_minor").abs()
-    status = pairs.filter(pl.col("status") != "succeeded")
-    currency = pairs.filter(pl.col("currency") != pl.col(other_currency))
-    same_currency = pairs.filter(pl.col("currency") == pl.col(other_currency))
-    tolerance = tolerance_minor(config.tolerance.amount, "currency")
-    amount = same_currency.filter((pl.col(amount_column) - ledger_amount).abs() > tolerance)
-    threshold = dt.timedelta(hours=config.windows.sync_delay_hours)
-    delay = pairs.filter(pl.col(time_column) - pl.col("created_at") > threshold)
+    breaks = pair_breaks(counterpart, config)
+    status = pairs.filter(breaks["status_mismatch"])
+    currency = pairs.filter(breaks["currency_mismatch"])
+    amount = pairs.filter(breaks["amount_mismatch"])
+    delay = pairs.filter(breaks["sync_delay"])
     hours = ((pl.col(time_column) - pl.col("created_at")).dt.total_minutes() / 60).round(1)
     return [
         findings(
@@ -158,13 +252,13 @@ def _pair_checks(
 @classifier
 def settlement_pairs(evidence: Evidence) -> pl.DataFrame:
     """Breaks between ledger entries and the settlement lines matched to them tonight."""
-    return pl.concat(_pair_checks(evidence.settlement_pairs, evidence, "settlement", "_line"))
+    return pl.concat(_pair_checks(evidence.settlement_pairs, evidence, "settlement"))
 
 
 @classifier
 def receipt_pairs(evidence: Evidence) -> pl.DataFrame:
     """Breaks between ledger payments and the merchant receipts matched to them tonight."""
-    return pl.concat(_pair_checks(evidence.receipt_pairs, evidence, "receipts", "_receipt"))
+    return pl.concat(_pair_checks(evidence.receipt_pairs, evidence, "receipts"))
 
 
 @classifier

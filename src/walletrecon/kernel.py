@@ -10,7 +10,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.classify import Evidence, classify, expects_receipt, expects_settlement
+from walletrecon.classify import (
+    Evidence,
+    broken_pairs,
+    classify,
+    expects_receipt,
+    expects_settlement,
+)
 from walletrecon.config import Config
 from walletrecon.match.balances import reconcile_balances
 from walletrecon.match.common import tolerance_minor, window_passed
@@ -103,7 +109,13 @@ def _fee_lines(settlement: pl.DataFrame, config: Config, run_date: dt.date) -> p
 
 def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
     """Reconcile one night."""
-    ledger_split = split_duplicates("ledger", arrivals.ledger, _known(arrivals, "ledger"))
+    # Only entries the gateways settle enter the working set (the rest count in balances).
+    ledger_split = split_duplicates(
+        "ledger",
+        arrivals.ledger,
+        _known(arrivals, "ledger"),
+        keep=pl.col("entry_type").is_in(SETTLED_TYPES),
+    )
     line_split = split_duplicates("settlement", arrivals.settlement, _known(arrivals, "settlement"))
     receipt_split = split_duplicates("receipts", arrivals.receipts, _known(arrivals, "receipts"))
     duplicates = pl.concat(
@@ -113,8 +125,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
             duplicate_findings("receipts", receipt_split.duplicates),
         ]
     )
-    entering = ledger_split.firsts.filter(pl.col("entry_type").is_in(SETTLED_TYPES))
-    ledger = pl.concat([previous.ledger, conform(entering, LEDGER_WORK)])
+    ledger = pl.concat([previous.ledger, conform(ledger_split.firsts, LEDGER_WORK)])
     lines = pl.concat([previous.settlement, conform(line_split.firsts, SETTLEMENT_WORK)])
     receipts = pl.concat([previous.receipts, conform(receipt_split.firsts, RECEIPT_WORK)])
 
@@ -130,10 +141,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
 
     payouts = reconcile_payouts(
         previous.payouts,
-        pl.concat(
-            [line_split.firsts, line_split.duplicates.drop("dup_key", "original_id")],
-            how="diagonal_relaxed",
-        ),
+        arrivals.settlement,  # duplicates count in their payout's sum: data as delivered
         pl.concat([previous.bank, conform(arrivals.bank, BANK_WORK)]),
         run_date,
         config.windows.settlement_days,
@@ -154,8 +162,10 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ledger=received.ledger,
         settlement=lines,
         receipts=received.receipts,
-        settlement_pairs=settled.new_pairs,
-        receipt_pairs=received.new_pairs,
+        settlement_pairs=broken_pairs("settlement", received.ledger, lines, settled.pairs, config),
+        receipt_pairs=broken_pairs(
+            "receipts", received.ledger, received.receipts, received.pairs, config
+        ),
         fee_lines=fee_lines,
         duplicates=duplicates,
         payouts=payouts.payouts,

@@ -80,19 +80,23 @@ def record_matches(frame: pl.DataFrame, rows: pl.Series, **targets: pl.Series) -
     return frame.with_columns(updated)
 
 
-def gather_pair_columns(
+def gather_pairs(
     left: pl.DataFrame,
     left_rows: pl.Series,
     right: pl.DataFrame,
     right_rows: pl.Series,
     suffix: str,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
-    """Side by side: the rows of ``left`` and of ``right`` at the given positions; right columns
-    whose name the left has get ``suffix``."""
-    picked_left = left[left_rows]
-    picked_right = right[right_rows]
-    clashing = {name: name + suffix for name in picked_right.columns if name in left.columns}
-    return pl.concat([picked_left, picked_right.rename(clashing)], how="horizontal")
+    """Side by side: the rows of ``left`` and of ``right`` at the given positions. Right columns
+    whose name the left has get ``suffix``; ``columns`` (names after that) keeps only some."""
+    renamed = {name: name + suffix for name in right.columns if name in left.columns}
+    left_part = left if columns is None else left.select(c for c in left.columns if c in columns)
+    right_names = [c for c in right.columns if columns is None or renamed.get(c, c) in columns]
+    return pl.concat(
+        [left_part[left_rows], right.select(right_names)[right_rows].rename(renamed, strict=False)],
+        how="horizontal",
+    )
 
 
 def window_passed(item_date: str, days: int, run_date: dt.date) -> pl.Expr:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import split_rows
 from walletrecon.state import FINDING, conform
 
 #: Per source: (id column, timestamp column, duplicate-key expression, readable key column).
@@ -70,19 +69,28 @@ def duplicate_key(source: str) -> pl.Expr:
     return DUPLICATE_KEYS[source][2]
 
 
-def split_duplicates(source: str, rows: pl.DataFrame, known: pl.DataFrame) -> DuplicateSplit:
+def split_duplicates(
+    source: str, rows: pl.DataFrame, known: pl.DataFrame, keep: pl.Expr | None = None
+) -> DuplicateSplit:
     """Split tonight's new rows of a source into firsts and duplicates.
 
-    ``known`` holds (dup_key, row_id) of rows accepted on earlier nights.
+    ``known`` holds (dup_key, row_id) of rows accepted on earlier nights. ``keep`` narrows the
+    firsts further (rows the caller needs), in the same pass: the firsts are the one copy made.
     """
     id_column, time_column, key_expr = DUPLICATE_KEYS[source]
-    keyed = rows.with_columns(key_expr.alias("dup_key"))
-    # Fast path: a key seen once tonight and never before cannot be a duplicate.
+    # Fast path: a key seen once tonight and never before cannot be a duplicate; only rows with
+    # a shared key are ranked.
     shared = pl.col("dup_key").is_not_null() & (
         pl.col("dup_key").is_duplicated()
         | pl.col("dup_key").is_in(known.get_column("dup_key").implode())
     )
-    keyed, plain = split_rows(keyed, shared)
+    keyed = (
+        rows.lazy()
+        .with_row_index("dup_row")
+        .with_columns(key_expr.alias("dup_key"))
+        .filter(shared)
+        .collect(engine="in-memory")
+    )
     earlier = known.group_by("dup_key").agg(pl.col("row_id").min().alias("earlier_id"))
     ranked = (
         keyed.sort([time_column, id_column])
@@ -93,12 +101,12 @@ def split_duplicates(source: str, rows: pl.DataFrame, known: pl.DataFrame) -> Du
         .join(earlier, on="dup_key", how="left")
         .with_columns(pl.coalesce("earlier_id", "first_id").alias("original_id"))
     )
-    is_duplicate = pl.col("dup_key").is_not_null() & (
-        pl.col("earlier_id").is_not_null() | (pl.col("dup_rank") > 0)
+    duplicates = ranked.filter(pl.col("earlier_id").is_not_null() | (pl.col("dup_rank") > 0))
+    is_first = ~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(duplicates["dup_row"].implode())
+    return DuplicateSplit(
+        firsts=rows.filter(is_first if keep is None else is_first & keep),
+        duplicates=duplicates.drop("dup_row", "dup_rank", "first_id", "earlier_id"),
     )
-    firsts = ranked.filter(~is_duplicate).drop("dup_rank", "first_id", "earlier_id", "original_id")
-    duplicates = ranked.filter(is_duplicate).drop("dup_rank", "first_id", "earlier_id")
-    return DuplicateSplit(firsts=pl.concat([plain, firsts]).drop("dup_key"), duplicates=duplicates)
 
 
 def duplicate_findings(source: str, duplicates: pl.DataFrame) -> pl.DataFrame:

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.match.common import (
-    gather_pair_columns,
     pair_one_to_one,
     record_matches,
     with_rows,
 )
-from walletrecon.match.settlement import PAIR_LEDGER_COLUMNS
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 RECEIPT_ORDER = ["first_run", "received_at", "receipt_id"]
@@ -20,11 +18,12 @@ RECEIPT_ORDER = ["first_run", "received_at", "receipt_id"]
 
 @dataclass(frozen=True)
 class ReceiptMatch:
-    """The working sets after tonight's matching, and the pairs formed tonight."""
+    """The working sets after tonight's matching, and the pairs formed tonight (positions of
+    their rows in the two working sets)."""
 
     ledger: pl.DataFrame
     receipts: pl.DataFrame
-    new_pairs: pl.DataFrame
+    pairs: pl.DataFrame
 
 
 def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch:
@@ -46,11 +45,6 @@ def match_receipts(ledger: pl.DataFrame, receipts: pl.DataFrame) -> ReceiptMatch
     ).select("ledger_row", "receipt_row", "entry_id", "receipt_id")
     ledger = record_matches(ledger, pairs["ledger_row"], receipt_match=pairs["receipt_id"])
     receipts = record_matches(receipts, pairs["receipt_row"], ledger_match=pairs["entry_id"])
-    new_pairs = gather_pair_columns(
-        ledger.select([*PAIR_LEDGER_COLUMNS, "txn_id"]),
-        pairs["ledger_row"],
-        receipts.select("receipt_id", "amount_minor", "currency", "received_at", "origin"),
-        pairs["receipt_row"],
-        suffix="_receipt",
+    return ReceiptMatch(
+        ledger=ledger, receipts=receipts, pairs=pairs.select("ledger_row", "receipt_row")
     )
-    return ReceiptMatch(ledger=ledger, receipts=receipts, new_pairs=new_pairs)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.match.common import (
-    gather_pair_columns,
     pair_one_to_one,
     record_matches,
     with_rows,
@@ -21,39 +20,16 @@ from walletrecon.match.common import (
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 LINE_ORDER = ["first_run", "settled_at", "settlement_id"]
 SETTLED_TYPES = ["payment", "refund", "topup", "withdrawal"]
-#: What the pair checks read of each side of a match.
-PAIR_LEDGER_COLUMNS = [
-    "entry_id",
-    "account_id",
-    "entry_type",
-    "amount_minor",
-    "currency",
-    "status",
-    "created_at",
-    "merchant_id",
-    "gateway_ref",
-    "origin",
-]
-PAIR_LINE_COLUMNS = [
-    "settlement_id",
-    "gateway",
-    "gateway_ref",
-    "record_type",
-    "gross_minor",
-    "currency",
-    "settled_at",
-    "payout_id",
-    "origin",
-]
 
 
 @dataclass(frozen=True)
 class SettlementMatch:
-    """The working sets after tonight's matching, and the pairs formed tonight."""
+    """The working sets after tonight's matching, and the pairs formed tonight (positions of
+    their rows in the two working sets)."""
 
     ledger: pl.DataFrame
     settlement: pl.DataFrame
-    new_pairs: pl.DataFrame
+    pairs: pl.DataFrame
 
 
 def _pairs(entries: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
@@ -150,17 +126,6 @@ def match_settlement(
         ledger_match=line_matches["entry_id"],
         match_txn_id=line_matches["txn_id"],
     )
-    new_pairs = pl.concat(
-        [
-            pairs.select("txn_id"),
-            gather_pair_columns(
-                ledger.select(PAIR_LEDGER_COLUMNS),
-                pairs["ledger_row"],
-                settlement.select(PAIR_LINE_COLUMNS),
-                pairs["line_row"],
-                suffix="_line",
-            ),
-        ],
-        how="horizontal",
+    return SettlementMatch(
+        ledger=ledger, settlement=settlement, pairs=pairs.select("ledger_row", "line_row")
     )
-    return SettlementMatch(ledger=ledger, settlement=settlement, new_pairs=new_pairs)
