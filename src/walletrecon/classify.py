@@ -41,6 +41,7 @@ class Evidence:
     #: Pairs matched tonight that break a pair check (``broken_pairs``).
     settlement_pairs: pl.DataFrame
     receipt_pairs: pl.DataFrame
+    #: Settlement lines checked tonight whose fee or net is wrong (``with_fee_checks``).
     fee_lines: pl.DataFrame
     duplicates: pl.DataFrame
     payouts: pl.DataFrame

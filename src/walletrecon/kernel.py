@@ -99,12 +99,39 @@ def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
     )
 
 
-def _fee_lines(settlement: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
+#: What the fee checks and their findings read of a settlement line.
+FEE_COLUMNS = [
+    "settlement_id",
+    "gateway",
+    "gateway_ref",
+    "merchant_ref",
+    "match_txn_id",
+    "record_type",
+    "gross_minor",
+    "fee_minor",
+    "net_minor",
+    "currency",
+    "origin",
+]
+
+
+def _fee_due(config: Config, run_date: dt.date) -> pl.Expr:
     """Lines whose fee is checked tonight: matched, or past their window, and not checked before."""
-    due = pl.col("ledger_match").is_not_null() | window_passed(
-        "item_date", config.windows.settlement_days, run_date
+    return ~pl.col("fee_checked") & (
+        pl.col("ledger_match").is_not_null()
+        | window_passed("item_date", config.windows.settlement_days, run_date)
     )
-    return with_fee_checks(settlement.filter(~pl.col("fee_checked") & due), config)
+
+
+def _broken_fees(settlement: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
+    """Lines checked tonight whose fee or net is wrong (checked on the columns they need)."""
+    due = (
+        settlement.lazy()
+        .filter(_fee_due(config, run_date))
+        .select(FEE_COLUMNS)
+        .collect(engine="in-memory")
+    )
+    return with_fee_checks(due, config).filter(pl.col("net_broken") | pl.col("schedule_broken"))
 
 
 def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
@@ -131,12 +158,9 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
 
     settled = match_settlement(ledger, lines, arrivals.payment_history)
     received = match_receipts(settled.ledger, receipts)
-    fee_lines = _fee_lines(settled.settlement, config, run_date)
+    fee_lines = _broken_fees(settled.settlement, config, run_date)
     lines = settled.settlement.with_columns(
-        (
-            pl.col("fee_checked")
-            | pl.col("settlement_id").is_in(fee_lines["settlement_id"].implode())
-        ).alias("fee_checked")
+        (pl.col("fee_checked") | _fee_due(config, run_date)).alias("fee_checked")
     )
 
     payouts = reconcile_payouts(
