@@ -40,9 +40,17 @@ from walletrecon.state import (
 OUTCOME_SCHEMA = {"source": pl.String, "row_id": pl.String, "outcome": pl.String}
 
 
-@dataclass(frozen=True)
+#: The id column of each source whose rows the kernel splits (all the outcomes need of them).
+ARRIVAL_IDS = {"ledger": "entry_id", "settlement": "settlement_id", "receipts": "receipt_id"}
+
+
+@dataclass
 class Arrivals:
-    """Tonight's new rows (re-deliveries already removed) and what earlier nights knew of them."""
+    """Tonight's new rows (re-deliveries already removed) and what earlier nights knew of them.
+
+    The kernel takes the rows of ledger, settlement and receipts over (``release``): they are the
+    largest frames of a night, and it lets each go once it is split.
+    """
 
     ledger: pl.DataFrame
     settlement: pl.DataFrame
@@ -53,6 +61,13 @@ class Arrivals:
     known_keys: pl.DataFrame
     #: (entry_id, txn_id, ref_norm) of payment entries of earlier nights, for chargebacks.
     payment_history: pl.DataFrame
+
+    def release(self) -> dict[str, pl.DataFrame]:
+        """Hand over the rows of the split sources; keep only their ids here."""
+        rows = {source: getattr(self, source) for source in ARRIVAL_IDS}
+        for source, column in ARRIVAL_IDS.items():
+            setattr(self, source, rows[source].select(column))
+        return rows
 
 
 @dataclass(frozen=True)
@@ -135,34 +150,12 @@ def _broken_fees(settlement: pl.DataFrame, config: Config, run_date: dt.date) ->
 
 
 def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
-    """Reconcile one night."""
-    # Only entries the gateways settle enter the working set (the rest count in balances).
-    ledger_split = split_duplicates(
-        "ledger",
-        arrivals.ledger,
-        _known(arrivals, "ledger"),
-        keep=pl.col("entry_type").is_in(SETTLED_TYPES),
-    )
-    line_split = split_duplicates("settlement", arrivals.settlement, _known(arrivals, "settlement"))
-    receipt_split = split_duplicates("receipts", arrivals.receipts, _known(arrivals, "receipts"))
-    duplicates = pl.concat(
-        [
-            duplicate_findings("ledger", ledger_split.duplicates),
-            duplicate_findings("settlement", line_split.duplicates),
-            duplicate_findings("receipts", receipt_split.duplicates),
-        ]
-    )
-    ledger = pl.concat([previous.ledger, conform(ledger_split.firsts, LEDGER_WORK)])
-    lines = pl.concat([previous.settlement, conform(line_split.firsts, SETTLEMENT_WORK)])
-    receipts = pl.concat([previous.receipts, conform(receipt_split.firsts, RECEIPT_WORK)])
+    """Reconcile one night.
 
-    settled = match_settlement(ledger, lines, arrivals.payment_history)
-    received = match_receipts(settled.ledger, receipts)
-    fee_lines = _broken_fees(settled.settlement, config, run_date)
-    lines = settled.settlement.with_columns(
-        (pl.col("fee_checked") | _fee_due(config, run_date)).alias("fee_checked")
-    )
-
+    Memory: tonight's rows are the largest frames. Payouts and balances read them first; then the
+    kernel takes them over (``Arrivals.release``) and splits each source into duplicates and the
+    rows that enter matching, letting the source's rows go as it does.
+    """
     payouts = reconcile_payouts(
         previous.payouts,
         arrivals.settlement,  # duplicates count in their payout's sum: data as delivered
@@ -179,6 +172,37 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         run_date,
         config.timezone,
         tolerance_minor(config.tolerance.balance, "currency"),
+    )
+    wide = arrivals.release()
+    # Only entries the gateways settle enter the working set (the rest count in balances).
+    ledger_split = split_duplicates(
+        "ledger",
+        wide.pop("ledger"),
+        _known(arrivals, "ledger"),
+        keep=pl.col("entry_type").is_in(SETTLED_TYPES),
+    )
+    line_split = split_duplicates(
+        "settlement", wide.pop("settlement"), _known(arrivals, "settlement")
+    )
+    receipt_split = split_duplicates("receipts", wide.pop("receipts"), _known(arrivals, "receipts"))
+    duplicates = pl.concat(
+        [
+            duplicate_findings("ledger", ledger_split.duplicates),
+            duplicate_findings("settlement", line_split.duplicates),
+            duplicate_findings("receipts", receipt_split.duplicates),
+        ]
+    )
+    ledger = pl.concat([previous.ledger, conform(ledger_split.firsts, LEDGER_WORK)])
+    lines = pl.concat([previous.settlement, conform(line_split.firsts, SETTLEMENT_WORK)])
+    receipts = pl.concat([previous.receipts, conform(receipt_split.firsts, RECEIPT_WORK)])
+    del ledger_split, line_split, receipt_split
+
+    settled = match_settlement(ledger, lines, arrivals.payment_history)
+    received = match_receipts(settled.ledger, receipts)
+    del ledger, lines, receipts
+    fee_lines = _broken_fees(settled.settlement, config, run_date)
+    lines = settled.settlement.with_columns(
+        (pl.col("fee_checked") | _fee_due(config, run_date)).alias("fee_checked")
     )
     evidence = Evidence(
         run_date=run_date,

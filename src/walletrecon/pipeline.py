@@ -32,7 +32,13 @@ from walletrecon.history import (
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
-from walletrecon.manifest import build_manifest, check_books, control_totals, source_counts
+from walletrecon.manifest import (
+    CONTROL_AMOUNT,
+    build_manifest,
+    check_books,
+    control_totals,
+    source_counts,
+)
 from walletrecon.publish import (
     NightOutputs,
     mark_later_nights_stale,
@@ -116,6 +122,7 @@ class RunSummary:
 class Deliveries:
     """Tonight's accepted rows after re-deliveries, and what was set aside."""
 
+    #: Per source, tonight's new rows (after loading: their ids and control amounts).
     new: dict[str, pl.DataFrame]
     redelivered: dict[str, int]
     rejected: pl.DataFrame
@@ -214,7 +221,12 @@ def _arrivals(
         known_keys=known_keys(connection, files, deliveries.registry),
         payment_history=payment_history(connection, files, chargebacks),
     )
-    return deliveries, arrivals
+    # The manifest needs only the amounts of tonight's rows: the kernel alone holds the rest.
+    amounts = {
+        source: frame.select("row_id", "currency", CONTROL_AMOUNT[source])
+        for source, frame in deliveries.new.items()
+    }
+    return replace(deliveries, new=amounts), arrivals
 
 
 def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> list[str]:
