@@ -15,11 +15,23 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from walletrecon.state import NightState
 from walletrecon.store import sql_text
 
 STATE_DIR = "state"
+#: What later nights need to know of each accepted row (``canonical.registry_rows``).
+REGISTRY_SCHEMA = {
+    "source": pl.String,
+    "row_id": pl.String,
+    "content_hash": pl.UInt64,
+    "dup_key": pl.String,
+    "ref_norm": pl.String,
+    "txn_id": pl.String,
+    "is_payment": pl.Boolean,
+    "origin": pl.String,
+}
 REGISTRY_FILE = "registry.parquet"
 _PARTITION = re.compile(r"^run_date=(\d{4}-\d{2}-\d{2})$")
 
@@ -61,13 +73,39 @@ def read_state(out: Path, run_date: dt.date | None) -> NightState:
     )
 
 
-def spill_registry(out: Path, run_date: dt.date, registry: pl.DataFrame) -> Path:
-    """Write tonight's registry rows to a file beside the outputs early, so that the memory they
-    hold is free for the kernel; ``write_state`` moves the file into the night's state."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f".registry-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}.parquet"
-    registry.write_parquet(path, compression="lz4")
-    return path
+class RegistrySpill:
+    """Tonight's registry rows, written to a file beside the outputs source by source as they are
+    made, so that they never sit in memory together; ``write_state`` moves the file into the
+    night's state. A killed run's leftover file is removed by the next run (``publish.recover``).
+    """
+
+    def __init__(self, out: Path, run_date: dt.date) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.path = out / f".registry-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}.parquet"
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, rows: pl.DataFrame) -> None:
+        table = rows.to_arrow(compat_level=pl.CompatLevel.newest())
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4")
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def close(self) -> Path:
+        """Finish the file (an empty registry if nothing was written) and return its path."""
+        if self._writer is None:
+            pl.DataFrame(schema=REGISTRY_SCHEMA).write_parquet(self.path)
+        else:
+            self._writer.close()
+        return self.path
+
+    def keys(self) -> pl.DataFrame:
+        """(source, dup_key) of tonight's rows that have a duplicate key."""
+        return (
+            pl.scan_parquet(self.path)
+            .select("source", "dup_key")
+            .filter(pl.col("dup_key").is_not_null())
+            .collect()
+        )
 
 
 def write_state(folder: Path, state: NightState, registry: Path) -> None:
@@ -89,7 +127,8 @@ def _query(
     connection: duckdb.DuckDBPyConnection, files: list[str], sql: str, **frames: pl.DataFrame
 ) -> pl.DataFrame:
     for name, frame in frames.items():
-        connection.register(name, frame.to_arrow())
+        # Arrow string views: handed to DuckDB without copying the text.
+        connection.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         listing = "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in files) + "]"
         result: pl.DataFrame = connection.sql(
@@ -125,15 +164,10 @@ def prior_rows(
 def known_keys(
     connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
 ) -> pl.DataFrame:
-    """Registry rows of earlier nights sharing a duplicate key with tonight's rows."""
-    if not files or tonight.is_empty() or "dup_key" not in tonight.columns:
+    """Registry rows of earlier nights sharing a duplicate key with tonight's (source, dup_key)."""
+    if not files or tonight.is_empty():
         return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
-    return _query(
-        connection,
-        files,
-        sql_text("registry_known_keys"),
-        tonight=tonight.select("source", "dup_key").filter(pl.col("dup_key").is_not_null()),
-    )
+    return _query(connection, files, sql_text("registry_known_keys"), tonight=tonight)
 
 
 def payment_history(

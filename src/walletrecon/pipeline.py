@@ -21,13 +21,13 @@ from duckdb import DuckDBPyConnection
 
 from walletrecon.config import Config
 from walletrecon.history import (
+    RegistrySpill,
     known_keys,
     payment_history,
     previous_state_date,
     prior_rows,
     read_state,
     registry_files,
-    spill_registry,
 )
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.lifecycle import advance, to_report_rows
@@ -126,7 +126,6 @@ class Deliveries:
     new: dict[str, pl.DataFrame]
     redelivered: dict[str, int]
     rejected: pl.DataFrame
-    registry: pl.DataFrame
 
 
 def inbox_dates(inbox: Path, after: dt.date | None, upto: dt.date) -> list[dt.date]:
@@ -143,12 +142,11 @@ def inbox_dates(inbox: Path, after: dt.date | None, upto: dt.date) -> list[dt.da
 
 
 def _sort_deliveries(
-    loaded: Loaded, shaped: dict[str, pl.DataFrame], prior: pl.DataFrame
+    loaded: Loaded, shaped: dict[str, pl.DataFrame], prior: pl.DataFrame, registry: RegistrySpill
 ) -> Deliveries:
     new: dict[str, pl.DataFrame] = {}
     redelivered: dict[str, int] = {}
     rejected = [frame.cast(pl.Schema(REJECTED_SCHEMA)) for frame in loaded.rejected]
-    registry = []
     # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
     for source in list(shaped):
         rows = shaped.pop(source)
@@ -157,12 +155,12 @@ def _sort_deliveries(
         new[source] = split.new
         redelivered[source] = split.redelivered.height
         rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
-        registry.append(registry_rows(source, split.new))
+        registry.write(registry_rows(source, split.new))
+    registry.close()
     return Deliveries(
         new=new,
         redelivered=redelivered,
         rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_SCHEMA),
-        registry=pl.concat(registry) if registry else pl.DataFrame(),
     )
 
 
@@ -198,8 +196,10 @@ def _arrivals(
     loaded: Loaded,
     run_date: dt.date,
     config: Config,
+    registry: RegistrySpill,
 ) -> tuple[Deliveries, Arrivals]:
-    """Shape tonight's rows, set aside re-deliveries, and gather what earlier nights knew."""
+    """Shape tonight's rows, set aside re-deliveries, and gather what earlier nights knew;
+    tonight's registry rows go to ``registry``."""
     shaped = {
         source: shape(source, accepted, run_date, config.timezone)
         for source, accepted in loaded.accepted.items()
@@ -209,7 +209,7 @@ def _arrivals(
         [frame.select(pl.lit(source).alias("source"), "row_id") for source, frame in shaped.items()]
         or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
     )
-    deliveries = _sort_deliveries(loaded, shaped, prior_rows(connection, files, ids))
+    deliveries = _sort_deliveries(loaded, shaped, prior_rows(connection, files, ids), registry)
     settlement = _arrived(deliveries, "settlement", SETTLEMENT_WORK)
     chargebacks = settlement.filter(pl.col("record_type") == "chargeback")
     arrivals = Arrivals(
@@ -218,7 +218,7 @@ def _arrivals(
         receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
         bank=_arrived(deliveries, "bank", BANK_WORK),
         balances=_arrived(deliveries, "balances", SNAPSHOTS),
-        known_keys=known_keys(connection, files, deliveries.registry),
+        known_keys=known_keys(connection, files, registry.keys()),
         payment_history=payment_history(connection, files, chargebacks),
     )
     # The manifest needs only the amounts of tonight's rows: the kernel alone holds the rest.
@@ -270,6 +270,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         state_date = previous_state_date(out, run_date)
         dates = inbox_dates(inbox, state_date, run_date)
     connection = connect(config.timezone)
+    registry = RegistrySpill(out, run_date)
     try:
         with timer.stage("load"):
             loaded = load_folders(connection, inbox, dates)
@@ -280,16 +281,18 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
             previous = read_state(out, state_date)
             files = registry_files(out, state_date)
         with timer.stage("deliveries"):
-            deliveries, arrivals = _arrivals(connection, files, loaded, run_date, config)
-            registry = spill_registry(out, run_date, deliveries.registry)
+            deliveries, arrivals = _arrivals(connection, files, loaded, run_date, config, registry)
+    except BaseException:
+        registry.path.unlink(missing_ok=True)
+        raise
     finally:
         connection.close()
     return Prepared(
         loaded=loaded,
         previous=previous,
-        deliveries=replace(deliveries, registry=deliveries.registry.clear()),
+        deliveries=deliveries,
         arrivals=arrivals,
-        registry=registry,
+        registry=registry.path,
         state_date=state_date,
         dates=dates,
         warnings=warnings,
