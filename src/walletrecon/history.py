@@ -87,7 +87,15 @@ class RegistrySpill:
     def write(self, rows: pl.DataFrame) -> None:
         table = rows.to_arrow(compat_level=pl.CompatLevel.newest())
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="lz4")
+            # Ids are unique: a dictionary or statistics of them only cost time, here and when
+            # later nights read the file.
+            self._writer = pq.ParquetWriter(
+                self.path,
+                table.schema,
+                compression="lz4",
+                use_dictionary=["source"],
+                write_statistics=False,
+            )
         self._writer.write_table(table.cast(self._writer.schema))
 
     def close(self) -> Path:
