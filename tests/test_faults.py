@@ -88,7 +88,8 @@ def test_a_run_killed_during_the_swap_is_rolled_back_by_the_next_run(
     assert world.breaks(0) == {("amount_mismatch", "T1")}
 
 
-TRUNCATED_GZIP = gzip.compress(b"settlement_id,gateway\nS1,adyen\n" * 50)[:40]
+# mtime=0: the same bytes on every run.
+TRUNCATED_GZIP = gzip.compress(b"settlement_id,gateway\nS1,adyen\n" * 50, mtime=0)[:40]
 
 
 @pytest.mark.parametrize(
@@ -99,6 +100,7 @@ TRUNCATED_GZIP = gzip.compress(b"settlement_id,gateway\nS1,adyen\n" * 50)[:40]
         ("settlement.parquet", b"PAR1 not really parquet", "cannot read as Parquet"),
         ("settlement.csv", "settlement_id,gateway\n".encode("utf-16"), "UTF-8"),
     ],
+    ids=["truncated-gzip", "empty", "corrupt-parquet", "utf-16"],
 )
 def test_unreadable_files_exit_2_and_leave_the_outputs_intact(
     tmp_path: Path, name: str, content: bytes, message: str
