@@ -24,5 +24,4 @@ def connect(timezone: str, threads: int | None = None) -> duckdb.DuckDBPyConnect
     connection.execute(f"SET TimeZone = '{timezone}'")
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
-    connection.execute(sql_text("macros"))
     return connection

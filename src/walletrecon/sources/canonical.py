@@ -1,7 +1,7 @@
 """The canonical profile: inbox folders in, typed canonical rows and rejected rows out.
 
-For each business date folder of the run, each source file is read as text, validated in DuckDB
-and shaped into the working schema of the kernel. Every row read ends as accepted or rejected
+For each business date folder of the run, each source file is read as text, validated and shaped
+into the working schema of the kernel. Every row read ends as accepted or rejected
 (with its file, row, column and reason); the per-file counts feed the manifest.
 """
 

@@ -1,7 +1,7 @@
 """Reading one input file (CSV, CSV.gz or Parquet) into an Arrow table of strings.
 
 Every value is read as text, so that amounts are never inferred as floats; validation and typing
-happen afterwards in DuckDB. Each row carries its origin (file and 1-based data row number).
+happen afterwards (``validate``). Each row carries its origin (file and 1-based data row number).
 A file that cannot be read at all, or that lacks a required column, raises InputError.
 """
 

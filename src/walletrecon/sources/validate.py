@@ -1,20 +1,51 @@
-"""Typing and validating raw text rows in DuckDB: good rows become canonical, bad rows get reasons.
+"""Typing and validating raw text rows in Polars: good rows become canonical, bad rows get reasons.
 
-The validation query of a source is derived from its column specs in ``schemas``: every column
-yields a typed value and an error expression. A row with any error is rejected with the first
-failing column and every reason; nothing is dropped silently.
+Every check and typed value is derived from the column specs in ``schemas``. Each column yields a
+list of cases (condition, reason) evaluated like SQL's ``CASE WHEN``: the first true condition
+decides, and a case without a reason stops the checks of that column. A row with any reason is
+rejected with the first failing column and every reason; nothing is dropped silently.
+
+The work runs in Polars expressions on the raw Arrow table, in a few streaming stages: trim every
+value, type text and parse amounts and timestamps, flag rows with any reason, then type amounts
+and hash the accepted rows and build the reasons of the rejected ones. The checks reproduce the
+DuckDB query this module used to be: values are trimmed as DuckDB's trim() does and cased as its
+lower() and upper() do. DuckDB is kept for two exact jobs: casting the timestamps and dates the
+Polars fast path does not prove (no offset, bare dates, odd forms keep DuckDB's reading in the
+session's time zone), and rendering rejected rows as JSON. Money never goes through float:
+amounts are split into sign, whole and fraction digits as text and assembled into integer minor
+units with integer arithmetic.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
+import polars_hash as plh
 import pyarrow as pa
 
 from walletrecon.money import currency_exponents
 from walletrecon.schemas import Column, Source
+from walletrecon.sources.parsing import (
+    amount_cases,
+    amount_parts,
+    amount_value,
+    fast_time,
+    part,
+    quoted,
+    session_zone,
+    trimmed,
+    typed_time,
+)
+
+#: What DuckDB's trim() removes (Unicode space separators). The checks and the quoted values in
+#: reasons have always seen values trimmed this way; typed text is trimmed of all white space.
+DUCKDB_SPACES = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+DUCKDB_SPACES += "\u202f\u205f\u3000"
+#: The working column flagging a row with any reason.
+FAILED = "failed__"
 
 
 @dataclass(frozen=True)
@@ -29,155 +60,236 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _missing(column: Column) -> str:
-    """The error of an absent value: none for optional columns."""
-    if not column.required:
-        return ""
-    return f"WHEN {column.name} IS NULL THEN 'missing required value'"
-
-
-def _parsed_sql(column: Column) -> str:
-    """Parsing done once per value, before the checks: amount parts and timestamp casts."""
-    if column.kind == "amount":
-        return f"amount_parts({column.name}) AS parts__{column.name}"
-    if column.kind in ("timestamp", "date"):
-        target = "TIMESTAMPTZ" if column.kind == "timestamp" else "DATE"
-        cast = f"try_cast({column.name} AS {target})"
-        if column.bare_date_is_end_of_day:
-            next_day = f"CAST(try_cast({column.name} AS DATE) + INTERVAL 1 DAY AS TIMESTAMPTZ)"
-            bare = f"regexp_full_match({column.name}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
-            cast = f"CASE WHEN {bare} THEN {next_day} ELSE {cast} END"
-        return f"{cast} AS cast__{column.name}"
-    return ""
-
-
-def _error_sql(column: Column) -> str:
-    """The reason a column's value is unusable, or NULL."""
-    name, missing = column.name, _missing(column)
-    shown = f"{_quote(chr(39))} || {name} || {_quote(chr(39))}"
-    if column.kind == "enum":
-        allowed = ", ".join(_quote(choice) for choice in column.choices)
-        expected = _quote(f" (expected one of {', '.join(column.choices)})")
-        return (
-            f"CASE {missing} WHEN lower({name}) NOT IN ({allowed}) "
-            f"THEN 'unknown value ' || {shown} || {expected} END"
-        )
-    if column.kind == "currency":
-        unknown = f"'unknown ISO 4217 currency ' || {shown}"
-        return f"CASE {missing} WHEN currency_scale IS NULL THEN {unknown} END"
-    if column.kind == "amount":
-        parts = f"parts__{name}"
-        negative = ""
-        if column.sign == "non_negative":
-            negative = f"WHEN {parts}.sign = '-' THEN 'must not be negative: ' || {shown}"
-        return (
-            f"CASE WHEN {name} IS NULL THEN 'missing required value' "
-            f"WHEN {parts} IS NULL THEN 'not a decimal number: ' || {shown} "
-            f"WHEN currency_exponent IS NULL THEN NULL "
-            f"WHEN length(rtrim({parts}.fraction, '0')) > currency_exponent THEN "
-            "'more decimal places than the currency has (' || currency_exponent || '): ' || "
-            f"{shown} "
-            f"WHEN length(ltrim({parts}.whole, '0')) > 14 THEN 'amount too large: ' || {shown} "
-            f"{negative} END"
-        )
-    if column.kind in ("timestamp", "date"):
-        label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
-        bad = f"cast__{name} IS NULL AND {name} IS NOT NULL"
-        return f"CASE {missing} WHEN {bad} THEN 'not {label}: ' || {shown} END"
-    return f"CASE {missing} END" if missing else "NULL"
-
-
-def _value_sql(column: Column) -> str:
-    """The typed value of a column (meaningful only on rows without errors)."""
-    name = column.name
-    if column.kind == "enum":
-        return f"lower({name})"
-    if column.kind == "currency":
-        return f"upper({name})"
-    if column.kind == "amount":
-        return f"amount_minor(parts__{name}, currency_exponent, currency_scale)"
-    if column.kind in ("timestamp", "date"):
-        return f"cast__{name}"
-    return name
-
-
 def _is_text(column: Column) -> bool:
-    """Text columns are typed in Polars straight from the raw Arrow table (no copy back)."""
     return column.kind in ("id", "text", "enum", "currency")
 
 
-def _text_expr(column: Column) -> pl.Expr:
-    """The typed value of a text column: trimmed, empty as absent, enums lower, codes upper."""
-    value = pl.col(column.name).str.strip_chars()
-    if column.kind == "enum":
-        value = value.str.to_lowercase()
-    elif column.kind == "currency":
-        value = value.str.to_uppercase()
-    return pl.when(value == "").then(None).otherwise(value).alias(column.name)
+# --- trimming: the text the checks see, and typed text ------------------------------------------
 
 
-def _currency_maps() -> tuple[str, str]:
-    """DuckDB MAP literals: currency code to exponent, and to 10^exponent."""
+def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
+    """Run a stage on the streaming engine: every step is row-wise, so it runs on all cores."""
+    return frame.collect(engine="streaming")
+
+
+def _surroundings(frame: pl.DataFrame, names: list[str]) -> tuple[set[str], set[str]]:
+    """The columns with a value that has white space around it, and those with an empty value.
+
+    Trimming changes nothing in the other columns, so they are kept as they are.
+    """
+    checks = []
+    for name in names:
+        value = pl.col(name)
+        stripped = value.str.strip_chars().str.len_bytes() != value.str.len_bytes()
+        checks += [stripped.any().alias(f"spaced__{name}"), (value == "").any().alias(name)]
+    found = _collect(frame.lazy().select(checks)).row(0, named=True)
+    spaced = {name for name in names if found[f"spaced__{name}"]}
+    return spaced, {name for name in names if found[name]}
+
+
+def _trim_expr(column: Column, spaced: bool, empty: bool) -> pl.Expr:
+    """The text of a column as the checks see it, trimmed like DuckDB's trim(); empty as absent.
+
+    DuckDB's spaces are white space too, so a column without spaced values needs no trim.
+    """
+    value = pl.col(column.name)
+    if spaced:
+        value = value.str.strip_chars(DUCKDB_SPACES)
+    if spaced or empty:
+        value = pl.when(value != "").then(value)
+    return value.alias(f"trimmed__{column.name}")
+
+
+def _texts(raw: pa.Table, source: Source) -> tuple[pl.DataFrame, set[str]]:
+    """The origin columns and every column as the checks see it; the columns with spaced values."""
+    frame = pl.from_arrow(raw)
+    assert isinstance(frame, pl.DataFrame)
+    spaced, empty = _surroundings(frame, list(source.column_names))
+    trimmed = [_trim_expr(c, c.name in spaced, c.name in empty) for c in source.columns]
+    origin = pl.col("origin_file").cast(pl.String)
+    return _collect(frame.lazy().select(origin, "origin_row", *trimmed)), spaced
+
+
+def _typed_text(column: Column, spaced: bool, spellings: pl.Series | None) -> pl.Expr:
+    """The typed value of a text column: trimmed of all white space (more than DuckDB's spaces),
+    empty as absent, enums lower-cased and codes upper-cased."""
+    value = trimmed(column.name)
+    if spaced:
+        value = value.str.strip_chars()
+    if spellings is not None:
+        value = _cased(column, value, spellings.str.strip_chars() if spaced else spellings)
+    if spaced:
+        # Trimmed values are never empty, but stripping more white space can empty them.
+        value = pl.when(value != "").then(value)
+    return value.alias(column.name)
+
+
+def _cased(column: Column, value: pl.Expr, spellings: pl.Series) -> pl.Expr:
+    """Enums lower-cased, codes upper-cased, worked out once per distinct spelling: there are
+    few, and most are already in the right case."""
+    text = pl.col("spelling")
+    case = text.str.to_lowercase() if column.kind == "enum" else text.str.to_uppercase()
+    changes = spellings.unique().to_frame("spelling").with_columns(case.alias("cased"))
+    changes = changes.filter(pl.col("spelling") != pl.col("cased"))
+    if changes.is_empty():
+        return value
+    return value.replace(changes.get_column("spelling"), changes.get_column("cased"))
+
+
+# --- enums and currencies: worked out once per distinct spelling ---------------------------------
+
+
+def _spellings(frame: pl.DataFrame, source: Source) -> dict[str, pl.Series]:
+    """The distinct values of the enum and currency columns, as the checks see them: few."""
+    names = [column.name for column in source.columns if column.kind in ("enum", "currency")]
+    distinct = [trimmed(name).drop_nulls().unique().implode().alias(name) for name in names]
+    found = _collect(frame.lazy().select(distinct))
+    return {name: found.get_column(name).explode().drop_nulls() for name in names}
+
+
+def _known_enum(column: Column, spellings: pl.Series) -> pl.Expr:
+    """Whether the value is a choice, lower-cased as DuckDB's lower() did (choices are ASCII).
+
+    Polars lower-cases İ to an i with a combining dot where DuckDB gives a plain i: the only
+    letter where the two part on an ASCII result.
+    """
+    lowered = spellings.str.replace_all("İ", "I", literal=True).str.to_lowercase()
+    known = spellings.filter(lowered.is_in(list(column.choices)))
+    return trimmed(column.name).is_in(known.implode()).alias(f"known__{column.name}")
+
+
+def _currency_exponent(column: Column, spellings: pl.Series) -> pl.Expr:
+    """The exponent of a known ISO 4217 code, or null.
+
+    DuckDB's upper() maps letter for letter; Polars also expands ß and ligatures into several
+    letters (ß to SS), so a known spelling keeps its three characters.
+    """
     exponents = currency_exponents()
-    codes = sorted(exponents)
-    exponent_map = ", ".join(f"'{code}': {exponents[code]}" for code in codes)
-    scale_map = ", ".join(f"'{code}': {10 ** exponents[code]}" for code in codes)
-    return f"MAP {{{exponent_map}}}", f"MAP {{{scale_map}}}"
+    codes = spellings.str.to_uppercase()
+    known = {
+        spelling: exponents[code]
+        for spelling, code in zip(spellings, codes, strict=True)
+        if len(spelling) == 3 and code in exponents
+    }
+    exponent = trimmed(column.name).replace_strict(known, default=None, return_dtype=pl.Int64)
+    return exponent.alias(f"exponent__{column.name}")
 
 
-def _hash_sql(column: Column) -> str:
+def _text_exprs(source: Source, spaced: set[str], spellings: dict[str, pl.Series]) -> list[pl.Expr]:
+    """The typed text columns, whether each enum value is known, each currency's exponent."""
+    found = []
+    for column in filter(_is_text, source.columns):
+        found.append(_typed_text(column, column.name in spaced, spellings.get(column.name)))
+        if column.kind == "enum":
+            found.append(_known_enum(column, spellings[column.name]))
+        elif column.kind == "currency":
+            found.append(_currency_exponent(column, spellings[column.name]))
+    return found
+
+
+# --- checks: every column's cases, like SQL's CASE WHEN ------------------------------------------
+
+
+def _cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
+    """(condition, reason) pairs of a column in order; the first true condition decides."""
+    name, shown = column.name, quoted(column.name)
+    # An absent amount is always an error; other columns only when required.
+    missing = column.required or column.kind == "amount"
+    cases: list[tuple[pl.Expr, pl.Expr | None]] = [
+        (trimmed(name).is_null(), pl.lit("missing required value") if missing else None)
+    ]
+    if column.kind == "enum":
+        expected = f" (expected one of {', '.join(column.choices)})"
+        unknown = pl.lit("unknown value ") + shown + pl.lit(expected)
+        cases.append((~part(name, "known"), unknown))
+    elif column.kind == "currency":
+        unknown = pl.lit("unknown ISO 4217 currency ") + shown
+        cases.append((part(name, "exponent").is_null(), unknown))
+    elif column.kind == "amount":
+        cases.extend(amount_cases(column))
+    elif column.kind in ("timestamp", "date"):
+        label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
+        cases.append((pl.col(name).is_null(), pl.lit(f"not {label}: ") + shown))
+    while cases and cases[-1][1] is None:
+        cases.pop()  # a trailing case without a reason decides nothing
+    return cases
+
+
+def _first(
+    cases: list[tuple[pl.Expr, pl.Expr | None]], outcome: Callable[[pl.Expr | None], pl.Expr]
+) -> pl.Expr:
+    """The outcome of the first case whose condition holds (null conditions do not hold)."""
+    result = outcome(None)
+    for condition, reason in reversed(cases):
+        result = pl.when(condition).then(outcome(reason)).otherwise(result)
+    return result
+
+
+def _fails(reason: pl.Expr | None) -> pl.Expr:
+    return pl.lit(reason is not None)
+
+
+def _reason(reason: pl.Expr | None) -> pl.Expr:
+    return pl.lit(None, pl.String) if reason is None else reason
+
+
+def _failed(source: Source) -> pl.Expr:
+    """Whether any column of a row has a reason: cheap flags, reasons are built for these only."""
+    flags = [_first(cases, _fails) for cases in map(_cases, source.columns) if cases]
+    failed = pl.any_horizontal(flags) if flags else pl.lit(False)
+    return failed.fill_null(False).alias(FAILED)
+
+
+def _reasons(source: Source) -> list[pl.Expr]:
+    """The first failing column, and every reason as 'column: reason' joined with '; '."""
+    errors = {column.name: _first(_cases(column), _reason) for column in source.columns}
+    first = pl.coalesce(
+        [pl.when(error.is_not_null()).then(pl.lit(name)) for name, error in errors.items()]
+    )
+    joined = pl.concat_str(
+        [pl.lit(f"{name}: ") + error for name, error in errors.items()],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    return [first.alias("column"), pl.when(joined != "").then(joined).alias("reason")]
+
+
+# --- typed rows, content hash, rejected rows -----------------------------------------------------
+
+
+def _hash_text(column: Column) -> pl.Expr:
     """A column's typed value as text for the content hash (timestamps as epoch microseconds;
-    references whose case carries no meaning in lower case)."""
+    references whose case carries no meaning in lower case; absent as '')."""
+    value = pl.col(column.name)
     if column.case_insensitive:
-        return f"coalesce(lower({column.name}), '')"
-    if column.kind == "timestamp":
-        return f"coalesce(CAST(epoch_us({column.name}) AS VARCHAR), '')"
-    return f"coalesce(CAST({column.name} AS VARCHAR), '')"
+        value = value.str.to_lowercase()
+    elif column.kind == "timestamp":
+        value = value.dt.epoch("us").cast(pl.String)
+    elif not _is_text(column):
+        value = value.cast(pl.String)
+    return value.fill_null("")
 
 
-def validation_sql(source: Source) -> str:
-    """The validation query of a source over a registered Arrow table named ``raw``.
+def content_hash(source: Source) -> pl.Expr:
+    """A stable 64-bit hash of a row's typed content: tells an identical re-delivery of an id
+    from a conflicting one, so 12.5 and 12.50 (or GW-AB and gw-ab) hash alike."""
+    texts = plh.concat_str([_hash_text(column) for column in source.columns], separator=chr(31))
+    return texts.nchash.xxhash64().cast(pl.UInt64).alias("content_hash")
 
-    Four steps: trim every value (empty is absent), parse amounts and timestamps once, check every
-    column, then type the values and hash the typed content (to tell re-deliveries).
+
+def _typed(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table) -> pl.DataFrame:
+    """Every row with its typed text, timestamps and dates, and the working columns of the checks.
+
+    Amounts are typed later, on accepted rows only.
     """
-    columns = source.columns
-    names = [column.name for column in columns]
-    trimmed = ", ".join(f"nullif(trim(raw.{name}), '') AS {name}" for name in names)
-    parsed = ", ".join(sql for sql in map(_parsed_sql, columns) if sql)
-    errors = ", ".join(f"{_error_sql(column)} AS error__{column.name}" for column in columns)
-    values = ", ".join(
-        f"{_value_sql(column)} AS {column.name}" for column in columns if not _is_text(column)
-    )
-    typed_text = ", ".join(
-        f"{_value_sql(column)} AS {column.name}" for column in columns if _is_text(column)
-    )
-    exponent_map, scale_map = _currency_maps()
-    reasons = ", ".join(f"'{name}: ' || error__{name}" for name in names)
-    first = " ".join(f"WHEN error__{name} IS NOT NULL THEN '{name}'" for name in names)
-    hashed = ", ".join(_hash_sql(column) for column in columns)
-    # Only numbers, times and (rarely) reasons leave DuckDB: exporting text is the costly part.
-    return f"""
-        WITH trimmed AS (
-            SELECT raw.origin_row, {trimmed} FROM raw
-        ), parsed AS (
-            SELECT trimmed.*,
-                   ({exponent_map})[upper(trimmed.currency)] AS currency_exponent,
-                   ({scale_map})[upper(trimmed.currency)] AS currency_scale
-                   {", " + parsed if parsed else ""}
-            FROM trimmed
-        ), checked AS (
-            SELECT *, {errors} FROM parsed
-        ), typed AS (
-            SELECT origin_row, {values}, {typed_text},
-                   nullif(concat_ws('; ', {reasons}), '') AS reason,
-                   CASE {first} END AS reason_column
-            FROM checked
-        )
-        SELECT * EXCLUDE ({", ".join(c.name for c in columns if _is_text(c))}),
-               md5_number_lower(concat_ws(chr(31), {hashed})) AS content_hash
-        FROM typed
-    """
+    times = [column for column in source.columns if column.kind in ("timestamp", "date")]
+    amounts = [column.name for column in source.columns if column.kind == "amount"]
+    frame, spaced = _texts(raw, source)
+    texts = _text_exprs(source, spaced, _spellings(frame, source))
+    parts = [expr for name in amounts for expr in amount_parts(name)]
+    frame = _collect(frame.lazy().with_columns(*texts, *map(fast_time, times), *parts))
+    zone = session_zone(connection)
+    return frame.with_columns(typed_time(connection, column, frame, zone) for column in times)
 
 
 def raw_values_json(source: Source) -> str:
@@ -186,40 +298,52 @@ def raw_values_json(source: Source) -> str:
     return f"json_object({pairs})::VARCHAR"
 
 
-def validate(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table) -> Validated:
-    """Type and check every row of a raw table; split it into accepted and rejected rows."""
-    connection.register("raw", raw)
+def _raw_values(
+    connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table, rows: pl.Series
+) -> pl.DataFrame:
+    """The raw rows at the given positions as JSON (by DuckDB, as always), by origin row."""
+    if rows.is_empty():
+        return pl.DataFrame(schema={"origin_row": pl.Int64, "raw_values": pl.String})
+    connection.register("validate_rejected", raw.take(rows.to_arrow()))
     try:
-        checked = connection.sql(validation_sql(source)).pl()
-        text_columns = [column for column in source.columns if _is_text(column)]
-        texts = pl.from_arrow(
-            raw.select(["origin_file", "origin_row"] + [c.name for c in text_columns])
-        )
-        assert isinstance(texts, pl.DataFrame)
-        texts = texts.select(
-            pl.col("origin_file").cast(pl.String), "origin_row", *map(_text_expr, text_columns)
-        )
-        if not checked.get_column("origin_row").equals(texts.get_column("origin_row")):
-            checked = texts.select("origin_row").join(checked, on="origin_row", how="left")
-        typed = pl.concat([texts, checked.drop("origin_row")], how="horizontal").select(
-            "origin_file",
-            "origin_row",
-            *source.column_names,
-            "reason",
-            "reason_column",
-            "content_hash",
-        )
-        good = pl.col("reason").is_null()
-        rejected = typed.filter(~good).select(
-            "origin_file", "origin_row", pl.col("reason_column").alias("column"), "reason"
-        )
-        connection.register("rejected_rows", rejected.select("origin_row").to_arrow())
-        raw_json = connection.sql(
-            f"SELECT origin_row, {raw_values_json(source)} AS raw_values FROM raw "
-            "SEMI JOIN rejected_rows USING (origin_row)"
+        values: pl.DataFrame = connection.sql(
+            f"SELECT origin_row, {raw_values_json(source)} AS raw_values "
+            "FROM validate_rejected AS raw"
         ).pl()
     finally:
-        connection.unregister("raw")
-    accepted = typed.filter(good).drop("reason", "reason_column")
-    rejected = rejected.join(raw_json, on="origin_row", how="left")
-    return Validated(accepted=accepted, rejected=rejected)
+        connection.unregister("validate_rejected")
+    return values
+
+
+def _accepted(checked: pl.LazyFrame, source: Source) -> pl.DataFrame:
+    """The rows without reasons: typed columns and the content hash."""
+    amounts = [column.name for column in source.columns if column.kind == "amount"]
+    return _collect(
+        checked.filter(~pl.col(FAILED))
+        .with_columns(map(amount_value, amounts))
+        .select("origin_file", "origin_row", *source.column_names, content_hash(source))
+    )
+
+
+def _rejected(
+    connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table, checked: pl.LazyFrame
+) -> pl.DataFrame:
+    """The rows with reasons: origin, first failing column, every reason, and the raw row."""
+    rejected = _collect(
+        checked.with_row_index("position")
+        .filter(pl.col(FAILED))
+        .select("position", "origin_file", "origin_row", *_reasons(source))
+    )
+    raw_values = _raw_values(connection, source, raw, rejected.get_column("position"))
+    return rejected.drop("position").join(
+        raw_values, on="origin_row", how="left", maintain_order="left"
+    )
+
+
+def validate(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table) -> Validated:
+    """Type and check every row of a raw table; split it into accepted and rejected rows."""
+    checked = _typed(connection, source, raw).lazy().with_columns(_failed(source))
+    return Validated(
+        accepted=_accepted(checked, source),
+        rejected=_rejected(connection, source, raw, checked),
+    )
