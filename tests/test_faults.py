@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 import walletrecon.publish as publish_module
 from tests.killer import ROOT
-from tests.world import World
+from tests.world import World, day
 from walletrecon.cli import main
 from walletrecon.pipeline import STAGES
 
@@ -132,3 +133,20 @@ def test_a_run_killed_at_any_stage_leaves_the_outputs_and_the_next_run_succeeds(
     world.run(0)
     assert world.breaks(0) == {("amount_mismatch", "T1")}
     assert not list(world.out.glob(".*-*"))
+
+
+def test_a_registry_hashed_another_way_stops_the_night_with_exit_2(tmp_path: Path) -> None:
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1")
+    world.payment(1, "T2")
+    world.run(0)
+    registry = next(world.out.glob("state/run_date=*/registry.parquet"))
+    table = pq.read_table(registry)
+    pq.write_table(table.replace_schema_metadata({}), registry)  # as an earlier version wrote it
+    world._write(1)
+    before = snapshot(world.out)
+    arguments = ["run", "--date", day(1).isoformat(), "--inbox", str(world.inbox)]
+    result = CliRunner().invoke(main, [*arguments, "--out", str(world.out)])
+    assert result.exit_code == 2
+    assert "content hashes" in result.output
+    assert "backfill" in result.output
+    assert snapshot(world.out) == before

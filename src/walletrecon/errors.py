@@ -32,6 +32,12 @@ class InputError(WalletReconError):
     exit_code = 2
 
 
+class StateError(WalletReconError):
+    """The state of earlier nights in the output folder cannot be used by this version."""
+
+    exit_code = 2
+
+
 class ReconciliationIntegrityError(WalletReconError):
     """The books of a run do not balance: a row was lost or counted twice. Nothing is published."""
 

@@ -17,10 +17,15 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from walletrecon.errors import StateError
 from walletrecon.state import NightState
 from walletrecon.store import sql_text
 
 STATE_DIR = "state"
+#: How the registry's content hashes are made (``validate.content_hash``), kept in each registry
+#: file: hashes made another way cannot tell a re-delivery from a conflicting row.
+CONTENT_HASH_KEY = b"walletrecon.content_hash"
+CONTENT_HASH_SCHEME = b"xxhash64"
 #: What later nights need to know of each accepted row (``canonical.registry_rows``).
 REGISTRY_SCHEMA = {
     "source": pl.String,
@@ -86,6 +91,7 @@ class RegistrySpill:
 
     def write(self, rows: pl.DataFrame) -> None:
         table = rows.to_arrow(compat_level=pl.CompatLevel.newest())
+        table = table.replace_schema_metadata({CONTENT_HASH_KEY: CONTENT_HASH_SCHEME})
         if self._writer is None:
             # Ids are unique: a dictionary or statistics of them only cost time, here and when
             # later nights read the file.
@@ -101,8 +107,8 @@ class RegistrySpill:
     def close(self) -> Path:
         """Finish the file (an empty registry if nothing was written) and return its path."""
         if self._writer is None:
-            pl.DataFrame(schema=REGISTRY_SCHEMA).write_parquet(self.path)
-        else:
+            self.write(pl.DataFrame(schema=REGISTRY_SCHEMA))
+        if self._writer is not None:
             self._writer.close()
         return self.path
 
@@ -125,10 +131,23 @@ def write_state(folder: Path, state: NightState, registry: Path) -> None:
 
 
 def registry_files(out: Path, upto: dt.date | None) -> list[str]:
-    """Registry files of every run date up to and including ``upto``."""
+    """Registry files of every run date up to and including ``upto``.
+
+    Raises StateError for a registry whose content hashes were made another way (an earlier
+    version's): re-deliveries of its rows would be taken for conflicting rows.
+    """
     if upto is None:
         return []
-    return [str(state_folder(out, day) / REGISTRY_FILE) for day in state_dates(out) if day <= upto]
+    files = [state_folder(out, day) / REGISTRY_FILE for day in state_dates(out) if day <= upto]
+    for path in files:
+        metadata = pq.read_schema(path).metadata or {}
+        if metadata.get(CONTENT_HASH_KEY) != CONTENT_HASH_SCHEME:
+            raise StateError(
+                f"{path}: written by an earlier walletrecon whose content hashes this version "
+                "cannot compare; rebuild the state with `walletrecon backfill` from the first "
+                "business date into a new output folder"
+            )
+    return [str(path) for path in files]
 
 
 def _query(
