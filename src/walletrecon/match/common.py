@@ -14,6 +14,14 @@ from walletrecon.money import MAX_EXPONENT, currency_exponents
 RANK = "__rank"
 
 
+def maybe_repeated(*columns: str) -> pl.Expr:
+    """True for every row whose value (of all the columns together) occurs more than once, and
+    perhaps for a few others: values are compared by 64-bit hash, about 3x faster than comparing
+    text. Only for fast paths that hand the flagged rows to an exact slow path."""
+    key = pl.col(columns[0]) if len(columns) == 1 else pl.struct(columns)
+    return key.hash().is_duplicated()
+
+
 def split_rows(frame: pl.DataFrame, condition: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows where the condition holds, the rest). The condition is evaluated once, and when it
     holds for no row (the common case of the fast paths that use this) nothing is copied."""
@@ -40,8 +48,8 @@ def pair_one_to_one(
     deterministic and independent of the order rows arrived in.
     """
     # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
-    left_multi, left_single = split_rows(left, pl.struct(left_on).is_duplicated())
-    right_multi, right_single = split_rows(right, pl.struct(right_on).is_duplicated())
+    left_multi, left_single = split_rows(left, maybe_repeated(*left_on))
+    right_multi, right_single = split_rows(right, maybe_repeated(*right_on))
     plain = left_single.join(right_single, left_on=left_on, right_on=right_on, how="inner")
     # Keys with several rows on either side pair by rank within the key.
     left_rest = pl.concat(

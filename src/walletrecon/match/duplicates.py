@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.match.common import maybe_repeated
 from walletrecon.state import FINDING, conform
 
 #: Per source: (id column, timestamp column, duplicate-key expression, readable key column).
@@ -81,8 +82,7 @@ def split_duplicates(
     # Fast path: a key seen once tonight and never before cannot be a duplicate; only rows with
     # a shared key are ranked.
     shared = pl.col("dup_key").is_not_null() & (
-        pl.col("dup_key").is_duplicated()
-        | pl.col("dup_key").is_in(known.get_column("dup_key").implode())
+        maybe_repeated("dup_key") | pl.col("dup_key").is_in(known.get_column("dup_key").implode())
     )
     keyed = (
         rows.lazy()

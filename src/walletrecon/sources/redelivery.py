@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import split_rows
+from walletrecon.match.common import maybe_repeated, split_rows
 from walletrecon.schemas import SOURCES
 
 
@@ -30,7 +30,7 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
     ``prior`` holds (row_id, content_hash, origin) of rows accepted on earlier nights.
     """
     # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
-    repeated = pl.col("row_id").is_duplicated() | pl.col("row_id").is_in(
+    repeated = maybe_repeated("row_id") | pl.col("row_id").is_in(
         prior.get_column("row_id").implode()
     )
     shaped, plain = split_rows(shaped, repeated)

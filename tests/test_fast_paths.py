@@ -1,0 +1,75 @@
+"""The fast paths (rows whose key looks unique skip the exact slow path) decide nothing: flagging
+every row as perhaps repeated, as a hash collision would flag a few, gives the same results."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import walletrecon.match.common as common
+import walletrecon.match.duplicates as duplicates
+import walletrecon.sources.redelivery as redelivery
+from walletrecon.match.common import pair_one_to_one
+
+KEYS = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=0, max_size=12)
+
+
+def _everything_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    def flag_all(*columns: str) -> pl.Expr:
+        return pl.lit(True)
+
+    for module in (common, duplicates, redelivery):
+        monkeypatch.setattr(module, "maybe_repeated", flag_all)
+
+
+def _pairs(left_keys: list[str], right_keys: list[str]) -> list[tuple[str, str]]:
+    left = pl.DataFrame({"k": left_keys, "l": [f"L{i:02d}" for i in range(len(left_keys))]})
+    right = pl.DataFrame({"k": right_keys, "r": [f"R{i:02d}" for i in range(len(right_keys))]})
+    pairs = pair_one_to_one(
+        left.cast({"k": pl.String, "l": pl.String}),
+        right.cast({"k": pl.String, "r": pl.String}),
+        ["k"],
+        ["k"],
+        ["l"],
+        ["r"],
+    )
+    return sorted(pairs.select("l", "r").iter_rows())
+
+
+@settings(max_examples=60, deadline=None)
+@given(left=KEYS, right=KEYS)
+def test_pairing_is_the_same_when_every_key_is_flagged(left: list[str], right: list[str]) -> None:
+    normal = _pairs(left, right)
+    with pytest.MonkeyPatch.context() as patch:
+        _everything_flagged(patch)
+        flagged = _pairs(left, right)
+    assert flagged == normal
+    assert len(normal) == sum(min(left.count(key), right.count(key)) for key in set(left))
+
+
+def _duplicates(keys: list[str]) -> tuple[list[str], list[str]]:
+    rows = pl.DataFrame(
+        {
+            "receipt_id": [f"R{i:02d}" for i in range(len(keys))],
+            "txn_id": keys,
+            "received_at": list(range(len(keys))),
+        },
+        schema={"receipt_id": pl.String, "txn_id": pl.String, "received_at": pl.Int64},
+    )
+    known = pl.DataFrame({"dup_key": ["d"], "row_id": ["R-old"]})
+    split = duplicates.split_duplicates("receipts", rows, known)
+    return sorted(split.firsts["receipt_id"]), sorted(split.duplicates["receipt_id"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=KEYS)
+def test_duplicates_are_the_same_when_every_key_is_flagged(keys: list[str]) -> None:
+    normal = _duplicates(keys)
+    with pytest.MonkeyPatch.context() as patch:
+        _everything_flagged(patch)
+        assert _duplicates(keys) == normal
+    firsts, repeats = normal
+    assert set(firsts) | set(repeats) == {f"R{i:02d}" for i in range(len(keys))}
+    assert len(firsts) == len(set(keys) - {"d"})
