@@ -1,5 +1,6 @@
--- registry_known_keys: rows accepted on earlier nights that share a duplicate key (gateway_ref and
--- record type, or txn_id) with tonight's rows: a later row with such a key is a duplicate.
-SELECT r.source, r.dup_key, r.row_id
+-- registry_known_keys: rows accepted on earlier nights whose duplicate-key hash (of source and
+-- gateway_ref and record type, or txn_id) is one of tonight's: a later row with such a key is a
+-- duplicate. The caller keeps the rows whose source and dup_key are tonight's.
+SELECT r.source, r.dup_key, r.row_id, r.dup_hash
 FROM $registry AS r
-SEMI JOIN tonight AS t ON r.source = t.source AND r.dup_key = t.dup_key
+SEMI JOIN tonight AS t ON r.dup_hash = t.dup_hash

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import walletrecon.match.common as common
 import walletrecon.match.duplicates as duplicates
 import walletrecon.sources.redelivery as redelivery
+from walletrecon.history import exact_matches
 from walletrecon.match.common import pair_one_to_one
 
 KEYS = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=0, max_size=12)
@@ -73,3 +74,17 @@ def test_duplicates_are_the_same_when_every_key_is_flagged(keys: list[str]) -> N
     firsts, repeats = normal
     assert set(firsts) | set(repeats) == {f"R{i:02d}" for i in range(len(keys))}
     assert len(firsts) == len(set(keys) - {"d"})
+
+
+def test_registry_rows_found_by_a_colliding_key_hash_are_not_taken() -> None:
+    # Two ids given the same hash, as a collision would: only the equal id is a prior row.
+    candidates = pl.DataFrame(
+        {"source": ["ledger", "ledger"], "row_id": ["E1", "E9"], "row_key": [7, 7]},
+        schema={"source": pl.String, "row_id": pl.String, "row_key": pl.UInt64},
+    )
+    tonight = pl.DataFrame(
+        {"source": ["ledger", "ledger"], "row_id": ["E1", "E1"], "row_key": [7, 7]},
+        schema={"source": pl.String, "row_id": pl.String, "row_key": pl.UInt64},
+    )
+    found = exact_matches(candidates, tonight, "row_key", ["source", "row_id"])
+    assert found.to_dicts() == [{"source": "ledger", "row_id": "E1"}]

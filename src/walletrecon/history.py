@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import polars_hash as plh
 import pyarrow.parquet as pq
 
 from walletrecon.errors import StateError
@@ -22,10 +23,10 @@ from walletrecon.state import NightState
 from walletrecon.store import sql_text
 
 STATE_DIR = "state"
-#: How the registry's content hashes are made (``validate.content_hash``), kept in each registry
-#: file: hashes made another way cannot tell a re-delivery from a conflicting row.
-CONTENT_HASH_KEY = b"walletrecon.content_hash"
-CONTENT_HASH_SCHEME = b"xxhash64"
+#: The registry format, kept in each registry file: content hashes (``validate.content_hash``) and
+#: key hashes made another way cannot find tonight's rows among an earlier night's.
+FORMAT_KEY = b"walletrecon.registry"
+FORMAT = b"2: xxhash64 content and key hashes"
 #: What later nights need to know of each accepted row (``canonical.registry_rows``).
 REGISTRY_SCHEMA = {
     "source": pl.String,
@@ -36,7 +37,19 @@ REGISTRY_SCHEMA = {
     "txn_id": pl.String,
     "is_payment": pl.Boolean,
     "origin": pl.String,
+    "row_key": pl.UInt64,
+    "dup_hash": pl.UInt64,
 }
+
+
+def key_hash(*columns: str) -> pl.Expr:
+    """A stable 64-bit hash of key columns (null when one is null). Registry look-ups join on it,
+    a number being far cheaper to compare than text, and then check the keys themselves, since
+    hashes can collide."""
+    joined = plh.concat_str([pl.col(column) for column in columns], separator=chr(31))
+    return joined.nchash.xxhash64().cast(pl.UInt64)
+
+
 REGISTRY_FILE = "registry.parquet"
 _PARTITION = re.compile(r"^run_date=(\d{4}-\d{2}-\d{2})$")
 
@@ -91,7 +104,7 @@ class RegistrySpill:
 
     def write(self, rows: pl.DataFrame) -> None:
         table = rows.to_arrow(compat_level=pl.CompatLevel.newest())
-        table = table.replace_schema_metadata({CONTENT_HASH_KEY: CONTENT_HASH_SCHEME})
+        table = table.replace_schema_metadata({FORMAT_KEY: FORMAT})
         if self._writer is None:
             # Ids are unique: a dictionary or statistics of them only cost time, here and when
             # later nights read the file.
@@ -113,10 +126,10 @@ class RegistrySpill:
         return self.path
 
     def keys(self) -> pl.DataFrame:
-        """(source, dup_key) of tonight's rows that have a duplicate key."""
+        """(source, dup_key, dup_hash) of tonight's rows that have a duplicate key."""
         return (
             pl.scan_parquet(self.path)
-            .select("source", "dup_key")
+            .select("source", "dup_key", "dup_hash")
             .filter(pl.col("dup_key").is_not_null())
             .collect()
         )
@@ -141,7 +154,7 @@ def registry_files(out: Path, upto: dt.date | None) -> list[str]:
     files = [state_folder(out, day) / REGISTRY_FILE for day in state_dates(out) if day <= upto]
     for path in files:
         metadata = pq.read_schema(path).metadata or {}
-        if metadata.get(CONTENT_HASH_KEY) != CONTENT_HASH_SCHEME:
+        if metadata.get(FORMAT_KEY) != FORMAT:
             raise StateError(
                 f"{path}: written by an earlier walletrecon whose content hashes this version "
                 "cannot compare; rebuild the state with `walletrecon backfill` from the first "
@@ -167,6 +180,15 @@ def _query(
             connection.unregister(name)
 
 
+def exact_matches(
+    candidates: pl.DataFrame, tonight: pl.DataFrame, key: str, columns: list[str]
+) -> pl.DataFrame:
+    """Registry rows found by key hash, kept where their key columns equal a row of tonight's."""
+    matched = candidates.join(tonight.select(key, *columns), on=key, suffix="__tonight")
+    same = pl.all_horizontal(pl.col(column) == pl.col(f"{column}__tonight") for column in columns)
+    return matched.filter(same).select(candidates.columns).unique(maintain_order=True).drop(key)
+
+
 def prior_rows(
     connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
 ) -> pl.DataFrame:
@@ -180,21 +202,24 @@ def prior_rows(
                 "origin": pl.String,
             }
         )
-    return _query(
-        connection,
-        files,
-        sql_text("registry_prior_rows"),
-        tonight=tonight.select("source", "row_id"),
+    keyed = tonight.select("source", "row_id", key_hash("source", "row_id").alias("row_key"))
+    candidates = _query(
+        connection, files, sql_text("registry_prior_rows"), tonight=keyed.select("row_key")
     )
+    return exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
 
 
 def known_keys(
     connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
 ) -> pl.DataFrame:
-    """Registry rows of earlier nights sharing a duplicate key with tonight's (source, dup_key)."""
+    """Registry rows of earlier nights sharing a duplicate key with tonight's rows (source,
+    dup_key, dup_hash)."""
     if not files or tonight.is_empty():
         return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
-    return _query(connection, files, sql_text("registry_known_keys"), tonight=tonight)
+    candidates = _query(
+        connection, files, sql_text("registry_known_keys"), tonight=tonight.select("dup_hash")
+    )
+    return exact_matches(candidates, tonight, "dup_hash", ["source", "dup_key"])
 
 
 def payment_history(

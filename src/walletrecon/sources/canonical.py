@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from walletrecon.errors import InputError
+from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES, Source
 from walletrecon.sources.files import file_sha256, find_source_file, read_raw
@@ -192,5 +193,14 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         ),
     )
     return keyed.select(
-        "source", "row_id", "content_hash", "dup_key", "ref_norm", "txn_id", "is_payment", "origin"
+        "source",
+        "row_id",
+        "content_hash",
+        "dup_key",
+        "ref_norm",
+        "txn_id",
+        "is_payment",
+        "origin",
+        key_hash("source", "row_id").alias("row_key"),
+        key_hash("source", "dup_key").alias("dup_hash"),
     )
