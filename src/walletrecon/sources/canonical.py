@@ -8,6 +8,7 @@ into the working schema of the kernel. Every row read ends as accepted or reject
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,33 +70,36 @@ def _malformed_rows(
 def load_folders(
     connection: duckdb.DuckDBPyConnection, inbox: Path, dates: list[dt.date]
 ) -> Loaded:
-    """Read and validate every source file of the given business-date folders, in date order."""
+    """Read and validate every source file of the given business-date folders, in date order.
+
+    Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
+    hashing runs outside the interpreter lock.
+    """
     loaded = Loaded()
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SOURCES}
-    for order, day in enumerate(sorted(dates)):
-        folder = inbox / day.isoformat()
-        for source in SOURCES.values():
-            path = find_source_file(folder, source)
-            if path is None:
-                continue
-            display = f"{day.isoformat()}/{path.name}"
-            raw = read_raw(path, source, display)
-            result = validate(connection, source, raw.table)
-            loaded.files.append(
-                FileRecord(
-                    source.name, display, file_sha256(path), raw.table.num_rows + len(raw.malformed)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
+        for order, day in enumerate(sorted(dates)):
+            folder = inbox / day.isoformat()
+            for source in SOURCES.values():
+                path = find_source_file(folder, source)
+                if path is None:
+                    continue
+                digest = hasher.submit(file_sha256, path)
+                display = f"{day.isoformat()}/{path.name}"
+                raw = read_raw(path, source, display)
+                result = validate(connection, source, raw.table)
+                rows_read = raw.table.num_rows + len(raw.malformed)
+                loaded.files.append(FileRecord(source.name, display, digest.result(), rows_read))
+                parts[source.name].append(
+                    result.accepted.with_columns(pl.lit(order).alias("folder_order"))
                 )
-            )
-            parts[source.name].append(
-                result.accepted.with_columns(pl.lit(order).alias("folder_order"))
-            )
-            loaded.rejected.append(
-                result.rejected.with_columns(pl.lit(source.name).alias("source")).select(
-                    list(REJECTED_SCHEMA)
+                loaded.rejected.append(
+                    result.rejected.with_columns(pl.lit(source.name).alias("source")).select(
+                        list(REJECTED_SCHEMA)
+                    )
                 )
-            )
-            if raw.malformed:
-                loaded.rejected.append(_malformed_rows(source, display, raw.malformed))
+                if raw.malformed:
+                    loaded.rejected.append(_malformed_rows(source, display, raw.malformed))
     for name, frames in parts.items():
         if frames:
             loaded.accepted[name] = pl.concat(frames, how="vertical_relaxed")
