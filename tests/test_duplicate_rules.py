@@ -246,3 +246,16 @@ def test_redelivery_differing_only_in_reference_case_is_a_redelivery(tmp_path: P
     assert manifest["outcomes"]["settlement"]["redelivered"] == 1
     assert manifest["outcomes"]["settlement"]["rejected"] == 0
     assert world.breaks(1) == set()
+
+
+def test_an_id_reused_by_another_source_of_an_earlier_night_is_neither_redelivery_nor_conflict(
+    tmp_path: Path,
+) -> None:
+    # Registry look-ups go by a hash of the id alone: the source must still decide.
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1").settle(0, "T1")
+    world.payment(1, "T2").receive(1, "T2").settle(1, "T2", settlement_id="E-T1")
+    world.run(0)
+    summary = world.run(1)
+    assert summary.rejected == 0
+    assert manifest(world, 1)["outcomes"]["settlement"]["redelivered"] == 0
+    assert world.breaks(1) == set()

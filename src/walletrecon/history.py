@@ -42,12 +42,11 @@ REGISTRY_SCHEMA = {
 }
 
 
-def key_hash(*columns: str) -> pl.Expr:
-    """A stable 64-bit hash of key columns (null when one is null). Registry look-ups join on it,
-    a number being far cheaper to compare than text, and then check the keys themselves, since
-    hashes can collide."""
-    joined = plh.concat_str([pl.col(column) for column in columns], separator=chr(31))
-    return joined.nchash.xxhash64().cast(pl.UInt64)
+def key_hash(column: str) -> pl.Expr:
+    """A stable 64-bit hash of a key column (null for null). Registry look-ups join on it, a
+    number being far cheaper to compare than text, and then check the keys themselves (and their
+    source), since hashes can collide."""
+    return plh.col(column).nchash.xxhash64().cast(pl.UInt64)
 
 
 REGISTRY_FILE = "registry.parquet"
@@ -184,6 +183,8 @@ def exact_matches(
     candidates: pl.DataFrame, tonight: pl.DataFrame, key: str, columns: list[str]
 ) -> pl.DataFrame:
     """Registry rows found by key hash, kept where their key columns equal a row of tonight's."""
+    # The candidates are few: narrow tonight's rows to their hashes before joining.
+    tonight = tonight.filter(pl.col(key).is_in(candidates.get_column(key).implode()))
     matched = candidates.join(tonight.select(key, *columns), on=key, suffix="__tonight")
     same = pl.all_horizontal(pl.col(column) == pl.col(f"{column}__tonight") for column in columns)
     return matched.filter(same).select(candidates.columns).unique(maintain_order=True).drop(key)
@@ -202,7 +203,7 @@ def prior_rows(
                 "origin": pl.String,
             }
         )
-    keyed = tonight.select("source", "row_id", key_hash("source", "row_id").alias("row_key"))
+    keyed = tonight.select("source", "row_id", key_hash("row_id").alias("row_key"))
     candidates = _query(
         connection, files, sql_text("registry_prior_rows"), tonight=keyed.select("row_key")
     )

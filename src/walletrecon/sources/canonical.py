@@ -205,6 +205,6 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         "txn_id",
         "is_payment",
         "origin",
-        key_hash("source", "row_id").alias("row_key"),
-        key_hash("source", "dup_key").alias("dup_hash"),
+        key_hash("row_id").alias("row_key"),
+        key_hash("dup_key").alias("dup_hash"),
     )
