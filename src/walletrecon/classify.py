@@ -132,6 +132,10 @@ PAIR_SIDES = {
 }
 
 
+#: Pairs checked at a time.
+PAIR_SLICE = 200_000
+
+
 def pair_breaks(counterpart: str, config: Config) -> dict[str, pl.Expr]:
     """Per break type, when a ledger entry and its matched counterpart disagree."""
     side = PAIR_SIDES[counterpart]
@@ -156,13 +160,21 @@ def broken_pairs(
 ) -> pl.DataFrame:
     """Tonight's matched pairs (row positions in ``ledger`` and ``other``) that break a pair
     check, with the columns their findings report. The checks run on the few columns they read;
-    only the pairs that break are gathered whole."""
+    only the pairs that break are gathered whole, and the checks go a slice of pairs at a time
+    (a night's pairs side by side, even narrow, would be one of its largest frames)."""
     side = PAIR_SIDES[counterpart]
     breaks = pair_breaks(counterpart, config)
+    read = sorted({name for condition in breaks.values() for name in condition.meta.root_names()})
+    broken = pl.concat(
+        [
+            gather_pairs(ledger, part.to_series(0), other, part.to_series(1), side.suffix, read)
+            .select(pl.any_horizontal(*breaks.values()).fill_null(False))
+            .to_series()
+            for part in pairs.iter_slices(PAIR_SLICE)
+        ]
+        or [pl.Series(dtype=pl.Boolean)]
+    )
     left_rows, right_rows = pairs.to_series(0), pairs.to_series(1)
-    read = {name for condition in breaks.values() for name in condition.meta.root_names()}
-    narrow = gather_pairs(ledger, left_rows, other, right_rows, side.suffix, sorted(read))
-    broken = narrow.select(pl.any_horizontal(*breaks.values()).fill_null(False)).to_series()
     wanted = [*LEDGER_PAIR_COLUMNS, *side.columns]
     return gather_pairs(
         ledger, left_rows.filter(broken), other, right_rows.filter(broken), side.suffix, wanted

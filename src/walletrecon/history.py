@@ -42,6 +42,10 @@ REGISTRY_SCHEMA = {
 }
 
 
+#: Rows per row group of a registry file.
+REGISTRY_ROW_GROUP = 128 * 1024
+
+
 def key_hash(column: str) -> pl.Expr:
     """A stable 64-bit hash of a key column (null for null). Registry look-ups join on it, a
     number being far cheaper to compare than text, and then check the keys themselves (and their
@@ -114,7 +118,8 @@ class RegistrySpill:
                 use_dictionary=["source"],
                 write_statistics=False,
             )
-        self._writer.write_table(table.cast(self._writer.schema))
+        # Row groups of modest size: the writer buffers one, and readers read one per thread.
+        self._writer.write_table(table.cast(self._writer.schema), row_group_size=REGISTRY_ROW_GROUP)
 
     def close(self) -> Path:
         """Finish the file (an empty registry if nothing was written) and return its path."""
@@ -162,21 +167,21 @@ def registry_files(out: Path, upto: dt.date | None) -> list[str]:
     return [str(path) for path in files]
 
 
-def _query(
-    connection: duckdb.DuckDBPyConnection, files: list[str], sql: str, **frames: pl.DataFrame
-) -> pl.DataFrame:
-    for name, frame in frames.items():
-        # Arrow string views: handed to DuckDB without copying the text.
-        connection.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-    try:
+def _query(files: list[str], sql: str, **frames: pl.DataFrame) -> pl.DataFrame:
+    """Run a registry query over the given registry files, with frames as named tables.
+
+    Each query has a DuckDB session of its own: closing it hands back the memory DuckDB keeps
+    after a large join, before the rest of the night needs it.
+    """
+    with duckdb.connect(":memory:") as connection:
+        for name, frame in frames.items():
+            # Arrow string views: handed to DuckDB without copying the text.
+            connection.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         listing = "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in files) + "]"
         result: pl.DataFrame = connection.sql(
             sql.replace("$registry", f"read_parquet({listing})")
         ).pl()
         return result
-    finally:
-        for name in frames:
-            connection.unregister(name)
 
 
 def exact_matches(
@@ -190,9 +195,7 @@ def exact_matches(
     return matched.filter(same).select(candidates.columns).unique(maintain_order=True).drop(key)
 
 
-def prior_rows(
-    connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
-) -> pl.DataFrame:
+def prior_rows(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
     """Registry rows of earlier nights sharing (source, row_id) with tonight's rows."""
     if not files or tonight.is_empty():
         return pl.DataFrame(
@@ -204,34 +207,25 @@ def prior_rows(
             }
         )
     keyed = tonight.select("source", "row_id", key_hash("row_id").alias("row_key"))
-    candidates = _query(
-        connection, files, sql_text("registry_prior_rows"), tonight=keyed.select("row_key")
-    )
+    candidates = _query(files, sql_text("registry_prior_rows"), tonight=keyed.select("row_key"))
     return exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
 
 
-def known_keys(
-    connection: duckdb.DuckDBPyConnection, files: list[str], tonight: pl.DataFrame
-) -> pl.DataFrame:
+def known_keys(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
     """Registry rows of earlier nights sharing a duplicate key with tonight's rows (source,
     dup_key, dup_hash)."""
     if not files or tonight.is_empty():
         return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
-    candidates = _query(
-        connection, files, sql_text("registry_known_keys"), tonight=tonight.select("dup_hash")
-    )
+    candidates = _query(files, sql_text("registry_known_keys"), tonight=tonight.select("dup_hash"))
     return exact_matches(candidates, tonight, "dup_hash", ["source", "dup_key"])
 
 
-def payment_history(
-    connection: duckdb.DuckDBPyConnection, files: list[str], refs: pl.DataFrame
-) -> pl.DataFrame:
+def payment_history(files: list[str], refs: pl.DataFrame) -> pl.DataFrame:
     """Payment entries of earlier nights named by tonight's chargebacks (by reference or txn_id)."""
     empty = pl.DataFrame(schema={"entry_id": pl.String, "txn_id": pl.String, "ref_norm": pl.String})
     if not files or refs.is_empty():
         return empty
     return _query(
-        connection,
         files,
         sql_text("registry_payment_history"),
         refs=refs.select("ref_norm", "merchant_ref"),

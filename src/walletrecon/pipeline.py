@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from duckdb import DuckDBPyConnection
 
 from walletrecon.config import Config
 from walletrecon.history import (
@@ -192,7 +191,6 @@ def _discrepancy_summary(
 
 
 def _arrivals(
-    connection: DuckDBPyConnection,
     files: list[str],
     loaded: Loaded,
     run_date: dt.date,
@@ -210,7 +208,7 @@ def _arrivals(
         [frame.select(pl.lit(source).alias("source"), "row_id") for source, frame in shaped.items()]
         or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
     )
-    deliveries = _sort_deliveries(loaded, shaped, prior_rows(connection, files, ids), registry)
+    deliveries = _sort_deliveries(loaded, shaped, prior_rows(files, ids), registry)
     settlement = _arrived(deliveries, "settlement", SETTLEMENT_WORK)
     chargebacks = settlement.filter(pl.col("record_type") == "chargeback")
     arrivals = Arrivals(
@@ -219,8 +217,8 @@ def _arrivals(
         receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
         bank=_arrived(deliveries, "bank", BANK_WORK),
         balances=_arrived(deliveries, "balances", SNAPSHOTS),
-        known_keys=known_keys(connection, files, registry.keys()),
-        payment_history=payment_history(connection, files, chargebacks),
+        known_keys=known_keys(files, registry.keys()),
+        payment_history=payment_history(files, chargebacks),
     )
     # The manifest needs only the amounts of tonight's rows: the kernel alone holds the rest.
     amounts = {
@@ -270,11 +268,11 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         require_ledger(inbox, run_date)
         state_date = previous_state_date(out, run_date)
         dates = inbox_dates(inbox, state_date, run_date)
-    connection = connect(config.timezone)
     registry = RegistrySpill(out, run_date)
     try:
         with timer.stage("load"):
-            loaded = load_folders(connection, inbox, dates)
+            with connect(config.timezone) as connection:
+                loaded = load_folders(connection, inbox, dates)
             warnings = repeated_files(out, run_date, loaded.files)
             for warning in warnings:
                 LOGGER.warning(warning)
@@ -282,12 +280,10 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
             previous = read_state(out, state_date)
             files = registry_files(out, state_date)
         with timer.stage("deliveries"):
-            deliveries, arrivals = _arrivals(connection, files, loaded, run_date, config, registry)
+            deliveries, arrivals = _arrivals(files, loaded, run_date, config, registry)
     except BaseException:
         registry.path.unlink(missing_ok=True)
         raise
-    finally:
-        connection.close()
     return Prepared(
         loaded=loaded,
         previous=previous,
