@@ -147,15 +147,32 @@ TIMESTAMPS = [
 ]
 
 
-def test_timestamps_read_as_duckdb_casts_them(connection: duckdb.DuckDBPyConnection) -> None:
-    result = run(connection, "ledger", [{"created_at": value} for value in TIMESTAMPS])
-    expected = duckdb_reading(connection, "epoch_us(try_cast(v AS TIMESTAMPTZ))", TIMESTAMPS)
-    got = typed_or_reason(result, "created_at")
-    for value, typed, cast in zip(TIMESTAMPS, got, expected, strict=True):
+def assert_read_as_duckdb_casts(
+    connection: duckdb.DuckDBPyConnection,
+    source: str,
+    column: str,
+    values: list[str],
+    cast_sql: str,
+    label: str,
+) -> Validated:
+    """Each value typed as DuckDB's cast reads it, or rejected as not ``label`` where it fails."""
+    result = run(connection, source, [{column: value} for value in values])
+    expected = duckdb_reading(connection, cast_sql, values)
+    got = typed_or_reason(result, column)
+    for value, typed, cast in zip(values, got, expected, strict=True):
         if cast is None:
-            assert typed == f"created_at: not an ISO 8601 timestamp: '{value.strip()}'"
+            assert typed == f"{column}: not {label}: '{value.strip()}'"
         else:
             assert typed == cast, value
+    return result
+
+
+def test_timestamps_read_as_duckdb_casts_them(connection: duckdb.DuckDBPyConnection) -> None:
+    cast = "epoch_us(try_cast(v AS TIMESTAMPTZ))"
+    label = "an ISO 8601 timestamp"
+    result = assert_read_as_duckdb_casts(
+        connection, "ledger", "created_at", TIMESTAMPS, cast, label
+    )
     assert result.accepted.schema["created_at"] == pl.Datetime("us", ZONE)
 
 
@@ -188,14 +205,8 @@ def test_bare_date_is_the_end_of_that_day_in_balances(
 def test_dates_read_as_duckdb_casts_them(connection: duckdb.DuckDBPyConnection) -> None:
     values = ["2026-11-19", " 2026-11-19 ", "2026-02-29", "2024-02-29", "20261119", "2026-1-9"]
     values += ["2026-11-19T10:00:00", "2026-11-19 10:00:00+08:00", "19/11/2026", "garbage"]
-    result = run(connection, "bank", [{"value_date": value} for value in values])
-    expected = duckdb_reading(connection, "try_cast(v AS DATE)", values)
-    got = typed_or_reason(result, "value_date")
-    for value, typed, cast in zip(values, got, expected, strict=True):
-        if cast is None:
-            assert typed == f"value_date: not an ISO 8601 date: '{value.strip()}'"
-        else:
-            assert typed == cast, value
+    cast, label = "try_cast(v AS DATE)", "an ISO 8601 date"
+    assert_read_as_duckdb_casts(connection, "bank", "value_date", values, cast, label)
 
 
 def iso_like() -> st.SearchStrategy[str]:
