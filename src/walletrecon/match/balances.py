@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.match.common import split_rows
 from walletrecon.state import POSTINGS, conform
 
 #: Postings older than this many days before the run are folded into one opening row per account.
@@ -64,17 +65,24 @@ def compact_postings(
     its snapshots' days must stay exact.
     """
     horizon = run_date - dt.timedelta(days=COMPACT_AFTER_DAYS)
+    # Days on or after the horizon are never folded: only the older rows (few) are worked on.
+    # Postings hold one row per account, currency and day, so the two parts share no day.
+    candidates, recent = split_rows(postings, pl.col("day") < horizon)
+    if candidates.is_empty():
+        return postings
     oldest = kept_snapshots.group_by("account_id", "currency").agg(
         pl.col("item_date").min().alias("oldest_snapshot")
     )
     floor = pl.min_horizontal(pl.lit(horizon), pl.col("oldest_snapshot"))
     old = pl.col("day") < floor
     folded = (
-        postings.join(oldest, on=["account_id", "currency"], how="left")
+        candidates.join(oldest, on=["account_id", "currency"], how="left")
         .with_columns(pl.when(old).then(pl.lit(OPENING_DAY)).otherwise(pl.col("day")).alias("day"))
         .drop("oldest_snapshot")
+        .group_by("account_id", "currency", "day")
+        .agg(pl.col("total_minor").sum())
     )
-    return folded.group_by("account_id", "currency", "day").agg(pl.col("total_minor").sum())
+    return pl.concat([recent, folded])
 
 
 def _running_at(
