@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from walletrecon.errors import ReconciliationIntegrityError
-from walletrecon.manifest import SourceCounts, check_books, control_totals
+from walletrecon.manifest import SourceCounts, by_source, check_books, control_totals
 
 ROWS = {
     "ledger": pl.DataFrame(
@@ -19,13 +19,15 @@ ROWS = {
 }
 
 
-def outcomes(*pairs: tuple[str, str]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "source": ["ledger"] * len(pairs),
-            "row_id": [row for row, _ in pairs],
-            "outcome": [outcome for _, outcome in pairs],
-        }
+def outcomes(*pairs: tuple[str, str]) -> dict[str, pl.DataFrame]:
+    return by_source(
+        pl.DataFrame(
+            {
+                "source": ["ledger"] * len(pairs),
+                "row_id": [row for row, _ in pairs],
+                "outcome": [outcome for _, outcome in pairs],
+            }
+        )
     )
 
 
@@ -61,3 +63,15 @@ def test_row_counts_that_do_not_add_up_stop_the_night() -> None:
     }
     with pytest.raises(ReconciliationIntegrityError, match="do not add up"):
         check_books(counts, {})
+
+
+def test_outcomes_by_source_whether_or_not_sources_come_in_blocks() -> None:
+    blocks = pl.DataFrame(
+        {"source": ["ledger", "ledger", "bank"], "row_id": ["E1", "E2", "B1"], "outcome": ["m"] * 3}
+    )
+    mixed = blocks.select(pl.all().gather([0, 2, 1]))
+    for frame in (blocks, mixed):
+        split = by_source(frame)
+        assert sorted(split) == ["bank", "ledger"]
+        assert sorted(split["ledger"]["row_id"]) == ["E1", "E2"]
+        assert split["bank"]["row_id"].to_list() == ["B1"]

@@ -54,14 +54,12 @@ def source_counts(
     files: list[FileRecord],
     rejected: pl.DataFrame,
     redelivered: dict[str, int],
-    outcomes: pl.DataFrame,
+    outcomes: dict[str, pl.DataFrame],
 ) -> dict[str, SourceCounts]:
     """Per-source counts; rows read come from the files, the rest from the frames."""
     counts: dict[str, SourceCounts] = {}
     for source in sorted({record.source for record in files}):
-        per_outcome = (
-            outcomes.filter(pl.col("source") == source).get_column("outcome").value_counts()
-        )
+        per_outcome = _outcomes_of(outcomes, source).get_column("outcome").value_counts()
         by_name = dict(
             zip(per_outcome["outcome"].to_list(), per_outcome["count"].to_list(), strict=True)
         )
@@ -74,6 +72,25 @@ def source_counts(
     return counts
 
 
+def by_source(outcomes: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The outcomes of each source. The kernel lists them source by source, so each source's
+    rows are one slice of the frame (no copy); otherwise they are picked out."""
+    runs = outcomes.select(pl.col("source").rle()).unnest("source")
+    sources = runs.get_column("value").to_list()
+    if len(set(sources)) < len(sources):
+        return {source: outcomes.filter(pl.col("source") == source) for source in set(sources)}
+    slices, offset = {}, 0
+    for source, length in zip(sources, runs.get_column("len").to_list(), strict=True):
+        slices[source] = outcomes.slice(offset, length)
+        offset += length
+    return slices
+
+
+def _outcomes_of(outcomes: dict[str, pl.DataFrame], source: str) -> pl.DataFrame:
+    schema = {"source": pl.String, "row_id": pl.String, "outcome": pl.String}
+    return outcomes.get(source, pl.DataFrame(schema=schema))
+
+
 def _with_outcomes(amounts: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     """Each accepted row with its outcome: side by side when both list the same rows in the
     same order (the kernel keeps that order), else by a join on the row id."""
@@ -83,13 +100,15 @@ def _with_outcomes(amounts: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFram
     return amounts.join(outcomes.select("row_id", "outcome"), on="row_id", how="left")
 
 
-def control_totals(accepted: dict[str, pl.DataFrame], outcomes: pl.DataFrame) -> dict[str, Any]:
+def control_totals(
+    accepted: dict[str, pl.DataFrame], outcomes: dict[str, pl.DataFrame]
+) -> dict[str, Any]:
     """Accepted amounts per source and currency, and the same amounts split by outcome."""
     totals: dict[str, Any] = {}
     for source, rows in accepted.items():
         column = CONTROL_AMOUNT[source]
         amounts = rows.select("row_id", "currency", column)
-        joined = _with_outcomes(amounts, outcomes.filter(pl.col("source") == source))
+        joined = _with_outcomes(amounts, _outcomes_of(outcomes, source))
         grouped = joined.group_by("currency", "outcome").agg(pl.col(column).sum().alias("minor"))
         accepted_by_currency = dict(
             amounts.group_by("currency").agg(pl.col(column).sum()).iter_rows()

@@ -35,6 +35,7 @@ from walletrecon.logs import LOGGER
 from walletrecon.manifest import (
     CONTROL_AMOUNT,
     build_manifest,
+    by_source,
     check_books,
     control_totals,
     source_counts,
@@ -245,9 +246,10 @@ def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> lis
     ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Prepared:
-    """Everything loaded for a night, before the kernel runs."""
+    """Everything loaded for a night, before the kernel runs. ``_finish`` lets go of
+    ``previous`` once the lifecycle has read it."""
 
     loaded: Loaded
     previous: NightState
@@ -352,14 +354,17 @@ def _finish(
         )
         report_rows = to_report_rows(life.open, run_date)
         tickets = build_tickets(report_rows, life.resolved, run_date, config.tickets)
+        # Yesterday's state is read: keep its sizes for the manifest and let the frames go.
+        before = {name: frame.height for name, frame in previous.frames().items()}
+        del previous
+        prepared.previous = NightState.initial()
     with timer.stage("manifest"):
-        counts = source_counts(
-            loaded.files, deliveries.rejected, deliveries.redelivered, night.outcomes
-        )
-        totals = control_totals(deliveries.new, night.outcomes)
+        outcomes = by_source(night.outcomes)
+        counts = source_counts(loaded.files, deliveries.rejected, deliveries.redelivered, outcomes)
+        totals = control_totals(deliveries.new, outcomes)
         check_books(counts, totals)
         carried = {
-            name: {"before": previous.frames()[name].height, "after": frame.height}
+            name: {"before": before[name], "after": frame.height}
             for name, frame in night.state.frames().items()
             if name not in ("open_discrepancies", "resolved_discrepancies")
         }
