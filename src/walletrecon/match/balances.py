@@ -27,6 +27,15 @@ SNAPSHOTS_KEPT = 5
 SNAPSHOT_ORDER = ["account_id", "currency", "as_of", "row_id"]
 
 
+#: An account and currency as one categorical (a number to compare, not text).
+ACCOUNT_KEY = "account_key"
+
+
+def _account_key() -> pl.Expr:
+    key = pl.concat_str([pl.col("account_id"), pl.col("currency")], separator=chr(31))
+    return key.cast(pl.Categorical).alias(ACCOUNT_KEY)
+
+
 @dataclass(frozen=True)
 class BalanceResult:
     """Postings and snapshots carried forward, and every snapshot checked tonight."""
@@ -37,7 +46,8 @@ class BalanceResult:
 
 
 def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -> pl.DataFrame:
-    """Fold tonight's succeeded entries into per-account, per-day posted totals."""
+    """Fold tonight's succeeded entries into per-account, per-day posted totals (with each
+    account's ``ACCOUNT_KEY``, grouped by rather than its text)."""
     posted = (
         entries.lazy()
         .filter(pl.col("status") == "succeeded")
@@ -52,8 +62,10 @@ def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -
         .agg(pl.col("amount_minor").sum().alias("total_minor"))
         .collect(engine="in-memory")
     )
-    combined = pl.concat([postings, conform(posted, POSTINGS)])
-    return combined.group_by("account_id", "currency", "day").agg(pl.col("total_minor").sum())
+    combined = pl.concat([postings, conform(posted, POSTINGS)]).with_columns(_account_key())
+    return combined.group_by(ACCOUNT_KEY, "day").agg(
+        pl.col("account_id").first(), pl.col("currency").first(), pl.col("total_minor").sum()
+    )
 
 
 def compact_postings(
@@ -88,14 +100,15 @@ def compact_postings(
 def _running_at(
     running: pl.DataFrame, snapshots: pl.DataFrame, day: str, alias: str
 ) -> pl.DataFrame:
-    """Attach the running posted total of each snapshot's account at the day in ``day``."""
+    """Attach the running posted total of each snapshot's account at the day in ``day``
+    (both frames carry ``ACCOUNT_KEY``)."""
     return (
         snapshots.sort(day)
         .join_asof(
             running.rename({"running_minor": alias}).sort("day"),
             left_on=day,
             right_on="day",
-            by=["account_id", "currency"],
+            by=ACCOUNT_KEY,
             strategy="backward",
             check_sortedness=False,
             suffix="_" + alias,
@@ -109,20 +122,25 @@ def check_balances(
 ) -> pl.DataFrame:
     """Every snapshot with expected_minor and a verdict; snapshots (in ``SNAPSHOT_ORDER``) are
     checked against the one before them among those given."""
-    # Both frames are in account order, so an account's rows are consecutive: its segment is
-    # numbered by where the account changes, cheaper than grouping by the text of its key.
-    segment = pl.struct("account_id", "currency").rle_id()
+    # Accounts are compared as numbers (their categorical code), not as text.
+    key = pl.col(ACCOUNT_KEY) if ACCOUNT_KEY in postings.columns else _account_key()
     running = (
-        postings.sort("account_id", "currency", "day")
-        .with_columns(pl.col("total_minor").cum_sum().over(segment).alias("running_minor"))
-        .select("account_id", "currency", "day", "running_minor")
+        postings.select(key, "day", "total_minor")
+        .sort(pl.col(ACCOUNT_KEY).to_physical(), "day")
+        .select(
+            ACCOUNT_KEY,
+            "day",
+            pl.col("total_minor").cum_sum().over(ACCOUNT_KEY).alias("running_minor"),
+        )
     )
+    # Snapshots are in account order: an account's snapshots are consecutive.
     same_account = (pl.col("account_id") == pl.col("account_id").shift(1)) & (
         pl.col("currency") == pl.col("currency").shift(1)
     )
     chained = snapshots.with_columns(
         pl.when(same_account).then(pl.col("balance_minor").shift(1)).alias("previous_minor"),
         pl.when(same_account).then(pl.col("item_date").shift(1)).alias("previous_date"),
+        _account_key(),
     )
     at_snapshot = _running_at(running, chained, "item_date", "running_now")
     at_previous = _running_at(
@@ -176,7 +194,7 @@ def reconcile_balances(
     to_report = pl.concat([snapshots.select("row_id"), latest.select("row_id")]).unique()
     kept = latest_snapshots(everything, keep=SNAPSHOTS_KEPT)
     return BalanceResult(
-        postings=compact_postings(updated, kept, run_date),
+        postings=compact_postings(conform(updated, POSTINGS), kept, run_date),
         checks=checked.join(to_report, on="row_id", how="semi"),
         snapshots=kept,
     )
