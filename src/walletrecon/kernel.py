@@ -10,18 +10,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.classify import (
-    Evidence,
-    broken_pairs,
-    classify,
-    expects_receipt,
-    expects_settlement,
-)
+from walletrecon.classify import Evidence, classify, expects_receipt, expects_settlement
 from walletrecon.config import Config
 from walletrecon.match.balances import reconcile_balances
 from walletrecon.match.common import tolerance_minor, window_passed
 from walletrecon.match.duplicates import duplicate_findings, split_duplicates
-from walletrecon.match.fees import with_fee_checks
+from walletrecon.match.fees import broken_fees, fee_due
+from walletrecon.match.pairs import broken_pairs
 from walletrecon.match.payouts import reconcile_payouts
 from walletrecon.match.receipts import match_receipts
 from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
@@ -114,41 +109,6 @@ def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
     )
 
 
-#: What the fee checks and their findings read of a settlement line.
-FEE_COLUMNS = [
-    "settlement_id",
-    "gateway",
-    "gateway_ref",
-    "merchant_ref",
-    "match_txn_id",
-    "record_type",
-    "gross_minor",
-    "fee_minor",
-    "net_minor",
-    "currency",
-    "origin",
-]
-
-
-def _fee_due(config: Config, run_date: dt.date) -> pl.Expr:
-    """Lines whose fee is checked tonight: matched, or past their window, and not checked before."""
-    return ~pl.col("fee_checked") & (
-        pl.col("ledger_match").is_not_null()
-        | window_passed("item_date", config.windows.settlement_days, run_date)
-    )
-
-
-def _broken_fees(settlement: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
-    """Lines checked tonight whose fee or net is wrong (checked on the columns they need)."""
-    due = (
-        settlement.lazy()
-        .filter(_fee_due(config, run_date))
-        .select(FEE_COLUMNS)
-        .collect(engine="in-memory")
-    )
-    return with_fee_checks(due, config).filter(pl.col("net_broken") | pl.col("schedule_broken"))
-
-
 def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
     """Reconcile one night.
 
@@ -200,9 +160,9 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
     settled = match_settlement(ledger, lines, arrivals.payment_history)
     received = match_receipts(settled.ledger, receipts)
     del ledger, lines, receipts
-    fee_lines = _broken_fees(settled.settlement, config, run_date)
+    fee_lines = broken_fees(settled.settlement, config, run_date)
     lines = settled.settlement.with_columns(
-        (pl.col("fee_checked") | _fee_due(config, run_date)).alias("fee_checked")
+        (pl.col("fee_checked") | fee_due(config, run_date)).alias("fee_checked")
     )
     evidence = Evidence(
         run_date=run_date,

@@ -7,11 +7,13 @@ f / 10^j, ``fee * Q = gross * P + F`` where P = p * 10^j, F = f * 100 * 10^k, Q 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import polars as pl
 
 from walletrecon.config import Config, FeeSchedule
+from walletrecon.match.common import window_passed
 from walletrecon.money import exponent_of
 
 INCOMING_TYPES = ["payment", "topup"]
@@ -101,3 +103,38 @@ def with_fee_checks(lines: pl.DataFrame, config: Config) -> pl.DataFrame:
         )
         .drop("gateway_key", "fee_p", "fee_f", "fee_q")
     )
+
+
+#: What the fee checks and their findings read of a settlement line.
+FEE_COLUMNS = [
+    "settlement_id",
+    "gateway",
+    "gateway_ref",
+    "merchant_ref",
+    "match_txn_id",
+    "record_type",
+    "gross_minor",
+    "fee_minor",
+    "net_minor",
+    "currency",
+    "origin",
+]
+
+
+def fee_due(config: Config, run_date: dt.date) -> pl.Expr:
+    """Lines whose fee is checked tonight: matched, or past their window, and not checked before."""
+    return ~pl.col("fee_checked") & (
+        pl.col("ledger_match").is_not_null()
+        | window_passed("item_date", config.windows.settlement_days, run_date)
+    )
+
+
+def broken_fees(settlement: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
+    """Lines checked tonight whose fee or net is wrong (checked on the columns they need)."""
+    due = (
+        settlement.lazy()
+        .filter(fee_due(config, run_date))
+        .select(FEE_COLUMNS)
+        .collect(engine="in-memory")
+    )
+    return with_fee_checks(due, config).filter(pl.col("net_broken") | pl.col("schedule_broken"))
