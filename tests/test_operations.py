@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from tests.world import published
 from walletrecon.cli import _exit_for, main
 from walletrecon.errors import ConfigError, TransientError
 from walletrecon.lock import run_lock
@@ -37,18 +37,6 @@ def common(out: Path) -> list[str]:
         "--config",
         str(SAMPLE / "walletrecon.toml"),
     ]
-
-
-def published(out: Path) -> dict[str, pl.DataFrame]:
-    """Every night's discrepancy rows and tickets, for comparing two output folders."""
-    frames = {}
-    for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
-        frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
-    for path in sorted(out.glob("tickets/*/tickets.jsonl")):
-        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort(
-            "ticket_id"
-        )
-    return frames
 
 
 def test_backfill_gives_the_same_outputs_as_running_night_by_night(tmp_path: Path) -> None:

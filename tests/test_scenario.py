@@ -9,11 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
 from click.testing import CliRunner
 
 from tests.killer import ROOT
+from tests.world import published
 from walletrecon.cli import main
 from walletrecon.sample import generate
 
@@ -22,19 +22,6 @@ def cli(data: Path, out: Path, *arguments: str) -> int:
     common = ["--inbox", str(data / "inbox"), "--out", str(out)]
     common += ["--config", str(data / "walletrecon.toml")]
     return CliRunner().invoke(main, [*arguments, *common]).exit_code
-
-
-def outputs(out: Path) -> dict[str, pl.DataFrame]:
-    frames = {}
-    for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
-        frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
-    for path in sorted(out.glob("tickets/*/tickets.jsonl")):
-        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort(
-            "ticket_id"
-        )
-    for path in sorted(out.glob("state/*/open_discrepancies.parquet")):
-        frames["state " + path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
-    return frames
 
 
 @pytest.mark.slow
@@ -58,7 +45,7 @@ def test_ten_nights_straight_and_with_a_kill_a_rerun_and_a_backfill_end_the_same
     assert list(bumpy.glob("manifest/*/STALE"))
     assert cli(data, bumpy, "backfill", "--from", nights[6], "--to", nights[-1]) == 0
 
-    expected, actual = outputs(straight), outputs(bumpy)
+    expected, actual = published(straight, state=True), published(bumpy, state=True)
     assert expected.keys() == actual.keys()
     for name, frame in expected.items():
         assert actual[name].equals(frame), name

@@ -143,3 +143,18 @@ class World:
         """(type, key) of the open discrepancies of night ``night``."""
         frame = self.open(night)
         return set(zip(frame["type"].to_list(), frame["key"].to_list(), strict=True))
+
+
+def published(out: Path, *, state: bool = False) -> dict[str, pl.DataFrame]:
+    """Every night's discrepancy rows and tickets (and, with ``state``, its open discrepancies
+    carried in the state), for comparing two output folders."""
+    frames = {}
+    for path in sorted(out.glob("discrepancies/*/part-0.parquet")):
+        frames[path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
+    for path in sorted(out.glob("tickets/*/tickets.jsonl")):
+        frames["tickets " + path.parent.name] = pl.read_ndjson(path, infer_schema_length=None).sort(
+            "ticket_id"
+        )
+    for path in sorted(out.glob("state/*/open_discrepancies.parquet")) if state else []:
+        frames["state " + path.parent.name] = pl.read_parquet(path).sort("discrepancy_id")
+    return frames

@@ -121,11 +121,11 @@ def check_balances(
     postings: pl.DataFrame, snapshots: pl.DataFrame, tolerance: pl.Expr
 ) -> pl.DataFrame:
     """Every snapshot with expected_minor and a verdict; snapshots (in ``SNAPSHOT_ORDER``) are
-    checked against the one before them among those given."""
+    checked against the one before them among those given. Postings carry ``ACCOUNT_KEY``
+    (``add_postings``)."""
     # Accounts are compared as numbers (their categorical code), not as text.
-    key = pl.col(ACCOUNT_KEY) if ACCOUNT_KEY in postings.columns else _account_key()
     running = (
-        postings.select(key, "day", "total_minor")
+        postings.select(ACCOUNT_KEY, "day", "total_minor")
         .sort(pl.col(ACCOUNT_KEY).to_physical(), "day")
         .select(
             ACCOUNT_KEY,

@@ -9,32 +9,55 @@ from walletrecon.sample.model import CNY, FAILED, HOUR, PAYMENT, ROUTED_TYPES, T
 from walletrecon.sample.night import Injector
 
 
-def _missing_in_settlement(injector: Injector) -> None:
-    """Withhold the settlement line of succeeded payments and topups."""
+def _withhold(
+    injector: Injector,
+    kind: str,
+    entry_types: tuple[int, ...],
+    counterpart: str,
+    window_days: int,
+    note: str,
+) -> None:
+    """Withhold the counterpart (settlement line or receipt) of succeeded entries; the break is
+    due when the counterpart's window has passed."""
     night = injector.night
-    entries = injector.pick(night.candidates((PAYMENT, TOPUP), settled=True))
-    night.settlement["dropped"][night.settlement_of_entry[entries]] = 1
+    settled = counterpart == "settlement"
+    entries = injector.pick(night.candidates(entry_types, settled=settled, received=not settled))
+    table, of_entry = (
+        (night.settlement, night.settlement_of_entry)
+        if settled
+        else (night.receipts, night.receipt_of_entry)
+    )
+    table["dropped"][of_entry[entries]] = 1
     injector.record(
-        "missing_in_settlement",
+        kind,
         injector.txn_ids(entries),
-        np.full(len(entries), night.day + 2, dtype=np.int64),
+        np.full(len(entries), night.day + window_days, dtype=np.int64),
         "ledger",
         identifiers("entry", night.ledger["entry"][entries]),
+        note,
+    )
+
+
+def _missing_in_settlement(injector: Injector) -> None:
+    """Withhold the settlement line of succeeded payments and topups."""
+    _withhold(
+        injector,
+        "missing_in_settlement",
+        (PAYMENT, TOPUP),
+        "settlement",
+        2,
         "the gateway never sent a settlement line for this succeeded entry",
     )
 
 
 def _payment_not_received(injector: Injector) -> None:
     """Withhold the merchant receipt of succeeded payments."""
-    night = injector.night
-    entries = injector.pick(night.candidates((PAYMENT,), received=True))
-    night.receipts["dropped"][night.receipt_of_entry[entries]] = 1
-    injector.record(
+    _withhold(
+        injector,
         "payment_not_received",
-        injector.txn_ids(entries),
-        np.full(len(entries), night.day + 1, dtype=np.int64),
-        "ledger",
-        identifiers("entry", night.ledger["entry"][entries]),
+        (PAYMENT,),
+        "receipts",
+        1,
         "the merchant never sent a receipt for this succeeded payment",
     )
 
