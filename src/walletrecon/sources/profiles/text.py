@@ -1,0 +1,59 @@
+"""Helpers every profile shares: decoding a file strictly, and amounts as decimal text.
+
+A file that does not decode in its declared encoding is an input error naming the byte offset,
+never mojibake. Amounts stay exact: Decimal from text, written back as plain decimal text in
+major units of the currency.
+"""
+
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal
+from pathlib import Path
+
+from walletrecon.errors import InputError
+from walletrecon.money import exponent_of, parse_decimal
+
+
+def decode_file(path: Path, encoding: str, display: str = "") -> str:
+    """The text of a file in its declared encoding (a UTF-8 BOM is dropped).
+
+    InputError naming the file and byte offset when a byte sequence does not decode, and for an
+    encoding Python does not know."""
+    name = display or str(path)
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError as exc:
+        raise InputError(f"{name}: unknown encoding '{encoding}'") from exc
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read file: {exc.strerror or exc}") from exc
+    if codec.name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode(codec.name)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: byte offset {exc.start}: bytes {data[exc.start : exc.end]!r} are not valid "
+            f"{encoding} ({exc.reason}); declare the file's encoding on its input"
+        ) from exc
+
+
+def major_text(value: Decimal) -> str:
+    """A Decimal as plain decimal text (no exponent), e.g. ``Decimal('1E+2')`` -> ``'100'``."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def minor_to_major(minor: str, currency: str) -> str:
+    """Integer minor units as text (``"-1250"``) to major-unit decimal text (``"-12.50"``) by
+    the currency's ISO 4217 exponent. ValueError for non-integer text or an unknown currency."""
+    value = parse_decimal(minor)
+    if value != value.to_integral_value():
+        raise ValueError(f"{minor!r} is not a whole number of minor units")
+    try:
+        exponent = exponent_of(currency)
+    except KeyError as exc:
+        raise ValueError(f"unknown currency {currency!r}") from exc
+    return major_text(value.scaleb(-exponent))
