@@ -19,7 +19,7 @@ from walletrecon import __version__
 from walletrecon.config import load_config
 from walletrecon.errors import UsageError, WalletReconError
 from walletrecon.logs import LOGGER, configure
-from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
+from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES, SOURCES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
 if TYPE_CHECKING:
@@ -332,6 +332,43 @@ def tickets(
         click.echo(f"walletrecon: error: {error}", err=True)
         sys.exit(USAGE_EXIT)
     click.echo(export(chosen, form), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", required=True, help="canonical, adyen, stripe, paypal, camt, mt940, ...")
+@click.option("--source", type=click.Choice(list(SOURCES)), default=None, help="Source fed.")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    help="KEY=VALUE: a profile option, or encoding=, control_totals=warn, gateway=, "
+    "column.NAME=FILE_COLUMN (mapped).",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def convert(
+    file: Path, profile: str, source: str | None, options: tuple[str, ...], out: Path | None
+) -> None:
+    """Map one delivered file to canonical rows and check it as a night would.
+
+    Prints the canonical rows as CSV (or writes them to --out), and on stderr the record counts,
+    the control totals, warnings and rejected rows. Exit 2 when the file breaks its format or,
+    unless control_totals=warn, its control totals."""
+    from walletrecon import convert as conversion
+
+    try:
+        if not file.is_file():
+            raise UsageError(f"{file}: no such file")
+        read = conversion.convert(conversion.Request(file, profile, source, options))
+        if out is None:
+            click.echo(conversion.canonical_rows(read).write_csv(), nl=False)
+        else:
+            for written in conversion.write_rows(read, out):
+                click.echo(f"wrote {written}", err=True)
+    except Exception as error:
+        sys.exit(_exit_for(error))
+    for line in conversion.summary_lines(read):
+        click.echo(line, err=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pydantic import (
 from walletrecon.errors import ConfigError
 from walletrecon.money import currency_exponents, parse_decimal
 from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
+from walletrecon.sources.inputs import InputSpec
 
 RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
 
@@ -148,6 +149,8 @@ class Config(_Frozen):
     tolerance: Tolerance = Tolerance()
     fees: dict[str, FeeSchedule] = Field(default_factory=dict)
     tickets: Tickets = Tickets()
+    #: Delivered files and the profiles that read them (``[[inputs]]``, contract section 1b).
+    inputs: tuple[InputSpec, ...] = ()
 
     @field_validator("timezone")
     @classmethod

@@ -48,8 +48,8 @@ from walletrecon.publish import (
     recover,
 )
 from walletrecon.report import render_report
+from walletrecon.schemas import REJECTED_SCHEMA
 from walletrecon.sources.canonical import (
-    REJECTED_SCHEMA,
     FileRecord,
     Loaded,
     load_folders,

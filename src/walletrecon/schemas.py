@@ -157,6 +157,16 @@ SOURCES: dict[str, Source] = {
 #: Columns every loaded row carries besides its own: where it came from, for evidence.
 ORIGIN_COLUMNS = ("origin_file", "origin_row")
 
+#: A rejected input row: where it came from, the first failing column, every reason, raw values.
+REJECTED_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "origin_file": pl.String(),
+    "origin_row": pl.Int64(),
+    "column": pl.String(),
+    "reason": pl.String(),
+    "raw_values": pl.String(),
+}
+
 DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     "discrepancy_id": pl.String(),
     "run_date": pl.Date(),

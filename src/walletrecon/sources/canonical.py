@@ -18,18 +18,9 @@ import polars as pl
 from walletrecon.errors import InputError
 from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
-from walletrecon.schemas import SOURCES, Source
+from walletrecon.schemas import REJECTED_SCHEMA, SOURCES, Source
 from walletrecon.sources.files import file_sha256, find_source_file, read_raw
 from walletrecon.sources.validate import validate
-
-REJECTED_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "origin_file": pl.String(),
-    "origin_row": pl.Int64(),
-    "column": pl.String(),
-    "reason": pl.String(),
-    "raw_values": pl.String(),
-}
 
 
 @dataclass(frozen=True)

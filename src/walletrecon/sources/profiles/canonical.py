@@ -1,0 +1,30 @@
+"""The canonical profile as a profile: ``NAME.csv``, ``NAME.csv.gz`` or ``NAME.parquet`` holding
+the columns of section 1 of the contract. Reading stays in ``sources.files``; this module only
+gives it the shape every profile returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from walletrecon.schemas import SOURCES
+from walletrecon.sources.files import read_raw
+from walletrecon.sources.profiles import ProfileResult, ProfileSpec, Rejection
+
+
+def read(path: Path, spec: ProfileSpec) -> ProfileResult:
+    """Read a canonical file as text; its malformed lines become rejections."""
+    raw = read_raw(path, SOURCES[spec.source], spec.display or path.name)
+    table = raw.table.drop_columns(["origin_file"])
+    table = table.append_column("origin_element", pa.nulls(table.num_rows, pa.string()))
+    rejected = [
+        Rejection(row=number, reason=f"row: {reason}", raw=text)
+        for number, reason, text in raw.malformed
+    ]
+    return ProfileResult(
+        source=spec.source,
+        rows=table,
+        rejected=rejected,
+        records=table.num_rows + len(rejected),
+    )
