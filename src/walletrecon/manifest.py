@@ -1,6 +1,7 @@
 """The manifest of one night: what was read, what became of every row, and proof that none was lost.
 
-For every source, rows read = rejected + re-delivered + matched + discrepancy + pending, and for
+For every source, rows read = rejected + re-delivered + matched + discrepancy + pending + control
+(records that are totals, not transactions), and for
 every currency the accepted amounts equal the sum of the amounts of each outcome. A night whose
 books do not balance raises ReconciliationIntegrityError and publishes nothing.
 """
@@ -41,11 +42,18 @@ class SourceCounts:
     matched: int
     discrepancy: int
     pending: int
+    #: Records that are totals, not transactions (payout lines, balances, trailers).
+    control: int = 0
 
     @property
     def balanced(self) -> bool:
         accounted = (
-            self.rejected + self.redelivered + self.matched + self.discrepancy + self.pending
+            self.rejected
+            + self.redelivered
+            + self.matched
+            + self.discrepancy
+            + self.pending
+            + self.control
         )
         return self.read == accounted
 
@@ -67,6 +75,7 @@ def source_counts(
             read=sum(record.rows_read for record in files if record.source == source),
             rejected=rejected.filter(pl.col("source") == source).height,
             redelivered=redelivered.get(source, 0),
+            control=sum(record.control for record in files if record.source == source),
             **{name: int(by_name.get(name, 0)) for name in OUTCOME_NAMES},
         )
     return counts

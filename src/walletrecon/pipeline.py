@@ -267,15 +267,15 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     with timer.stage("discover"):
         for undone in recover(out):
             LOGGER.warning(f"rolled back a publication a killed run left half done: {undone}")
-        require_ledger(inbox, run_date)
+        require_ledger(inbox, run_date, config.inputs)
         state_date = previous_state_date(out, run_date)
         dates = inbox_dates(inbox, state_date, run_date)
     registry = RegistrySpill(out, run_date)
     try:
         with timer.stage("load"):
             with connect(config.timezone) as connection:
-                loaded = load_folders(connection, inbox, dates)
-            warnings = repeated_files(out, run_date, loaded.files)
+                loaded = load_folders(connection, inbox, dates, config.inputs)
+            warnings = loaded.warnings + repeated_files(out, run_date, loaded.files)
             for warning in warnings:
                 LOGGER.warning(warning)
         with timer.stage("state"):

@@ -28,7 +28,7 @@ RECORD_TYPES = ("payment", "refund", "topup", "withdrawal", "chargeback")
 #: Ledger entry types that a gateway settles, and so are matched against settlement lines.
 SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")
 SEVERITIES = ("low", "medium", "high", "critical")
-OUTCOMES = ("matched", "discrepancy", "pending", "rejected", "redelivered")
+OUTCOMES = ("matched", "discrepancy", "pending", "rejected", "redelivered", "control")
 DISCREPANCY_TYPES = (
     "balance_mismatch",
     "missing_in_settlement",

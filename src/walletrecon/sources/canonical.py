@@ -1,15 +1,15 @@
-"""The canonical profile: inbox folders in, typed canonical rows and rejected rows out.
+"""Inbox folders in, typed canonical rows and rejected rows out, shaped for the kernel.
 
-For each business date folder of the run, each source file is read as text, validated and shaped
-into the working schema of the kernel. Every row read ends as accepted or rejected
-(with its file, row, column and reason); the per-file counts feed the manifest.
+For each business date folder of the run, each delivered file is read by its profile, validated
+and shaped into the working schema of the kernel. Every record read ends as accepted, rejected
+(with its file, row, column and reason) or control; the per-file counts feed the manifest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -18,9 +18,10 @@ import polars as pl
 from walletrecon.errors import InputError
 from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
-from walletrecon.schemas import REJECTED_SCHEMA, SOURCES, Source
-from walletrecon.sources.files import file_sha256, find_source_file, read_raw
-from walletrecon.sources.validate import validate
+from walletrecon.schemas import SOURCES
+from walletrecon.sources.files import file_sha256
+from walletrecon.sources.inputs import InputSpec, deliveries
+from walletrecon.sources.reading import FileRead, read_delivery
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,13 @@ class FileRecord:
     source: str
     path: str
     sha256: str
+    #: Every record of the file: rows, rows the profile rejected, and control lines.
     rows_read: int
+    profile: str = "canonical"
+    #: Records that are totals, not transactions (outcome ``control``).
+    control: int = 0
+    #: The file's control totals and whether each held.
+    checks: tuple[dict[str, object], ...] = ()
 
 
 @dataclass
@@ -40,72 +47,69 @@ class Loaded:
     accepted: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejected: list[pl.DataFrame] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
+    #: What a person should know about the files (hidden files, unchecked control totals).
+    warnings: list[str] = field(default_factory=list)
 
 
-def _malformed_rows(
-    source: Source, display: str, malformed: list[tuple[int, str, str]]
-) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "source": [source.name] * len(malformed),
-            "origin_file": [display] * len(malformed),
-            "origin_row": [number for number, _, _ in malformed],
-            "column": [None] * len(malformed),
-            "reason": [f"row: {reason}" for _, reason, _ in malformed],
-            "raw_values": [text for _, _, text in malformed],
-        },
-        schema=REJECTED_SCHEMA,
+def _record(read: FileRead, sha256: str) -> FileRecord:
+    delivery = read.delivery
+    return FileRecord(
+        source=delivery.spec.source,
+        path=delivery.display,
+        sha256=sha256,
+        rows_read=read.rows_read,
+        profile=delivery.profile,
+        control=read.control,
+        checks=tuple(asdict(total) for total in read.totals),
     )
 
 
 def load_folders(
-    connection: duckdb.DuckDBPyConnection, inbox: Path, dates: list[dt.date]
+    connection: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    dates: list[dt.date],
+    inputs: tuple[InputSpec, ...] = (),
 ) -> Loaded:
-    """Read and validate every source file of the given business-date folders, in date order.
+    """Read and validate every delivered file of the given business-date folders, in date order,
+    each through its profile.
 
     Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
-    hashing runs outside the interpreter lock.
+    hashing runs outside the interpreter lock. ``folder_order`` numbers the files in delivery
+    order (date, then source, then name): the first delivery of an id is the earliest.
     """
     loaded = Loaded()
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SOURCES}
+    order = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
-        for order, day in enumerate(sorted(dates)):
-            folder = inbox / day.isoformat()
-            for source in SOURCES.values():
-                path = find_source_file(folder, source)
-                if path is None:
-                    continue
-                digest = hasher.submit(file_sha256, path)
-                display = f"{day.isoformat()}/{path.name}"
-                raw = read_raw(path, source, display)
-                result = validate(connection, source, raw.table)
-                rows_read = raw.table.num_rows + len(raw.malformed)
-                loaded.files.append(FileRecord(source.name, display, digest.result(), rows_read))
-                parts[source.name].append(
-                    result.accepted.with_columns(pl.lit(order).alias("folder_order"))
+        for day in sorted(dates):
+            found, warnings = deliveries(inbox / day.isoformat(), day, inputs)
+            loaded.warnings += warnings
+            for delivery in found:
+                digest = hasher.submit(file_sha256, delivery.path)
+                read = read_delivery(connection, delivery)
+                loaded.files.append(_record(read, digest.result()))
+                parts[delivery.spec.source].append(
+                    read.accepted.drop("position").with_columns(pl.lit(order).alias("folder_order"))
                 )
-                loaded.rejected.append(
-                    result.rejected.with_columns(pl.lit(source.name).alias("source")).select(
-                        list(REJECTED_SCHEMA)
-                    )
-                )
-                if raw.malformed:
-                    loaded.rejected.append(_malformed_rows(source, display, raw.malformed))
+                loaded.rejected.append(read.rejected)
+                loaded.warnings += read.warnings
+                order += 1
     for name, frames in parts.items():
         if frames:
             loaded.accepted[name] = pl.concat(frames, how="vertical_relaxed")
     return loaded
 
 
-def require_ledger(inbox: Path, run_date: dt.date) -> None:
-    """The ledger is the one required source: the run date's folder must hold it."""
+def require_ledger(inbox: Path, run_date: dt.date, inputs: tuple[InputSpec, ...] = ()) -> None:
+    """The ledger is the one required source: the run date's folder must deliver it."""
     folder = inbox / run_date.isoformat()
     if not folder.is_dir():
         raise InputError(f"{folder}: no inbox folder for business date {run_date}")
-    if find_source_file(folder, SOURCES["ledger"]) is None:
+    found, _ = deliveries(folder, run_date, inputs)
+    if not any(delivery.spec.source == "ledger" for delivery in found):
         raise InputError(
             f"{folder}: the required source 'ledger' is missing "
-            "(ledger.csv, ledger.csv.gz or ledger.parquet)"
+            "(ledger.csv, ledger.csv.gz, ledger.parquet, or a file an [[inputs]] table names)"
         )
 
 
