@@ -4,6 +4,7 @@ output through validation and control totals; the ``convert`` command."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 import types
 from pathlib import Path
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
+from tests.world import World, day
 from walletrecon.cli import main
 from walletrecon.config import parse_config
 from walletrecon.errors import ConfigError, InputError
@@ -271,3 +273,31 @@ def test_convert_of_a_missing_file_is_exit_2(tmp_path: Path) -> None:
         main, ["convert", str(tmp_path / "no.csv"), "--profile", "canonical", "--source", "bank"]
     )
     assert (result.exit_code, "no such file" in result.stderr) == (2, True)
+
+
+# --- a night fed by a profile ------------------------------------------------------------------
+
+
+def test_a_night_counts_a_profiles_control_lines_and_records_its_totals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = ControlTotal("statement 7", "closing balance", "8.00", "8.00", True, "EUR")
+    fake_profile(monkeypatch, result_with([checked]))
+    inputs = [{"source": "bank", "profile": "fake", "pattern": "bank/*.sta"}]
+    world = World(tmp_path, inputs=inputs).payment(0, "T1")
+    touch(world.inbox / day(0).isoformat(), "bank/statement.sta")
+    world.run(0)
+    manifest = json.loads(
+        (world.out / "manifest" / f"run_date={day(0)}" / "manifest.json").read_text("utf-8")
+    )
+    bank = manifest["outcomes"]["bank"]
+    assert (bank["read"], bank["control"], bank["rejected"], bank["balanced"]) == (4, 1, 2, True)
+    (record,) = [item for item in manifest["inputs"] if item["source"] == "bank"]
+    assert (record["path"], record["profile"], record["control"]) == (
+        f"{day(0)}/bank/statement.sta",
+        "fake",
+        1,
+    )
+    assert record["checks"][0]["holds"] is True
+    report = (world.out / "report" / f"run_date={day(0)}" / "report.html").read_text("utf-8")
+    assert "statement 7: closing balance holds" in report
