@@ -37,6 +37,8 @@ RECORD_ELEMENTS = ("Ntry", "Bal", "TxsSummry")
 _START_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(" + "|".join(RECORD_ELEMENTS) + r")[\s/>]")
 _HIDDEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
 _DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+_ROOT_START = re.compile(r"<[A-Za-z_]")
+_POSITION = re.compile(r", line \d+, column \d+$")
 
 Element = etree._Element
 
@@ -86,20 +88,33 @@ def parse(text: str, name: str) -> Document:
         remove_comments=True,
         remove_pis=True,
     )
-    # The text is already decoded: the declaration's encoding would only contradict it. The
-    # declaration sits on the first line, so dropping it shifts no line number.
-    body = _DECLARATION.sub("", text, count=1)
+    # The text is already decoded: the declaration's encoding would only contradict it. It is
+    # blanked out (not removed), so every line and column keeps its number.
+    body = _DECLARATION.sub(lambda match: re.sub(r"\S", " ", match.group()), text, count=1)
+    _refuse_dtd(body, name)
     try:
         root = etree.fromstring(body, parser)
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
+        reason = _POSITION.sub("", exc.msg or "syntax error")
         raise InputError(
-            f"{name}: line {line}, column {column}: not well-formed XML ({exc.msg}); "
+            f"{name}: line {line}, column {column}: not well-formed XML ({reason}); "
             f"expected a complete camt message, {EXPECTED_ROOT}"
         ) from exc
-    if root.getroottree().docinfo.internalDTD is not None or "<!DOCTYPE" in body[:4096]:
-        raise InputError(f"{name}: line 1: a DTD is not allowed in a camt message")
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise InputError(f"{name}: a DTD is not allowed in a camt message")
     return _document(root, name)
+
+
+def _refuse_dtd(body: str, name: str) -> None:
+    """InputError when the prolog (the text before the root element) declares a DTD: a camt
+    message has none, and a DTD is where entity expansion attacks live."""
+    root = _ROOT_START.search(body)
+    prolog = body[: root.start()] if root else body
+    position = prolog.find("<!DOCTYPE")
+    if position >= 0:
+        line = prolog.count("\n", 0, position) + 1
+        raise InputError(f"{name}: line {line}: a DTD is not allowed in a camt message")
 
 
 def _document(root: Element, name: str) -> Document:
