@@ -12,6 +12,7 @@ import pytest
 
 from walletrecon.errors import ConfigError, InputError
 from walletrecon.sources.profiles import (
+    ControlTotal,
     ProfileResult,
     ProfileSpec,
     broken_totals,
@@ -59,9 +60,11 @@ def bal(code: str, amount: str, ind: str | None = "CRDT", ccy: str = "EUR") -> s
 
 
 def stmt(*parts: str, ident: str = "S1", tag: str = "Stmt") -> str:
-    return f"<{tag}><Id>{ident}</Id><CreDtTm>2026-11-22T01:00:00+08:00</CreDtTm>\n" + "\n".join(
-        parts
-    ) + f"\n</{tag}>"
+    return (
+        f"<{tag}><Id>{ident}</Id><CreDtTm>2026-11-22T01:00:00+08:00</CreDtTm>\n"
+        + "\n".join(parts)
+        + f"\n</{tag}>"
+    )
 
 
 def document(*statements: str, kind: str = "053", version: str = "02") -> str:
@@ -83,6 +86,11 @@ def write(tmp_path: Path, text: str, name: str = "stmt.xml", encoding: str = "ut
 
 def one_statement(tmp_path: Path, *parts: str, **options: str) -> ProfileResult:
     return read(write(tmp_path, document(stmt(*parts))), **options)
+
+
+def checks(result: ProfileResult, element: str) -> list[ControlTotal]:
+    """The control totals whose check names this element (TxsSummry, Btch)."""
+    return [total for total in result.totals if f"/{element}/" in total.check]
 
 
 # --- the shared samples ---------------------------------------------------------------------
@@ -244,18 +252,19 @@ def test_single_line_documents_keep_elements_apart(tmp_path: Path) -> None:
 
 # --- safety ---------------------------------------------------------------------------------
 
-BOMB = """<?xml version="1.0"?>
-<!DOCTYPE Document [
- <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
- <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
- <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
- <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
- <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
-]>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
-<Stmt><Id>&e;</Id><Ntry><Amt Ccy="EUR">1</Amt><CdtDbtInd>CRDT</CdtDbtInd></Ntry></Stmt>
-</BkToCstmrStmt></Document>
-"""
+LAUGHS = "".join(
+    f'<!ENTITY {n} "{("&" + p + ";") * 30}">\n' for p, n in zip("abcd", "bcde", strict=True)
+)
+BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE Document [\n<!ENTITY a "'
+    + "a" * 60
+    + '">\n'
+    + LAUGHS
+    + "]>\n"
+    '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>\n'
+    '<Stmt><Id>&e;</Id><Ntry><Amt Ccy="EUR">1</Amt><CdtDbtInd>CRDT</CdtDbtInd></Ntry></Stmt>\n'
+    "</BkToCstmrStmt></Document>\n"
+)
 
 
 def test_entity_expansion_is_refused_not_expanded(tmp_path: Path) -> None:
@@ -265,7 +274,9 @@ def test_entity_expansion_is_refused_not_expanded(tmp_path: Path) -> None:
 
 def test_external_entities_are_never_read(tmp_path: Path) -> None:
     secret = write(tmp_path, "TOP-SECRET", "secret.txt")
-    text = BOMB.split("[", 1)[0] + f'[<!ENTITY e SYSTEM "file://{secret}">]>' + BOMB.split("]>", 1)[1]
+    text = (
+        BOMB.split("[", 1)[0] + f'[<!ENTITY e SYSTEM "file://{secret}">]>' + BOMB.split("]>", 1)[1]
+    )
     with pytest.raises(InputError) as caught:
         read(write(tmp_path, text))
     assert "TOP-SECRET" not in str(caught.value)
@@ -289,3 +300,351 @@ def test_a_declared_encoding_other_than_utf8_is_read(tmp_path: Path) -> None:
     spec = ProfileSpec(source="bank", encoding="latin-1", control_totals="warn")
     result = read_profile(path, "camt", spec)
     assert result.rows.column("reference").to_pylist() == ["Gebühr"]
+
+
+# --- signs, amounts and currencies ----------------------------------------------------------
+
+
+def test_credit_is_money_in_and_debit_money_out(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, entry("12.50", ind="CRDT"), entry("3", ind="DBIT"))
+    assert result.rows.column("amount").to_pylist() == ["12.50", "-3"]
+
+
+@pytest.mark.parametrize(("ind", "amount"), [("DBIT", "-7.00"), ("CRDT", "7.00")])
+def test_a_reversal_is_signed_by_its_own_indicator(tmp_path: Path, ind: str, amount: str) -> None:
+    # ISO 20022: DBIT + RvslInd=true reverses a credit (money out); CRDT + RvslInd reverses a debit.
+    reversal = entry("7.00", ind=ind, sts="<RvslInd>true</RvslInd><Sts>BOOK</Sts>")
+    closing = "93.00" if ind == "DBIT" else "107.00"
+    result = one_statement(tmp_path, bal("OPBD", "100.00"), bal("CLBD", closing), reversal)
+    assert result.rows.column("amount").to_pylist() == [amount]
+    assert [t.holds for t in result.totals] == [True]
+
+
+def test_amounts_without_decimals_and_zero_decimal_currencies(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, entry("50000"), entry("2700", ccy="JPY", ind="DBIT"))
+    assert result.rows.column("amount").to_pylist() == ["50000", "-2700"]
+    assert result.rows.column("currency").to_pylist() == ["EUR", "JPY"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "element", "expected"),
+    [
+        (entry("12,50"), "amount", "Ntry[2]/Amt", "'12,50' is not an amount; expected digits"),
+        (entry("-5.00"), "amount", "Ntry[2]/Amt", "'-5.00' is not an amount"),
+        (entry(""), "amount", "Ntry[2]/Amt", "'' is not an amount"),
+        (entry("1.005"), "amount", "Ntry[2]/Amt", "more than 2 decimal places for EUR"),
+        (entry(ccy="XYZ"), "currency", "Ntry[2]/Amt/@Ccy", "'XYZ' is not an ISO 4217"),
+        (entry(ind=""), "amount", "Ntry[2]/CdtDbtInd", "expected CRDT or DBIT, found None"),
+        (entry(ind="CR"), "amount", "Ntry[2]/CdtDbtInd", "expected CRDT or DBIT, found 'CR'"),
+        (
+            "<Ntry><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts></Ntry>",
+            "amount",
+            "Ntry[2]/Amt",
+            "missing; expected the amount",
+        ),
+        (
+            entry(dates="<ValDt><Dt>2026-13-01</Dt></ValDt>"),
+            "value_date",
+            "Ntry[2]/ValDt",
+            "'2026-13-01' is not a date; expected Dt as YYYY-MM-DD",
+        ),
+        (
+            entry(dates="<BookgDt><DtTm>yesterday</DtTm></BookgDt>"),
+            "value_date",
+            "Ntry[2]/BookgDt",
+            "'yesterday' is not a date",
+        ),
+        (entry(sts="<Sts>DONE</Sts>"), None, "Ntry[2]/Sts", "expected one of BOOK, PDNG"),
+    ],
+)
+def test_an_entry_that_does_not_map_is_rejected_with_its_element(
+    tmp_path: Path, bad: str, column: str | None, element: str, expected: str
+) -> None:
+    result = one_statement(tmp_path, entry("1.00"), bad, entry("2.00"))
+    assert result.rows.column("amount").to_pylist() == ["1.00", "2.00"]
+    [rejected] = result.rejected
+    assert rejected.element == f"Document/BkToCstmrStmt/Stmt[1]/{element}"
+    assert rejected.column == column
+    assert expected in rejected.reason
+    assert rejected.row == 6
+    assert rejected.raw.startswith("<Ntry>") and "xmlns" not in rejected.raw
+
+
+def test_a_rejected_entry_leaves_the_balance_unchecked(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path, bal("OPBD", "0"), bal("CLBD", "5.00"), entry("5.00"), entry("x")
+    )
+    [total] = result.totals
+    assert total.holds is None
+    assert "1 entries of the statement were rejected" in total.note
+
+
+# --- statuses -------------------------------------------------------------------------------
+
+
+def test_pending_and_info_entries_are_control_records_not_bank_lines(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        entry("1.00"),
+        entry("2.00", sts="<Sts>PDNG</Sts>"),
+        entry("4.00", sts="<Sts><Cd>INFO</Cd></Sts>"),
+    )
+    assert result.rows.column("amount").to_pylist() == ["1.00"]
+    assert [c.kind for c in result.control] == ["entry PDNG: not booked", "entry INFO: not booked"]
+    assert [c.element for c in result.control] == [
+        "Document/BkToCstmrStmt/Stmt[1]/Ntry[2]",
+        "Document/BkToCstmrStmt/Stmt[1]/Ntry[3]",
+    ]
+    assert sum("not booked: counted as control" in w for w in result.warnings) == 2
+
+
+def test_pending_entries_stay_out_of_the_balance(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        bal("OPBD", "10.00"),
+        bal("CLBD", "11.00"),
+        entry("1.00"),
+        entry("50.00", sts="<Sts>PDNG</Sts>"),
+    )
+    assert [t.holds for t in result.totals] == [True]
+
+
+def test_the_statuses_option_makes_info_entries_bank_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, document(stmt(entry("4.00", sts="<Sts>INFO</Sts>"))))
+    assert read(path, statuses="BOOK, info").rows.column("amount").to_pylist() == ["4.00"]
+
+
+@pytest.mark.parametrize("options", [{"statuses": "BOOK,DONE"}, {"statuses": ""}, {"colour": "x"}])
+def test_a_bad_option_is_a_configuration_error(tmp_path: Path, options: dict[str, str]) -> None:
+    path = write(tmp_path, document(stmt(entry())))
+    with pytest.raises(ConfigError, match="camt profile"):
+        read(path, **options)
+
+
+def test_an_entry_without_status_is_booked_with_a_warning(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, bal("OPBD", "0"), bal("CLBD", "3"), entry("3", sts=""))
+    assert result.rows.column("amount").to_pylist() == ["3"]
+    assert [t.holds for t in result.totals] == [True]
+    assert any("1 entries have no Sts: read as booked" in w for w in result.warnings)
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dates", "value_date"),
+    [
+        (DATES, "2026-11-21"),
+        ("<BookgDt><Dt>2026-11-20</Dt></BookgDt>", "2026-11-20"),
+        ("<ValDt><DtTm>2026-11-19T23:30:00-05:00</DtTm></ValDt>", "2026-11-19"),
+        ("<BookgDt><DtTm>2026-11-18T08:00:00.123Z</DtTm></BookgDt>", "2026-11-18"),
+    ],
+)
+def test_value_date_is_valdt_then_bookgdt(tmp_path: Path, dates: str, value_date: str) -> None:
+    result = one_statement(tmp_path, entry(dates=dates))
+    assert result.rows.column("value_date").to_pylist() == [value_date]
+    assert result.warnings == []
+
+
+def test_an_undated_entry_takes_the_closing_balance_date(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, bal("OPBD", "0"), bal("CLBD", "1"), entry("1", dates=""))
+    assert result.rows.column("value_date").to_pylist() == ["2026-11-21"]
+    assert any("neither ValDt nor BookgDt" in w for w in result.warnings)
+
+
+def test_an_undated_notification_entry_takes_its_creation_date(tmp_path: Path) -> None:
+    text = document(stmt(entry("1", dates=""), tag="Ntfctn"), kind="054", version="10")
+    result = read(write(tmp_path, text))
+    assert result.rows.column("value_date").to_pylist() == ["2026-11-22"]
+    assert result.totals == []
+
+
+# --- references and ids ---------------------------------------------------------------------
+
+DETAILS = (
+    "<NtryDtls><Btch><PmtInfId>PI-1</PmtInfId></Btch>"
+    "<TxDtls><Refs><InstrId>NOTPROVIDED</InstrId><EndToEndId>E2E-1</EndToEndId>"
+    "<TxId>TX-1</TxId></Refs><RmtInf><Ustrd>payout  PO-77\n for Nov</Ustrd>"
+    "<Strd><CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf>"
+    "<AddtlTxInf>E2E-1</AddtlTxInf></TxDtls>"
+    "<TxDtls><Refs><EndToEndId>E2E-2</EndToEndId><InstrId>IN-2</InstrId></Refs>"
+    "<RmtInf><Ustrd>payout PO-78</Ustrd></RmtInf></TxDtls></NtryDtls>"
+)
+
+
+def test_reference_joins_ids_and_remittance_once_in_a_fixed_order(tmp_path: Path) -> None:
+    head = "<NtryRef>NR-1</NtryRef>"
+    tail = f"<AcctSvcrRef>ASR-1</AcctSvcrRef>{DETAILS}<AddtlNtryInf>Batch PO-77</AddtlNtryInf>"
+    result = one_statement(tmp_path, entry(head=head, tail=tail))
+    assert result.rows.column("reference").to_pylist() == [
+        "NR-1 | ASR-1 | E2E-1 | E2E-2 | TX-1 | PI-1 | IN-2 | payout PO-77 for Nov | "
+        "payout PO-78 | RF18539007547034 | Batch PO-77"
+    ]
+
+
+def test_an_entry_without_references_has_a_null_reference(tmp_path: Path) -> None:
+    assert one_statement(tmp_path, entry()).rows.column("reference").to_pylist() == [None]
+
+
+def test_bank_line_ids_come_from_the_file_in_the_documented_order(tmp_path: Path) -> None:
+    first = stmt(
+        entry(tail="<AcctSvcrRef>A-1</AcctSvcrRef>"),
+        entry(head="<NtryRef>N-1</NtryRef>", tail="<AcctSvcrRef>A-2</AcctSvcrRef>"),
+        entry(head="<NtryRef>N-1</NtryRef>", tail="<AcctSvcrRef>A-2</AcctSvcrRef>"),
+        entry(head="<NtryRef>N-2</NtryRef>"),
+        entry(),
+        ident="S1",
+    )
+    twin_a, twin_b = stmt(entry(), ident="T"), stmt(entry(), ident="T")
+    path = write(tmp_path, document(first, twin_a, twin_b))
+    ids = read(path).rows.column("bank_line_id").to_pylist()
+    # A-2 is used twice and N-1 twice in S1: those fall back to the entry's position.
+    assert ids == ["A-1", "S1#2", "S1#3", "S1/N-2", "S1#5", "T@2#1", "T@3#1"]
+    assert read(path).rows.column("bank_line_id").to_pylist() == ids
+
+
+# --- balances -------------------------------------------------------------------------------
+
+
+def test_each_statement_balances_on_its_own(tmp_path: Path) -> None:
+    good = stmt(bal("OPBD", "100.00"), bal("CLBD", "90.50"), entry("9.50", ind="DBIT"))
+    bad = stmt(bal("OPBD", "90.50"), bal("CLBD", "91.00"), entry("1.00"), ident="S2")
+    result = read(write(tmp_path, document(good, bad)))
+    assert [(t.scope, t.holds, t.expected, t.found) for t in result.totals] == [
+        ("statement S1 (Document/BkToCstmrStmt/Stmt[1])", True, "90.50", "90.50"),
+        ("statement S2 (Document/BkToCstmrStmt/Stmt[2])", False, "91.00", "91.50"),
+    ]
+    assert [c.kind for c in result.control] == ["balance OPBD", "balance CLBD"] * 2
+
+
+def test_balances_are_signed_and_a_missing_indicator_is_a_credit(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path, bal("PRCD", "5.00", ind="DBIT"), bal("CLBD", "5.00", ind=None), entry("10.00")
+    )
+    [total] = result.totals
+    assert (total.holds, total.check) == (True, "opening PRCD + booked entries = closing CLBD")
+
+
+def test_balances_are_checked_per_currency(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        bal("OPBD", "1.00"),
+        bal("CLBD", "3.00"),
+        bal("OPBD", "100", ccy="JPY"),
+        bal("CLBD", "50", ccy="JPY"),
+        entry("2.00"),
+        entry("50", ccy="JPY", ind="DBIT"),
+    )
+    assert [(t.currency, t.holds) for t in result.totals] == [("EUR", True), ("JPY", True)]
+
+
+def test_other_balance_types_are_control_records_only(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path, bal("OPBD", "0"), bal("CLBD", "1"), bal("CLAV", "999"), entry("1")
+    )
+    assert [t.holds for t in result.totals] == [True]
+    assert len(result.control) == 3 and result.records == 4
+
+
+@pytest.mark.parametrize(
+    ("balances", "note"),
+    [
+        ([bal("OPBD", "0")], "no closing booked balance (CLBD)"),
+        ([bal("CLBD", "1")], "no opening booked balance (OPBD or PRCD)"),
+        ([], "no closing booked balance (CLBD)"),
+        ([bal("OPBD", "0"), bal("CLBD", "1,00")], "balance CLBD at Document/BkToCstmrStmt"),
+        ([bal("OPBD", "0"), bal("CLBD", "1", ind="X")], "expected CRDT or DBIT"),
+        ([bal("OPBD", "0"), bal("CLBD", "1"), bal("CLBD", "1")], "more than one CLBD"),
+    ],
+)
+def test_a_statement_whose_balance_cannot_be_checked_warns(
+    tmp_path: Path, balances: list[str], note: str
+) -> None:
+    path = write(tmp_path, document(stmt(*balances, entry("1"))))
+    spec = ProfileSpec(source="bank", display="s.xml")
+    result = read_profile(path, "camt", spec)
+    [total] = result.totals
+    assert total.holds is None and note in total.note
+    warnings = enforce_totals(result, spec)
+    assert any("could not be checked" in w and note in w for w in warnings)
+
+
+def test_a_notification_has_no_balance_check(tmp_path: Path) -> None:
+    text = document(stmt(entry("1"), tag="Ntfctn"), kind="054", version="04")
+    assert read(write(tmp_path, text)).totals == []
+
+
+# --- transaction summary --------------------------------------------------------------------
+
+
+def summary(count: str, total: str, net: str, credits: str, debits: str, net_v2: bool) -> str:
+    net_part = (
+        f"<TtlNetNtryAmt>{net}</TtlNetNtryAmt><CdtDbtInd>DBIT</CdtDbtInd>"
+        if net_v2
+        else f"<TtlNetNtry><Amt>{net}</Amt><CdtDbtInd>DBIT</CdtDbtInd></TtlNetNtry>"
+    )
+    return (
+        f"<TxsSummry><TtlNtries><NbOfNtries>{count}</NbOfNtries><Sum>{total}</Sum>{net_part}"
+        f"</TtlNtries><TtlCdtNtries><NbOfNtries>{credits}</NbOfNtries><Sum>2.00</Sum>"
+        f"</TtlCdtNtries><TtlDbtNtries><NbOfNtries>{debits}</NbOfNtries><Sum>5.00</Sum>"
+        "</TtlDbtNtries></TxsSummry>"
+    )
+
+
+@pytest.mark.parametrize("net_v2", [True, False])
+def test_a_matching_summary_holds(tmp_path: Path, net_v2: bool) -> None:
+    figures = summary("2", "7.00", "3.00", "1", "1", net_v2)
+    result = one_statement(tmp_path, figures, entry("2.00"), entry("5.00", ind="DBIT"))
+    assert [t.holds for t in checks(result, "TxsSummry")] == [True] * 7
+    assert [c.kind for c in result.control] == ["transactions summary"]
+
+
+def test_a_summary_that_disagrees_fails_naming_its_figure(tmp_path: Path) -> None:
+    figures = summary("3", "7.00", "3.00", "1", "1", False)
+    result = one_statement(tmp_path, figures, entry("2.00"), entry("5.00", ind="DBIT"))
+    [broken] = broken_totals(result)
+    assert broken.check == "Document/BkToCstmrStmt/Stmt[1]/TxsSummry/TtlNtries/NbOfNtries"
+    assert (broken.expected, broken.found) == ("3", "2")
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+def batch(count: str, total: str | None, *amounts: tuple[str, str]) -> str:
+    total_part = f"<TtlAmt>{total}</TtlAmt>" if total is not None else ""
+    items = "".join(
+        f'<TxDtls><Amt Ccy="EUR">{a}</Amt><CdtDbtInd>{i}</CdtDbtInd></TxDtls>' for a, i in amounts
+    )
+    return f"<NtryDtls><Btch><NbOfTxs>{count}</NbOfTxs>{total_part}</Btch>{items}</NtryDtls>"
+
+
+def test_a_batch_entry_is_one_line_and_its_figures_hold(tmp_path: Path) -> None:
+    details = batch("3", "8.00", ("5.00", "CRDT"), ("4.00", "CRDT"), ("1.00", "DBIT"))
+    result = one_statement(tmp_path, entry("8.00", tail=details))
+    assert result.rows.num_rows == 1 and result.records == 1
+    assert [(t.check.rsplit("/", 1)[-1], t.holds) for t in checks(result, "Btch")] == [
+        ("NbOfTxs = number of TxDtls", True),
+        ("TtlAmt = sum of TxDtls amounts", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("details", "expected", "found"),
+    [
+        (batch("3", None, ("5.00", "CRDT"), ("3.00", "CRDT")), "3", "2"),
+        (batch("2", "9.00", ("5.00", "CRDT"), ("3.00", "CRDT")), "9.00", "8.00"),
+    ],
+)
+def test_a_batch_that_disagrees_with_its_details_fails(
+    tmp_path: Path, details: str, expected: str, found: str
+) -> None:
+    result = one_statement(tmp_path, entry("8.00", tail=details))
+    [broken] = broken_totals(result)
+    assert (broken.expected, broken.found) == (expected, found)
+    assert broken.check.startswith("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/Btch/")
+
+
+def test_a_batch_summarised_in_one_detail_is_not_itemised(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, entry("8.00", tail=batch("86", None, ("8.00", "CRDT"))))
+    [total] = checks(result, "Btch")
+    assert total.holds is None and "1 TxDtls for 86 transactions" in total.note
