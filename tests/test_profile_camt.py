@@ -4,6 +4,7 @@ with the file, line or element, and what was expected."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -648,3 +649,45 @@ def test_a_batch_summarised_in_one_detail_is_not_itemised(tmp_path: Path) -> Non
     result = one_statement(tmp_path, entry("8.00", tail=batch("86", None, ("8.00", "CRDT"))))
     [total] = checks(result, "Btch")
     assert total.holds is None and "1 TxDtls for 86 transactions" in total.note
+
+
+# --- more of what senders do ----------------------------------------------------------------
+
+
+def test_a_prefixed_namespace_is_read_by_local_name(tmp_path: Path) -> None:
+    text = document(stmt(bal("OPBD", "0"), bal("CLBD", "4.20"), entry("4.20")))
+    text = text.replace('<Document xmlns="', '<c:Document xmlns:c="').replace("</Document>", "")
+    text = re.sub(r"<(/?)([A-Z])", r"<\1c:\2", text) + "</c:Document>\n"
+    result = read(write(tmp_path, text))
+    assert result.rows.column("amount").to_pylist() == ["4.20"]
+    assert [t.holds for t in result.totals] == [True]
+
+
+def test_elements_of_another_namespace_are_not_read(tmp_path: Path) -> None:
+    foreign = '<x:AddtlNtryInf xmlns:x="urn:bank:extension">not ours</x:AddtlNtryInf>'
+    result = one_statement(tmp_path, entry(tail=foreign))
+    assert result.rows.column("reference").to_pylist() == [None]
+
+
+def test_a_missing_closing_element_names_its_line(tmp_path: Path) -> None:
+    text = document(stmt(entry(), entry())).replace("</Ntry>", "", 1)
+    with pytest.raises(InputError, match=r"stmt.xml: line 7, column \d+: not well-formed XML"):
+        read(write(tmp_path, text))
+
+
+def test_wrong_totals_stop_under_enforce_and_warn_under_warn(tmp_path: Path) -> None:
+    path = write(tmp_path, document(stmt(bal("OPBD", "1.00"), bal("CLBD", "9.99"), entry("2"))))
+    enforce = ProfileSpec(source="bank", display="D/bank/stmt.xml")
+    with pytest.raises(InputError) as caught:
+        enforce_totals(read_profile(path, "camt", enforce), enforce)
+    assert (
+        "D/bank/stmt.xml: statement S1 (Document/BkToCstmrStmt/Stmt[1]): opening OPBD + booked "
+        "entries = closing CLBD: expected 9.99, found 3.00 EUR"
+    ) in str(caught.value)
+    warn = ProfileSpec(source="bank", display="D/bank/stmt.xml", control_totals="warn")
+    result = read_profile(path, "camt", warn)
+    assert result.rows.num_rows == 1
+    assert enforce_totals(result, warn) == [
+        "D/bank/stmt.xml: statement S1 (Document/BkToCstmrStmt/Stmt[1]): opening OPBD + booked "
+        "entries = closing CLBD: expected 9.99, found 3.00 EUR"
+    ]

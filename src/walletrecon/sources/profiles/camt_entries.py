@@ -48,6 +48,10 @@ REFERENCE_PATHS: tuple[tuple[tuple[str, ...], ...], ...] = (
     ((*_TX, "AddtlTxInf"),),
 )
 
+_ALL_REFERENCE_PATHS = tuple(path for paths in REFERENCE_PATHS for path in paths)
+#: The kind (position in REFERENCE_PATHS) of each reference element by its local name.
+_REFERENCE_KIND = {path[-1]: kind for kind, paths in enumerate(REFERENCE_PATHS) for path in paths}
+
 
 class EntryError(Exception):
     """Why an entry cannot be a bank line: the canonical column, the element and the reason."""
@@ -156,13 +160,13 @@ def status_of(doc: Document, entry: Element) -> str | None:
 
 def reference_of(doc: Document, entry: Element) -> str | None:
     """The entry's references and remittance texts, deduplicated, in the fixed order above."""
+    found = doc.elements(entry, _ALL_REFERENCE_PATHS)
+    found.sort(key=lambda node: _REFERENCE_KIND[str(node.tag).rpartition("}")[2]])
     seen: dict[str, None] = {}
-    for paths in REFERENCE_PATHS:
-        for path in paths:
-            for node in entry.iterfind("/".join(doc.q(name) for name in path)):
-                text = _SPACES.sub(" ", node.text or "").strip()
-                if text and text.upper() not in _PLACEHOLDERS:
-                    seen.setdefault(text, None)
+    for node in found:
+        text = _SPACES.sub(" ", node.text or "").strip()
+        if text and text.upper() not in _PLACEHOLDERS:
+            seen.setdefault(text, None)
     return " | ".join(seen) or None
 
 

@@ -41,6 +41,7 @@ _ROOT_START = re.compile(r"<[A-Za-z_]")
 _POSITION = re.compile(r", line \d+, column \d+$")
 
 Element = etree._Element
+_QUERIES: dict[tuple[str, tuple[tuple[str, ...], ...]], etree.XPath] = {}
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,22 @@ class Document:
         """The qualified tag of a local name in the document's namespace."""
         return f"{{{self.namespace}}}{name}"
 
+    def elements(self, parent: Element, paths: tuple[tuple[str, ...], ...]) -> list[Element]:
+        """Every element down any of these paths of local names, in document order (one
+        compiled XPath per set of paths and namespace, kept for later documents)."""
+        key = (self.namespace, paths)
+        query = _QUERIES.get(key)
+        if query is None:
+            union = " | ".join("/".join(f"c:{name}" for name in path) for path in paths)
+            query = etree.XPath(union, namespaces={"c": self.namespace})
+            _QUERIES[key] = query
+        found = query(parent)
+        assert isinstance(found, list)
+        return [node for node in found if isinstance(node, etree._Element)]
+
     def children(self, parent: Element, name: str) -> list[Element]:
         """The children of ``parent`` with this local name, in document order."""
-        return list(parent.iterfind(self.q(name)))
+        return list(parent.iterchildren(self.q(name)))
 
     def child(self, parent: Element | None, *path: str) -> Element | None:
         """The first element down a path of local names, or None when any step is missing."""
@@ -66,7 +80,7 @@ class Document:
         for name in path:
             if node is None:
                 return None
-            node = node.find(self.q(name))
+            node = next(node.iterchildren(self.q(name)), None)
         return node
 
     def text(self, parent: Element | None, *path: str) -> str | None:
