@@ -410,9 +410,12 @@ def test_pending_entries_stay_out_of_the_balance(tmp_path: Path) -> None:
     assert [t.holds for t in result.totals] == [True]
 
 
-def test_the_statuses_option_makes_info_entries_bank_lines(tmp_path: Path) -> None:
-    path = write(tmp_path, document(stmt(entry("4.00", sts="<Sts>INFO</Sts>"))))
-    assert read(path, statuses="BOOK, info").rows.column("amount").to_pylist() == ["4.00"]
+@pytest.mark.parametrize("statuses", ["BOOK, info", "INFO"])
+def test_the_statuses_option_makes_info_entries_bank_lines(tmp_path: Path, statuses: str) -> None:
+    path = write(tmp_path, document(stmt(entry("4.00", sts="<Sts>INFO</Sts>"), entry("1.00"))))
+    result = read(path, statuses=statuses)
+    assert result.rows.column("amount").to_pylist() == ["4.00", "1.00"]
+    assert result.control == []
 
 
 @pytest.mark.parametrize("options", [{"statuses": "BOOK,DONE"}, {"statuses": ""}, {"colour": "x"}])

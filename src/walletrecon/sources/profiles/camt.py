@@ -16,8 +16,8 @@ plain scan of the text for those start tags, apart from the parser.
   says so). Entries with status PDNG, INFO or FUTR are read and checked but are not bank lines:
   money a bank has not booked cannot settle a payout, and the same entry arrives booked later
   (re-deliveries are judged by id). They are counted as control records. The option
-  ``statuses = "BOOK,INFO"`` (any of BOOK, PDNG, INFO, FUTR) makes other statuses bank lines,
-  e.g. for a bank that sends only camt.054 notifications with INFO.
+  ``statuses = "BOOK,INFO"`` (any of BOOK, PDNG, INFO, FUTR; BOOK is always read) makes other
+  statuses bank lines, e.g. for a bank that sends only camt.054 notifications with INFO.
 - An entry that does not map (amount or currency missing or malformed, no CdtDbtInd, a bad date,
   an unknown status) is rejected with its element path and what was expected.
 - Each ``Bal`` and each ``TxsSummry`` is a control record; their figures are checked.
@@ -113,7 +113,7 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
 
 
 def booked_statuses(options: Mapping[str, str]) -> frozenset[str]:
-    """The entry statuses read as bank lines (option ``statuses``, default BOOK)."""
+    """The entry statuses read as bank lines (option ``statuses``; BOOK always is)."""
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise ConfigError(f"camt profile: unknown option(s) {', '.join(unknown)} (known: statuses)")
@@ -124,7 +124,7 @@ def booked_statuses(options: Mapping[str, str]) -> frozenset[str]:
             f"camt profile: option statuses = {raw!r}: expected a comma-separated list of "
             f"{', '.join(STATUSES)}"
         )
-    return chosen
+    return chosen | {"BOOK"}
 
 
 def read_statements(doc: Document, name: str) -> list[Statement]:

@@ -6,6 +6,10 @@ is resolved (``resolve_entities=False``), no DTD is loaded, nothing is fetched f
 document or an absurdly deep tree is refused). A camt message never needs a DTD, so a document
 that declares one is refused outright rather than parsed with its entities left dangling.
 
+lxml is used directly: the camt parser on PyPI (``pycamt`` 1.1.1) refuses both camt.054
+samples, turns a batch entry into one row per transaction detail and misses the ``Sts/Cd`` form
+of .08, so the profile keeps its own thin reader over a sound XML library.
+
 Elements are read by local name within the document's own namespace
 (``urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN`` or ``camt.054.001.NN``, NN from 02 to 10);
 elements of any other namespace (supplementary data, extensions) are not looked at.
