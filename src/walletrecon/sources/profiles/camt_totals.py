@@ -1,0 +1,244 @@
+"""The control figures of a camt statement, checked against its entries.
+
+- Balances (camt.053 only; camt.054 carries none): per statement and currency, the opening
+  booked balance (``OPBD``, else ``PRCD``, the previous closing) plus the signed amounts of the
+  booked entries must equal the closing booked balance (``CLBD``). A balance is signed by its
+  ``CdtDbtInd``; a balance without one is a credit. Booked means status BOOK or no status at all.
+  Without an opening or closing balance, with a malformed one, or with a rejected entry in the
+  statement, the figure is reported unchecked (a warning), never guessed.
+- ``TxsSummry``: ``TtlNtries`` (count, ``Sum`` of the amounts without sign, and the net
+  ``TtlNetNtry``/``TtlNetNtryAmt``), ``TtlCdtNtries`` and ``TtlDbtNtries`` (count and sum), each
+  checked where present, over every entry of the statement whatever its status.
+- Batches: per ``NtryDtls``, ``Btch/NbOfTxs`` against the number of ``TxDtls`` and
+  ``Btch/TtlAmt`` (signed by ``Btch/CdtDbtInd``, else the entry's) against the signed sum of their
+  amounts. A batch given with at most one ``TxDtls`` for more transactions is not itemised by the
+  bank (the schema makes the details optional): its count is reported unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from walletrecon.money import parse_decimal
+from walletrecon.sources.profiles import ControlTotal
+from walletrecon.sources.profiles.camt_entries import (
+    SIGNS,
+    Entry,
+    EntryError,
+    amount_of,
+    date_of,
+)
+from walletrecon.sources.profiles.camt_xml import Document, Element, line_of
+from walletrecon.sources.profiles.text import major_text
+
+OPENING = ("OPBD", "PRCD")
+CLOSING = "CLBD"
+BALANCE_CHECK = "opening (OPBD/PRCD) + booked entries = closing CLBD"
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One ``Bal`` of a statement: its type code, signed amount (None when malformed)."""
+
+    code: str
+    element: str
+    line: int
+    amount: Decimal | None
+    currency: str | None
+    date: str | None
+    problem: str = ""
+
+
+def read_balance(doc: Document, node: Element, path: str) -> Balance:
+    """Read one ``Bal``; a malformed one keeps its problem instead of raising."""
+    code = doc.text(node, "Tp", "CdOrPrtry", "Cd") or doc.text(node, "Tp", "CdOrPrtry", "Prtry")
+    line = line_of(node)
+    currency = None
+    try:
+        value, currency = amount_of(doc, node, path, "Amt")
+        indicator = doc.text(node, "CdtDbtInd") or "CRDT"
+        if indicator not in SIGNS:
+            raise EntryError(
+                "amount", f"{path}/CdtDbtInd", f"expected CRDT or DBIT, found {indicator!r}"
+            )
+        day = date_of(doc, node, path, "Dt")
+    except EntryError as problem:
+        return Balance(code or "?", path, line, None, currency, None, str(problem))
+    return Balance(code or "?", path, line, value * SIGNS[indicator], currency, day)
+
+
+def balance_totals(
+    scope: str, balances: list[Balance], entries: list[Entry], kind: str
+) -> list[ControlTotal]:
+    """The opening + entries = closing check of one statement, per currency."""
+    relevant = [b for b in balances if b.code in (*OPENING, CLOSING)]
+    if kind == "054" and not balances:
+        return []
+    booked = [e for e in entries if e.status in (None, "BOOK")]
+    rejected = sum(1 for e in entries if e.problem is not None)
+    currencies: Sequence[str | None] = sorted(
+        {b.currency for b in relevant if b.currency} | {e.currency for e in booked if e.currency}
+    )
+    broken = [b for b in relevant if b.amount is None]
+    totals = []
+    for currency in currencies or [None]:
+        mine = [b for b in relevant if b.currency == currency]
+        moved = sum((e.amount for e in booked if e.currency == currency and e.amount), Decimal(0))
+        note = _unchecked(mine, broken, rejected)
+        totals.append(_balance_total(scope, currency, mine, moved, note))
+    return totals
+
+
+def _unchecked(mine: list[Balance], broken: list[Balance], rejected: int) -> str:
+    """Why a currency's balance check cannot be made ('' when it can)."""
+    if broken:
+        return "; ".join(
+            f"balance {b.code} at {b.element} is malformed: {b.problem}" for b in broken
+        )
+    if rejected:
+        return f"{rejected} entries of the statement were rejected: their amounts are unknown"
+    codes = [b.code for b in mine]
+    if codes.count(CLOSING) != 1:
+        return (
+            "the statement has no closing booked balance (CLBD) in this currency"
+            if CLOSING not in codes
+            else "the statement has more than one CLBD in this currency"
+        )
+    if not any(code in codes for code in OPENING):
+        return "the statement has no opening booked balance (OPBD or PRCD) in this currency"
+    return ""
+
+
+def _balance_total(
+    scope: str, currency: str | None, mine: list[Balance], moved: Decimal, note: str
+) -> ControlTotal:
+    """One currency's balance check (holds None with the note when it cannot be made)."""
+    if note:
+        return ControlTotal(scope, BALANCE_CHECK, "", "", None, currency, note)
+    opening = next(b for code in OPENING for b in mine if b.code == code)
+    closing = next(b for b in mine if b.code == CLOSING)
+    assert opening.amount is not None and closing.amount is not None
+    found = opening.amount + moved
+    return ControlTotal(
+        scope,
+        f"opening {opening.code} + booked entries = closing CLBD",
+        major_text(closing.amount),
+        major_text(found),
+        found == closing.amount,
+        currency,
+        f"opening {major_text(opening.amount)} + entries {major_text(moved)}",
+    )
+
+
+def summary_totals(
+    doc: Document, summary: Element, path: str, scope: str, entries: list[Entry]
+) -> list[ControlTotal]:
+    """The checks of one ``TxsSummry`` against every entry of its statement."""
+    known = all(e.amount is not None for e in entries)
+    groups = {
+        "TtlNtries": entries,
+        "TtlCdtNtries": [e for e in entries if e.amount is not None and e.amount > 0],
+        "TtlDbtNtries": [e for e in entries if e.amount is not None and e.amount < 0],
+    }
+    totals: list[ControlTotal] = []
+    for name, members in groups.items():
+        group = doc.child(summary, name)
+        if group is None:
+            continue
+        where = f"{path}/{name}"
+        count = doc.text(group, "NbOfNtries")
+        if count is not None:
+            # Every entry counts in TtlNtries, a rejected one too; the split needs the amounts.
+            checkable = known or name == "TtlNtries"
+            totals.append(
+                _figure(scope, f"{where}/NbOfNtries", count, str(len(members)), checkable)
+            )
+        total = doc.text(group, "Sum")
+        if total is not None:
+            found = sum((abs(e.amount) for e in members if e.amount is not None), Decimal(0))
+            totals.append(_figure(scope, f"{where}/Sum", total, major_text(found), known))
+        totals.extend(_net_total(doc, group, where, scope, entries, known))
+    return totals
+
+
+def _net_total(
+    doc: Document, group: Element, where: str, scope: str, entries: list[Entry], known: bool
+) -> Iterable[ControlTotal]:
+    """``TtlNetNtry`` (.04 on) or ``TtlNetNtryAmt`` with ``CdtDbtInd`` (.02, .03) of TtlNtries."""
+    net = doc.child(group, "TtlNetNtry")
+    holder, name = (net, "Amt") if net is not None else (group, "TtlNetNtryAmt")
+    text = doc.text(holder, name)
+    if text is None:
+        return []
+    indicator = doc.text(holder, "CdtDbtInd") or "CRDT"
+    expected = ("-" if indicator == "DBIT" else "") + text
+    found = sum((e.amount for e in entries if e.amount is not None), Decimal(0))
+    check = f"{where}/{'TtlNetNtry/Amt' if net is not None else name}"
+    return [_figure(scope, check, expected, major_text(found), known)]
+
+
+def _figure(scope: str, check: str, expected: str, found: str, checkable: bool) -> ControlTotal:
+    """A figure compared as a number; unchecked when malformed or when amounts are unknown."""
+    try:
+        value = parse_decimal(expected)
+    except ValueError:
+        note = f"{expected!r} is not a number"
+        return ControlTotal(scope, check, expected, found, None, None, note)
+    if not checkable:
+        return ControlTotal(
+            scope, check, expected, found, None, None, "an entry of the statement was rejected"
+        )
+    return ControlTotal(scope, check, expected, found, value == Decimal(found))
+
+
+def batch_totals(
+    doc: Document, entry: Element, path: str, scope: str, sign: int
+) -> list[ControlTotal]:
+    """The ``Btch`` figures of each ``NtryDtls`` of one entry, against its ``TxDtls``."""
+    totals: list[ControlTotal] = []
+    for index, details in enumerate(doc.children(entry, "NtryDtls"), start=1):
+        batch = doc.child(details, "Btch")
+        if batch is None:
+            continue
+        where = f"{path}/NtryDtls[{index}]/Btch"
+        items = doc.children(details, "TxDtls")
+        count = doc.text(batch, "NbOfTxs")
+        if count is not None:
+            totals.append(_count_total(scope, where, count, len(items)))
+        total = doc.text(batch, "TtlAmt")
+        if total is not None:
+            indicator = doc.text(batch, "CdtDbtInd")
+            batch_sign = SIGNS.get(indicator or "", sign)
+            expected = ("-" if batch_sign < 0 else "") + total
+            totals.append(_detail_sum(doc, items, f"{where}/TtlAmt", scope, expected, sign))
+    return totals
+
+
+def _count_total(scope: str, where: str, count: str, items: int) -> ControlTotal:
+    """NbOfTxs against the TxDtls given; unchecked when the batch is not itemised."""
+    check = f"{where}/NbOfTxs = number of TxDtls"
+    if items <= 1 and count.strip() != str(items):
+        note = f"the entry gives {items} TxDtls for {count} transactions: the batch is not itemised"
+        return ControlTotal(scope, check, count, str(items), None, None, note)
+    return _figure(scope, check, count, str(items), True)
+
+
+def _detail_sum(
+    doc: Document, items: list[Element], where: str, scope: str, expected: str, sign: int
+) -> ControlTotal:
+    """TtlAmt against the signed sum of the TxDtls amounts (``Amt``, else ``AmtDtls/TxAmt``)."""
+    found = Decimal(0)
+    check = f"{where} = sum of TxDtls amounts"
+    for position, item in enumerate(items, start=1):
+        item_path = f"TxDtls[{position}]"
+        holder = item if doc.child(item, "Amt") is not None else doc.child(item, "AmtDtls", "TxAmt")
+        try:
+            if holder is None:
+                raise EntryError("amount", item_path, "no Amt or AmtDtls/TxAmt/Amt")
+            value, _ = amount_of(doc, holder, item_path, "Amt")
+        except EntryError as problem:
+            return ControlTotal(scope, check, expected, "", None, None, str(problem))
+        found += value * SIGNS.get(doc.text(item, "CdtDbtInd") or "", sign)
+    return _figure(scope, check, expected, major_text(found), True)
