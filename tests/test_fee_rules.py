@@ -265,3 +265,66 @@ def test_chargeback_with_a_fee_is_fee_mismatch(tmp_path: Path) -> None:
     world = chargeback(World(tmp_path, fees=FEES), "2.00", "-12.00")
     world.run_through(1)
     assert world.breaks(1) == {("fee_mismatch", "T1")}
+
+
+# --- lines settled in another currency: net = gross * rate - fee, in the net currency -----------
+
+CONVERTED_FEES = {"adyen": {"percent": "1.5", "fixed": {"USD": "0.02"}}}
+
+
+def converted_payment(world: World, net: str, rate: str = "0.0067", fee: str = "0.12") -> World:
+    """A JPY 1000 payment settled in USD at ``rate`` with ``fee`` and ``net`` in USD, paid out
+    by the bank in USD."""
+    world.payment(0, "T1", amount="1000", currency="JPY")
+    world.settle(
+        0,
+        "T1",
+        gateway="adyen",
+        gross_amount="1000",
+        fee_amount=fee,
+        net_amount=net,
+        currency="JPY",
+        net_currency="USD",
+        exchange_rate=rate,
+        payout_id="P1",
+    )
+    bank = {"bank_line_id": "B1", "amount": net, "currency": "USD", "value_date": "2026-11-20"}
+    world.add(0, "bank", {**bank, "reference": "P1"})
+    return world.receive(0, "T1", amount="1000", currency="JPY")
+
+
+@pytest.mark.parametrize(
+    ("rate", "net"),
+    [
+        ("0.0067", "6.58"),  # 1000 JPY * 0.0067 = 6.70 USD, less the fee 0.12
+        ("0.006705", "6.58"),  # 6.705 -> 6.70 (0 is even: half rounds down)
+        ("0.006715", "6.60"),  # 6.715 -> 6.72 (1 is odd: half rounds up)
+    ],
+)
+def test_net_through_the_rate_gives_no_break_and_the_payout_is_in_the_net_currency(
+    tmp_path: Path, rate: str, net: str
+) -> None:
+    world = converted_payment(World(tmp_path, fees=CONVERTED_FEES), net, rate=rate)
+    world.run_through(2)
+    assert all(world.breaks(night) == set() for night in range(3))
+
+
+def test_a_net_off_the_rate_is_fee_mismatch_in_the_net_currency(tmp_path: Path) -> None:
+    world = converted_payment(World(tmp_path), "6.68", rate="0.0067")
+    world.run(0)
+    assert ("fee_mismatch", "T1") in world.breaks(0)
+    row = world.open(0).filter(type="fee_mismatch").row(0, named=True)
+    assert (row["currency"], str(row["expected_amount"]), str(row["actual_amount"])) == (
+        "USD",
+        "6.5800",
+        "6.6800",
+    )
+    assert "fee 0.12 USD, net 6.68 USD" in row["explanation"]
+
+
+def test_the_schedule_applies_to_the_converted_gross(tmp_path: Path) -> None:
+    # 6.70 USD * 1.5% + 0.02 = 0.1205 -> 0.12; a fee of 0.15 departs from it.
+    world = converted_payment(World(tmp_path, fees=CONVERTED_FEES), "6.55", fee="0.15")
+    world.run(0)
+    row = world.open(0).filter(type="fee_mismatch").row(0, named=True)
+    assert (row["currency"], str(row["expected_amount"])) == ("USD", "0.1200")

@@ -81,7 +81,10 @@ def connection() -> Iterator[duckdb.DuckDBPyConnection]:
 def raw_table(source: str, rows: list[dict[str, str]]) -> pa.Table:
     """A raw table as ``read_raw`` makes it: text columns, then origin file and row."""
     names = SOURCES[source].column_names
-    columns = {name: pa.array([{**BASE[source], **row}[name] for row in rows]) for name in names}
+    columns = {
+        name: pa.array([{**BASE[source], **row}.get(name) for row in rows], pa.string())
+        for name in names
+    }
     origin = pa.DictionaryArray.from_arrays(pa.array([0] * len(rows), pa.int32()), ["f.csv"])
     columns["origin_file"] = origin
     columns["origin_row"] = pa.array(range(1, len(rows) + 1), pa.int64())
@@ -380,3 +383,58 @@ def test_content_hash_is_the_typed_content(connection: duckdb.DuckDBPyConnection
     hashes = run(connection, "settlement", rows).accepted["content_hash"].to_list()
     assert hashes[0] == hashes[1] == hashes[2]
     assert len({hashes[0], hashes[3], hashes[4]}) == 3
+
+
+# --- settlement in another currency: fee and net in the net currency, the rate checked -----------
+
+CROSS = {
+    "currency": "JPY",
+    "gross_amount": "1000",
+    "net_currency": "usd",
+    "exchange_rate": "0.0067",
+}
+
+
+def test_fee_and_net_take_the_minor_unit_of_the_net_currency(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    result = run(connection, "settlement", [{**CROSS, "fee_amount": "0.12", "net_amount": "6.58"}])
+    assert result.rejected.height == 0
+    row = result.accepted.row(0, named=True)
+    assert (row["gross_amount"], row["fee_amount"], row["net_amount"]) == (1000, 12, 658)
+    assert (row["net_currency"], row["exchange_rate"]) == ("USD", "0.0067")
+
+
+def test_without_a_net_currency_fee_and_net_are_in_the_currency(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    row = {"currency": "JPY", "gross_amount": "1000", "fee_amount": "0.12", "net_amount": "999"}
+    result = run(connection, "settlement", [row])
+    assert result.rejected.get_column("reason").item() == (
+        "fee_amount: more decimal places than the currency has (0): '0.12'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "reason"),
+    [
+        (None, "exchange_rate: missing: the net currency differs from the currency"),
+        ("0.000", "exchange_rate: an exchange rate must be above zero: '0.000'"),
+        ("-1.2", "exchange_rate: not a positive decimal rate: '-1.2'"),
+        ("1e-3", "exchange_rate: not a positive decimal rate: '1e-3'"),
+        ("0.0012345678901234567890", "exchange_rate: more than 18 significant digits: "),
+    ],
+)
+def test_a_rate_is_a_positive_decimal_and_needed_between_two_currencies(
+    connection: duckdb.DuckDBPyConnection, rate: str | None, reason: str
+) -> None:
+    row = {**CROSS, "exchange_rate": rate, "fee_amount": "0.12", "net_amount": "6.58"}
+    result = run(connection, "settlement", [row])
+    assert result.rejected.get_column("reason").item().startswith(reason)
+
+
+def test_a_rate_is_not_needed_when_both_currencies_are_one(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    row = {"net_currency": " cny ", "exchange_rate": None}
+    assert run(connection, "settlement", [row]).rejected.height == 0

@@ -26,8 +26,6 @@ from walletrecon.store import connect
 INPUT_KEYS = ("encoding", "control_totals", "gateway")
 #: ``--option column.NAME=FILE_COLUMN`` maps a canonical column (``mapped``).
 COLUMN_PREFIX = "column."
-#: Optional canonical columns some profiles fill (settlement in another currency).
-EXTRA_COLUMNS = ("net_currency", "exchange_rate")
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def canonical_rows(read: FileRead) -> pl.DataFrame:
     source = SOURCES[read.delivery.spec.source]
     text = pl.DataFrame(read.text_rows)
     keep = read.accepted.get_column("position")
-    names = [name for name in text.columns if name in (*source.column_names, *EXTRA_COLUMNS)]
+    names = [name for name in source.column_names if name in text.columns]
     return text.select(names).gather(keep.sort())
 
 

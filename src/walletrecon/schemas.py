@@ -11,7 +11,7 @@ from typing import Literal
 
 import polars as pl
 
-ColumnKind = Literal["id", "text", "amount", "currency", "timestamp", "date", "enum"]
+ColumnKind = Literal["id", "text", "amount", "currency", "timestamp", "date", "enum", "rate"]
 
 ENTRY_TYPES = (
     "payment",
@@ -58,6 +58,10 @@ class Column:
     bare_date_is_end_of_day: bool = False
     #: For references: case carries no meaning (compared and hashed in lower case).
     case_insensitive: bool = False
+    #: A file may leave the column out altogether (its values are then absent).
+    optional_column: bool = False
+    #: For amounts: the currency columns whose first present value gives the minor unit.
+    currency_columns: tuple[str, ...] = ("currency",)
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ BALANCES = Source(
         Column("balance", "amount"),
     ),
 )
+#: Fee and net of a settlement line are in its net currency when it has one, else in its currency.
+NET_CURRENCY = ("net_currency", "currency")
 SETTLEMENT = Source(
     name="settlement",
     id_column="settlement_id",
@@ -117,11 +123,15 @@ SETTLEMENT = Source(
         Column("merchant_ref", "text", required=False),
         Column("record_type", "enum", choices=RECORD_TYPES),
         Column("gross_amount", "amount", sign="non_negative"),
-        Column("fee_amount", "amount", sign="non_negative"),
-        Column("net_amount", "amount"),
+        Column("fee_amount", "amount", sign="non_negative", currency_columns=NET_CURRENCY),
+        Column("net_amount", "amount", currency_columns=NET_CURRENCY),
         Column("currency", "currency"),
         Column("settled_at", "timestamp"),
         Column("payout_id", "text", required=False),
+        # A line settled in another currency than its gross: fee and net are in net_currency,
+        # and net = gross * exchange_rate - fee (contract section 1b).
+        Column("net_currency", "currency", required=False, optional_column=True),
+        Column("exchange_rate", "rate", required=False, optional_column=True),
     ),
 )
 RECEIPTS = Source(

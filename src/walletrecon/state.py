@@ -44,6 +44,8 @@ SETTLEMENT_WORK: dict[str, pl.DataType] = {
     "currency": pl.String(),
     "settled_at": UTC_TIME,
     "payout_id": pl.String(),
+    "net_currency": pl.String(),
+    "exchange_rate": pl.String(),
     "item_date": pl.Date(),
     "first_run": pl.Date(),
     "origin": pl.String(),

@@ -1,5 +1,9 @@
 """Fee checks of settlement lines: net against gross and fee, and fee against the gateway schedule.
 
+A line settled in another currency has fee and net in its net currency: its gross is first
+converted through its exchange rate (``round_half_even`` to the net currency's minor unit), and the
+checks below run on that gross in the net currency. Amounts of two currencies are never compared.
+
 The expected fee is ``round_half_even(gross * percent / 100 + fixed)`` to the currency's minor
 unit, computed exactly in 128-bit integers: with percent = p / 10^k and the fixed fee in minor units
 f / 10^j, ``fee * Q = gross * P + F`` where P = p * 10^j, F = f * 100 * 10^k, Q = 100 * 10^(k+j).
@@ -14,7 +18,7 @@ import polars as pl
 
 from walletrecon.config import Config, FeeSchedule
 from walletrecon.match.common import window_passed
-from walletrecon.money import exponent_of
+from walletrecon.money import currency_exponents, exponent_of
 
 INCOMING_TYPES = ["payment", "topup"]
 
@@ -44,7 +48,7 @@ def fee_constants(schedule: FeeSchedule, currency: str) -> tuple[int, int, int]:
 def _rules(lines: pl.DataFrame, config: Config) -> pl.DataFrame:
     """Fee constants for every (gateway, currency, record_type) present that has a schedule."""
     rows = []
-    present = lines.select("gateway_key", "currency", "record_type").unique().iter_rows()
+    present = lines.select("gateway_key", "fee_currency", "record_type").unique().iter_rows()
     for gateway, currency, record_type in present:
         schedule = config.fees.get(gateway)
         if schedule is None:
@@ -74,21 +78,62 @@ def _round_half_even(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return (quotient + round_up.cast(pl.Int128)).cast(pl.Int64)
 
 
+def _exponent(currency: str) -> pl.Expr:
+    return pl.col(currency).replace_strict(
+        currency_exponents(), default=None, return_dtype=pl.Int64
+    )
+
+
+def gross_in_fee_currency() -> pl.Expr:
+    """The gross in the currency of fee and net, in its minor units: the gross itself, or for a
+    line settled in another currency ``round_half_even(gross * exchange_rate)`` computed exactly
+    (rate = digits / 10^scale, exponents of both currencies; 128-bit integers)."""
+    rate = pl.col("exchange_rate").str.strip_chars_start("+")
+    halves = rate.str.split_exact(".", 1)
+    fraction = halves.struct.field("field_1").fill_null("").str.strip_chars_end("0")
+    digits = (halves.struct.field("field_0").fill_null("") + fraction).str.strip_chars_start("0")
+    shift = _exponent("fee_currency") - _exponent("currency") - fraction.str.len_chars()
+    ten = pl.lit(10, pl.Int128)
+    numerator = (
+        pl.col("gross_minor").cast(pl.Int128)
+        * digits.str.to_integer(strict=False).cast(pl.Int128)
+        * ten.pow(shift.clip(lower_bound=0))
+    )
+    converted = _round_half_even(numerator, ten.pow((-shift).clip(lower_bound=0)))
+    return (
+        pl.when(pl.col("exchange_rate").is_null())
+        .then(pl.col("gross_minor"))
+        .otherwise(converted)
+        .alias("fee_gross_minor")
+    )
+
+
 def with_fee_checks(lines: pl.DataFrame, config: Config) -> pl.DataFrame:
-    """Add expected_net_minor, expected_fee_minor (null without schedule) and the two verdicts."""
+    """Add expected_net_minor, expected_fee_minor (null without schedule) and the two verdicts.
+
+    Fee and net are in ``fee_currency``: the net currency of a line settled in another currency
+    (its gross converted through its rate), else the line's currency."""
+    gross = pl.col("fee_gross_minor")
     expected_net = (
         pl.when(pl.col("record_type").is_in(INCOMING_TYPES))
-        .then(pl.col("gross_minor") - pl.col("fee_minor"))
-        .otherwise(-pl.col("gross_minor") - pl.col("fee_minor"))
+        .then(gross - pl.col("fee_minor"))
+        .otherwise(-gross - pl.col("fee_minor"))
     )
-    keyed = lines.with_columns(
-        expected_net.alias("expected_net_minor"),
-        pl.col("gateway").str.strip_chars().str.to_lowercase().alias("gateway_key"),
+    keyed = (
+        lines.with_columns(pl.coalesce("net_currency", "currency").alias("fee_currency"))
+        .with_columns(gross_in_fee_currency())
+        .with_columns(
+            expected_net.alias("expected_net_minor"),
+            pl.col("gateway").str.strip_chars().str.to_lowercase().alias("gateway_key"),
+        )
     )
     checked = keyed.join(
-        _rules(keyed, config), on=["gateway_key", "currency", "record_type"], how="left"
+        _rules(keyed, config),
+        left_on=["gateway_key", "fee_currency", "record_type"],
+        right_on=["gateway_key", "currency", "record_type"],
+        how="left",
     )
-    gross = pl.col("gross_minor").cast(pl.Int128)
+    gross = gross.cast(pl.Int128)
     expected_fee = _round_half_even(gross * pl.col("fee_p") + pl.col("fee_f"), pl.col("fee_q"))
     return (
         checked.with_columns(
@@ -101,7 +146,7 @@ def with_fee_checks(lines: pl.DataFrame, config: Config) -> pl.DataFrame:
                 & (pl.col("fee_minor") != pl.col("expected_fee_minor"))
             ).alias("schedule_broken"),
         )
-        .drop("gateway_key", "fee_p", "fee_f", "fee_q")
+        .drop("gateway_key", "fee_p", "fee_f", "fee_q", "fee_gross_minor")
     )
 
 
@@ -117,6 +162,8 @@ FEE_COLUMNS = [
     "fee_minor",
     "net_minor",
     "currency",
+    "net_currency",
+    "exchange_rate",
     "origin",
 ]
 

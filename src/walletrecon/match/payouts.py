@@ -31,7 +31,11 @@ def _add_lines(payouts: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """Fold tonight's settlement lines into the payout totals."""
     tonight = (
         lines.filter(pl.col("payout_id").is_not_null())
-        .with_columns(pl.col("payout_id").str.to_lowercase().alias("payout_key"))
+        .with_columns(
+            pl.col("payout_id").str.to_lowercase().alias("payout_key"),
+            # A payout is paid in the currency of its lines' nets.
+            pl.coalesce("net_currency", "currency").alias("currency"),
+        )
         .group_by("payout_key")
         .agg(
             pl.col("payout_id").min(),

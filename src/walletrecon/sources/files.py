@@ -127,17 +127,29 @@ def _read_parquet(path: Path, source: Source) -> RawFile:
     return RawFile(path, pa.table(columns, names=table.column_names))
 
 
+def with_optional_columns(table: pa.Table, source: Source) -> pa.Table:
+    """The table with every column a file may leave out, absent values where it did."""
+    for column in source.columns:
+        if column.optional_column and column.name not in table.column_names:
+            table = table.append_column(column.name, pa.nulls(table.num_rows, pa.string()))
+    return table
+
+
 def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
     """Read a source file as text; check the required columns; add origin columns."""
     raw = _read_parquet(path, source) if path.name.endswith(".parquet") else _read_csv(path)
     present = set(raw.table.column_names)
-    missing = [column.name for column in source.columns if column.name not in present]
+    missing = [
+        column.name
+        for column in source.columns
+        if column.name not in present and not column.optional_column
+    ]
     if missing:
         raise InputError(
             f"{path}: missing required column(s) {', '.join(missing)} for source "
             f"'{source.name}' (found: {', '.join(raw.table.column_names) or 'none'})"
         )
-    table = raw.table.select(list(source.column_names))
+    table = with_optional_columns(raw.table, source).select(list(source.column_names))
     rows = table.num_rows
     bad_rows = {number for number, _, _ in raw.malformed}
     numbers = np.arange(1, rows + len(bad_rows) + 1, dtype=np.int64)

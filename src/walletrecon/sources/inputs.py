@@ -84,7 +84,7 @@ class InputSpec(BaseModel):
     def _fits(self) -> InputSpec:
         if self.source not in PROFILES[self.profile]:
             raise ValueError(f"profile {self.profile!r} cannot feed source {self.source!r}")
-        known = set(SOURCES[self.source].column_names) | {"net_currency", "exchange_rate"}
+        known = set(SOURCES[self.source].column_names)
         unknown = sorted(set(self.columns) - known)
         if unknown:
             raise ValueError(f"columns: {unknown[0]!r} is not a column of {self.source}")

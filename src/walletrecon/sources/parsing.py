@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from walletrecon.schemas import Column
+from walletrecon.schemas import NET_CURRENCY, Column
 
 #: A plain decimal number after trimming (the amount grammar). It has at most one '.', so the
 #: text splits exactly at it into sign and whole digits, and fraction digits.
@@ -41,9 +41,10 @@ def trimmed(name: str) -> pl.Expr:
     return part(name, "trimmed")
 
 
-def row_exponent() -> pl.Expr:
-    """The minor-unit exponent of the row's currency (the column named currency), or null."""
-    return part("currency", "exponent")
+def row_exponent(column: Column) -> pl.Expr:
+    """The minor-unit exponent of an amount's currency (the first of its currency columns that
+    the row has), or null."""
+    return pl.coalesce([part(name, "exponent") for name in column.currency_columns])
 
 
 def quoted(name: str) -> pl.Expr:
@@ -139,9 +140,10 @@ def amount_parts(name: str) -> list[pl.Expr]:
     ]
 
 
-def amount_value(name: str) -> pl.Expr:
+def amount_value(column: Column) -> pl.Expr:
     """Integer minor units: whole * 10^exponent + the fraction digits shifted to the exponent."""
-    whole, fraction, exponent = part(name, "whole"), part(name, "fraction"), row_exponent()
+    name = column.name
+    whole, fraction, exponent = part(name, "whole"), part(name, "fraction"), row_exponent(column)
     ten = pl.lit(10, pl.Int64)
     # Too many digits is rejected anyway; not parsing them keeps the arithmetic in range.
     whole_units = pl.when(whole.str.len_chars() <= MAX_WHOLE_DIGITS).then(
@@ -156,7 +158,7 @@ def amount_value(name: str) -> pl.Expr:
 
 def amount_cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
     """The amount checks in order; an unknown currency skips the checks needing its exponent."""
-    name, shown, exponent = column.name, quoted(column.name), row_exponent()
+    name, shown, exponent = column.name, quoted(column.name), row_exponent(column)
     places = pl.concat_str(
         pl.lit("more decimal places than the currency has ("),
         exponent.cast(pl.String),
@@ -173,3 +175,40 @@ def amount_cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
     if column.sign == "non_negative":
         cases.append((part(name, "negative"), pl.lit("must not be negative: ") + shown))
     return cases
+
+
+# --- exchange rates: positive decimals, kept as text ---------------------------------------------
+
+#: A positive decimal number (no sign but an optional '+').
+RATE = r"\A[+]?(?:[0-9]+(?:[.][0-9]*)?|[.][0-9]+)\z"
+#: More significant digits than this does not fit the exact 64-bit arithmetic of the checks.
+MAX_RATE_DIGITS = 18
+
+
+def rate_digits(text: pl.Expr) -> pl.Expr:
+    """The significant digits of a rate as text: '0.011000' -> '11', '1.5' -> '15'."""
+    halves = text.str.strip_chars_start("+").str.split_exact(".", 1)
+    whole = halves.struct.field("field_0").fill_null("")
+    fraction = halves.struct.field("field_1").fill_null("").str.strip_chars_end("0")
+    return (whole + fraction).str.strip_chars_start("0")
+
+
+def rate_needed() -> pl.Expr:
+    """A settlement line whose net currency differs from its currency needs its rate: amounts
+    of two currencies are never compared without one."""
+    net, gross = (trimmed(name).str.to_uppercase() for name in NET_CURRENCY)
+    return net.is_not_null() & gross.is_not_null() & (net != gross)
+
+
+def rate_cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
+    """The checks of an exchange rate: a positive decimal of at most 18 significant digits."""
+    value, shown = trimmed(column.name), quoted(column.name)
+    digits = rate_digits(value)
+    return [
+        (~value.str.contains(RATE), pl.lit("not a positive decimal rate: ") + shown),
+        (digits == "", pl.lit("an exchange rate must be above zero: ") + shown),
+        (
+            digits.str.len_chars() > MAX_RATE_DIGITS,
+            pl.lit(f"more than {MAX_RATE_DIGITS} significant digits: ") + shown,
+        ),
+    ]

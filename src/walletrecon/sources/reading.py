@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from walletrecon.schemas import REJECTED_SCHEMA, SOURCES
+from walletrecon.sources.files import with_optional_columns
 from walletrecon.sources.inputs import Delivery
 from walletrecon.sources.profiles import (
     ControlTotal,
@@ -75,7 +76,7 @@ def _rejections(source: str, display: str, rejected: list[Rejection]) -> pl.Data
 def _validation_input(result: ProfileResult, display: str) -> pa.Table:
     """The profile's rows as validation reads them: canonical columns, then the origin."""
     source = SOURCES[result.source]
-    rows = result.rows
+    rows = with_optional_columns(result.rows, source)
     columns = [rows.column(name).cast(pa.string()) for name in source.column_names]
     origin_file = pa.DictionaryArray.from_arrays(
         pa.array([0] * rows.num_rows, pa.int32()), pa.array([display])

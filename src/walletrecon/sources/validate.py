@@ -35,6 +35,8 @@ from walletrecon.sources.parsing import (
     fast_time,
     part,
     quoted,
+    rate_cases,
+    rate_needed,
     session_zone,
     trimmed,
     typed_time,
@@ -61,7 +63,7 @@ def _quote(text: str) -> str:
 
 
 def _is_text(column: Column) -> bool:
-    return column.kind in ("id", "text", "enum", "currency")
+    return column.kind in ("id", "text", "enum", "currency", "rate")
 
 
 # --- trimming: the text the checks see, and typed text ------------------------------------------
@@ -198,6 +200,9 @@ def _cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
     cases: list[tuple[pl.Expr, pl.Expr | None]] = [
         (trimmed(name).is_null(), pl.lit("missing required value") if missing else None)
     ]
+    if column.kind == "rate":
+        needed = pl.lit("missing: the net currency differs from the currency")
+        cases.insert(0, (trimmed(name).is_null() & rate_needed(), needed))
     if column.kind == "enum":
         expected = f" (expected one of {', '.join(column.choices)})"
         unknown = pl.lit("unknown value ") + shown + pl.lit(expected)
@@ -207,6 +212,8 @@ def _cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
         cases.append((part(name, "exponent").is_null(), unknown))
     elif column.kind == "amount":
         cases.extend(amount_cases(column))
+    elif column.kind == "rate":
+        cases.extend(rate_cases(column))
     elif column.kind in ("timestamp", "date"):
         label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
         cases.append((pl.col(name).is_null(), pl.lit(f"not {label}: ") + shown))
@@ -272,9 +279,21 @@ def _hash_text(column: Column) -> pl.Expr:
 
 def content_hash(source: Source) -> pl.Expr:
     """A stable 64-bit hash of a row's typed content: tells an identical re-delivery of an id
-    from a conflicting one, so 12.5 and 12.50 (or GW-AB and gw-ab) hash alike."""
-    texts = plh.concat_str([_hash_text(column) for column in source.columns], separator=chr(31))
-    return texts.nchash.xxhash64().cast(pl.UInt64).alias("content_hash")
+    from a conflicting one, so 12.5 and 12.50 (or GW-AB and gw-ab) hash alike.
+
+    A column a file may leave out counts only where it has a value, so rows without one hash as
+    they did before the column existed (the registries of earlier nights stay valid)."""
+    always = [column for column in source.columns if not column.optional_column]
+    text = pl.concat_str([_hash_text(column) for column in always], separator=chr(31))
+    for column in source.columns:
+        if column.optional_column:
+            extra = pl.lit(chr(30) + column.name + chr(31)) + _hash_text(column)
+            text = text + pl.when(pl.col(column.name).is_not_null()).then(extra).otherwise(
+                pl.lit("")
+            )
+    return (
+        plh.concat_str([text], separator="").nchash.xxhash64().cast(pl.UInt64).alias("content_hash")
+    )
 
 
 def _typed(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table) -> pl.DataFrame:
@@ -317,7 +336,7 @@ def _raw_values(
 
 def _accepted(checked: pl.LazyFrame, source: Source) -> pl.DataFrame:
     """The rows without reasons: typed columns and the content hash."""
-    amounts = [column.name for column in source.columns if column.kind == "amount"]
+    amounts = [column for column in source.columns if column.kind == "amount"]
     return _collect(
         checked.filter(~pl.col(FAILED))
         .with_columns(map(amount_value, amounts))
