@@ -20,6 +20,7 @@ from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES, Source
 from walletrecon.sources.files import file_sha256, find_source_file, read_raw
+from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.validate import validate
 
 REJECTED_SCHEMA: dict[str, pl.DataType] = {
@@ -67,39 +68,33 @@ def _malformed_rows(
     )
 
 
-def load_folders(
-    connection: duckdb.DuckDBPyConnection, inbox: Path, dates: list[dt.date]
-) -> Loaded:
-    """Read and validate every source file of the given business-date folders, in date order.
+def load_folders(connection: duckdb.DuckDBPyConnection, files: list[InboxFile]) -> Loaded:
+    """Read and validate the given source files (``inbox.discover``), in folder-date order.
 
     Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
     hashing runs outside the interpreter lock.
     """
     loaded = Loaded()
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SOURCES}
+    order = {day: number for number, day in enumerate(sorted({item.folder for item in files}))}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
-        for order, day in enumerate(sorted(dates)):
-            folder = inbox / day.isoformat()
-            for source in SOURCES.values():
-                path = find_source_file(folder, source)
-                if path is None:
-                    continue
-                digest = hasher.submit(file_sha256, path)
-                display = f"{day.isoformat()}/{path.name}"
-                raw = read_raw(path, source, display)
-                result = validate(connection, source, raw.table)
-                rows_read = raw.table.num_rows + len(raw.malformed)
-                loaded.files.append(FileRecord(source.name, display, digest.result(), rows_read))
-                parts[source.name].append(
-                    result.accepted.with_columns(pl.lit(order).alias("folder_order"))
+        for item in sorted(files, key=lambda item: item.folder):
+            source, path, display = SOURCES[item.source], item.path, item.relative
+            digest = hasher.submit(file_sha256, path)
+            raw = read_raw(path, source, display)
+            result = validate(connection, source, raw.table)
+            rows_read = raw.table.num_rows + len(raw.malformed)
+            loaded.files.append(FileRecord(source.name, display, digest.result(), rows_read))
+            parts[source.name].append(
+                result.accepted.with_columns(pl.lit(order[item.folder]).alias("folder_order"))
+            )
+            loaded.rejected.append(
+                result.rejected.with_columns(pl.lit(source.name).alias("source")).select(
+                    list(REJECTED_SCHEMA)
                 )
-                loaded.rejected.append(
-                    result.rejected.with_columns(pl.lit(source.name).alias("source")).select(
-                        list(REJECTED_SCHEMA)
-                    )
-                )
-                if raw.malformed:
-                    loaded.rejected.append(_malformed_rows(source, display, raw.malformed))
+            )
+            if raw.malformed:
+                loaded.rejected.append(_malformed_rows(source, display, raw.malformed))
     for name, frames in parts.items():
         if frames:
             loaded.accepted[name] = pl.concat(frames, how="vertical_relaxed")
