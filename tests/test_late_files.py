@@ -252,3 +252,18 @@ def test_a_folder_named_as_a_compact_date_is_not_read_twice(world: Path) -> None
     assert any(warning in item for item in document["warnings"])
     assert document["outcomes"] == manifest(world, NIGHTS[2], "straight")["outcomes"]
     assert discrepancies(world, NIGHTS[2]).equals(discrepancies(world, NIGHTS[2], "straight"))
+
+
+@pytest.mark.slow
+def test_a_state_without_a_file_registry_takes_the_files_read_from_the_manifests(
+    world: Path,
+) -> None:
+    run(world, NIGHTS[0])
+    (world / "out" / "state" / f"run_date={NIGHTS[0]}" / "files.parquet").unlink()
+    run(world, NIGHTS[1])
+    assert manifest(world, NIGHTS[1])["late_files"] == []
+    registry = pl.read_parquet(world / "out" / "state" / f"run_date={NIGHTS[1]}" / "files.parquet")
+    earlier = registry.filter(pl.col("path").str.starts_with(NIGHTS[0]))
+    assert earlier.height == len(list((world / "inbox" / NIGHTS[0]).iterdir()))
+    assert (earlier["size"] > 0).all()
+    assert earlier["night"].unique().to_list() == [dt.date.fromisoformat(NIGHTS[0])]

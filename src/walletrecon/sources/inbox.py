@@ -70,12 +70,14 @@ class LateFile:
         """Words for the log, the manifest's warnings and the report."""
         if self.reason == "new":
             return (
-                f"{self.path} is a late file: it arrived after night {self.folder_date}'s "
-                "folder was read; read tonight, its rows keep their own business dates"
+                f"{self.path} is a late file: it was not there when its folder "
+                f"({self.folder_date}) was reconciled; read tonight, its rows keep their own "
+                "business dates"
             )
         return (
             f"{self.path} changed after night {self.read_on} read it (size or SHA-256 differs): "
-            "read again whole; rows read before count as re-deliveries"
+            "read again whole: rows as they were read before count as re-deliveries, the others "
+            "follow the re-delivery rules"
         )
 
     def record(self) -> dict[str, str]:
