@@ -1,13 +1,16 @@
 """The state kept between nights, on disk: one folder of Parquet files per run date.
 
-``OUT/state/run_date=D/`` holds the kernel's state after night D and the registry of the rows first
-accepted that night. A night reads the state of the latest earlier run date; registries of all
-dates up to that one tell re-deliveries and duplicates of earlier nights.
+``OUT/state/run_date=D/`` holds the kernel's state after night D, the registry of the rows first
+accepted that night, and the registry of every inbox file read by the nights up to D. A night reads
+the state of the latest earlier run date; row registries of all dates up to that one tell
+re-deliveries and duplicates of earlier nights, and its file registry tells which files of earlier
+folders are late (``sources.inbox``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import uuid
@@ -19,7 +22,8 @@ import polars_hash as plh
 import pyarrow.parquet as pq
 
 from walletrecon.errors import StateError
-from walletrecon.state import NightState
+from walletrecon.sources.inbox import FILES_SCHEMA
+from walletrecon.state import NightState, conform, empty
 from walletrecon.store import sql_text
 
 STATE_DIR = "state"
@@ -54,6 +58,7 @@ def key_hash(column: str) -> pl.Expr:
 
 
 REGISTRY_FILE = "registry.parquet"
+FILES_FILE = "files.parquet"
 _PARTITION = re.compile(r"^run_date=(\d{4}-\d{2}-\d{2})$")
 
 
@@ -139,12 +144,41 @@ class RegistrySpill:
         )
 
 
-def write_state(folder: Path, state: NightState, registry: Path) -> None:
-    """Write a night's state into a (staging) folder and move its registry file there."""
+def write_state(folder: Path, state: NightState, registry: Path, files: pl.DataFrame) -> None:
+    """Write a night's state and file registry into a (staging) folder and move its registry of
+    rows there."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in state.frames().items():
         frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
+    conform(files, FILES_SCHEMA).write_parquet(folder / FILES_FILE, compression="lz4")
     os.replace(registry, folder / REGISTRY_FILE)
+
+
+def read_file_registry(out: Path, run_date: dt.date | None) -> pl.DataFrame:
+    """The inbox files read by the nights up to ``run_date`` (none for None).
+
+    A state written before the file registry existed has none: the files its nights read are
+    then taken from their manifests (path and SHA-256, with no size or time, so that each is
+    hashed once and compared by content).
+    """
+    if run_date is None:
+        return empty(FILES_SCHEMA)
+    path = state_folder(out, run_date) / FILES_FILE
+    if path.is_file():
+        return conform(pl.read_parquet(path), FILES_SCHEMA)
+    rows: dict[str, dict[str, object]] = {}
+    for manifest in sorted((out / "manifest").glob("run_date=*/manifest.json")):
+        night = dt.date.fromisoformat(manifest.parent.name.removeprefix("run_date="))
+        if night <= run_date:
+            for item in json.loads(manifest.read_text(encoding="utf-8")).get("inputs", []):
+                rows[item["path"]] = {
+                    "path": item["path"],
+                    "sha256": item["sha256"],
+                    "night": night,
+                }
+    return conform(pl.DataFrame(list(rows.values())), FILES_SCHEMA).with_columns(
+        pl.lit(-1, pl.Int64).alias("size"), pl.lit(-1, pl.Int64).alias("mtime_ns")
+    )
 
 
 def registry_files(out: Path, upto: dt.date | None) -> list[str]:

@@ -26,6 +26,7 @@ from walletrecon.history import (
     payment_history,
     previous_state_date,
     prior_rows,
+    read_file_registry,
     read_state,
     registry_files,
 )
@@ -57,6 +58,7 @@ from walletrecon.sources.canonical import (
     require_ledger,
     shape,
 )
+from walletrecon.sources.inbox import LateFile, discover, next_registry
 from walletrecon.sources.redelivery import split_redeliveries
 from walletrecon.state import (
     BANK_WORK,
@@ -127,19 +129,6 @@ class Deliveries:
     new: dict[str, pl.DataFrame]
     redelivered: dict[str, int]
     rejected: pl.DataFrame
-
-
-def inbox_dates(inbox: Path, after: dt.date | None, upto: dt.date) -> list[dt.date]:
-    """Business-date folders of the inbox in (after, upto]."""
-    dates = []
-    for child in inbox.iterdir() if inbox.is_dir() else []:
-        try:
-            day = dt.date.fromisoformat(child.name)
-        except ValueError:
-            continue
-        if child.is_dir() and day <= upto and (after is None or day > after):
-            dates.append(day)
-    return sorted(dates)
 
 
 def _sort_deliveries(
@@ -260,6 +249,9 @@ class Prepared:
     state_date: dt.date | None
     dates: list[dt.date]
     warnings: list[str]
+    #: Files of earlier folders read tonight, and the file registry for the next night.
+    late: list[LateFile]
+    files: pl.DataFrame
 
 
 def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
@@ -269,13 +261,16 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
             LOGGER.warning(f"rolled back a publication a killed run left half done: {undone}")
         require_ledger(inbox, run_date, config.inputs)
         state_date = previous_state_date(out, run_date)
-        dates = inbox_dates(inbox, state_date, run_date)
+        read_before = read_file_registry(out, state_date)
+        found = discover(inbox, run_date, state_date, read_before, config.inputs)
+        warnings = [*found.warnings, *(late.describe() for late in found.late)]
     registry = RegistrySpill(out, run_date)
     try:
         with timer.stage("load"):
             with connect(config.timezone) as connection:
-                loaded = load_folders(connection, inbox, dates, config.inputs)
-            warnings = loaded.warnings + repeated_files(out, run_date, loaded.files)
+                loaded = load_folders(connection, found.files)
+            digests = {record.path: record.sha256 for record in loaded.files}
+            warnings += loaded.warnings + repeated_files(out, run_date, loaded.files)
             for warning in warnings:
                 LOGGER.warning(warning)
         with timer.stage("state"):
@@ -293,8 +288,10 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         arrivals=arrivals,
         registry=registry.path,
         state_date=state_date,
-        dates=dates,
+        dates=found.dates,
         warnings=warnings,
+        late=found.late,
+        files=next_registry(read_before, found, digests, run_date),
     )
 
 
@@ -385,6 +382,7 @@ def _finish(
             peak_rss_mib=timer.peak_rss_mib,
         )
         manifest["warnings"] = prepared.warnings
+        manifest["late_files"] = [late.record() for late in prepared.late]
     with timer.stage("publish"):
         html = render_report(
             manifest=manifest,
@@ -406,6 +404,7 @@ def _finish(
                 resolved_discrepancies=life.resolved_history,
             ),
             registry=prepared.registry,
+            files=prepared.files,
         )
         if publish_outputs:
             publish(out, outputs, run_date)

@@ -37,6 +37,8 @@ class NightOutputs:
     manifest: dict[str, Any]
     state: NightState
     registry: Path
+    #: The registry of inbox files read by the nights up to this one.
+    files: pl.DataFrame
 
 
 def partition(out: Path, kind: str, run_date: dt.date) -> Path:
@@ -65,7 +67,9 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     report = partition(staging, "report", run_date)
     report.mkdir(parents=True)
     (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
-    write_state(partition(staging, STATE_DIR, run_date), outputs.state, outputs.registry)
+    write_state(
+        partition(staging, STATE_DIR, run_date), outputs.state, outputs.registry, outputs.files
+    )
     written = {
         str(path.relative_to(staging)): file_sha256(path)
         for path in sorted(staging.rglob("*"))

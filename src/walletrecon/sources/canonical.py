@@ -20,6 +20,7 @@ from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.files import file_sha256
+from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.inputs import InputSpec, deliveries
 from walletrecon.sources.reading import FileRead, read_delivery
 
@@ -64,14 +65,9 @@ def _record(read: FileRead, sha256: str) -> FileRecord:
     )
 
 
-def load_folders(
-    connection: duckdb.DuckDBPyConnection,
-    inbox: Path,
-    dates: list[dt.date],
-    inputs: tuple[InputSpec, ...] = (),
-) -> Loaded:
-    """Read and validate every delivered file of the given business-date folders, in date order,
-    each through its profile.
+def load_folders(connection: duckdb.DuckDBPyConnection, files: list[InboxFile]) -> Loaded:
+    """Read and validate the given delivered files (``inbox.discover``), each through its
+    profile, in folder-date order.
 
     Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
     hashing runs outside the interpreter lock. ``folder_order`` numbers the files in delivery
@@ -79,21 +75,17 @@ def load_folders(
     """
     loaded = Loaded()
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SOURCES}
-    order = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
-        for day in sorted(dates):
-            found, warnings = deliveries(inbox / day.isoformat(), day, inputs)
-            loaded.warnings += warnings
-            for delivery in found:
-                digest = hasher.submit(file_sha256, delivery.path)
-                read = read_delivery(connection, delivery)
-                loaded.files.append(_record(read, digest.result()))
-                parts[delivery.spec.source].append(
-                    read.accepted.drop("position").with_columns(pl.lit(order).alias("folder_order"))
-                )
-                loaded.rejected.append(read.rejected)
-                loaded.warnings += read.warnings
-                order += 1
+        for order, item in enumerate(sorted(files, key=lambda item: item.folder)):
+            delivery = item.delivery
+            digest = hasher.submit(file_sha256, delivery.path)
+            read = read_delivery(connection, delivery)
+            loaded.files.append(_record(read, digest.result()))
+            parts[delivery.spec.source].append(
+                read.accepted.drop("position").with_columns(pl.lit(order).alias("folder_order"))
+            )
+            loaded.rejected.append(read.rejected)
+            loaded.warnings += read.warnings
     for name, frames in parts.items():
         if frames:
             loaded.accepted[name] = pl.concat(frames, how="vertical_relaxed")
