@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -17,7 +18,13 @@ import click
 
 from walletrecon import __version__
 from walletrecon.config import load_config
-from walletrecon.errors import UsageError, WalletReconError
+from walletrecon.errors import (
+    UsageError,
+    WalletReconError,
+    describe_os_error,
+    failed_stage,
+    is_disk_full,
+)
 from walletrecon.logs import LOGGER, configure
 from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
@@ -28,7 +35,9 @@ if TYPE_CHECKING:
 INTERNAL_EXIT = 70
 TRANSIENT_EXIT = 75
 USAGE_EXIT = 2
-TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EDQUOT, errno.EINTR}
+TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EBUSY, errno.EINTR}
+#: Set to 1 to log the traceback of an unexpected failure without -v.
+TRACEBACK_VARIABLE = "WALLETRECON_TRACEBACK"
 #: Errors a retry cannot fix until someone changes the setup.
 SETUP_ERRNOS = {
     errno.EACCES,
@@ -132,20 +141,78 @@ def night_options(function: Callable[..., None]) -> Callable[..., None]:
     return wrapped
 
 
-def _exit_for(error: BaseException) -> int:
-    """Print what went wrong and give the exit code that says whether a retry can help."""
+def _failure(error: BaseException) -> tuple[int, str]:
+    """The exit code for a failure (whether a retry can help) and one line saying what failed."""
+    stage = failed_stage(error)
+    where = f" in stage {stage}" if stage else ""
     if isinstance(error, WalletReconError):
-        click.echo(f"walletrecon: error: {error}", err=True)
-        return error.exit_code
-    if isinstance(error, OSError):
-        # Disk full and the like may pass; the previous outputs are untouched either way.
-        click.echo(f"walletrecon: error: {error}", err=True)
-        if error.errno in TRANSIENT_ERRNOS:
-            return TRANSIENT_EXIT
-        return USAGE_EXIT if error.errno in SETUP_ERRNOS else INTERNAL_EXIT
-    click.echo("walletrecon: internal error, nothing was published:", err=True)
-    click.echo("".join(traceback.format_exception(error)), err=True)
-    return INTERNAL_EXIT
+        return error.exit_code, str(error)
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    if is_disk_full(error):
+        detail = describe_os_error(error) if isinstance(error, OSError) else first_line
+        return TRANSIENT_EXIT, (
+            f"disk full{where} ({detail}); nothing was published: retry when there is room"
+        )
+    if isinstance(error, OSError) and error.errno in TRANSIENT_ERRNOS | SETUP_ERRNOS:
+        code = TRANSIENT_EXIT if error.errno in TRANSIENT_ERRNOS else USAGE_EXIT
+        return code, f"{describe_os_error(error)}{where}; nothing was published"
+    return INTERNAL_EXIT, (
+        f"internal error{where or ' before the night started'}: "
+        f"{type(error).__name__}: {first_line}; nothing was published"
+    )
+
+
+def _exit_for(error: BaseException, log_format: str = "text", verbose: bool = False) -> int:
+    """Report a failure in one line (on stderr, or as a JSON log record) and give its exit code.
+
+    The traceback goes to the log only with -v or WALLETRECON_TRACEBACK=1.
+    """
+    code, message = _failure(error)
+    details = None
+    if verbose or os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0"):
+        details = "".join(traceback.format_exception(error))
+    if log_format == "json":
+        extra: dict[str, Any] = {"exit_code": code, "stage": failed_stage(error)}
+        LOGGER.error(
+            f"failed: {message}", extra=extra | ({"traceback": details} if details else {})
+        )
+    else:
+        click.echo(f"walletrecon: error: {message}", err=True)
+        if details:
+            click.echo(details, err=True)
+    return code
+
+
+def _fail_on_outcome(summary: RunSummary, severity: str) -> int:
+    """Exit 1 when open breaks at or above ``severity`` exist, logging the counts and the code."""
+    threshold = SEVERITIES.index(severity)
+    counts = {
+        level: count
+        for level, count in summary.open_by_severity.items()
+        if SEVERITIES.index(level) >= threshold and count
+    }
+    code = 1 if counts else 0
+    shown = ", ".join(f"{level} {count}" for level, count in counts.items()) or "none"
+    message = (
+        f"{summary.run_date}: --fail-on {severity}: {sum(counts.values())} open breaks at or "
+        f"above {severity} ({shown}); exit {code}"
+    )
+    click.echo(message)
+    LOGGER.warning(
+        message,
+        extra={"run_date": summary.run_date.isoformat(), "counts": counts, "exit_code": code},
+    )
+    return code
+
+
+def _check_inbox(inbox: Path) -> None:
+    """UsageError unless the inbox is a folder."""
+    if inbox.exists() and not inbox.is_dir():
+        raise UsageError(
+            f"inbox {inbox} is a file; expected a folder with one sub-folder per business date"
+        )
+    if not inbox.is_dir():
+        raise UsageError(f"inbox folder {inbox} does not exist")
 
 
 def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
@@ -156,8 +223,7 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
     configure(options.log_format, options.verbose)
     summaries = []
     try:
-        if not options.inbox.is_dir():
-            raise UsageError(f"inbox folder {options.inbox} does not exist")
+        _check_inbox(options.inbox)
         config = load_config(options.config_path)
         with run_lock(options.out, options.wait_seconds):
             for night in dates:
@@ -172,15 +238,12 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
                     )
                 _print_summary(summary, options.dry_run)
                 summaries.append(summary)
-    except Exception as error:  # every failure ends in a defined exit code, never 0 or 1
-        code = _exit_for(error)
-        LOGGER.error(f"failed: {error}", extra={"exit_code": code})
-        sys.exit(code)
+    except BaseException as error:  # a native panic derives from BaseException: catch it too
+        if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        sys.exit(_exit_for(error, options.log_format, options.verbose))
     if options.fail_on is not None and summaries and not options.dry_run:
-        threshold = SEVERITIES.index(options.fail_on)
-        last = summaries[-1].open_by_severity
-        if any(SEVERITIES.index(level) >= threshold and count for level, count in last.items()):
-            sys.exit(1)
+        sys.exit(_fail_on_outcome(summaries[-1], options.fail_on))
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 LOGGER = logging.getLogger("walletrecon")
 #: Fields a record may carry beyond its message (passed as ``extra``).
-FIELDS = ("run_date", "stage", "seconds", "peak_rss_mib", "counts", "exit_code")
+FIELDS = ("run_date", "stage", "seconds", "peak_rss_mib", "counts", "exit_code", "traceback")
 
 
 class JsonFormatter(logging.Formatter):
