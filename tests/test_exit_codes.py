@@ -210,3 +210,26 @@ def test_a_fixed_fee_the_currency_cannot_hold_names_its_key(
 def test_fixed_fees_within_their_currency_are_accepted() -> None:
     config = parse_config({"fees": {"x": {"fixed": {"JPY": "40", "KWD": "0.105"}}}})
     assert config.fees["x"].fixed == {"JPY": Decimal(40), "KWD": Decimal("0.105")}
+
+
+#: What Polars' Parquet writer raises when the disk fills while it writes a file's footer.
+FOOTER_ERROR = pl.exceptions.ComputeError(
+    "parquet: File out of specification: Invalid thrift: transport error"
+)
+
+
+@pytest.mark.parametrize(("room", "code"), [(False, 75), (True, 70)])
+def test_a_writer_error_that_hides_a_full_disk_is_transient_only_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, room: bool, code: int
+) -> None:
+    world = one_night(tmp_path)
+
+    def footer_fails(*_: object, **__: object) -> None:
+        raise FOOTER_ERROR
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", footer_fails)
+    monkeypatch.setattr(walletrecon.publish, "no_room_left", lambda _: not room)
+    result = run(world)
+    assert result.exit_code == code
+    assert ("disk full while publishing" in result.stderr) is (code == 75)
+    assert not (world.out / "manifest").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 
 class WalletReconError(Exception):
@@ -86,6 +87,20 @@ def is_disk_full(error: BaseException) -> bool:
         if any(text in str(item).lower() for text in DISK_FULL_TEXTS):
             return True
     return False
+
+
+#: Free bytes below which a failed write is taken for a full disk whatever the error says.
+NO_ROOM_BYTES = 64 * 1024
+
+
+def no_room_left(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` is (nearly) full, for the writers whose errors
+    hide the cause (Polars' Parquet footer fails as "Invalid thrift: transport error")."""
+    try:
+        usage = os.statvfs(folder)
+    except OSError:
+        return False
+    return usage.f_bavail * usage.f_frsize < NO_ROOM_BYTES
 
 
 def mark_stage(error: BaseException, stage: str) -> None:

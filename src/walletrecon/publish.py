@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from walletrecon.errors import TransientError, is_disk_full, no_room_left
 from walletrecon.history import STATE_DIR, write_state
 from walletrecon.sources.files import file_sha256
 from walletrecon.state import NightState
@@ -158,9 +159,16 @@ def publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
                 partition(staging, kind, run_date), partition(out, kind, run_date), trash / kind
             )
         journal.unlink()
-    except BaseException:
+    except BaseException as error:
+        full = not is_disk_full(error) and no_room_left(out)
         if journal.exists():
             _roll_back(out, journal)
+        if full:
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            raise TransientError(
+                f"disk full while publishing into {out} ({first_line}); "
+                "nothing was published: retry when there is room"
+            ) from error
         raise
     finally:
         journal.with_suffix(".tmp").unlink(missing_ok=True)
