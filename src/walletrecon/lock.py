@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from walletrecon.errors import TransientError
+from walletrecon.modes import owner_writable
 
 LOCK_FILE = ".walletrecon.lock"
 POLL_SECONDS = 0.2
@@ -31,9 +32,10 @@ def _holder(path: Path) -> str:
 @contextmanager
 def run_lock(out: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold the output folder's lock while the body runs; TransientError if it stays busy."""
-    out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_FILE
-    handle = path.open("a+", encoding="utf-8")
+    with owner_writable():
+        out.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
     try:
         deadline = time.monotonic() + wait_seconds
         while True:

@@ -15,6 +15,7 @@ from typing import Literal
 import polars as pl
 
 from walletrecon.errors import UsageError
+from walletrecon.spreadsheet import write_csv
 
 ExportFormat = Literal["table", "jsonl", "csv", "jira"]
 JIRA_PRIORITY = {"P1": "Highest", "P2": "High", "P3": "Medium", "P4": "Low"}
@@ -98,9 +99,9 @@ def export(tickets: pl.DataFrame, form: ExportFormat) -> str:
     if "discrepancy_ids" in flat.columns:
         flat = flat.with_columns(pl.col("discrepancy_ids").list.join(" "))
     if form == "csv":
-        return flat.write_csv()
+        return write_csv(flat)
     if form == "jira":
-        return jira_rows(flat).write_csv() if flat.height else ""
+        return write_csv(jira_rows(flat)) if flat.height else ""
     columns = [
         c
         for c in (
