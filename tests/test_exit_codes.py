@@ -233,3 +233,9 @@ def test_a_writer_error_that_hides_a_full_disk_is_transient_only_when_the_disk_i
     assert result.exit_code == code
     assert ("disk full while publishing" in result.stderr) is (code == 75)
     assert not (world.out / "manifest").exists()
+
+
+def test_a_ticket_queue_outside_the_known_queues_names_its_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"tickets": {"queues": {"amount_mismatch": "treasury"}}})
+    assert "tickets.queues.amount_mismatch: unknown queue 'treasury'" in str(caught.value)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from walletrecon import __version__
-from walletrecon.config import load_config
+from walletrecon.config import QUEUES, load_config
 from walletrecon.errors import (
     UsageError,
     WalletReconError,
@@ -26,7 +26,7 @@ from walletrecon.errors import (
     is_disk_full,
 )
 from walletrecon.logs import LOGGER, configure
-from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
+from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES, TICKET_STATUSES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
 if TYPE_CHECKING:
@@ -363,11 +363,23 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
     click.echo(f"truth: {out / 'truth.csv'}; described in {readme}")
 
 
+def _parse_optional_date(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> dt.date | None:
+    return None if value is None else _parse_date(context, parameter, value)
+
+
 @main.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--date", "night", default=None, help="Night (YYYY-MM-DD); the latest by default.")
-@click.option("--status", multiple=True, type=click.Choice(["new", "open", "resolved"]))
-@click.option("--queue", multiple=True, help="finance_ops, tech_support, merchant_support, ...")
+@click.option(
+    "--date",
+    "night",
+    default=None,
+    callback=_parse_optional_date,
+    help="Night (YYYY-MM-DD); the latest by default.",
+)
+@click.option("--status", multiple=True, type=click.Choice(TICKET_STATUSES))
+@click.option("--queue", multiple=True, type=click.Choice(QUEUES))
 @click.option("--type", "types", multiple=True, type=click.Choice(DISCREPANCY_TYPES))
 @click.option("--min-age", type=click.IntRange(0), default=None, help="Age in days at least.")
 @click.option(
@@ -376,11 +388,12 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
     type=click.Choice(["table", "jsonl", "csv", "jira"]),
     default="table",
     show_default=True,
-    help="jira: a CSV that Jira's CSV importer takes as it is.",
+    help="jira: a CSV that Jira's CSV importer takes as it is (resolved tickets only with "
+    "--status resolved).",
 )
 def tickets(
     out: Path,
-    night: str | None,
+    night: dt.date | None,
     status: tuple[str, ...],
     queue: tuple[str, ...],
     types: tuple[str, ...],
@@ -388,13 +401,17 @@ def tickets(
     form: ExportFormat,
 ) -> None:
     """List, filter and export the remediation tickets of a night."""
+    from walletrecon.lock import settle_for_reading
+
     try:
-        day = dt.date.fromisoformat(night) if night else None
-        chosen = select(read_tickets(out, day), TicketFilter(status, queue, types, min_age))
-    except (ValueError, WalletReconError) as error:
-        click.echo(f"walletrecon: error: {error}", err=True)
-        sys.exit(USAGE_EXIT)
-    click.echo(export(chosen, form), nl=False)
+        if not out.is_dir():
+            raise UsageError(f"output folder {out} does not exist")
+        for undone in settle_for_reading(out):
+            click.echo(f"walletrecon: rolled back a half-published night ({undone})", err=True)
+        chosen = select(read_tickets(out, night), TicketFilter(status, queue, types, min_age))
+    except Exception as error:
+        sys.exit(_exit_for(error))
+    click.echo(export(chosen, form, include_resolved="resolved" in status), nl=False)
 
 
 if __name__ == "__main__":

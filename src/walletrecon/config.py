@@ -134,9 +134,11 @@ class Tickets(_Frozen):
     @field_validator("queues")
     @classmethod
     def _known_types(cls, queues: dict[str, str]) -> dict[str, str]:
-        for kind in queues:
+        for kind, queue in queues.items():
             if kind not in DISCREPANCY_TYPES:
                 raise ValueError(f"unknown discrepancy type {kind!r}")
+            if queue not in QUEUES:
+                raise KeyedValueError(kind, f"unknown queue {queue!r}; expected one of {QUEUES}")
         return queues
 
     @field_validator("due_days")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from walletrecon.errors import TransientError
 from walletrecon.modes import owner_writable
+from walletrecon.publish import JOURNAL_PREFIX, recover
 
 LOCK_FILE = ".walletrecon.lock"
 POLL_SECONDS = 0.2
@@ -57,3 +58,17 @@ def run_lock(out: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def settle_for_reading(out: Path) -> list[str]:
+    """Before reading published outputs, undo a publication a killed run left half swapped.
+
+    Without a swap journal there is nothing to undo and no lock is taken, so readers never hold
+    each other up. With one, the lock is taken first: if a run holds it, it is publishing right
+    now and the reader gets a TransientError (retry shortly); otherwise the swap is rolled back
+    (``publish.recover``) so the reader sees the night as it was. Returns what was undone.
+    """
+    if not any(out.glob(JOURNAL_PREFIX + "*.json")):
+        return []
+    with run_lock(out):
+        return recover(out)
