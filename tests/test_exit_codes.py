@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 
+import walletrecon.cli
 import walletrecon.pipeline
 import walletrecon.publish
 from tests.world import World, day
@@ -239,3 +240,15 @@ def test_a_ticket_queue_outside_the_known_queues_names_its_key() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config({"tickets": {"queues": {"amount_mismatch": "treasury"}}})
     assert "tickets.queues.amount_mismatch: unknown queue 'treasury'" in str(caught.value)
+
+
+def test_a_panic_while_reading_tickets_exits_70_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def panic(*_: object, **__: object) -> None:
+        raise pl.exceptions.PanicException("bad ndjson")
+
+    monkeypatch.setattr(walletrecon.cli, "read_tickets", panic)
+    result = CliRunner().invoke(main, ["tickets", "--out", str(tmp_path)])
+    assert result.exit_code == 70
+    assert result.stderr == ("walletrecon: error: internal error: PanicException: bad ndjson\n")

@@ -36,6 +36,9 @@ INTERNAL_EXIT = 70
 TRANSIENT_EXIT = 75
 USAGE_EXIT = 2
 TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EBUSY, errno.EINTR}
+#: What a catch-all lets through: an interrupt or a requested exit is not a failure to report.
+#: (Polars' PanicException derives from BaseException, so catch-alls catch BaseException.)
+NOT_FAILURES = (KeyboardInterrupt, SystemExit, GeneratorExit)
 #: Set to 1 to log the traceback of an unexpected failure without -v.
 TRACEBACK_VARIABLE = "WALLETRECON_TRACEBACK"
 #: Errors a retry cannot fix until someone changes the setup.
@@ -150,24 +153,25 @@ def _failure(error: BaseException) -> tuple[int, str]:
     first_line = (str(error).strip().splitlines() or [""])[0]
     if is_disk_full(error):
         detail = describe_os_error(error) if isinstance(error, OSError) else first_line
-        return TRANSIENT_EXIT, (
-            f"disk full{where} ({detail}); nothing was published: retry when there is room"
-        )
+        return TRANSIENT_EXIT, (f"disk full{where} ({detail}); retry when there is room")
     if isinstance(error, OSError) and error.errno in TRANSIENT_ERRNOS | SETUP_ERRNOS:
         code = TRANSIENT_EXIT if error.errno in TRANSIENT_ERRNOS else USAGE_EXIT
-        return code, f"{describe_os_error(error)}{where}; nothing was published"
-    return INTERNAL_EXIT, (
-        f"internal error{where or ' before the night started'}: "
-        f"{type(error).__name__}: {first_line}; nothing was published"
-    )
+        return code, f"{describe_os_error(error)}{where}"
+    return INTERNAL_EXIT, (f"internal error{where}: {type(error).__name__}: {first_line}")
 
 
-def _exit_for(error: BaseException, log_format: str = "text", verbose: bool = False) -> int:
+def _exit_for(
+    error: BaseException,
+    log_format: str = "text",
+    verbose: bool = False,
+    outcome: str = "",
+) -> int:
     """Report a failure in one line (on stderr, or as a JSON log record) and give its exit code.
 
     The traceback goes to the log only with -v or WALLETRECON_TRACEBACK=1.
     """
     code, message = _failure(error)
+    message += f"; {outcome}" if outcome else ""
     details = None
     if verbose or os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0"):
         details = "".join(traceback.format_exception(error))
@@ -239,9 +243,10 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
                 _print_summary(summary, options.dry_run)
                 summaries.append(summary)
     except BaseException as error:  # a native panic derives from BaseException: catch it too
-        if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+        if isinstance(error, NOT_FAILURES):
             raise
-        sys.exit(_exit_for(error, options.log_format, options.verbose))
+        outcome = "nothing was published" if dates and not options.dry_run else ""
+        sys.exit(_exit_for(error, options.log_format, options.verbose, outcome))
     if options.fail_on is not None and summaries and not options.dry_run:
         sys.exit(_fail_on_outcome(summaries[-1], options.fail_on))
 
@@ -409,7 +414,9 @@ def tickets(
         for undone in settle_for_reading(out):
             click.echo(f"walletrecon: rolled back a half-published night ({undone})", err=True)
         chosen = select(read_tickets(out, night), TicketFilter(status, queue, types, min_age))
-    except Exception as error:
+    except BaseException as error:
+        if isinstance(error, NOT_FAILURES):
+            raise
         sys.exit(_exit_for(error))
     click.echo(export(chosen, form, include_resolved="resolved" in status), nl=False)
 

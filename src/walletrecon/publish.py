@@ -175,8 +175,7 @@ def _publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         if full:
             first_line = (str(error).strip().splitlines() or [""])[0]
             raise TransientError(
-                f"disk full while publishing into {out} ({first_line}); "
-                "nothing was published: retry when there is room"
+                f"disk full while publishing into {out} ({first_line}); retry when there is room"
             ) from error
         raise
     finally:
