@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import functools
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +24,7 @@ from walletrecon.errors import (
     is_disk_full,
 )
 from walletrecon.logs import LOGGER, configure
+from walletrecon.options import NightOptions, night_options, parse_date, parse_optional_date
 from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES, TICKET_STATUSES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
@@ -53,95 +52,11 @@ SETUP_ERRNOS = {
 }
 
 
-def _parse_date(_: click.Context, __: click.Parameter, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)") from exc
-
-
 @click.group()
 @click.version_option(__version__, prog_name="walletrecon")
 def main() -> None:
     """walletrecon: nightly reconciliation of a digital wallet's ledger, balances, settlements,
     bank statements and merchant receipts."""
-
-
-@dataclass(frozen=True)
-class NightOptions:
-    """The options every command that reconciles nights shares."""
-
-    inbox: Path
-    out: Path
-    config_path: Path | None
-    fail_on: str | None
-    dry_run: bool
-    wait_seconds: float
-    log_format: Literal["text", "json"]
-    verbose: bool
-
-
-def night_options(function: Callable[..., None]) -> Callable[..., None]:
-    """Add the shared options to a command; it receives them as one ``NightOptions``."""
-
-    @functools.wraps(function)
-    def with_options(**values: Any) -> None:
-        names = [item.name for item in fields(NightOptions)]
-        options = NightOptions(**{name: values.pop(name) for name in names})
-        function(options=options, **values)
-
-    options = [
-        click.option(
-            "--inbox",
-            required=True,
-            type=click.Path(path_type=Path),
-            help="Folder holding one sub-folder per business date.",
-        ),
-        click.option(
-            "--out",
-            required=True,
-            type=click.Path(path_type=Path),
-            help="Output folder (discrepancies, tickets, manifest, report, state).",
-        ),
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(path_type=Path),
-            default=None,
-            help="TOML configuration file (defaults apply without one).",
-        ),
-        click.option(
-            "--fail-on",
-            type=click.Choice(SEVERITIES),
-            default=None,
-            help="Exit 1 when open breaks at or above this severity were found.",
-        ),
-        click.option(
-            "--dry-run",
-            is_flag=True,
-            help="Compute and report, but publish nothing and keep the state as it is.",
-        ),
-        click.option(
-            "--log-format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help="Logs on stderr: short lines, or one JSON object per line for schedulers.",
-        ),
-        click.option("--verbose", "-v", is_flag=True, help="Log every stage (text format)."),
-        click.option(
-            "--wait",
-            "wait_seconds",
-            type=click.FloatRange(0),
-            default=0.0,
-            show_default=True,
-            help="Seconds to wait for another run on the same --out to finish (then exit 75).",
-        ),
-    ]
-    wrapped: Callable[..., None] = with_options
-    for option in reversed(options):
-        wrapped = option(wrapped)
-    return wrapped
 
 
 def _failure(error: BaseException) -> tuple[int, str]:
@@ -292,7 +207,7 @@ def _print_summary(summary: RunSummary, dry_run: bool) -> None:
     "--date",
     "run_date",
     required=True,
-    callback=_parse_date,
+    callback=parse_date,
     help="Business date D to reconcile (YYYY-MM-DD).",
 )
 @night_options
@@ -302,8 +217,8 @@ def run(run_date: dt.date, options: NightOptions) -> None:
 
 
 @main.command()
-@click.option("--from", "first", required=True, callback=_parse_date, help="First date.")
-@click.option("--to", "last", required=True, callback=_parse_date, help="Last date.")
+@click.option("--from", "first", required=True, callback=parse_date, help="First date.")
+@click.option("--to", "last", required=True, callback=parse_date, help="Last date.")
 @night_options
 def backfill(first: dt.date, last: dt.date, options: NightOptions) -> None:
     """Reconcile every business date from --from to --to that has an inbox folder, in order.
@@ -348,7 +263,7 @@ def backfill(first: dt.date, last: dt.date, options: NightOptions) -> None:
     type=click.IntRange(10),
     help="Ledger rows per night.",
 )
-@click.option("--start", default="2026-11-16", callback=_parse_date, help="First business date.")
+@click.option("--start", default="2026-11-16", callback=parse_date, help="First business date.")
 @click.option(
     "--mixed-formats/--csv-only", default=False, help="Write some sources as CSV.gz and Parquet."
 )
@@ -368,19 +283,13 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
     click.echo(f"truth: {out / 'truth.csv'}; described in {readme}")
 
 
-def _parse_optional_date(
-    context: click.Context, parameter: click.Parameter, value: str | None
-) -> dt.date | None:
-    return None if value is None else _parse_date(context, parameter, value)
-
-
 @main.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option(
     "--date",
     "night",
     default=None,
-    callback=_parse_optional_date,
+    callback=parse_optional_date,
     help="Night (YYYY-MM-DD); the latest by default.",
 )
 @click.option("--status", multiple=True, type=click.Choice(TICKET_STATUSES))
