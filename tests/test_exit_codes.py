@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import walletrecon.publish
 from tests.world import World, day
 from walletrecon.cli import _exit_for, main
 from walletrecon.config import parse_config
-from walletrecon.errors import ConfigError
+from walletrecon.errors import ConfigError, no_room_left
 
 #: The exceptions each library raised when a tiny tmpfs filled up (captured once on a 64 KiB
 #: tmpfs), and the ones the operating system gives for a full disk or quota.
@@ -252,3 +253,17 @@ def test_a_panic_while_reading_tickets_exits_70_in_one_line(
     result = CliRunner().invoke(main, ["tickets", "--out", str(tmp_path)])
     assert result.exit_code == 70
     assert result.stderr == ("walletrecon: error: internal error: PanicException: bad ndjson\n")
+
+
+@pytest.mark.parametrize(
+    ("free_blocks", "full"), [(0, True), (15, True), (16, False), (10**6, False)]
+)
+def test_no_room_left_means_less_than_64_kib_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_blocks: int, full: bool
+) -> None:
+    class Usage:
+        f_bavail = free_blocks
+        f_frsize = 4096
+
+    monkeypatch.setattr(os, "statvfs", lambda _: Usage())
+    assert no_room_left(tmp_path) is full
