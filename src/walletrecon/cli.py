@@ -117,7 +117,7 @@ def _fail_on_outcome(summary: RunSummary, severity: str) -> int:
         f"above {severity} ({shown}); exit {code}"
     )
     click.echo(message)
-    LOGGER.warning(
+    LOGGER.info(
         message,
         extra={"run_date": summary.run_date.isoformat(), "counts": counts, "exit_code": code},
     )
