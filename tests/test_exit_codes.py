@@ -7,8 +7,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import warnings
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -267,3 +269,20 @@ def test_no_room_left_means_less_than_64_kib_free(
 
     monkeypatch.setattr(os, "statvfs", lambda _: Usage())
     assert no_room_left(tmp_path) is full
+
+
+def test_a_library_warning_in_json_logs_is_a_json_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = one_night(tmp_path)
+    real_reconcile = walletrecon.pipeline.reconcile
+
+    def warning_reconcile(*arguments: Any, **keywords: Any) -> Any:
+        warnings.warn("a library's own warning", UserWarning, stacklevel=1)
+        return real_reconcile(*arguments, **keywords)
+
+    monkeypatch.setattr(walletrecon.pipeline, "reconcile", warning_reconcile)
+    result = run(world, "--log-format", "json")
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert any("a library's own warning" in record["message"] for record in records)

@@ -57,5 +57,10 @@ def configure(log_format: Literal["text", "json"], verbose: bool) -> str:
     handler.setFormatter(JsonFormatter(run_id) if log_format == "json" else TextFormatter())
     LOGGER.handlers[:] = [handler]
     LOGGER.propagate = False
+    # A library's Python warning becomes a record too, so JSON logs stay JSON lines only.
+    logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.handlers[:] = [handler]
+    warnings_logger.propagate = False
     LOGGER.setLevel(logging.INFO if verbose or log_format == "json" else logging.WARNING)
     return run_id
