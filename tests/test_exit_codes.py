@@ -282,7 +282,9 @@ def test_a_library_warning_in_json_logs_is_a_json_record(
         return real_reconcile(*arguments, **keywords)
 
     monkeypatch.setattr(walletrecon.pipeline, "reconcile", warning_reconcile)
-    result = run(world, "--log-format", "json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        result = run(world, "--log-format", "json")
     assert result.exit_code == 0
     records = [json.loads(line) for line in result.stderr.splitlines()]
     assert any("a library's own warning" in record["message"] for record in records)

@@ -58,6 +58,8 @@ def configure(log_format: Literal["text", "json"], verbose: bool) -> str:
     LOGGER.handlers[:] = [handler]
     LOGGER.propagate = False
     # A library's Python warning becomes a record too, so JSON logs stay JSON lines only.
+    # (Off, then on: re-installs the hook if something replaced it since the last run.)
+    logging.captureWarnings(False)
     logging.captureWarnings(True)
     warnings_logger = logging.getLogger("py.warnings")
     warnings_logger.handlers[:] = [handler]
