@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.world import World, day
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 CHECK = """
@@ -70,3 +72,32 @@ def test_the_crontab_line_runs_the_cli_and_retries_on_75() -> None:
     )
     assert "walletrecon run --date" in line
     assert "-ne 75" in line
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", ["", "windows = 3\n"], ids=["completes", "bad-config"])
+def test_the_crontab_line_keeps_its_log_json_lines_only(tmp_path: Path, config: str) -> None:
+    line = next(
+        row for row in (EXAMPLES / "crontab").read_text().splitlines() if row.startswith("30 2")
+    )
+    world = World(tmp_path).payment(0, "T1").settle(0, "T1", amount="11.00")
+    world._write(0)
+    (tmp_path / "walletrecon.toml").write_text(config)
+    command = (
+        line.removeprefix("30 2 * * * ")
+        .replace("/srv/walletrecon", str(EXAMPLES.parent))
+        .replace('"$(date -d yesterday +\\%F)"', day(0).isoformat())
+        .replace("/data/inbox", str(world.inbox))
+        .replace("/data/recon", str(world.out))
+        .replace("/etc/walletrecon.toml", str(tmp_path / "walletrecon.toml"))
+        .replace("/var/log", str(tmp_path))
+        .replace("sleep 600", "true")
+    )
+    done = subprocess.run(["sh", "-c", command], check=False, capture_output=True)
+    assert done.returncode == (2 if config else 0), done.stderr
+    records = (tmp_path / "walletrecon.jsonl").read_text().splitlines()
+    assert records
+    assert all(isinstance(json.loads(record), dict) for record in records)
+    assert json.loads(records[-1])["message"].startswith(
+        "failed:" if config else day(0).isoformat()
+    )

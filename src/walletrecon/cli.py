@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import functools
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from walletrecon import __version__
-from walletrecon.config import load_config
-from walletrecon.errors import UsageError, WalletReconError
+from walletrecon.config import QUEUES, load_config
+from walletrecon.errors import (
+    UsageError,
+    WalletReconError,
+    describe_os_error,
+    failed_stage,
+    is_disk_full,
+)
 from walletrecon.logs import LOGGER, configure
-from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES, SOURCES
+from walletrecon.options import NightOptions, night_options, parse_date, parse_optional_date
+from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES, SOURCES, TICKET_STATUSES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
 if TYPE_CHECKING:
@@ -28,7 +34,12 @@ if TYPE_CHECKING:
 INTERNAL_EXIT = 70
 TRANSIENT_EXIT = 75
 USAGE_EXIT = 2
-TRANSIENT_ERRNOS = {errno.ENOSPC, errno.EAGAIN, errno.EBUSY, errno.EDQUOT, errno.EINTR}
+TRANSIENT_ERRNOS = {errno.EAGAIN, errno.EBUSY, errno.EINTR}
+#: What a catch-all lets through: an interrupt or a requested exit is not a failure to report.
+#: (Polars' PanicException derives from BaseException, so catch-alls catch BaseException.)
+NOT_FAILURES = (KeyboardInterrupt, SystemExit, GeneratorExit)
+#: Set to 1 to log the traceback of an unexpected failure without -v.
+TRACEBACK_VARIABLE = "WALLETRECON_TRACEBACK"
 #: Errors a retry cannot fix until someone changes the setup.
 SETUP_ERRNOS = {
     errno.EACCES,
@@ -41,13 +52,6 @@ SETUP_ERRNOS = {
 }
 
 
-def _parse_date(_: click.Context, __: click.Parameter, value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO date (YYYY-MM-DD)") from exc
-
-
 @click.group()
 @click.version_option(__version__, prog_name="walletrecon")
 def main() -> None:
@@ -55,97 +59,79 @@ def main() -> None:
     bank statements and merchant receipts."""
 
 
-@dataclass(frozen=True)
-class NightOptions:
-    """The options every command that reconciles nights shares."""
-
-    inbox: Path
-    out: Path
-    config_path: Path | None
-    fail_on: str | None
-    dry_run: bool
-    wait_seconds: float
-    log_format: Literal["text", "json"]
-    verbose: bool
-
-
-def night_options(function: Callable[..., None]) -> Callable[..., None]:
-    """Add the shared options to a command; it receives them as one ``NightOptions``."""
-
-    @functools.wraps(function)
-    def with_options(**values: Any) -> None:
-        names = [item.name for item in fields(NightOptions)]
-        options = NightOptions(**{name: values.pop(name) for name in names})
-        function(options=options, **values)
-
-    options = [
-        click.option(
-            "--inbox",
-            required=True,
-            type=click.Path(path_type=Path),
-            help="Folder holding one sub-folder per business date.",
-        ),
-        click.option(
-            "--out",
-            required=True,
-            type=click.Path(path_type=Path),
-            help="Output folder (discrepancies, tickets, manifest, report, state).",
-        ),
-        click.option(
-            "--config",
-            "config_path",
-            type=click.Path(path_type=Path),
-            default=None,
-            help="TOML configuration file (defaults apply without one).",
-        ),
-        click.option(
-            "--fail-on",
-            type=click.Choice(SEVERITIES),
-            default=None,
-            help="Exit 1 when open breaks at or above this severity were found.",
-        ),
-        click.option(
-            "--dry-run",
-            is_flag=True,
-            help="Compute and report, but publish nothing and keep the state as it is.",
-        ),
-        click.option(
-            "--log-format",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help="Logs on stderr: short lines, or one JSON object per line for schedulers.",
-        ),
-        click.option("--verbose", "-v", is_flag=True, help="Log every stage (text format)."),
-        click.option(
-            "--wait",
-            "wait_seconds",
-            type=click.FloatRange(0),
-            default=0.0,
-            show_default=True,
-            help="Seconds to wait for another run on the same --out to finish (then exit 75).",
-        ),
-    ]
-    wrapped: Callable[..., None] = with_options
-    for option in reversed(options):
-        wrapped = option(wrapped)
-    return wrapped
-
-
-def _exit_for(error: BaseException) -> int:
-    """Print what went wrong and give the exit code that says whether a retry can help."""
+def _failure(error: BaseException) -> tuple[int, str]:
+    """The exit code for a failure (whether a retry can help) and one line saying what failed."""
+    stage = failed_stage(error)
+    where = f" in stage {stage}" if stage else ""
     if isinstance(error, WalletReconError):
-        click.echo(f"walletrecon: error: {error}", err=True)
-        return error.exit_code
-    if isinstance(error, OSError):
-        # Disk full and the like may pass; the previous outputs are untouched either way.
-        click.echo(f"walletrecon: error: {error}", err=True)
-        if error.errno in TRANSIENT_ERRNOS:
-            return TRANSIENT_EXIT
-        return USAGE_EXIT if error.errno in SETUP_ERRNOS else INTERNAL_EXIT
-    click.echo("walletrecon: internal error, nothing was published:", err=True)
-    click.echo("".join(traceback.format_exception(error)), err=True)
-    return INTERNAL_EXIT
+        return error.exit_code, str(error)
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    if is_disk_full(error):
+        detail = describe_os_error(error) if isinstance(error, OSError) else first_line
+        return TRANSIENT_EXIT, (f"disk full{where} ({detail}); retry when there is room")
+    if isinstance(error, OSError) and error.errno in TRANSIENT_ERRNOS | SETUP_ERRNOS:
+        code = TRANSIENT_EXIT if error.errno in TRANSIENT_ERRNOS else USAGE_EXIT
+        return code, f"{describe_os_error(error)}{where}"
+    return INTERNAL_EXIT, (f"internal error{where}: {type(error).__name__}: {first_line}")
+
+
+def _exit_for(
+    error: BaseException,
+    log_format: str = "text",
+    verbose: bool = False,
+    outcome: str = "",
+) -> int:
+    """Report a failure in one line (on stderr, or as a JSON log record) and give its exit code.
+
+    The traceback goes to the log only with -v or WALLETRECON_TRACEBACK=1.
+    """
+    code, message = _failure(error)
+    message += f"; {outcome}" if outcome else ""
+    details = None
+    if verbose or os.environ.get(TRACEBACK_VARIABLE, "") not in ("", "0"):
+        details = "".join(traceback.format_exception(error))
+    if log_format == "json":
+        extra: dict[str, Any] = {"exit_code": code, "stage": failed_stage(error)}
+        LOGGER.error(
+            f"failed: {message}", extra=extra | ({"traceback": details} if details else {})
+        )
+    else:
+        click.echo(f"walletrecon: error: {message}", err=True)
+        if details:
+            click.echo(details, err=True)
+    return code
+
+
+def _fail_on_outcome(summary: RunSummary, severity: str) -> int:
+    """Exit 1 when open breaks at or above ``severity`` exist, logging the counts and the code."""
+    threshold = SEVERITIES.index(severity)
+    counts = {
+        level: count
+        for level, count in summary.open_by_severity.items()
+        if SEVERITIES.index(level) >= threshold and count
+    }
+    code = 1 if counts else 0
+    shown = ", ".join(f"{level} {count}" for level, count in counts.items()) or "none"
+    message = (
+        f"{summary.run_date}: --fail-on {severity}: {sum(counts.values())} open breaks at or "
+        f"above {severity} ({shown}); exit {code}"
+    )
+    click.echo(message)
+    LOGGER.info(
+        message,
+        extra={"run_date": summary.run_date.isoformat(), "counts": counts, "exit_code": code},
+    )
+    return code
+
+
+def _check_inbox(inbox: Path) -> None:
+    """UsageError unless the inbox is a folder."""
+    if inbox.exists() and not inbox.is_dir():
+        raise UsageError(
+            f"inbox {inbox} is a file; expected a folder with one sub-folder per business date"
+        )
+    if not inbox.is_dir():
+        raise UsageError(f"inbox folder {inbox} does not exist")
 
 
 def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
@@ -156,8 +142,7 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
     configure(options.log_format, options.verbose)
     summaries = []
     try:
-        if not options.inbox.is_dir():
-            raise UsageError(f"inbox folder {options.inbox} does not exist")
+        _check_inbox(options.inbox)
         config = load_config(options.config_path)
         with run_lock(options.out, options.wait_seconds):
             for night in dates:
@@ -172,15 +157,13 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
                     )
                 _print_summary(summary, options.dry_run)
                 summaries.append(summary)
-    except Exception as error:  # every failure ends in a defined exit code, never 0 or 1
-        code = _exit_for(error)
-        LOGGER.error(f"failed: {error}", extra={"exit_code": code})
-        sys.exit(code)
+    except BaseException as error:  # a native panic derives from BaseException: catch it too
+        if isinstance(error, NOT_FAILURES):
+            raise
+        outcome = "nothing was published" if dates and not options.dry_run else ""
+        sys.exit(_exit_for(error, options.log_format, options.verbose, outcome))
     if options.fail_on is not None and summaries and not options.dry_run:
-        threshold = SEVERITIES.index(options.fail_on)
-        last = summaries[-1].open_by_severity
-        if any(SEVERITIES.index(level) >= threshold and count for level, count in last.items()):
-            sys.exit(1)
+        sys.exit(_fail_on_outcome(summaries[-1], options.fail_on))
 
 
 @contextmanager
@@ -224,7 +207,7 @@ def _print_summary(summary: RunSummary, dry_run: bool) -> None:
     "--date",
     "run_date",
     required=True,
-    callback=_parse_date,
+    callback=parse_date,
     help="Business date D to reconcile (YYYY-MM-DD).",
 )
 @night_options
@@ -234,8 +217,8 @@ def run(run_date: dt.date, options: NightOptions) -> None:
 
 
 @main.command()
-@click.option("--from", "first", required=True, callback=_parse_date, help="First date.")
-@click.option("--to", "last", required=True, callback=_parse_date, help="Last date.")
+@click.option("--from", "first", required=True, callback=parse_date, help="First date.")
+@click.option("--to", "last", required=True, callback=parse_date, help="Last date.")
 @night_options
 def backfill(first: dt.date, last: dt.date, options: NightOptions) -> None:
     """Reconcile every business date from --from to --to that has an inbox folder, in order.
@@ -280,7 +263,7 @@ def backfill(first: dt.date, last: dt.date, options: NightOptions) -> None:
     type=click.IntRange(10),
     help="Ledger rows per night.",
 )
-@click.option("--start", default="2026-11-16", callback=_parse_date, help="First business date.")
+@click.option("--start", default="2026-11-16", callback=parse_date, help="First business date.")
 @click.option(
     "--mixed-formats/--csv-only", default=False, help="Write some sources as CSV.gz and Parquet."
 )
@@ -302,9 +285,15 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
 
 @main.command()
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("--date", "night", default=None, help="Night (YYYY-MM-DD); the latest by default.")
-@click.option("--status", multiple=True, type=click.Choice(["new", "open", "resolved"]))
-@click.option("--queue", multiple=True, help="finance_ops, tech_support, merchant_support, ...")
+@click.option(
+    "--date",
+    "night",
+    default=None,
+    callback=parse_optional_date,
+    help="Night (YYYY-MM-DD); the latest by default.",
+)
+@click.option("--status", multiple=True, type=click.Choice(TICKET_STATUSES))
+@click.option("--queue", multiple=True, type=click.Choice(QUEUES))
 @click.option("--type", "types", multiple=True, type=click.Choice(DISCREPANCY_TYPES))
 @click.option("--min-age", type=click.IntRange(0), default=None, help="Age in days at least.")
 @click.option(
@@ -313,11 +302,12 @@ def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_for
     type=click.Choice(["table", "jsonl", "csv", "jira"]),
     default="table",
     show_default=True,
-    help="jira: a CSV that Jira's CSV importer takes as it is.",
+    help="jira: a CSV that Jira's CSV importer takes as it is (resolved tickets only with "
+    "--status resolved).",
 )
 def tickets(
     out: Path,
-    night: str | None,
+    night: dt.date | None,
     status: tuple[str, ...],
     queue: tuple[str, ...],
     types: tuple[str, ...],
@@ -325,13 +315,19 @@ def tickets(
     form: ExportFormat,
 ) -> None:
     """List, filter and export the remediation tickets of a night."""
+    from walletrecon.lock import settle_for_reading
+
     try:
-        day = dt.date.fromisoformat(night) if night else None
-        chosen = select(read_tickets(out, day), TicketFilter(status, queue, types, min_age))
-    except (ValueError, WalletReconError) as error:
-        click.echo(f"walletrecon: error: {error}", err=True)
-        sys.exit(USAGE_EXIT)
-    click.echo(export(chosen, form), nl=False)
+        if not out.is_dir():
+            raise UsageError(f"output folder {out} does not exist")
+        for undone in settle_for_reading(out):
+            click.echo(f"walletrecon: rolled back a half-published night ({undone})", err=True)
+        chosen = select(read_tickets(out, night), TicketFilter(status, queue, types, min_age))
+    except BaseException as error:
+        if isinstance(error, NOT_FAILURES):
+            raise
+        sys.exit(_exit_for(error))
+    click.echo(export(chosen, form, include_resolved="resolved" in status), nl=False)
 
 
 @main.command()
@@ -365,7 +361,9 @@ def convert(
         else:
             for written in conversion.write_rows(read, out):
                 click.echo(f"wrote {written}", err=True)
-    except Exception as error:
+    except BaseException as error:
+        if isinstance(error, NOT_FAILURES):
+            raise
         sys.exit(_exit_for(error))
     for line in conversion.summary_lines(read):
         click.echo(line, err=True)

@@ -24,8 +24,8 @@ from pydantic import (
     field_validator,
 )
 
-from walletrecon.errors import ConfigError
-from walletrecon.money import currency_exponents, parse_decimal
+from walletrecon.errors import ConfigError, describe_os_error
+from walletrecon.money import currency_exponents, parse_decimal, to_minor
 from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
 from walletrecon.sources.inputs import InputSpec
 
@@ -44,6 +44,29 @@ def _exact_decimal(value: object) -> Decimal:
 
 
 ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+
+
+class KeyedValueError(ValueError):
+    """A bad value inside a table, carrying the key it belongs to (a currency code, say), so the
+    message names the full key, e.g. ``fees.adyen.fixed.JPY``."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _check_currency_amounts(amounts: dict[str, Decimal], what: str) -> None:
+    """KeyedValueError for an unknown ISO 4217 code, or an amount finer than its currency."""
+    known = currency_exponents()
+    for code, amount in amounts.items():
+        if code not in known:
+            raise KeyedValueError(code, f"unknown ISO 4217 currency {code!r}")
+        if amount < 0:
+            raise KeyedValueError(code, f"{what} for {code} cannot be negative")
+        try:
+            to_minor(amount, code)
+        except ValueError as exc:
+            raise KeyedValueError(code, f"{what} {exc}") from exc
 
 
 class _Frozen(BaseModel):
@@ -83,12 +106,7 @@ class FeeSchedule(_Frozen):
     @field_validator("fixed")
     @classmethod
     def _known_currencies(cls, fixed: dict[str, Decimal]) -> dict[str, Decimal]:
-        known = currency_exponents()
-        for code, amount in fixed.items():
-            if code not in known:
-                raise ValueError(f"unknown ISO 4217 currency {code!r}")
-            if amount < 0:
-                raise ValueError(f"fixed fee for {code} cannot be negative")
+        _check_currency_amounts(fixed, "fixed fee")
         return fixed
 
     @field_validator("percent")
@@ -117,9 +135,11 @@ class Tickets(_Frozen):
     @field_validator("queues")
     @classmethod
     def _known_types(cls, queues: dict[str, str]) -> dict[str, str]:
-        for kind in queues:
+        for kind, queue in queues.items():
             if kind not in DISCREPANCY_TYPES:
                 raise ValueError(f"unknown discrepancy type {kind!r}")
+            if queue not in QUEUES:
+                raise KeyedValueError(kind, f"unknown queue {queue!r}; expected one of {QUEUES}")
         return queues
 
     @field_validator("due_days")
@@ -137,7 +157,7 @@ class Tickets(_Frozen):
     def _known_currency_codes(cls, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
         for code in amounts:
             if code not in currency_exponents():
-                raise ValueError(f"unknown ISO 4217 currency {code!r}")
+                raise KeyedValueError(code, f"unknown ISO 4217 currency {code!r}")
         return amounts
 
 
@@ -175,8 +195,12 @@ class Config(_Frozen):
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        cause = item.get("ctx", {}).get("error")
+        parts = [*item["loc"], *([cause.key] if isinstance(cause, KeyedValueError) else [])]
+        key = ".".join(str(part) for part in parts) or "(top level)"
         message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        if isinstance(cause, KeyedValueError):
+            message = str(cause)
         lines.append(f"{key}: {message}")
     return "; ".join(lines)
 
@@ -194,9 +218,14 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read configuration {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read configuration {path}: {describe_os_error(exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save the configuration as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration {path} is not valid TOML: {exc}") from exc
     try:

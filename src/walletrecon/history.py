@@ -22,6 +22,7 @@ import polars_hash as plh
 import pyarrow.parquet as pq
 
 from walletrecon.errors import StateError
+from walletrecon.modes import owner_writable
 from walletrecon.sources.inbox import FILES_SCHEMA
 from walletrecon.state import NightState, conform, empty
 from walletrecon.store import sql_text
@@ -106,7 +107,8 @@ class RegistrySpill:
     """
 
     def __init__(self, out: Path, run_date: dt.date) -> None:
-        out.mkdir(parents=True, exist_ok=True)
+        with owner_writable():
+            out.mkdir(parents=True, exist_ok=True)
         self.path = out / f".registry-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}.parquet"
         self._writer: pq.ParquetWriter | None = None
 
@@ -116,13 +118,14 @@ class RegistrySpill:
         if self._writer is None:
             # Ids are unique: a dictionary or statistics of them only cost time, here and when
             # later nights read the file.
-            self._writer = pq.ParquetWriter(
-                self.path,
-                table.schema,
-                compression="lz4",
-                use_dictionary=["source"],
-                write_statistics=False,
-            )
+            with owner_writable():
+                self._writer = pq.ParquetWriter(
+                    self.path,
+                    table.schema,
+                    compression="lz4",
+                    use_dictionary=["source"],
+                    write_statistics=False,
+                )
         # Row groups of modest size: the writer buffers one, and readers read one per thread.
         self._writer.write_table(table.cast(self._writer.schema), row_group_size=REGISTRY_ROW_GROUP)
 

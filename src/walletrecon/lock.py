@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from walletrecon.errors import TransientError
+from walletrecon.modes import owner_writable
+from walletrecon.publish import JOURNAL_PREFIX, recover
 
 LOCK_FILE = ".walletrecon.lock"
 POLL_SECONDS = 0.2
@@ -31,9 +33,10 @@ def _holder(path: Path) -> str:
 @contextmanager
 def run_lock(out: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold the output folder's lock while the body runs; TransientError if it stays busy."""
-    out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_FILE
-    handle = path.open("a+", encoding="utf-8")
+    with owner_writable():
+        out.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -55,3 +58,17 @@ def run_lock(out: Path, wait_seconds: float = 0.0) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def settle_for_reading(out: Path) -> list[str]:
+    """Before reading published outputs, undo a publication a killed run left half swapped.
+
+    Without a swap journal there is nothing to undo and no lock is taken, so readers never hold
+    each other up. With one, the lock is taken first: if a run holds it, it is publishing right
+    now and the reader gets a TransientError (retry shortly); otherwise the swap is rolled back
+    (``publish.recover``) so the reader sees the night as it was. Returns what was undone.
+    """
+    if not any(out.glob(JOURNAL_PREFIX + "*.json")):
+        return []
+    with run_lock(out):
+        return recover(out)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 LOGGER = logging.getLogger("walletrecon")
 #: Fields a record may carry beyond its message (passed as ``extra``).
-FIELDS = ("run_date", "stage", "seconds", "peak_rss_mib", "counts", "exit_code")
+FIELDS = ("run_date", "stage", "seconds", "peak_rss_mib", "counts", "exit_code", "traceback")
 
 
 class JsonFormatter(logging.Formatter):
@@ -57,5 +57,12 @@ def configure(log_format: Literal["text", "json"], verbose: bool) -> str:
     handler.setFormatter(JsonFormatter(run_id) if log_format == "json" else TextFormatter())
     LOGGER.handlers[:] = [handler]
     LOGGER.propagate = False
+    # A library's Python warning becomes a record too, so JSON logs stay JSON lines only.
+    # (Off, then on: re-installs the hook if something replaced it since the last run.)
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.handlers[:] = [handler]
+    warnings_logger.propagate = False
     LOGGER.setLevel(logging.INFO if verbose or log_format == "json" else logging.WARNING)
     return run_id

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.config import Config
+from walletrecon.errors import mark_stage
 from walletrecon.history import (
     RegistrySpill,
     known_keys,
@@ -90,6 +91,9 @@ class Timer:
         started = time.perf_counter()
         try:
             yield
+        except BaseException as error:
+            mark_stage(error, name)
+            raise
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             self.peak_rss_mib[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024

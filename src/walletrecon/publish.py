@@ -18,8 +18,11 @@ from typing import Any
 
 import polars as pl
 
+from walletrecon.errors import TransientError, is_disk_full, no_room_left
 from walletrecon.history import STATE_DIR, write_state
+from walletrecon.modes import owner_writable
 from walletrecon.sources.files import file_sha256
+from walletrecon.spreadsheet import write_csv
 from walletrecon.state import NightState
 
 #: Output kinds in the order they are swapped in; the state comes last.
@@ -52,7 +55,8 @@ def _write_tickets(folder: Path, tickets: pl.DataFrame) -> None:
         pl.col("due_date").cast(pl.String), pl.col("opened_on").cast(pl.String)
     )
     records.write_ndjson(folder / "tickets.jsonl")
-    records.with_columns(pl.col("discrepancy_ids").list.join(" ")).write_csv(folder / "tickets.csv")
+    flat = records.with_columns(pl.col("discrepancy_ids").list.join(" "))
+    write_csv(flat, folder / "tickets.csv")
 
 
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
@@ -63,7 +67,7 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     rejected = partition(staging, "rejected", run_date)
     rejected.mkdir(parents=True)
     outputs.rejected.write_parquet(rejected / "rejected.parquet")
-    outputs.rejected.write_csv(rejected / "rejected.csv")
+    write_csv(outputs.rejected, rejected / "rejected.csv")
     report = partition(staging, "report", run_date)
     report.mkdir(parents=True)
     (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
@@ -138,7 +142,13 @@ def publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     Everything is staged first; then a journal records the swap before any partition moves, and
     its removal is the commit. A failure (or a kill) in between is rolled back, at once or by
     ``recover`` on the next run, so a date shows either all its earlier outputs or all new ones.
+    Files come out 0644 and folders 0755 (or stricter), whatever the umask.
     """
+    with owner_writable():
+        _publish(out, outputs, run_date)
+
+
+def _publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     out.mkdir(parents=True, exist_ok=True)
     token = f"{run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
     staging, trash = out / f".staging-{token}", out / f".trash-{token}"
@@ -162,9 +172,15 @@ def publish(out: Path, outputs: NightOutputs, run_date: dt.date) -> None:
                 partition(staging, kind, run_date), partition(out, kind, run_date), trash / kind
             )
         journal.unlink()
-    except BaseException:
+    except BaseException as error:
+        full = not is_disk_full(error) and no_room_left(out)
         if journal.exists():
             _roll_back(out, journal)
+        if full:
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            raise TransientError(
+                f"disk full while publishing into {out} ({first_line}); retry when there is room"
+            ) from error
         raise
     finally:
         journal.with_suffix(".tmp").unlink(missing_ok=True)
@@ -193,10 +209,15 @@ def mark_later_nights_stale(out: Path, run_date: dt.date) -> list[dt.date]:
     for folder in sorted((out / "manifest").glob("run_date=*")):
         day = dt.date.fromisoformat(folder.name.removeprefix("run_date="))
         if day > run_date and (folder / "manifest.json").is_file():
-            (folder / STALE_MARKER).write_text(
-                f"night {run_date} was re-run after this night was published; "
-                f"re-run {day} (walletrecon backfill --from {day}) to refresh it\n",
-                encoding="utf-8",
-            )
+            with owner_writable():
+                _write_stale(folder, run_date, day)
             marked.append(day)
     return marked
+
+
+def _write_stale(folder: Path, run_date: dt.date, day: dt.date) -> None:
+    (folder / STALE_MARKER).write_text(
+        f"night {run_date} was re-run after this night was published; "
+        f"re-run {day} (walletrecon backfill --from {day}) to refresh it\n",
+        encoding="utf-8",
+    )

@@ -24,6 +24,8 @@ ENTRY_TYPES = (
     "adjustment",
 )
 ENTRY_STATUSES = ("succeeded", "pending", "failed", "reversed")
+#: The statuses of a remediation ticket.
+TICKET_STATUSES = ("new", "open", "resolved")
 RECORD_TYPES = ("payment", "refund", "topup", "withdrawal", "chargeback")
 #: Ledger entry types that a gateway settles, and so are matched against settlement lines.
 SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")

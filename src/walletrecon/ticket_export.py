@@ -15,6 +15,7 @@ from typing import Literal
 import polars as pl
 
 from walletrecon.errors import UsageError
+from walletrecon.spreadsheet import write_csv
 
 ExportFormat = Literal["table", "jsonl", "csv", "jira"]
 JIRA_PRIORITY = {"P1": "Highest", "P2": "High", "P3": "Medium", "P4": "Low"}
@@ -90,32 +91,53 @@ def jira_rows(tickets: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def export(tickets: pl.DataFrame, form: ExportFormat) -> str:
-    """The tickets as text in the chosen format."""
+def export(tickets: pl.DataFrame, form: ExportFormat, include_resolved: bool = False) -> str:
+    """The tickets as text in the chosen format.
+
+    The Jira export leaves resolved tickets out (there is nothing left to do on them) unless
+    ``include_resolved`` is set.
+    """
     if form == "jsonl":
         return tickets.write_ndjson() if tickets.height else ""
     flat = tickets
     if "discrepancy_ids" in flat.columns:
         flat = flat.with_columns(pl.col("discrepancy_ids").list.join(" "))
     if form == "csv":
-        return flat.write_csv()
+        return write_csv(flat)
     if form == "jira":
-        return jira_rows(flat).write_csv() if flat.height else ""
-    columns = [
-        c
-        for c in (
-            "ticket_id",
-            "status",
-            "priority",
-            "queue",
-            "type",
-            "key",
-            "age_days",
-            "due_date",
-            "amount",
-            "currency",
-        )
-        if c in flat.columns
+        if not include_resolved and "status" in flat.columns:
+            flat = flat.filter(pl.col("status") != "resolved")
+        return write_csv(jira_rows(flat)) if flat.height else ""
+    return plain_table(flat) + f"{flat.height} ticket(s)\n"
+
+
+#: The columns of the table a person reads, in order.
+TABLE_COLUMNS = (
+    "ticket_id",
+    "status",
+    "priority",
+    "queue",
+    "type",
+    "key",
+    "age_days",
+    "due_date",
+    "amount",
+    "currency",
+)
+
+
+def plain_table(tickets: pl.DataFrame) -> str:
+    """The tickets as a plain text table: a header, then one line per ticket, columns aligned."""
+    columns = [name for name in TABLE_COLUMNS if name in tickets.columns]
+    if not columns:
+        return ""
+    rows = [
+        ["" if value is None else str(value) for value in row]
+        for row in tickets.select(columns).iter_rows()
     ]
-    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, tbl_hide_dataframe_shape=True):
-        return str(flat.select(columns)) + f"\n{flat.height} ticket(s)\n"
+    widths = [max(len(text) for text in column) for column in zip(columns, *rows, strict=False)]
+    return "".join(
+        "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
+        + "\n"
+        for line in [columns, *rows]
+    )
