@@ -181,7 +181,7 @@ def test_wrong_totals_stop_with_enforce_and_warn_with_warn(tmp_path: Path) -> No
     path = write(tmp_path, statement(":61:240102D11,00NTRFX\n"))
     result = read(path)
     assert [(t.expected, t.found, t.holds) for t in result.totals] == [("90.00", "89.00", False)]
-    with pytest.raises(InputError, match="expected 90.00, found 89.00 EUR"):
+    with pytest.raises(InputError, match=r"expected 90\.00, found 89\.00 EUR"):
         enforce_totals(result, ProfileSpec("bank", display="D/x.sta"))
     warn = ProfileSpec("bank", control_totals="warn", display="D/x.sta")
     assert "expected 90.00, found 89.00" in enforce_totals(result, warn)[0]
@@ -208,5 +208,5 @@ def test_stray_text_and_missing_headers_are_input_errors(tmp_path: Path) -> None
 
 def test_a_repeated_statement_is_an_input_error(tmp_path: Path) -> None:
     one = statement(":61:240102D10,00NTRFX\n")
-    with pytest.raises(InputError, match="bank_line_id .* repeats line 5"):
+    with pytest.raises(InputError, match=r"bank_line_id .* repeats line 5"):
         read(write(tmp_path, one + one))
