@@ -131,7 +131,7 @@ def test_missing_trailer_is_an_input_error_or_a_warning(tmp_path: Path) -> None:
     assert [t.holds for t in result.totals if t.holds is None] == [None]
     assert "no 99 trailer before end of file" in enforce_totals(result, ProfileSpec("bank"))[0]
     truncated = text.split("49,")[0]
-    with pytest.raises(InputError, match="account ACC1 .*has no 49 trailer"):
+    with pytest.raises(InputError, match=r"account ACC1 .*has no 49 trailer"):
         read(write(tmp_path, truncated))
 
 
@@ -166,3 +166,11 @@ def test_bad_dates_and_record_codes_are_input_errors(tmp_path: Path) -> None:
         read(write(tmp_path, bai("17,142,1,,,,A/\n", 3, 501)))
     with pytest.raises(InputError, match=r"line 1: record 02 outside a file"):
         read(write(tmp_path, "02,R,S,1,240105,0800,,2/\n"))
+
+
+def test_group_separator_delimited_records_keep_physical_lines(tmp_path: Path) -> None:
+    text = bai("16,142,1,,,,A\x1d16,142,2,,,,B\n", 4, 503).replace("/\n01", "\n01")
+    text = "\x1d".join(text.split("\n", 1))
+    result = read(write(tmp_path, text))
+    assert result.rows["amount"].to_pylist() == ["0.01", "0.02"]
+    assert result.rows["origin_row"].to_pylist() == [3, 3]

@@ -210,3 +210,9 @@ def test_a_repeated_statement_is_an_input_error(tmp_path: Path) -> None:
     one = statement(":61:240102D10,00NTRFX\n")
     with pytest.raises(InputError, match=r"bank_line_id .* repeats line 5"):
         read(write(tmp_path, one + one))
+
+
+def test_text_lines_starting_with_dash_or_brace_stay_in_the_86(tmp_path: Path) -> None:
+    body = ":61:240102D10,00NTRFX\n:86:first\n-second\n{third}\n"
+    result = read(write(tmp_path, statement(body)))
+    assert result.rows["reference"].to_pylist() == ["X first -second {third}"]

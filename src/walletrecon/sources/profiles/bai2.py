@@ -45,7 +45,7 @@ from walletrecon.sources.profiles.bai2_records import (
 )
 from walletrecon.sources.profiles.text import decode_file, minor_to_major
 
-COUNT = re.compile(r"(?:^|/)\s*(?:0[123]|16|49|9[89]),", re.MULTILINE)
+COUNT = re.compile(r"(?:^|/|\x1d)\s*(?:0[123]|16|49|9[89]),", re.MULTILINE)
 SIGNED = re.compile(r"^[+-]?\d+$")
 KINDS = {
     "01": "file header",

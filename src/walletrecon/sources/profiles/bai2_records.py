@@ -2,7 +2,7 @@
 
 A record starts with a two-digit code and a comma and ends with ``/``; the text field of a 16
 record runs to the end of the record (it may hold commas). Several records may share a
-physical line (``.../ 16,...``), and some senders end records at the newline without ``/``.
+physical line, or be separated by the group separator (0x1D) instead of newlines (``.../ 16,...``), and some senders end records at the newline without ``/``.
 An ``88`` record continues the record before it: for a 16 it adds text, otherwise fields. A
 16 or 88 whose text lacks its ``/`` and whose next physical line starts with no record code
 continues on that line (a sender's line wrap).
@@ -17,6 +17,8 @@ from walletrecon.errors import InputError
 
 CODES = ("01", "02", "03", "16", "88", "49", "98", "99")
 SPLIT = re.compile(r"/\s*(?=(?:0[123]|16|88|49|9[89]),)")
+#: The ASCII group separator some senders end records with instead of a newline.
+GS = "\x1d"
 START = re.compile(r"^(\d\d),")
 #: Extra fields each funds type adds after it (D: a count, then that many day/amount pairs).
 FUNDS_EXTRA = {"": 0, "0": 0, "1": 0, "2": 0, "Z": 0, "V": 2, "S": 3}
@@ -38,10 +40,10 @@ def records(text: str, name: str) -> list[Record]:
     """The logical records of the file with their 88 continuations attached."""
     out: list[Record] = []
     open_text = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        for piece in SPLIT.split(line.strip()):
+        for piece in (p for part in line.split(GS) for p in SPLIT.split(part.strip()) if p):
             body = piece.rstrip()
             terminated = body.endswith("/")
             body = body[:-1] if terminated else body

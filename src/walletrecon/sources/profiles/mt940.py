@@ -47,6 +47,8 @@ from walletrecon.sources.profiles.mt940_fields import (
 from walletrecon.sources.profiles.text import decode_file, major_text
 
 TAG = re.compile(r"^:(\d\d[A-Z]?):(.*)$")
+#: SWIFT FIN envelope blocks (``{1:..}``) and the end of a message text (``-`` or ``-}``).
+ENVELOPE = re.compile(r"^(?:\{\d:|-$|-\})")
 FRAMING = str.maketrans("", "", "\x01\x03\x1a")
 RECORD_TAGS = ("61", *BALANCE_TAGS)
 COUNT = re.compile(r"^:(?:61|60[FM]|62[FM]|64|65):", re.MULTILINE)
@@ -80,7 +82,7 @@ def tokenize(text: str, name: str) -> list[Field]:
     """The tag fields of the file in order, with their start lines."""
     fields: list[Field] = []
     current: Field | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.translate(FRAMING).rstrip()
         match = TAG.match(line)
         if match and match.group(1) != "940":
@@ -88,7 +90,7 @@ def tokenize(text: str, name: str) -> list[Field]:
             fields.append(current)
         elif not line.strip() or line.strip() == ":940:":
             continue
-        elif line.startswith("{") or line.startswith("-"):
+        elif ENVELOPE.match(line):
             current = None
         elif current is not None:
             current.lines.append(line)
