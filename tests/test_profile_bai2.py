@@ -138,8 +138,10 @@ def test_missing_trailer_is_an_input_error_or_a_warning(tmp_path: Path) -> None:
 def test_wrong_control_total_enforce_and_warn(tmp_path: Path) -> None:
     result = read(write(tmp_path, bai("16,142,1,,,,A/\n", 3, 999)))
     broken = [(t.scope, t.expected, t.found) for t in result.totals if t.holds is False]
-    assert broken == [("account ACC1", "999", "501")]
-    with pytest.raises(InputError, match="account ACC1: control total: expected 999, found 501"):
+    assert broken == [("account ACC1", "9.99", "5.01")]
+    with pytest.raises(
+        InputError, match=r"account ACC1: control total: expected 9\.99, found 5\.01 EUR"
+    ):
         enforce_totals(result, ProfileSpec("bank", display="D/x.bai2"))
     assert enforce_totals(result, ProfileSpec("bank", control_totals="warn"))
 
@@ -174,3 +176,8 @@ def test_group_separator_delimited_records_keep_physical_lines(tmp_path: Path) -
     result = read(write(tmp_path, text))
     assert result.rows["amount"].to_pylist() == ["0.01", "0.02"]
     assert result.rows["origin_row"].to_pylist() == [3, 3]
+
+
+def test_unknown_currency_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"line 3: record 03: currency: expected an ISO 4217"):
+        read(write(tmp_path, bai("16,142,1,,,,A/\n", 3, 501, currency="EURO")))

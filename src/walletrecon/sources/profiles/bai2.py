@@ -191,7 +191,19 @@ def _open(state: State, record: Record, level: str, fields: list[str]) -> None:
         node.scope = f"account {fields[0].strip()}"
         amounts = summary_amounts(fields[2:], state.name, record.row)
         node.total = sum(_amount(a, state, record) for a in amounts)
+    _known_currency(node.currency, state, record)
     state.open[level] = node
+
+
+def _known_currency(currency: str, state: State, record: Record) -> None:
+    """InputError unless the currency is an ISO 4217 code with a known minor unit."""
+    try:
+        minor_to_major("0", currency)
+    except ValueError as exc:
+        raise InputError(
+            f"{state.name}: line {record.row}: record {record.code}: currency: expected an "
+            f"ISO 4217 code, found {currency!r}"
+        ) from exc
 
 
 def _close(state: State, record: Record, level: str, fields: list[str]) -> None:
@@ -217,18 +229,23 @@ def _close(state: State, record: Record, level: str, fields: list[str]) -> None:
         )
     for (check, found), given in zip(figures, fields, strict=False):
         expected = _amount(given, state, record)
-        state.totals.append(
-            ControlTotal(
-                node.scope,
-                check,
-                str(expected),
-                str(found),
-                expected == found,
-                node.currency if check == "control total" else None,
-            )
-        )
+        state.totals.append(_figure(node, level, check, expected, found))
         if check == "control total" and level != "file":
             state.open["group" if level == "account" else "file"].total += expected
+
+
+def _figure(node: Level, level: str, check: str, expected: int, found: int) -> ControlTotal:
+    """One trailer figure; an account's control total in major units of its currency, group
+    and file totals (which may add currencies) in minor units as written."""
+    holds = expected == found
+    if check != "control total":
+        return ControlTotal(node.scope, check, str(expected), str(found), holds)
+    if level == "account":
+        expected_text = minor_to_major(str(expected), node.currency)
+        found_text = minor_to_major(str(found), node.currency)
+        return ControlTotal(node.scope, check, expected_text, found_text, holds, node.currency)
+    check = "control total (minor units)"
+    return ControlTotal(node.scope, check, str(expected), str(found), holds)
 
 
 def _detail(state: State, record: Record) -> None:

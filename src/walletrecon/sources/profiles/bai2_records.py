@@ -2,10 +2,10 @@
 
 A record starts with a two-digit code and a comma and ends with ``/``; the text field of a 16
 record runs to the end of the record (it may hold commas). Several records may share a
-physical line, or be separated by the group separator (0x1D) instead of newlines (``.../ 16,...``), and some senders end records at the newline without ``/``.
-An ``88`` record continues the record before it: for a 16 it adds text, otherwise fields. A
-16 or 88 whose text lacks its ``/`` and whose next physical line starts with no record code
-continues on that line (a sender's line wrap).
+physical line (``.../ 16,...``) or be separated by the group separator (0x1D), and some
+senders end records at the newline without ``/``. An ``88`` record continues the record
+before it: for a 16 it adds text, otherwise fields. A 16 or 88 whose text lacks its ``/`` and
+whose next physical line starts with no record code continues on that line (a line wrap).
 """
 
 from __future__ import annotations
