@@ -181,3 +181,14 @@ def test_group_separator_delimited_records_keep_physical_lines(tmp_path: Path) -
 def test_unknown_currency_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"line 3: record 03: currency: expected an ISO 4217"):
         read(write(tmp_path, bai("16,142,1,,,,A/\n", 3, 501, currency="EURO")))
+
+
+def test_bad_value_date_and_funds_type_reject_the_line(tmp_path: Path) -> None:
+    details = "16,142,1,V,241340,,,,A/\n16,142,1,Q,,,B/\n16,142,1,,,,C/\n"
+    result = read(write(tmp_path, bai(details, 5, 501)), "warn")
+    assert result.rows["reference"].to_pylist() == ["C"]
+    reasons = [(r.row, r.column, r.reason) for r in result.rejected]
+    assert reasons[0][:2] == (4, "value_date")
+    assert "line 4: value_date: expected a YYMMDD value date, found '241340'" in reasons[0][2]
+    assert reasons[1][:2] == (5, "amount")
+    assert "funds type: expected 0, 1, 2, V, S, D or Z, found 'Q'" in reasons[1][2]

@@ -303,10 +303,17 @@ def _detail_row(
             f"amount: expected an unsigned whole number of minor units, found {fields[1]!r}"
         )
     minor = int(fields[1])
-    width = funds_width(fields, 2, state.name, record.row)
+    try:
+        width = funds_width(fields, 2, state.name, record.row)
+    except InputError as exc:
+        raise ValueError(f"amount: {str(exc).split(': ', 2)[-1]}") from exc
     value_date = account.asof
     if fields[2].strip() == "V":
-        value_date = _date(fields[3], state, record)
+        try:
+            value_date = _date(fields[3] if len(fields) > 3 else "", state, record)
+        except InputError as exc:
+            found = fields[3] if len(fields) > 3 else ""
+            raise ValueError(f"value_date: expected a YYMMDD value date, found {found!r}") from exc
     rest = fields[2 + width :]
     if value_date is None:
         raise ValueError("value_date: no value date and no group as-of date")
