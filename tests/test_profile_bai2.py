@@ -192,3 +192,8 @@ def test_bad_value_date_and_funds_type_reject_the_line(tmp_path: Path) -> None:
     assert "line 4: value_date: expected a YYMMDD value date, found '241340'" in reasons[0][2]
     assert reasons[1][:2] == (5, "amount")
     assert "funds type: expected 0, 1, 2, V, S, D or Z, found 'Q'" in reasons[1][2]
+
+
+def test_empty_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"D/x\.bai2: no BAI2 records; expected a 01 file header"):
+        read(write(tmp_path, "\n\n"))

@@ -216,3 +216,8 @@ def test_text_lines_starting_with_dash_or_brace_stay_in_the_86(tmp_path: Path) -
     body = ":61:240102D10,00NTRFX\n:86:first\n-second\n{third}\n"
     result = read(write(tmp_path, statement(body)))
     assert result.rows["reference"].to_pylist() == ["X first -second {third}"]
+
+
+def test_file_without_statements_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"D/x\.sta: no MT940 statement; expected a ':20:' line"):
+        read(write(tmp_path, "Just a letter\n-----\n"))

@@ -92,7 +92,10 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     name = spec.display or str(path)
     text = decode_file(path, spec.encoding, spec.display)
     state = State(name, spec.control_totals == "warn")
-    for record in records(text, name):
+    found = records(text, name)
+    if not found:
+        raise InputError(f"{name}: no BAI2 records; expected a 01 file header on line 1")
+    for record in found:
         _step(state, record)
     for level in ("account", "group", "file"):
         if level in state.open:

@@ -131,6 +131,8 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     name = spec.display or str(path)
     text = decode_file(path, spec.encoding, spec.display)
     statements = group(tokenize(text, name), name)
+    if not statements:
+        raise InputError(f"{name}: no MT940 statement; expected a ':20:' line")
     builder = _Builder(name)
     for stmt in statements:
         builder.statement(stmt)
