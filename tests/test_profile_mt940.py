@@ -221,3 +221,10 @@ def test_text_lines_starting_with_dash_or_brace_stay_in_the_86(tmp_path: Path) -
 def test_file_without_statements_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"D/x\.sta: no MT940 statement; expected a ':20:' line"):
         read(write(tmp_path, "Just a letter\n-----\n"))
+
+
+def test_rejected_line_notes_only_its_own_statement(tmp_path: Path) -> None:
+    bad = statement(":61:240102D1,2,3NTRFX\n", closing="C240102EUR100,00")
+    good = statement(":61:240102D10,00NTRFX\n").replace("REF1", "REF2")
+    result = read(write(tmp_path, bad + good))
+    assert [t.note for t in result.totals] == ["rejected lines are not in the sum", ""]

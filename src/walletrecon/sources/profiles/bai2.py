@@ -22,6 +22,7 @@ with ``control_totals = "warn"`` an unchecked total.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -333,10 +334,10 @@ def _detail_row(
 
 def _ids(state: State) -> None:
     """Give each row its bank_line_id; InputError if two lines would share one."""
-    refs = [(acct, ref) for acct, ref, _ in state.refs if ref]
+    refs = Counter((acct, ref) for acct, ref, _ in state.refs if ref)
     seen: dict[str, int] = {}
     for row, origin, (acct, ref, seq) in zip(state.rows, state.origins, state.refs, strict=True):
-        line_id = f"{acct}:{ref}" if ref and refs.count((acct, ref)) == 1 else f"{acct}:{seq}"
+        line_id = f"{acct}:{ref}" if ref and refs[(acct, ref)] == 1 else f"{acct}:{seq}"
         if line_id in seen:
             raise InputError(
                 f"{state.name}: line {origin}: bank_line_id {line_id} repeats line {seen[line_id]}"

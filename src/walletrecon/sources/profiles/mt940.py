@@ -183,12 +183,13 @@ class _Builder:
         years = [b.when.year for b in (opening, closing) if b is not None]
         opened = next((b.value.strip()[1:7] for b in stmt.balances if b.tag[:2] == "60"), "")
         key = f"{account}:{stmt.fields.get('20', '')}:{number or ''}:{opened}"
-        total = Decimal(0)
+        total, before = Decimal(0), len(self.rejected)
         for position, (entry, infos) in enumerate(stmt.entries, start=1):
             line_id = f"{key}:{position}"
             amount = self.entry(entry, infos, line_id, currency, years)
             total += amount if amount is not None else Decimal(0)
-        self.totals.append(_check(scope, opening, closing, total, stmt, self.rejected))
+        rejected = len(self.rejected) > before
+        self.totals.append(_check(scope, opening, closing, total, rejected))
 
     def entry(
         self, entry: Field, infos: list[Field], line_id: str, currency: str | None, years: list[int]
@@ -233,8 +234,7 @@ def _check(
     opening: Balance | None,
     closing: Balance | None,
     total: Decimal,
-    stmt: Statement,
-    rejected: list[Rejection],
+    rejected: bool,
 ) -> ControlTotal:
     """Opening + lines = closing for one statement, or an unchecked total with its reason."""
     check = "opening balance + lines = closing balance"
@@ -248,7 +248,7 @@ def _check(
         return ControlTotal(scope, check, "", "", None, note=note)
     found = opening.amount + total
     holds = found == closing.amount
-    note = "" if not rejected else "rejected lines are not in the sum"
+    note = "rejected lines are not in the sum" if rejected else ""
     return ControlTotal(
         scope, check, major_text(closing.amount), major_text(found), holds, opening.currency, note
     )
