@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,10 +42,16 @@ from walletrecon.sources.profiles.bai2_records import (
     records,
     summary_amounts,
 )
+from walletrecon.sources.profiles.bai2_state import (
+    Level,
+    State,
+    amount,
+    missing,
+    parse_date,
+)
 from walletrecon.sources.profiles.text import decode_file, minor_to_major
 
 COUNT = re.compile(r"(?:^|/|\x1d)\s*(?:0[123]|16|49|9[89]),", re.MULTILINE)
-SIGNED = re.compile(r"^[+-]?\d+$")
 KINDS = {
     "01": "file header",
     "02": "group header",
@@ -56,36 +60,6 @@ KINDS = {
     "98": "group trailer",
     "99": "file trailer",
 }
-
-
-@dataclass
-class Level:
-    """An open file, group or account: its figures so far."""
-
-    scope: str
-    row: int
-    total: int = 0
-    physical: int = 0
-    children: int = 0
-    currency: str = "USD"
-    asof: date | None = None
-    seq: int = 0
-
-
-@dataclass
-class State:
-    """What the reader has built so far."""
-
-    name: str
-    warn: bool
-    rows: list[dict[str, str | None]] = field(default_factory=list)
-    origins: list[int] = field(default_factory=list)
-    refs: list[tuple[str, str, str]] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-    control: list[ControlLine] = field(default_factory=list)
-    totals: list[ControlTotal] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    open: dict[str, Level] = field(default_factory=dict)
 
 
 def read(path: Path, spec: ProfileSpec) -> ProfileResult:
@@ -100,7 +74,7 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
         _step(state, record)
     for level in ("account", "group", "file"):
         if level in state.open:
-            _missing(state, level, "end of file")
+            missing(state, level, "end of file")
     columns = SOURCES[spec.source].column_names
     _ids(state)
     data: dict[str, pa.Array] = {
@@ -117,42 +91,6 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
         warnings=state.warnings,
         records=len(COUNT.findall(text)),
     )
-
-
-def _missing(state: State, level: str, where: str) -> None:
-    """A trailer that never came: InputError, or an unchecked total under ``warn``."""
-    trailer = {"account": "49", "group": "98", "file": "99"}[level]
-    opened = state.open.pop(level)
-    message = (
-        f"{state.name}: {opened.scope} (line {opened.row}) has no {trailer} trailer before {where}"
-    )
-    if not state.warn:
-        raise InputError(message)
-    state.totals.append(
-        ControlTotal(opened.scope, f"{trailer} control total", "", "", None, note=message)
-    )
-
-
-def _amount(text: str, state: State, record: Record) -> int:
-    """A signed whole number of minor units."""
-    if not SIGNED.match(text.strip()):
-        raise InputError(
-            f"{state.name}: line {record.row}: record {record.code}: expected a signed whole "
-            f"amount in minor units, found {text!r}"
-        )
-    return int(text)
-
-
-def _date(text: str, state: State, record: Record) -> date:
-    """A YYMMDD date (years 1980-2079)."""
-    try:
-        yy = int(text[:2])
-        return date(1900 + yy if yy >= 80 else 2000 + yy, int(text[2:4]), int(text[4:6]))
-    except ValueError as exc:
-        raise InputError(
-            f"{state.name}: line {record.row}: record {record.code}: expected a YYMMDD date, "
-            f"found {text!r}"
-        ) from exc
 
 
 def _step(state: State, record: Record) -> None:
@@ -176,7 +114,7 @@ def _open(state: State, record: Record, level: str, fields: list[str]) -> None:
     parent = {"file": None, "group": "file", "account": "group"}[level]
     for inner in ("account", "group", "file")[: ("account", "group", "file").index(level) + 1]:
         if inner in state.open:
-            _missing(state, inner, f"line {record.row}")
+            missing(state, inner, f"line {record.row}")
     if parent and parent not in state.open:
         raise InputError(
             f"{state.name}: line {record.row}: record {record.code} outside a {parent} "
@@ -187,14 +125,14 @@ def _open(state: State, record: Record, level: str, fields: list[str]) -> None:
         state.open[parent].children += 1
         node.currency, node.asof = state.open[parent].currency, state.open[parent].asof
     if level == "group":
-        node.asof = _date(fields[3], state, record) if len(fields) > 3 else None
+        node.asof = parse_date(fields[3], state, record) if len(fields) > 3 else None
         node.currency = fields[5].strip() if len(fields) > 5 and fields[5].strip() else "USD"
         node.scope = f"group {fields[1] if len(fields) > 1 else ''} as of {node.asof}"
     if level == "account":
         node.currency = fields[1].strip() or node.currency if len(fields) > 1 else node.currency
         node.scope = f"account {fields[0].strip()}"
         amounts = summary_amounts(fields[2:], state.name, record.row)
-        node.total = sum(_amount(a, state, record) for a in amounts)
+        node.total = sum(amount(a, state, record) for a in amounts)
     _known_currency(node.currency, state, record)
     state.open[level] = node
 
@@ -218,7 +156,7 @@ def _close(state: State, record: Record, level: str, fields: list[str]) -> None:
         )
     for inner in ("account", "group")[: ("account", "group", "file").index(level)]:
         if inner in state.open:
-            _missing(state, inner, f"line {record.row}")
+            missing(state, inner, f"line {record.row}")
     node = state.open.pop(level)
     figures = [("control total", node.total)]
     if level != "account":
@@ -232,7 +170,7 @@ def _close(state: State, record: Record, level: str, fields: list[str]) -> None:
             + ", ".join(f for f, _ in figures)
         )
     for (check, found), given in zip(figures, fields, strict=False):
-        expected = _amount(given, state, record)
+        expected = amount(given, state, record)
         state.totals.append(_figure(node, level, check, expected, found))
         if check == "control total" and level != "file":
             state.open["group" if level == "account" else "file"].total += expected
@@ -314,7 +252,7 @@ def _detail_row(
     value_date = account.asof
     if fields[2].strip() == "V":
         try:
-            value_date = _date(fields[3] if len(fields) > 3 else "", state, record)
+            value_date = parse_date(fields[3] if len(fields) > 3 else "", state, record)
         except InputError as exc:
             found = fields[3] if len(fields) > 3 else ""
             raise ValueError(f"value_date: expected a YYMMDD value date, found {found!r}") from exc
