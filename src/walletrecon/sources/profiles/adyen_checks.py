@@ -16,6 +16,7 @@ from walletrecon.sources.profiles import ControlTotal
 from walletrecon.sources.profiles.adyen_zones import is_known_zone, local_time
 from walletrecon.sources.profiles.delimited import (
     AMOUNT_SCALE,
+    apply_rules,
     as_decimal,
     decimal_text,
     is_unsigned_decimal,
@@ -194,10 +195,7 @@ def rejection_reasons(
         *_currency_rules(),
         *_date_rules(frame["TimeZone"].unique().to_list()),
     ]
-    return frame.with_columns(
-        reject_reason=pl.coalesce([pl.when(cond).then(msg) for _, cond, msg in rules]),
-        reject_column=pl.coalesce([pl.when(cond).then(pl.lit(col)) for col, cond, _ in rules]),
-    )
+    return apply_rules(frame, rules)
 
 
 def payout_totals(frame: pl.DataFrame) -> list[ControlTotal]:

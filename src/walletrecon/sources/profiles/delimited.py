@@ -77,14 +77,17 @@ def is_unsigned_decimal(column: str) -> pl.Expr:
 
 
 def as_decimal(column: str) -> pl.Expr:
-    """The column as an exact Decimal; empty or malformed text reads as 0 (reject it first)."""
-    text = pl.when(is_unsigned_decimal(column)).then(pl.col(column)).otherwise(pl.lit("0"))
-    return text.str.to_decimal(scale=AMOUNT_SCALE).cast(AMOUNT_DTYPE)
+    """The column as an exact Decimal; empty text reads as 0. Validate with
+    ``is_unsigned_decimal`` first: this parse also takes signs and exponents."""
+    parsed = pl.col(column).str.to_decimal(scale=AMOUNT_SCALE).cast(AMOUNT_DTYPE)
+    return parsed.fill_null(pl.lit(0).cast(AMOUNT_DTYPE))
 
 
 def decimal_text(expr: pl.Expr) -> pl.Expr:
     """A Decimal expression as plain text without trailing zeros (``1.50000000`` -> ``1.5``)."""
-    text = expr.cast(pl.String).str.replace(r"(\.\d*?)0+$", "$1").str.replace(r"\.$", "")
+    raw = expr.cast(pl.String)
+    stripped = raw.str.strip_chars_end("0").str.strip_chars_end(".")
+    text = pl.when(raw.str.contains(".", literal=True)).then(stripped).otherwise(raw)
     return pl.when(text == "-0").then(pl.lit("0")).otherwise(text)
 
 
@@ -107,3 +110,27 @@ def rows_table(frame: pl.DataFrame, source: str) -> pa.Table:
             + [pa.field("origin_row", pa.int64()), pa.field("origin_element", pa.string())]
         )
     )
+
+
+#: (column named in the message, condition that rejects, reason text expression).
+Rule = tuple[str, pl.Expr, pl.Expr]
+
+
+def apply_rules(frame: pl.DataFrame, rules: list[Rule]) -> pl.DataFrame:
+    """``frame`` with ``reject_reason`` and ``reject_column``: the first rule that holds, null
+    where none does. Messages are built only for the failing rows (joined on ``origin_row``)."""
+    conditions = [condition.fill_null(False) for _, condition, _ in rules]
+    marked = frame.with_columns(_failing=pl.any_horizontal(conditions))
+    failing = marked.filter(pl.col("_failing")).select(
+        "origin_row",
+        reject_reason=pl.coalesce(
+            [pl.when(c).then(message) for c, (_, _, message) in zip(conditions, rules, strict=True)]
+        ),
+        reject_column=pl.coalesce(
+            [
+                pl.when(c).then(pl.lit(column))
+                for c, (column, _, _) in zip(conditions, rules, strict=True)
+            ]
+        ),
+    )
+    return marked.drop("_failing").join(failing, on="origin_row", how="left", maintain_order="left")

@@ -30,7 +30,7 @@ import polars as pl
 
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ControlLine, ProfileResult, ProfileSpec, Rejection
-from walletrecon.sources.profiles.delimited import Lines, file_bytes, rows_table
+from walletrecon.sources.profiles.delimited import Lines, apply_rules, file_bytes, rows_table
 from walletrecon.sources.profiles.paypal_checks import count_totals, footer_totals
 from walletrecon.sources.profiles.paypal_map import (
     FIELDS,
@@ -49,8 +49,9 @@ TRANSACTIONS = ("payment", "refund", "chargeback")
 
 def _fields_per_line(lines: Lines) -> np.ndarray:
     """Comma count + 1 of each line (an upper bound on its fields: quoted commas count too)."""
-    commas = np.concatenate(([0], np.cumsum(np.frombuffer(lines.data, np.uint8) == 44)))
-    return np.asarray(commas[lines.ends] - commas[lines.starts] + 1, dtype=np.int64)
+    commas = np.flatnonzero(np.frombuffer(lines.data, np.uint8) == 44)
+    before_end = np.searchsorted(commas, lines.ends)
+    return np.asarray(before_end - np.searchsorted(commas, lines.starts) + 1, dtype=np.int64)
 
 
 def count_records(lines: Lines) -> int:
@@ -83,7 +84,7 @@ def _grid(lines: Lines, name: str) -> pl.DataFrame:
             f"{name}: {grid.height} CSV records in {len(lines)} lines: a quoted field spans "
             "lines or a quote is not closed; expected one record per line"
         )
-    return grid.with_columns(pl.all().str.strip_chars()).with_columns(
+    return grid.with_columns(pl.col("c0").str.strip_chars()).with_columns(
         line=pl.int_range(1, grid.height + 1, dtype=pl.Int64),
         fields=pl.Series(fields),
         rt=pl.col("c0").fill_null(""),
@@ -139,7 +140,7 @@ def _body(grid: pl.DataFrame, name: str) -> pl.DataFrame:
         "section",
         "fields",
         width.alias("width"),
-        **{key: expr.fill_null("") for key, expr in named.items()},
+        **{key: expr.fill_null("").str.strip_chars() for key, expr in named.items()},
     )
     return body.rename({"line": "origin_row"})
 
@@ -166,11 +167,7 @@ def _map(body: pl.DataFrame, spec: ProfileSpec) -> pl.DataFrame:
         ),
     )
     checks = [truncated, *rules()]
-    mapped = mapped.with_columns(
-        reject_reason=pl.coalesce([pl.when(c).then(m) for _, c, m in checks]),
-        reject_column=pl.coalesce([pl.when(c).then(pl.lit(col)) for col, c, _ in checks]),
-    )
-    return apply_conversions(mapped)
+    return apply_conversions(apply_rules(mapped, checks))
 
 
 def _check_options(spec: ProfileSpec) -> None:

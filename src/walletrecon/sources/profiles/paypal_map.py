@@ -69,12 +69,13 @@ def outcome() -> pl.Expr:
 
 
 def major(minor: str, currency: str) -> pl.Expr:
-    """Minor-unit digits to major-unit decimal text by the currency's ISO 4217 exponent."""
-    exponent = pl.col(currency).replace_strict(currency_exponents(), default=None)
-    digits = pl.col(minor).str.strip_chars_start("0").str.zfill(exponent + 1)
-    head = digits.str.slice(0, digits.str.len_chars() - exponent)
-    tail = digits.str.slice(digits.str.len_chars() - exponent)
-    return pl.when(exponent == 0).then(head).otherwise(pl.concat_str(head, pl.lit("."), tail))
+    """Minor-unit digits to an exact Decimal in major units by the currency's ISO 4217
+    exponent (null for an unknown currency or text that is not digits)."""
+    factors = {code: f"1e-{exponent}" for code, exponent in currency_exponents().items()}
+    factor = pl.col(currency).replace_strict(factors, default=None)
+    scaled = factor.str.to_decimal(scale=AMOUNT_SCALE).cast(AMOUNT_DTYPE)
+    digits = pl.when(pl.col(minor).str.contains(r"^\d+$")).then(pl.col(minor))
+    return (digits.str.to_decimal(scale=0).cast(pl.Decimal(38, 0)) * scaled).cast(AMOUNT_DTYPE)
 
 
 def _dec(expr: pl.Expr) -> pl.Expr:
@@ -182,13 +183,14 @@ def settled_at() -> pl.Expr:
 
 def amounts() -> list[pl.Expr]:
     """Unsigned gross and fee, signed net, in major units of the gross currency."""
+    zero = pl.lit(0).cast(AMOUNT_DTYPE)
     gross = major("gross", "gross_ccy")
-    fee = pl.when(pl.col("fee").fill_null("") != "").then(major("fee", "gross_ccy"))
-    charged = pl.when(pl.col("fee_dc") == "DR").then(fee).otherwise(pl.lit("0"))
-    net = _signed(_dec(gross), "gross_dc") + _signed(_dec(fee), "fee_dc")
+    fee = major("fee", "gross_ccy").fill_null(zero)
+    charged = pl.when(pl.col("fee_dc") == "DR").then(fee).otherwise(zero)
+    net = _signed(gross.fill_null(zero), "gross_dc") + _signed(fee, "fee_dc")
     return [
-        gross.alias("gross_amount"),
-        decimal_text(_dec(charged)).alias("fee_amount"),
+        decimal_text(gross).alias("gross_amount"),
+        decimal_text(charged).alias("fee_amount"),
         decimal_text(net).alias("net_amount"),
     ]
 
@@ -205,7 +207,7 @@ def conversions(body: pl.DataFrame) -> pl.DataFrame:
         .sort("origin_row")
         .with_columns(
             pair=pl.int_range(pl.len()).over("invoice") // 2,
-            major=_dec(major("gross", "gross_ccy")),
+            major=major("gross", "gross_ccy"),
         )
     )
     pairs = legs.group_by("invoice", "pair").agg(
