@@ -19,7 +19,9 @@ HEADER = (
     "Gross Credit (GC),Exchange Rate,Net Currency,Net Debit (NC),Net Credit (NC),"
     "Commission (NC),Markup (NC),Scheme Fees (NC),Interchange (NC),Batch Number"
 )
-SETTLED = "Co,Acct,P1,M1,visa,2026-01-05 10:00:00,CET,Settled,C1,EUR,,10.00,1,EUR,,9.70,,0.10,0.05,0.15,7"
+SETTLED = (
+    "Co,Acct,P1,M1,visa,2026-01-05 10:00:00,CET,Settled,C1,EUR,,10.00,1,EUR,,9.70,,0.10,0.05,0.15,7"
+)
 PAYOUT = "Co,Acct,,,,2026-01-06 10:00:00,CET,MerchantPayout,TX1XT batch 7,,,,,EUR,9.70,,,,,,7"
 
 
@@ -102,11 +104,11 @@ def test_sample_multicurrency_keeps_rate_and_rejects_the_double_gross_refund() -
         "adyen",
         ProfileSpec(source="settlement"),
     )
-    jpy = [row for row in _rows(result) if row["currency"] == "JPY"][0]
+    jpy = next(row for row in _rows(result) if row["currency"] == "JPY")
     assert (jpy["net_currency"], jpy["exchange_rate"]) == ("USD", "0.006733333333333")
     assert result.rejected[0].row == 12 and result.rejected[0].column == "Gross Debit (GC)"
     assert "both carry an amount ('1' and '52')" in result.rejected[0].reason
-    dot = [row for row in _rows(result) if row["origin_row"] == 11][0]
+    dot = next(row for row in _rows(result) if row["origin_row"] == 11)
     assert (dot["net_amount"], dot["fee_amount"]) == ("0.91", "0.09")
 
 
@@ -157,7 +159,8 @@ def test_bad_amount_rejects_the_line_naming_column_and_value(tmp_path: Path, bad
     result = _read(tmp_path, HEADER, line)
     (rejection,) = result.rejected
     assert (rejection.row, rejection.column) == (2, "Gross Credit (GC)")
-    assert f"found '{bad}'" in rejection.reason and "expected an unsigned decimal" in rejection.reason
+    assert f"found '{bad}'" in rejection.reason
+    assert "expected an unsigned decimal" in rejection.reason
     assert rejection.raw == line
 
 
@@ -225,10 +228,12 @@ def test_unknown_type_rejected_and_control_types_counted(tmp_path: Path) -> None
 
 
 def test_refund_and_chargeback_take_gross_debit_and_negative_net(tmp_path: Path) -> None:
-    refund = "Co,Acct,P1,M1,visa,2026-01-05 10:00:00,CET,Refunded,R1,EUR,4.00,,1,EUR,4.10,,0.10,,,,7"
+    start = "Co,Acct,P1,M1,visa,2026-01-05 10:00:00,CET"
+    refund = f"{start},Refunded,R1,EUR,4.00,,1,EUR,4.10,,0.10,,,,7"
     chargeback = refund.replace("Refunded,R1", "Chargeback,K1")
     rows = _rows(_read(tmp_path, HEADER, refund, chargeback))
-    assert [(r["record_type"], r["gross_amount"], r["fee_amount"], r["net_amount"]) for r in rows] == [
+    found = [(r["record_type"], r["gross_amount"], r["fee_amount"], r["net_amount"]) for r in rows]
+    assert found == [
         ("refund", "4", "0.1", "-4.1"), ("chargeback", "4", "0.1", "-4.1"),
     ]  # fmt: skip
     assert rows[0]["settlement_id"] != rows[1]["settlement_id"]
@@ -261,7 +266,7 @@ def test_broken_payout_stops_with_enforce_and_warns_with_warn(tmp_path: Path) ->
         "9.7",
         "EUR",
     )
-    with pytest.raises(InputError, match="batch 7, Acct: .*expected 9.71, found 9.7 EUR"):
+    with pytest.raises(InputError, match=r"batch 7, Acct: .*expected 9\.71, found 9\.7 EUR"):
         enforce_totals(result, SPEC)
     warn = ProfileSpec(source="settlement", display="adyen.csv", control_totals="warn")
     assert len(enforce_totals(result, warn)) == 1
