@@ -118,10 +118,11 @@ def test_payment_maps_every_column(tmp_path: Path) -> None:
     assert result.records == 1
 
 
-def test_bom_crlf_quoting_and_padding(tmp_path: Path) -> None:
+def test_bom_crlf_quoting_padding_and_short_lines(tmp_path: Path) -> None:
     unquoted = PAYMENT.replace('"', "") + ",,,,"
+    short = PAYMENT.removesuffix(',""')
     path = tmp_path / "stl.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join([SH, CH, unquoted, PAYMENT]).encode())
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join([SH, CH, unquoted, short]).encode())
     rows = _rows(read_profile(path, "paypal", SPEC))
     assert [row["net_amount"] for row in rows] == ["18.4", "18.4"]
 
@@ -261,6 +262,8 @@ def test_structure_errors_name_the_line(tmp_path: Path) -> None:
         _read(tmp_path, SH, CH, '"XX",1')
     with pytest.raises(InputError, match="line 2: the CH column header lacks 'Fee Amount'"):
         _read(tmp_path, SH, CH.replace('"Fee Amount"', '"Fee"'), PAYMENT)
+    with pytest.raises(InputError, match="line 1: no RH or SH header"):
+        _read(tmp_path, "")
     with pytest.raises(InputError, match="a quoted field spans lines"):
         _read(tmp_path, SH, CH, PAYMENT.replace('"I1"', '"I\n1"'))
 

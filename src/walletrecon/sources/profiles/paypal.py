@@ -11,8 +11,10 @@ mapped with Polars expressions; see ``paypal_map`` for the T-code table and amou
 
 What counts as a record: every ``SB``, ``SF``, ``SC``, ``RF``, ``RC`` and ``FF`` line (the
 headers RH/FH/SH/CH are structure). Trailers are control lines; so are SB lines whose T-code is
-a fee, a conversion or a withdrawal. A line of another type, an SB line before any CH, or a CH
-without a required column is an InputError naming the line.
+a fee, a conversion or a withdrawal. A line of another type, an SB line before any CH, a CH
+without a required column or a file without any RH/SH header is an InputError naming the line.
+An SB line too short to reach the last column read is rejected as truncated (trailing fields
+beyond it may be missing or padded).
 
 Ids: ``settlement_id`` = ``Transaction ID/T-code``; ``gateway_ref`` = Transaction ID;
 ``merchant_ref`` = Invoice ID; ``payout_id`` is null: the STL carries no batch per line, and
@@ -104,6 +106,10 @@ def _structure(grid: pl.DataFrame, name: str) -> pl.DataFrame:
     marked = grid.with_columns(
         section=(pl.col("rt") == "SH").cum_sum(), header=(pl.col("rt") == "CH").cum_sum()
     )
+    if marked.filter(pl.col("rt").is_in(["RH", "SH"])).is_empty():
+        raise InputError(
+            f"{name}: line 1: no RH or SH header in the file; expected a PayPal STL report"
+        )
     orphan = marked.filter((pl.col("rt") == "SB") & (pl.col("header") == 0))
     if not orphan.is_empty():
         raise InputError(
@@ -130,11 +136,8 @@ def _body(grid: pl.DataFrame, name: str) -> pl.DataFrame:
             named[key] = (
                 pl.when(header).then(pl.col(f"c{names.index(shown)}")).otherwise(named[key])
             )
-        width = (
-            pl.when(header)
-            .then(pl.lit(max(i for i, n in enumerate(names) if n) + 1))
-            .otherwise(width)
-        )
+        needed = max(names.index(shown) for shown in FIELDS.values()) + 1
+        width = pl.when(header).then(pl.lit(needed)).otherwise(width)
     body = grid.filter(pl.col("rt") == "SB").select(
         "line",
         "section",
@@ -161,7 +164,8 @@ def _map(body: pl.DataFrame, spec: ProfileSpec) -> pl.DataFrame:
         "CH",
         pl.col("fields") < pl.col("width"),
         pl.format(
-            "the line has {} fields, its CH column header names {}: a truncated line",
+            "the line has {} fields, expected at least {} to reach the last column read "
+            "(Fee Currency, ...): a truncated line",
             pl.col("fields"),
             pl.col("width"),
         ),
