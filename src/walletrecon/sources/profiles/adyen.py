@@ -156,6 +156,8 @@ def _mapped(frame: pl.DataFrame, spec: ProfileSpec) -> pl.DataFrame:
         pl.col("Net Currency").str.to_uppercase() != pl.col("Gross Currency").str.to_uppercase()
     )
     modification = pl.col("Modification Reference")
+    gross = gross_expr.otherwise(as_decimal("Gross Debit (GC)"))
+    frame = frame.with_columns(_gross=gross, _fee=fee, _net=net)
     return frame.with_columns(
         settlement_id=pl.concat_str(
             pl.col("Psp Reference"),
@@ -168,9 +170,9 @@ def _mapped(frame: pl.DataFrame, spec: ProfileSpec) -> pl.DataFrame:
         gateway_ref=pl.col("Psp Reference"),
         merchant_ref=pl.when(pl.col("Merchant Reference") != "").then(pl.col("Merchant Reference")),
         record_type=kind,
-        gross_amount=decimal_text(gross_expr.otherwise(as_decimal("Gross Debit (GC)"))),
-        fee_amount=decimal_text(fee),
-        net_amount=decimal_text(net),
+        gross_amount=decimal_text(pl.col("_gross")),
+        fee_amount=decimal_text(pl.col("_fee")),
+        net_amount=decimal_text(pl.col("_net")),
         currency=pl.col("Gross Currency").str.to_uppercase(),
         settled_at=iso_timestamps(
             "Creation Date", "TimeZone", frame["TimeZone"].unique().to_list()

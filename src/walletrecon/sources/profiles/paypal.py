@@ -36,7 +36,8 @@ from walletrecon.sources.profiles.delimited import Lines, apply_rules, file_byte
 from walletrecon.sources.profiles.paypal_checks import count_totals, footer_totals
 from walletrecon.sources.profiles.paypal_map import (
     FIELDS,
-    amounts,
+    amount_decimals,
+    amount_texts,
     apply_conversions,
     outcome,
     rules,
@@ -150,8 +151,9 @@ def _body(grid: pl.DataFrame, name: str) -> pl.DataFrame:
 
 def _map(body: pl.DataFrame, spec: ProfileSpec) -> pl.DataFrame:
     """Canonical columns, outcome and reject reason for every SB line."""
-    mapped = body.with_columns(outcome=outcome(), settled_at=settled_at()).with_columns(
-        *amounts(),
+    decimals = body.with_columns(*amount_decimals(), outcome=outcome(), settled_at=settled_at())
+    mapped = decimals.with_columns(
+        *amount_texts(),
         settlement_id=pl.concat_str(pl.col("txn"), pl.col("event"), separator="/"),
         gateway=pl.lit(spec.gateway or "paypal"),
         gateway_ref=pl.col("txn"),

@@ -181,17 +181,22 @@ def settled_at() -> pl.Expr:
     return pl.when(valid).then(iso)
 
 
-def amounts() -> list[pl.Expr]:
-    """Unsigned gross and fee, signed net, in major units of the gross currency."""
+def amount_decimals() -> list[pl.Expr]:
+    """Unsigned gross and fee, signed net, in major units of the gross currency (Decimals)."""
     zero = pl.lit(0).cast(AMOUNT_DTYPE)
     gross = major("gross", "gross_ccy")
     fee = major("fee", "gross_ccy").fill_null(zero)
     charged = pl.when(pl.col("fee_dc") == "DR").then(fee).otherwise(zero)
     net = _signed(gross.fill_null(zero), "gross_dc") + _signed(fee, "fee_dc")
+    return [gross.alias("_gross"), charged.alias("_fee"), net.alias("_net")]
+
+
+def amount_texts() -> list[pl.Expr]:
+    """The amounts of ``amount_decimals`` as decimal text."""
     return [
-        decimal_text(gross).alias("gross_amount"),
-        decimal_text(charged).alias("fee_amount"),
-        decimal_text(net).alias("net_amount"),
+        decimal_text(pl.col("_gross")).alias("gross_amount"),
+        decimal_text(pl.col("_fee")).alias("fee_amount"),
+        decimal_text(pl.col("_net")).alias("net_amount"),
     ]
 
 
@@ -269,11 +274,16 @@ def apply_conversions(body: pl.DataFrame) -> pl.DataFrame:
     rounded = pl.coalesce([pl.when(exponent == e).then(fee.round(e)) for e in range(5)])
     sign = pl.when(pl.col("record_type") == "payment").then(1).otherwise(-1)
     found = pl.col("conv_currency").is_not_null()
+    merged = merged.with_columns(
+        _conv_fee=pl.when(found).then(rounded), _conv_net=pl.col("conv_amount") * sign
+    )
     return merged.with_columns(
         net_currency=pl.col("conv_currency"),
         exchange_rate=decimal_text(pl.col("conv_rate")),
         net_amount=pl.when(found)
-        .then(decimal_text(pl.col("conv_amount") * sign))
+        .then(decimal_text(pl.col("_conv_net")))
         .otherwise(pl.col("net_amount")),
-        fee_amount=pl.when(found).then(decimal_text(rounded)).otherwise(pl.col("fee_amount")),
+        fee_amount=pl.when(found)
+        .then(decimal_text(pl.col("_conv_fee")))
+        .otherwise(pl.col("fee_amount")),
     )
