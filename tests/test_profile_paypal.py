@@ -201,6 +201,16 @@ def test_conversion_pair_sets_net_currency_rate_and_converted_fee(tmp_path: Path
     assert [line.kind for line in result.control] == ["conversion", "conversion"]
 
 
+def test_conversion_pair_of_another_amount_leaves_the_transaction_alone(tmp_path: Path) -> None:
+    payment = _sb("P1", "T0003", "CR", "2200", "BRL", "360", invoice="X")
+    legs = [
+        _sb("C1", "T0200", "DR", "1000", "BRL", invoice="X"),
+        _sb("C2", "T0200", "CR", "180", "USD", invoice="X"),
+    ]
+    (row,) = _rows(_read(tmp_path, SH, CH, payment, *legs))
+    assert (row["net_currency"], row["net_amount"]) == (None, "18.4")
+
+
 def test_conversion_pair_without_its_transaction_is_only_control(tmp_path: Path) -> None:
     legs = [
         _sb("C1", "T0200", "DR", "1840", "BRL", invoice="X"),

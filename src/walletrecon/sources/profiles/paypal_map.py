@@ -19,10 +19,10 @@ unsigned; ``net_amount`` is what the line does to the balance (gross and fee sig
 indicators), so a fee credited back on a refund shows in the net and ``fee_amount`` is 0.
 
 Conversion: a transaction followed (later in the file) by a pair of T02xx lines sharing its
-Invoice ID, one leg in the transaction's currency, gets ``net_currency`` = the other leg's
-currency, ``net_amount`` = the other leg (signed like the net), ``exchange_rate`` = other leg /
-same leg (15 decimals) and ``fee_amount`` converted at that rate, rounded to the net currency's
-minor unit.
+Invoice ID, one leg in the transaction's currency for exactly its net amount, gets
+``net_currency`` = the other leg's currency, ``net_amount`` = the other leg (signed like the
+net), ``exchange_rate`` = other leg / same leg (15 decimals) and ``fee_amount`` converted at that
+rate, rounded (half to even) to the net currency's minor unit.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def conversions(body: pl.DataFrame) -> pl.DataFrame:
         "origin_row"
     )
     joined = pairs.join_asof(
-        txns.select("invoice", "origin_row", "gross_ccy", "net_amount"),
+        txns.select("invoice", "origin_row", "gross_ccy", "_net"),
         left_on="first_row",
         right_on="origin_row",
         by="invoice",
@@ -237,7 +237,9 @@ def conversions(body: pl.DataFrame) -> pl.DataFrame:
 
 
 def _leg_choice(joined: pl.DataFrame) -> pl.DataFrame:
-    """The leg in the transaction's currency and the other one; rate = other / same."""
+    """The leg in the transaction's currency and the other one; rate = other / same. A pair
+    whose leg in the transaction's currency is not the transaction's net converts something
+    else and is left alone."""
     same = pl.col("ccy").list.get(0) == pl.col("gross_ccy")
     other_index = pl.when(same).then(1).otherwise(0)
     same_index = 1 - other_index
@@ -247,7 +249,9 @@ def _leg_choice(joined: pl.DataFrame) -> pl.DataFrame:
         other_amount=pl.col("amount").list.get(other_index),
         same_amount=pl.col("amount").list.get(same_index),
     ).filter(
-        (pl.col("same_ccy") == pl.col("gross_ccy")) & (pl.col("net_ccy") != pl.col("gross_ccy"))
+        (pl.col("same_ccy") == pl.col("gross_ccy"))
+        & (pl.col("net_ccy") != pl.col("gross_ccy"))
+        & (pl.col("same_amount") == pl.col("_net").abs())
     )
     rate = pl.col("other_amount").cast(pl.Decimal(38, RATE_SCALE)) / pl.col("same_amount").cast(
         pl.Decimal(38, RATE_SCALE)
