@@ -50,7 +50,7 @@ from walletrecon.sources.profiles import (
 )
 from walletrecon.sources.profiles.adyen_checks import payout_totals, rejection_reasons
 from walletrecon.sources.profiles.adyen_zones import iso_timestamps
-from walletrecon.sources.profiles.delimited import (
+from walletrecon.sources.profiles.report_lines import (
     Lines,
     as_decimal,
     decimal_text,

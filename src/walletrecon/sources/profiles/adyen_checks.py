@@ -14,7 +14,7 @@ import polars as pl
 from walletrecon.money import currency_exponents
 from walletrecon.sources.profiles import ControlTotal
 from walletrecon.sources.profiles.adyen_zones import is_known_zone, local_time
-from walletrecon.sources.profiles.delimited import (
+from walletrecon.sources.profiles.report_lines import (
     AMOUNT_SCALE,
     apply_rules,
     as_decimal,

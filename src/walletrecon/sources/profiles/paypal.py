@@ -32,7 +32,6 @@ import polars as pl
 
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ControlLine, ProfileResult, ProfileSpec, Rejection
-from walletrecon.sources.profiles.delimited import Lines, apply_rules, file_bytes, rows_table
 from walletrecon.sources.profiles.paypal_checks import count_totals, footer_totals
 from walletrecon.sources.profiles.paypal_map import (
     FIELDS,
@@ -43,6 +42,7 @@ from walletrecon.sources.profiles.paypal_map import (
     rules,
     settled_at,
 )
+from walletrecon.sources.profiles.report_lines import Lines, apply_rules, file_bytes, rows_table
 
 STRUCTURE = ("RH", "FH", "SH", "CH")
 #: Record types that count as records (SB plus the trailers).

@@ -30,7 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from walletrecon.money import currency_exponents
-from walletrecon.sources.profiles.delimited import AMOUNT_DTYPE, AMOUNT_SCALE, decimal_text
+from walletrecon.sources.profiles.report_lines import AMOUNT_DTYPE, AMOUNT_SCALE, decimal_text
 
 #: Canonical column -> the STL column header it comes from.
 FIELDS = {

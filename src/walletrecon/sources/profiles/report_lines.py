@@ -1,4 +1,4 @@
-"""Shared pieces of the delimited settlement profiles (Adyen, PayPal): vectorised and exact.
+"""Shared pieces of the settlement report profiles (Adyen, PayPal): vectorised and exact.
 
 Physical lines are found with numpy over the file's bytes (one pass, no Python loop per line),
 so every record keeps the 1-based line it starts on and only rejected or control records are
