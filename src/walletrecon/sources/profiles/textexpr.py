@@ -1,0 +1,129 @@
+"""Polars expressions the CSV profiles share: amounts and timestamps as text, exactly.
+
+Amounts never go through float: a written amount is checked against a grammar (separators,
+sign forms) and rewritten as plain decimal text (``"-1234.50"``); minor units are shifted by the
+currency's ISO 4217 exponent as digits. A value that does not parse becomes null, and the caller
+names the column, the line and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from walletrecon.money import currency_exponents
+
+#: The thousands separators the profiles accept, and their look-alikes read as the same.
+THOUSANDS = ("", ".", ",", " ", "'")
+_LOOKALIKES = {" ": ("\u00a0", "\u202f"), "'": ("\u2019",)}
+
+
+def clean(expr: pl.Expr) -> pl.Expr:
+    """A value trimmed, empty as null."""
+    text = expr.str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def exponent(currency: pl.Expr) -> pl.Expr:
+    """The ISO 4217 minor-unit exponent of an (upper-case) currency code, null when unknown."""
+    return currency.replace_strict(currency_exponents(), default=None, return_dtype=pl.Int64)
+
+
+def decimal_text(expr: pl.Expr, decimal: str = ".", thousands: str = "") -> pl.Expr:
+    """A written amount as plain decimal text, or null when it does not follow the grammar.
+
+    Accepted: surrounding spaces, a leading ``+``/``-``, a trailing minus (``12,50-``) or
+    parentheses (``(12.50)``) for negatives, the thousands separator only between groups of three
+    digits, one decimal separator. Anything else (letters, currency symbols, two decimal marks)
+    is null: the caller rejects the row rather than guess."""
+    text = expr.str.strip_chars()
+    for alias in _LOOKALIKES.get(thousands, ()):
+        text = text.str.replace_all(alias, thousands, literal=True)
+    parenthesised = text.str.starts_with("(") & text.str.ends_with(")")
+    trailing = ~parenthesised & text.str.ends_with("-") & (text.str.len_chars() > 1)
+    inner = (
+        pl.when(parenthesised)
+        .then(text.str.slice(1, text.str.len_chars() - 2).str.strip_chars())
+        .when(trailing)
+        .then(text.str.slice(0, text.str.len_chars() - 1).str.strip_chars())
+        .otherwise(text)
+    )
+    dec, sep = re.escape(decimal), re.escape(thousands)
+    digits = rf"(?:[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+|[0-9]+)" if thousands else "[0-9]+"
+    body = rf"(?:{digits}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
+    marked = parenthesised | trailing
+    valid = (
+        pl.when(marked)
+        .then(inner.str.contains(rf"\A{body}\z"))
+        .otherwise(inner.str.contains(rf"\A[+-]?{body}\z"))
+    )
+    plain = inner.str.replace_all(sep, "", literal=False) if thousands else inner
+    if decimal != ".":
+        plain = plain.str.replace(dec, ".", literal=False)
+    plain = plain.str.strip_prefix("+")
+    signed = pl.when(marked).then(pl.lit("-") + plain).otherwise(plain)
+    return pl.when(valid).then(signed)
+
+
+def minor_to_major(minor: pl.Expr, places: pl.Expr) -> pl.Expr:
+    """Whole minor units as text (``"-1250"``) to major-unit text (``"-12.50"``) by exponent
+    ``places``; null when the text is not a whole number or the exponent is unknown."""
+    text = minor.str.strip_chars()
+    valid = text.str.contains(r"\A[+-]?[0-9]+\z")
+    negative = text.str.starts_with("-")
+    digits = text.str.strip_prefix("-").str.strip_prefix("+")
+    result: pl.Expr = pl.lit(None, pl.String)
+    for value in sorted(set(currency_exponents().values())):
+        padded = digits.str.zfill(value + 1)
+        length = padded.str.len_chars()
+        major = (
+            padded
+            if value == 0
+            else padded.str.slice(0, length - value) + pl.lit(".") + padded.str.slice(-value)
+        )
+        result = pl.when(places == value).then(major).otherwise(result)
+    signed = pl.when(negative).then(pl.lit("-") + result).otherwise(result)
+    return pl.when(valid).then(signed)
+
+
+def minor_units(major: pl.Expr, places: pl.Expr) -> pl.Expr:
+    """Plain decimal text to Int64 minor units; null when it has more places than ``places``."""
+    halves = major.str.split_exact(".", 1)
+    whole = halves.struct.field("field_0").str.strip_prefix("-")
+    fraction = halves.struct.field("field_1").fill_null("")
+    ten = pl.lit(10, pl.Int64)
+    shift = places - fraction.str.len_chars()
+    units = whole.str.to_integer(strict=False).fill_null(0) * ten.pow(places) + (
+        fraction.str.to_integer(strict=False).fill_null(0) * ten.pow(shift.clip(lower_bound=0))
+    )
+    signed = pl.when(major.str.starts_with("-")).then(-units).otherwise(units)
+    return pl.when(major.is_not_null() & (shift >= 0)).then(signed)
+
+
+def negate(major: pl.Expr) -> pl.Expr:
+    """Plain decimal text with its sign turned."""
+    return (
+        pl.when(major.str.starts_with("-"))
+        .then(major.str.strip_prefix("-"))
+        .otherwise(pl.lit("-") + major)
+    )
+
+
+def iso_timestamp(value: pl.Expr, fmt: str, zone: str | None) -> pl.Expr:
+    """Text in strftime form ``fmt`` as ISO 8601: with its offset when the form has ``%z`` or a
+    ``zone`` is given (the wall time read in that zone), else without offset; null when it does
+    not match, or names a time the zone skips or repeats."""
+    if "%z" in fmt:
+        parsed = value.str.to_datetime(fmt, strict=False, time_unit="us")
+        return parsed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z")
+    parsed = value.str.to_datetime(fmt, strict=False, time_unit="us")
+    if zone is None:
+        return parsed.dt.to_string("%Y-%m-%dT%H:%M:%S")
+    placed = parsed.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
+    return placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z").str.replace(r"\+00:00\z", "Z")
+
+
+def iso_date(value: pl.Expr, fmt: str) -> pl.Expr:
+    """Text in strftime form ``fmt`` as an ISO date, null when it does not match."""
+    return value.str.to_date(fmt, strict=False).dt.to_string("%Y-%m-%d")
