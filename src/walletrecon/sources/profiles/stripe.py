@@ -47,11 +47,17 @@ import polars as pl
 
 from walletrecon.errors import ConfigError, InputError
 from walletrecon.schemas import SOURCES
-from walletrecon.sources.profiles import ControlLine, ControlTotal, ProfileResult, ProfileSpec
-from walletrecon.sources.profiles import Rejection
+from walletrecon.sources.profiles import (
+    ControlLine,
+    ControlTotal,
+    ProfileResult,
+    ProfileSpec,
+    Rejection,
+)
 from walletrecon.sources.profiles.delimited import Records, read_records
 from walletrecon.sources.profiles.stripe_totals import payout_totals
 from walletrecon.sources.profiles.textexpr import (
+    arrow_rows,
     clean,
     decimal_text,
     exponent,
@@ -74,13 +80,44 @@ RECORD_TYPES = {
     "dispute": "chargeback",
 }
 CONTROL_TYPES = frozenset(
-    """payout payout_reversal payout_cancel payout_failure payout_minimum_balance_hold
-    payout_minimum_balance_release fee stripe_fee stripe_fx_fee tax_fee network_cost tax
-    application_fee application_fee_refund adjustment other_adjustment transfer transfer_reversal
-    transfer_cancel transfer_failure transfer_refund reserve_transaction reserved_funds
-    risk_reserved_funds risk_released_funds connect_reserved_funds connect_collection_transfer
-    platform_earning platform_earning_refund topup topup_reversal contribution
-    climate_order_purchase advance advance_funding anticipation_repayment""".split()
+    [
+        "payout",
+        "payout_reversal",
+        "payout_cancel",
+        "payout_failure",
+        "payout_minimum_balance_hold",
+        "payout_minimum_balance_release",
+        "fee",
+        "stripe_fee",
+        "stripe_fx_fee",
+        "tax_fee",
+        "network_cost",
+        "tax",
+        "application_fee",
+        "application_fee_refund",
+        "adjustment",
+        "other_adjustment",
+        "transfer",
+        "transfer_reversal",
+        "transfer_cancel",
+        "transfer_failure",
+        "transfer_refund",
+        "reserve_transaction",
+        "reserved_funds",
+        "risk_reserved_funds",
+        "risk_released_funds",
+        "connect_reserved_funds",
+        "connect_collection_transfer",
+        "platform_earning",
+        "platform_earning_refund",
+        "topup",
+        "topup_reversal",
+        "contribution",
+        "climate_order_purchase",
+        "advance",
+        "advance_funding",
+        "anticipation_repayment",
+    ]
 )
 REFERENCE_COLUMNS = ("payment_intent_id", "charge_id", "source_id", "source")
 TIME_COLUMNS = ("created_utc", "created", "available_on_utc", "available_on")
@@ -298,7 +335,7 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     totals: list[ControlTotal] = payout_totals(frame, PAYOUT_TYPES)
     return ProfileResult(
         source="settlement",
-        rows=_canonical(accepted, spec.gateway or "stripe").to_arrow(),
+        rows=arrow_rows(_canonical(accepted, spec.gateway or "stripe")),
         rejected=rejected,
         control=controls,
         totals=totals,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import polars as pl
+import pyarrow as pa
 
 from walletrecon.money import currency_exponents
 
@@ -127,3 +128,13 @@ def iso_timestamp(value: pl.Expr, fmt: str, zone: str | None) -> pl.Expr:
 def iso_date(value: pl.Expr, fmt: str) -> pl.Expr:
     """Text in strftime form ``fmt`` as an ISO date, null when it does not match."""
     return value.str.to_date(fmt, strict=False).dt.to_string("%Y-%m-%d")
+
+
+def arrow_rows(frame: pl.DataFrame) -> pa.Table:
+    """A profile's rows as Arrow: every column plain ``string`` except ``origin_row`` (int64)."""
+    table = frame.to_arrow()
+    schema = pa.schema(
+        pa.field(name, pa.int64() if name == "origin_row" else pa.string())
+        for name in table.column_names
+    )
+    return table.cast(schema)

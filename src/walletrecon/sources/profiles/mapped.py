@@ -1,0 +1,346 @@
+"""Any source from a CSV (any delimiter, quoting, encoding) or an ``.xlsx`` sheet, by configuration.
+
+``spec.columns`` maps canonical column = the file's column (header name). ``spec.options`` (flat
+text, as ``convert --option KEY=VALUE`` gives it):
+
+- ``delimiter``: ``,`` (default), ``\\t`` (or ``tab``), ``;``, ``|``. ``quote``: ``"`` (default).
+- ``decimal``: ``.`` (default) or ``,``; ``thousands``: none (default), ``.``, ``,``, `` `` or ``'``
+  (a space also accepts no-break spaces, ``'`` also ``’``). Separators must group three digits.
+- ``date_format`` / ``timestamp_format``: strftime forms (``%d.%m.%Y``, ``%d/%m/%Y %H:%M``) for
+  date and timestamp columns; without one, the value passes as written (the engine reads ISO).
+- ``timezone``: IANA zone for timestamps without offset: written with that zone's offset;
+  without it they stay without offset (the engine reads them in its configured zone).
+- ``skip_header_lines``: lines before the header row (not records); ``skip_footer_lines``: the
+  last N non-empty lines, kept as ``control`` records (footers usually carry totals).
+- ``sheet``: for ``.xlsx``, the sheet's name or 0-based index (default the first).
+- ``debit_column``, ``credit_column``: two columns each written positive; the amount (bank
+  ``amount``, else the source's first amount column) is credit - debit; a row with both nonzero
+  is rejected.
+- ``amount_sign = "negate"``: turn the sign of the signed amount columns (``amount``,
+  ``balance``, ``net_amount``).
+- ``constant.COLUMN = VALUE``: a constant for a canonical column (``constant.currency = EUR``).
+- ``extract.COLUMN = "FILECOLUMN:REGEX"``: the first group of REGEX in the file column
+  (``extract.payout_id = "reference:(PO-\\d+)"``); no match is null (rejected when required).
+
+Amounts: surrounding spaces, thousands separators, a decimal comma, a trailing minus
+(``12,50-``) and parentheses (``(12.50)``) are read; letters and currency symbols are rejected
+rather than guessed. A value that does not parse rejects its row naming the column, line and
+what was expected. ``spec.encoding`` is decoded strictly (a bad byte: InputError with offset).
+
+Records: every non-empty line after the header row (CSV) or every row after the header row
+with a value in any cell (xlsx). For ``.xlsx`` see ``mapped_excel``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from walletrecon.errors import ConfigError, InputError
+from walletrecon.schemas import SOURCES, Column
+from walletrecon.sources.profiles import ControlLine, ProfileResult, ProfileSpec, Rejection
+from walletrecon.sources.profiles.delimited import read_records
+from walletrecon.sources.profiles.mapped_excel import read_sheet
+from walletrecon.sources.profiles.textexpr import (
+    THOUSANDS,
+    arrow_rows,
+    clean,
+    decimal_text,
+    exponent,
+    iso_date,
+    iso_timestamp,
+    minor_units,
+    negate,
+)
+
+OPTIONS = (
+    "delimiter",
+    "quote",
+    "decimal",
+    "thousands",
+    "date_format",
+    "timestamp_format",
+    "timezone",
+    "skip_header_lines",
+    "skip_footer_lines",
+    "sheet",
+    "debit_column",
+    "credit_column",
+    "amount_sign",
+)
+PREFIXES = ("constant.", "extract.")
+DELIMITERS = {",": ",", ";": ";", "|": "|", "\\t": "\t", "\t": "\t", "tab": "\t"}
+SIGNED = ("amount", "balance", "net_amount")
+
+
+def _check_options(spec: ProfileSpec) -> None:
+    names = SOURCES[spec.source].column_names
+    for key, value in spec.options.items():
+        prefix = next((p for p in PREFIXES if key.startswith(p)), None)
+        if prefix is None and key not in OPTIONS:
+            raise ConfigError(
+                f"mapped profile: unknown option '{key}' (known: {', '.join(OPTIONS)}, "
+                "constant.COLUMN, extract.COLUMN)"
+            )
+        if prefix and key[len(prefix) :] not in names:
+            raise ConfigError(f"mapped profile: option '{key}' names no {spec.source} column")
+        if prefix == "extract." and ":" not in value:
+            raise ConfigError(f"mapped profile: {key} = '{value}'; expected 'FILECOLUMN:REGEX'")
+    checks = {"decimal": (".", ","), "thousands": THOUSANDS, "amount_sign": ("negate",)}
+    for key, allowed in checks.items():
+        if key in spec.options and spec.options[key] not in allowed:
+            raise ConfigError(
+                f"mapped profile: {key} = '{spec.options[key]}'; expected one of "
+                + ", ".join(repr(a) for a in allowed)
+            )
+    if spec.options.get("delimiter", ",") not in DELIMITERS:
+        raise ConfigError(
+            f"mapped profile: delimiter '{spec.options['delimiter']}'; expected "
+            "',', ';', '|' or '\\t'"
+        )
+    unknown = sorted(set(spec.columns) - set(names))
+    if unknown:
+        raise ConfigError(f"mapped profile: {', '.join(unknown)} are not {spec.source} columns")
+
+
+def _count(spec: ProfileSpec, key: str) -> int:
+    value = spec.options.get(key, "0")
+    if not value.isdigit():
+        raise ConfigError(f"mapped profile: {key} = '{value}'; expected a whole number")
+    return int(value)
+
+
+def _amount_target(spec: ProfileSpec) -> str:
+    amounts = [c.name for c in SOURCES[spec.source].columns if c.kind == "amount"]
+    return "amount" if "amount" in amounts else amounts[0]
+
+
+def _value(column: Column, spec: ProfileSpec, header: list[str]) -> pl.Expr | None:
+    """The expression giving a canonical column's raw text, or None when nothing feeds it."""
+    options, name = spec.options, column.name
+    if f"constant.{name}" in options:
+        return pl.lit(options[f"constant.{name}"], pl.String)
+    if f"extract.{name}" in options:
+        source, pattern = options[f"extract.{name}"].split(":", 1)
+        _need(source, header, spec)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"mapped profile: extract.{name}: bad regex: {exc}") from exc
+        return pl.col(source).str.extract(pattern, 1)
+    if name in spec.columns:
+        _need(spec.columns[name], header, spec)
+        return pl.col(spec.columns[name])
+    return None
+
+
+def _need(column: str, header: list[str], spec: ProfileSpec) -> None:
+    if column not in header:
+        raise InputError(
+            f"{spec.display}: expected a column '{column}' in the header "
+            f"(found: {', '.join(header)})"
+        )
+
+
+def _debit_credit(spec: ProfileSpec, header: list[str], decimal: str, thousands: str) -> pl.Expr:
+    """credit - debit, each written positive; null (and a reason) when both hold a value."""
+    debit_name, credit_name = spec.options["debit_column"], spec.options["credit_column"]
+    for name in (debit_name, credit_name):
+        _need(name, header, spec)
+    debit = decimal_text(clean(pl.col(debit_name)), decimal, thousands)
+    credit = decimal_text(clean(pl.col(credit_name)), decimal, thousands)
+    nonzero_debit = debit.str.contains("[1-9]").fill_null(False)
+    return pl.when(nonzero_debit).then(negate(debit)).otherwise(credit.fill_null(debit))
+
+
+_SERIAL = r"\A[0-9]{2,6}(?:\.[0-9]+)?\z"
+_CELL_TIME = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+
+
+def _excel_time(raw: pl.Expr) -> pl.Expr:
+    """An Excel serial number (1900 system) or a datetime cell's text as a naive datetime."""
+    serial = raw.str.contains(_SERIAL) & (raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64) >= 61)
+    days = raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64)
+    fraction = ("0" + raw.str.extract(r"(\.[0-9]+)\z", 1).fill_null("")).cast(pl.Float64)
+    seconds = (fraction * 86400).round(0).cast(pl.Int64)
+    base = pl.lit(np.datetime64("1899-12-30T00:00:00", "us"))
+    from_serial = base + pl.duration(days=days, seconds=seconds)
+    cell = raw.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
+    return pl.when(serial).then(from_serial).when(raw.str.contains(_CELL_TIME)).then(cell)
+
+
+def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple[pl.Expr, str]:
+    """A date or timestamp as ISO text, and what was expected (for reasons)."""
+    key = "date_format" if column.kind == "date" else "timestamp_format"
+    fmt, zone = spec.options.get(key), spec.options.get("timezone")
+    expected = f"a value in {key} '{fmt}'" if fmt else "ISO 8601"
+    if column.kind == "date":
+        value = iso_date(raw, fmt) if fmt else raw
+    else:
+        value = iso_timestamp(raw, fmt, zone) if fmt else raw
+    if excel:
+        cell = _excel_time(raw)
+        if column.kind == "date":
+            from_cell = cell.dt.to_string("%Y-%m-%d")
+        elif zone:
+            placed = cell.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
+            from_cell = placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z")
+        else:
+            from_cell = cell.dt.to_string("%Y-%m-%dT%H:%M:%S")
+        value = pl.coalesce(from_cell, value)
+        expected += " or an Excel date"
+    return value, expected
+
+
+def _column(
+    column: Column, spec: ProfileSpec, header: list[str], excel: bool
+) -> tuple[pl.Expr, pl.Expr]:
+    """A canonical column's value and the reason its row is rejected (null when fine)."""
+    decimal, thousands = spec.options.get("decimal", "."), spec.options.get("thousands", "")
+    source = _value(column, spec, header)
+    is_debit_credit = column.name == _amount_target(spec) and "debit_column" in spec.options
+    raw = clean(source) if source is not None else pl.lit(None, pl.String)
+    value, bad = raw, pl.lit(False)
+    expected = "a value"
+    if is_debit_credit:
+        value = _debit_credit(spec, header, decimal, thousands)
+        debit, credit = spec.options["debit_column"], spec.options["credit_column"]
+        raw = pl.concat_str(pl.col(debit).fill_null(""), pl.lit("|"), pl.col(credit).fill_null(""))
+        both = pl.all_horizontal(
+            decimal_text(clean(pl.col(name)), decimal, thousands).str.contains("[1-9]")
+            for name in (debit, credit)
+        ).fill_null(False)
+        signs = pl.any_horizontal(
+            clean(pl.col(n)).str.contains(r"\A-|-\z|\A\(") for n in (debit, credit)
+        )
+        bad = both | signs.fill_null(False) | (raw.str.contains("[0-9]") & value.is_null())
+        expected = f"one positive decimal number in {debit} or {credit}"
+    elif column.kind == "amount":
+        value = decimal_text(raw, decimal, thousands)
+        expected = f"a decimal number with decimal '{decimal}' and thousands '{thousands}'"
+    elif column.kind == "currency":
+        value = raw.str.to_uppercase()
+    elif column.kind in ("date", "timestamp"):
+        value, expected = _time(column, raw, spec, excel)
+    if (
+        column.kind == "amount"
+        and spec.options.get("amount_sign") == "negate"
+        and column.name in SIGNED
+    ):
+        value = negate(value)
+    bad = bad | (raw.is_not_null() & value.is_null())
+    shown = pl.lit(f"{column.name}: '") + raw.fill_null("") + pl.lit(f"' is not {expected}")
+    empty = pl.lit(f"{column.name}: empty; expected {expected}")
+    reason: pl.Expr = pl.when(bad).then(shown)
+    if column.required:
+        reason = pl.when(bad).then(shown).when(value.is_null()).then(empty)
+    return value.alias(column.name), reason
+
+
+def _places_reason(spec: ProfileSpec) -> pl.Expr:
+    """xlsx: an amount with more places than its currency allows (a float cell's tail)."""
+    reasons = [
+        pl.when(
+            minor_units(pl.col(c.name), pl.col("_exp")).is_null()
+            & pl.col(c.name).is_not_null()
+            & pl.col("_exp").is_not_null()
+        ).then(
+            pl.lit(f"{c.name}: '")
+            + pl.col(c.name)
+            + pl.lit(
+                "' has more decimal places than its currency allows (a binary float cell? store "
+                "amounts as text or round them in the sheet)"
+            )
+        )
+        for c in SOURCES[spec.source].columns
+        if c.kind == "amount"
+    ]
+    return pl.coalesce(reasons)
+
+
+def read(path: Path, spec: ProfileSpec) -> ProfileResult:
+    """Read one CSV or .xlsx file into a source's canonical rows by configuration."""
+    _check_options(spec)
+    spec_display = spec.display or str(path)
+    spec = ProfileSpec(**{**spec.__dict__, "display": spec_display})
+    excel = path.suffix.lower() == ".xlsx"
+    skip_head, skip_foot = _count(spec, "skip_header_lines"), _count(spec, "skip_footer_lines")
+    if excel:
+        if "decimal" in spec.options or "thousands" in spec.options:
+            raise ConfigError(
+                "mapped profile: decimal and thousands apply to CSV; numeric .xlsx "
+                "cells carry no separators (text cells are read as plain numbers)"
+            )
+        sheet = read_sheet(path, spec_display, spec.options.get("sheet", "0"), skip_head)
+        header, table, lines, records = sheet.header, sheet.table, sheet.lines, sheet.records
+        malformed: list[tuple[int, str, str]] = []
+        footer: list[tuple[int, str]] = []
+    else:
+        csv = read_records(
+            path,
+            spec.encoding,
+            spec_display,
+            delimiter=DELIMITERS[spec.options.get("delimiter", ",")],
+            quote=spec.options.get("quote", '"'),
+            skip_header_lines=skip_head,
+            skip_footer_lines=skip_foot,
+        )
+        header, table, lines, records = csv.header, csv.table, csv.lines, csv.records
+        malformed, footer = csv.malformed, csv.footer
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    columns = SOURCES[spec.source].columns
+    built = [_column(column, spec, header, excel) for column in columns]
+    raw_text = pl.concat_str([pl.col(n).fill_null("") for n in header], separator="\t")
+    frame = frame.with_columns(
+        pl.Series("_line", lines, pl.Int64),
+        raw_text.alias("_raw"),
+        pl.coalesce([reason for _, reason in built]).alias("_reason"),
+        *(value for value, _ in built),
+    )
+    if excel and "currency" in frame.columns:
+        frame = frame.with_columns(exponent(pl.col("currency")).alias("_exp"))
+        frame = frame.with_columns(
+            pl.coalesce(pl.col("_reason"), _places_reason(spec)).alias("_reason")
+        )
+    return _result(spec, frame, malformed, footer, records, csv.raw_line if not excel else None)
+
+
+def _result(
+    spec: ProfileSpec,
+    frame: pl.DataFrame,
+    malformed: list[tuple[int, str, str]],
+    footer: list[tuple[int, str]],
+    records: int,
+    raw_line: object,
+) -> ProfileResult:
+    names = list(SOURCES[spec.source].column_names)
+    extra = ["net_currency", "exchange_rate"] if spec.source == "settlement" else []
+    accepted = (
+        frame.filter(pl.col("_reason").is_null())
+        .with_columns(
+            *(pl.lit(None, pl.String).alias(n) for n in extra),
+            pl.col("_line").alias("origin_row"),
+            pl.lit(None, pl.String).alias("origin_element"),
+        )
+        .select(*names, *extra, "origin_row", "origin_element")
+    )
+    refused = frame.filter(pl.col("_reason").is_not_null()).select("_line", "_reason", "_raw")
+    rejected = [
+        Rejection(
+            line, reason, raw_line(line) if callable(raw_line) else raw, column=reason.split(":")[0]
+        )
+        for line, reason, raw in refused.iter_rows()
+    ]
+    rejected += [Rejection(line, f"row: {why}", raw) for line, why, raw in malformed]
+    rejected.sort(key=lambda rejection: rejection.row)
+    return ProfileResult(
+        source=spec.source,
+        rows=arrow_rows(accepted),
+        rejected=rejected,
+        control=[ControlLine(line, "footer", raw) for line, raw in footer],
+        records=records,
+    )
