@@ -50,23 +50,21 @@ class Records:
         return self.data[self.starts[index] : self.ends[index]].decode("utf-8").rstrip("\r")
 
 
-def _lines_of(data: bytes, starts: np.ndarray) -> np.ndarray:
-    newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    return np.searchsorted(newlines, starts).astype(np.int64) + 1
-
-
-def record_spans(data: bytes, quote: str) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end byte offsets of the non-empty records of UTF-8 ``data``.
+def record_spans(data: bytes, quote: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end byte offsets and 1-based first lines of the non-empty records of UTF-8
+    ``data``.
 
     A newline ends a record when the quote characters before it are balanced (a doubled quote
     inside a quoted value counts twice and keeps the balance)."""
     array = np.frombuffer(data, np.uint8)
     newlines = np.flatnonzero(array == 10)
+    numbers = np.arange(2, len(newlines) + 2, dtype=np.int64)
     if quote:
         quotes = np.flatnonzero(array == ord(quote))
         if len(quotes):
             balanced = (np.searchsorted(quotes, newlines) % 2) == 0
-            newlines = newlines[balanced]
+            newlines, numbers = newlines[balanced], numbers[balanced]
+    lines = np.concatenate(([1], numbers)).astype(np.int64)
     starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
     ends = np.concatenate((newlines, [len(data)])).astype(np.int64)
     length = ends - starts
@@ -75,7 +73,7 @@ def record_spans(data: bytes, quote: str) -> tuple[np.ndarray, np.ndarray]:
     if single.any():
         carriage[single] = array[starts[single]] == 13
     keep = (length > 0) & ~carriage
-    return starts[keep], ends[keep]
+    return starts[keep], ends[keep], lines[keep]
 
 
 def utf8_bytes(path: Path, encoding: str, display: str) -> bytes:
@@ -102,8 +100,7 @@ def read_records(
     """Read a delimited file as strings: header, data rows with their lines, malformed rows."""
     name = display or str(path)
     data = utf8_bytes(path, encoding, name)
-    starts, ends = record_spans(data, quote)
-    lines = _lines_of(data, starts)
+    starts, ends, lines = record_spans(data, quote)
     first = int(np.searchsorted(lines, skip_header_lines + 1))
     if first >= len(starts):
         raise InputError(f"{name}: no header row after {skip_header_lines} skipped line(s)")

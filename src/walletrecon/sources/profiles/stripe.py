@@ -57,12 +57,15 @@ from walletrecon.sources.profiles import (
 from walletrecon.sources.profiles.delimited import Records, read_records
 from walletrecon.sources.profiles.stripe_totals import payout_totals
 from walletrecon.sources.profiles.textexpr import (
+    Case,
     arrow_rows,
     clean,
     decimal_text,
     exponent,
     minor_to_major,
+    minor_units,
     negate,
+    split_by_reason,
 )
 
 OPTIONS = (
@@ -192,8 +195,9 @@ def _amount(column: str, minor: bool) -> pl.Expr:
 
 def _working(
     records: Records, layout: dict[str, str | None], options: dict[str, str]
-) -> pl.DataFrame:
-    """Every data row with its roles as text, canonical amounts and the outcome it heads for."""
+) -> tuple[pl.DataFrame, list[Case]]:
+    """Every data row with its roles as text and canonical amounts, and the checks a
+    transaction line must pass."""
     minor = options.get("amounts", "minor" if layout["gross"] == "amount" else "major") == "minor"
     frame = pl.from_arrow(records.table)
     assert isinstance(frame, pl.DataFrame)
@@ -224,12 +228,11 @@ def _working(
         pl.col("_type").replace_strict(RECORD_TYPES, default=None).alias("record_type"),
         pl.col("_type").is_in(list(CONTROL_TYPES)).alias("_control"),
     )
-    return frame.with_columns(_reason(layout, minor, refs).alias("_reason"))
+    return frame, _cases(layout, minor, refs)
 
 
-def _reason(layout: dict[str, str | None], minor: bool, refs: list[str]) -> pl.Expr:
-    """Why a transaction line cannot be mapped (null when it can), first failing check first."""
-    from walletrecon.sources.profiles.textexpr import minor_units
+def _cases(layout: dict[str, str | None], minor: bool, refs: list[str]) -> list[Case]:
+    """Why a transaction line cannot be mapped, as (condition, message), first check first."""
 
     def shown(column: str) -> pl.Expr:
         return pl.lit(f"{layout[column]}: '") + pl.col(str(layout[column])).fill_null("")
@@ -239,7 +242,7 @@ def _reason(layout: dict[str, str | None], minor: bool, refs: list[str]) -> pl.E
     }
     expected = "a whole number of minor units" if minor else "a decimal number"
     typ = pl.col("record_type")
-    cases: list[tuple[pl.Expr, pl.Expr]] = [
+    cases: list[Case] = [
         (
             pl.col("_type") == "dispute_reversal",
             pl.lit(
@@ -288,10 +291,7 @@ def _reason(layout: dict[str, str | None], minor: bool, refs: list[str]) -> pl.E
             pl.lit(f"gateway_ref: no value in {', '.join(refs) or 'any reference column'}"),
         ),
     ]
-    reason: pl.Expr = pl.lit(None, pl.String)
-    for condition, message in reversed(cases):
-        reason = pl.when(condition.fill_null(False)).then(message).otherwise(reason)
-    return reason
+    return cases
 
 
 def _canonical(frame: pl.DataFrame, gateway: str) -> pl.DataFrame:
@@ -318,10 +318,9 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     options = _options(spec)
     records = read_records(path, spec.encoding, name)
     layout = _layout(records.header, options, f"{name}: line {records.header_line}")
-    frame = _working(records, layout, options)
+    frame, cases = _working(records, layout, options)
     control = frame.filter(pl.col("_control"))
-    accepted = frame.filter(~pl.col("_control") & pl.col("_reason").is_null())
-    refused = frame.filter(~pl.col("_control") & pl.col("_reason").is_not_null())
+    accepted, refused = split_by_reason(frame.filter(~pl.col("_control")), cases)
     rejected = [
         Rejection(line, reason, records.raw_line(line), column=reason.split(":")[0])
         for line, reason in refused.select("_line", "_reason").iter_rows()

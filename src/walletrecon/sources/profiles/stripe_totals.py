@@ -24,6 +24,11 @@ def _major(units: int, places: int) -> str:
 
 def payout_totals(frame: pl.DataFrame, payout_types: tuple[str, ...]) -> list[ControlTotal]:
     """The checked totals of every payout row of the working frame (see module docstring)."""
+    payouts = frame.filter(pl.col("_type").is_in(list(payout_types)))
+    if payouts.is_empty():
+        return []
+    keys = payouts.select(pl.coalesce("payout_id", "settlement_id")).to_series()
+    frame = frame.filter(pl.col("payout_id").is_in(keys.implode()) | pl.col("_type").is_in(payout_types))
     units = frame.with_columns(
         *(
             minor_units(pl.col(f"_{name}"), pl.col("_exp")).alias(f"_{name}_units")

@@ -138,3 +138,20 @@ def arrow_rows(frame: pl.DataFrame) -> pa.Table:
         for name in table.column_names
     )
     return table.cast(schema)
+
+
+Case = tuple[pl.Expr, pl.Expr]
+
+
+def split_by_reason(frame: pl.DataFrame, cases: list[Case]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows that pass every check, and the rows that fail one with ``_reason`` (the message of
+    the first failing check). Messages are built for the failing rows only: Polars evaluates
+    every branch of a when/then chain on every row it is given."""
+    failing = pl.any_horizontal(condition.fill_null(False) for condition, _ in cases)
+    flagged = frame.with_columns(failing.alias("_failing"))
+    good = flagged.filter(~pl.col("_failing")).drop("_failing")
+    bad = flagged.filter(pl.col("_failing")).drop("_failing")
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for condition, message in reversed(cases):
+        reason = pl.when(condition.fill_null(False)).then(message).otherwise(reason)
+    return good, bad.with_columns(reason.alias("_reason"))
