@@ -34,18 +34,22 @@ with a value in any cell (xlsx). For ``.xlsx`` see ``mapped_excel``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from walletrecon.errors import ConfigError, InputError
 from walletrecon.schemas import SOURCES, Column
 from walletrecon.sources.profiles import ControlLine, ProfileResult, ProfileSpec, Rejection
 from walletrecon.sources.profiles.delimited import read_records
-from walletrecon.sources.profiles.mapped_excel import read_sheet
+from walletrecon.sources.profiles.mapped_excel import excel_time, read_sheet
 from walletrecon.sources.profiles.textexpr import (
     THOUSANDS,
+    Case,
     arrow_rows,
     clean,
     decimal_text,
@@ -54,6 +58,7 @@ from walletrecon.sources.profiles.textexpr import (
     iso_timestamp,
     minor_units,
     negate,
+    split_by_reason,
 )
 
 OPTIONS = (
@@ -156,22 +161,6 @@ def _debit_credit(spec: ProfileSpec, header: list[str], decimal: str, thousands:
     return pl.when(nonzero_debit).then(negate(debit)).otherwise(credit.fill_null(debit))
 
 
-_SERIAL = r"\A[0-9]{2,6}(?:\.[0-9]+)?\z"
-_CELL_TIME = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
-
-
-def _excel_time(raw: pl.Expr) -> pl.Expr:
-    """An Excel serial number (1900 system) or a datetime cell's text as a naive datetime."""
-    serial = raw.str.contains(_SERIAL) & (raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64) >= 61)
-    days = raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64)
-    fraction = ("0" + raw.str.extract(r"(\.[0-9]+)\z", 1).fill_null("")).cast(pl.Float64)
-    seconds = (fraction * 86400).round(0).cast(pl.Int64)
-    base = pl.lit(np.datetime64("1899-12-30T00:00:00", "us"))
-    from_serial = base + pl.duration(days=days, seconds=seconds)
-    cell = raw.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-    return pl.when(serial).then(from_serial).when(raw.str.contains(_CELL_TIME)).then(cell)
-
-
 def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple[pl.Expr, str]:
     """A date or timestamp as ISO text, and what was expected (for reasons)."""
     key = "date_format" if column.kind == "date" else "timestamp_format"
@@ -182,7 +171,7 @@ def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple
     else:
         value = iso_timestamp(raw, fmt, zone) if fmt else raw
     if excel:
-        cell = _excel_time(raw)
+        cell = excel_time(raw)
         if column.kind == "date":
             from_cell = cell.dt.to_string("%Y-%m-%d")
         elif zone:
@@ -195,10 +184,24 @@ def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple
     return value, expected
 
 
-def _column(
-    column: Column, spec: ProfileSpec, header: list[str], excel: bool
-) -> tuple[pl.Expr, pl.Expr]:
-    """A canonical column's value and the reason its row is rejected (null when fine)."""
+Built = tuple[pl.Expr, pl.Expr, pl.Expr]
+
+
+@dataclass
+class Loaded:
+    """A file's rows as text, whichever reader read them."""
+
+    header: list[str]
+    table: pa.Table
+    lines: np.ndarray
+    records: int
+    malformed: list[tuple[int, str, str]]
+    footer: list[tuple[int, str]]
+    raw_line: Callable[[int], str] | None
+
+
+def _column(column: Column, spec: ProfileSpec, header: list[str], excel: bool) -> Built:
+    """A canonical column's value (as ``_v_NAME``), when its row fails, and the message."""
     decimal, thousands = spec.options.get("decimal", "."), spec.options.get("thousands", "")
     source = _value(column, spec, header)
     is_debit_credit = column.name == _amount_target(spec) and "debit_column" in spec.options
@@ -206,8 +209,8 @@ def _column(
     value, bad = raw, pl.lit(False)
     expected = "a value"
     if is_debit_credit:
-        value = _debit_credit(spec, header, decimal, thousands)
         debit, credit = spec.options["debit_column"], spec.options["credit_column"]
+        value = _debit_credit(spec, header, decimal, thousands)
         raw = pl.concat_str(pl.col(debit).fill_null(""), pl.lit("|"), pl.col(credit).fill_null(""))
         both = pl.all_horizontal(
             decimal_text(clean(pl.col(name)), decimal, thousands).str.contains("[1-9]")
@@ -225,48 +228,39 @@ def _column(
         value = raw.str.to_uppercase()
     elif column.kind in ("date", "timestamp"):
         value, expected = _time(column, raw, spec, excel)
-    if (
-        column.kind == "amount"
-        and spec.options.get("amount_sign") == "negate"
-        and column.name in SIGNED
-    ):
+    if spec.options.get("amount_sign") == "negate" and column.name in SIGNED:
         value = negate(value)
     bad = bad | (raw.is_not_null() & value.is_null())
     shown = pl.lit(f"{column.name}: '") + raw.fill_null("") + pl.lit(f"' is not {expected}")
     empty = pl.lit(f"{column.name}: empty; expected {expected}")
-    reason: pl.Expr = pl.when(bad).then(shown)
-    if column.required:
-        reason = pl.when(bad).then(shown).when(value.is_null()).then(empty)
-    return value.alias(column.name), reason
+    failing = (bad | value.is_null()) if column.required else bad
+    return value.alias(f"_v_{column.name}"), failing, pl.when(bad).then(shown).otherwise(empty)
 
 
-def _places_reason(spec: ProfileSpec) -> pl.Expr:
+def _places_cases(spec: ProfileSpec) -> list[Case]:
     """xlsx: an amount with more places than its currency allows (a float cell's tail)."""
-    reasons = [
-        pl.when(
-            minor_units(pl.col(c.name), pl.col("_exp")).is_null()
-            & pl.col(c.name).is_not_null()
-            & pl.col("_exp").is_not_null()
-        ).then(
-            pl.lit(f"{c.name}: '")
-            + pl.col(c.name)
+    cases: list[Case] = []
+    for column in SOURCES[spec.source].columns:
+        if column.kind != "amount":
+            continue
+        value, places = pl.col(f"_v_{column.name}"), exponent(pl.col("_v_currency"))
+        condition = (
+            minor_units(value, places).is_null() & value.is_not_null() & places.is_not_null()
+        )
+        message = (
+            pl.lit(f"{column.name}: '")
+            + value
             + pl.lit(
-                "' has more decimal places than its currency allows (a binary float cell? store "
-                "amounts as text or round them in the sheet)"
+                "' has more decimal places than its currency allows (a binary float cell? "
+                "store amounts as text or round them in the sheet)"
             )
         )
-        for c in SOURCES[spec.source].columns
-        if c.kind == "amount"
-    ]
-    return pl.coalesce(reasons)
+        cases.append((condition, message))
+    return cases
 
 
-def read(path: Path, spec: ProfileSpec) -> ProfileResult:
-    """Read one CSV or .xlsx file into a source's canonical rows by configuration."""
-    _check_options(spec)
-    spec_display = spec.display or str(path)
-    spec = ProfileSpec(**{**spec.__dict__, "display": spec_display})
-    excel = path.suffix.lower() == ".xlsx"
+def _load(path: Path, spec: ProfileSpec, excel: bool) -> Loaded:
+    """The file's header and data rows as text, with lines, malformed rows and footers."""
     skip_head, skip_foot = _count(spec, "skip_header_lines"), _count(spec, "skip_footer_lines")
     if excel:
         if "decimal" in spec.options or "thousands" in spec.options:
@@ -274,73 +268,68 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
                 "mapped profile: decimal and thousands apply to CSV; numeric .xlsx "
                 "cells carry no separators (text cells are read as plain numbers)"
             )
-        sheet = read_sheet(path, spec_display, spec.options.get("sheet", "0"), skip_head)
-        header, table, lines, records = sheet.header, sheet.table, sheet.lines, sheet.records
-        malformed: list[tuple[int, str, str]] = []
-        footer: list[tuple[int, str]] = []
-    else:
-        csv = read_records(
-            path,
-            spec.encoding,
-            spec_display,
-            delimiter=DELIMITERS[spec.options.get("delimiter", ",")],
-            quote=spec.options.get("quote", '"'),
-            skip_header_lines=skip_head,
-            skip_footer_lines=skip_foot,
-        )
-        header, table, lines, records = csv.header, csv.table, csv.lines, csv.records
-        malformed, footer = csv.malformed, csv.footer
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    columns = SOURCES[spec.source].columns
-    built = [_column(column, spec, header, excel) for column in columns]
-    raw_text = pl.concat_str([pl.col(n).fill_null("") for n in header], separator="\t")
-    frame = frame.with_columns(
-        pl.Series("_line", lines, pl.Int64),
-        raw_text.alias("_raw"),
-        pl.coalesce([reason for _, reason in built]).alias("_reason"),
-        *(value for value, _ in built),
+        sheet = read_sheet(path, spec.display, spec.options.get("sheet", "0"), skip_head)
+        return Loaded(sheet.header, sheet.table, sheet.lines, sheet.records, [], [], None)
+    csv = read_records(
+        path,
+        spec.encoding,
+        spec.display,
+        delimiter=DELIMITERS[spec.options.get("delimiter", ",")],
+        quote=spec.options.get("quote", '"'),
+        skip_header_lines=skip_head,
+        skip_footer_lines=skip_foot,
     )
-    if excel and "currency" in frame.columns:
-        frame = frame.with_columns(exponent(pl.col("currency")).alias("_exp"))
-        frame = frame.with_columns(
-            pl.coalesce(pl.col("_reason"), _places_reason(spec)).alias("_reason")
-        )
-    return _result(spec, frame, malformed, footer, records, csv.raw_line if not excel else None)
+    return Loaded(
+        csv.header, csv.table, csv.lines, csv.records, csv.malformed, csv.footer, csv.raw_line
+    )
+
+
+def read(path: Path, spec: ProfileSpec) -> ProfileResult:
+    """Read one CSV or .xlsx file into a source's canonical rows by configuration."""
+    _check_options(spec)
+    spec = replace(spec, display=spec.display or str(path))
+    excel = path.suffix.lower() == ".xlsx"
+    loaded = _load(path, spec, excel)
+    frame = pl.from_arrow(loaded.table)
+    assert isinstance(frame, pl.DataFrame)
+    built = [_column(column, spec, loaded.header, excel) for column in SOURCES[spec.source].columns]
+    frame = frame.with_columns(
+        pl.Series("_line", loaded.lines, pl.Int64), *(value for value, _, _ in built)
+    )
+    cases = [(failing, message) for _, failing, message in built]
+    if excel and "currency" in SOURCES[spec.source].column_names:
+        cases += _places_cases(spec)
+    accepted, refused = split_by_reason(frame, cases)
+    if loaded.raw_line is None:
+        raw = pl.concat_str([pl.col(n).fill_null("") for n in loaded.header], separator="\t")
+        refused = refused.with_columns(raw.alias("_raw"))
+    else:
+        refused = refused.with_columns(pl.lit("").alias("_raw"))
+    return _result(spec, accepted, refused, loaded)
 
 
 def _result(
-    spec: ProfileSpec,
-    frame: pl.DataFrame,
-    malformed: list[tuple[int, str, str]],
-    footer: list[tuple[int, str]],
-    records: int,
-    raw_line: object,
+    spec: ProfileSpec, accepted: pl.DataFrame, refused: pl.DataFrame, loaded: Loaded
 ) -> ProfileResult:
-    names = list(SOURCES[spec.source].column_names)
+    names = SOURCES[spec.source].column_names
     extra = ["net_currency", "exchange_rate"] if spec.source == "settlement" else []
-    accepted = (
-        frame.filter(pl.col("_reason").is_null())
-        .with_columns(
-            *(pl.lit(None, pl.String).alias(n) for n in extra),
-            pl.col("_line").alias("origin_row"),
-            pl.lit(None, pl.String).alias("origin_element"),
-        )
-        .select(*names, *extra, "origin_row", "origin_element")
+    rows = accepted.select(
+        *(pl.col(f"_v_{name}").alias(name) for name in names),
+        *(pl.lit(None, pl.String).alias(name) for name in extra),
+        pl.col("_line").alias("origin_row"),
+        pl.lit(None, pl.String).alias("origin_element"),
     )
-    refused = frame.filter(pl.col("_reason").is_not_null()).select("_line", "_reason", "_raw")
+    raw_line = loaded.raw_line
     rejected = [
-        Rejection(
-            line, reason, raw_line(line) if callable(raw_line) else raw, column=reason.split(":")[0]
-        )
-        for line, reason, raw in refused.iter_rows()
+        Rejection(line, reason, raw_line(line) if raw_line else raw, column=reason.split(":")[0])
+        for line, reason, raw in refused.select("_line", "_reason", "_raw").iter_rows()
     ]
-    rejected += [Rejection(line, f"row: {why}", raw) for line, why, raw in malformed]
+    rejected += [Rejection(line, f"row: {why}", raw) for line, why, raw in loaded.malformed]
     rejected.sort(key=lambda rejection: rejection.row)
     return ProfileResult(
         source=spec.source,
-        rows=arrow_rows(accepted),
+        rows=arrow_rows(rows),
         rejected=rejected,
-        control=[ControlLine(line, "footer", raw) for line, raw in footer],
-        records=records,
+        control=[ControlLine(line, "footer", raw) for line, raw in loaded.footer],
+        records=loaded.records,
     )

@@ -84,3 +84,19 @@ def read_sheet(path: Path, name: str, sheet: str, skip_header_lines: int) -> She
     kept = numbered.filter(pl.any_horizontal(pl.col(h).is_not_null() for h in header))
     lines = kept.get_column("_row").cast(pl.Int64).to_numpy()
     return Sheet(header, kept.drop("_row").to_arrow(), lines, kept.height)
+
+
+_SERIAL = r"\A[0-9]{2,6}(?:\.[0-9]+)?\z"
+_CELL_TIME = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+
+
+def excel_time(raw: pl.Expr) -> pl.Expr:
+    """An Excel serial number (1900 system) or a datetime cell's text as a naive datetime."""
+    serial = raw.str.contains(_SERIAL) & (raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64) >= 61)
+    days = raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64)
+    fraction = ("0" + raw.str.extract(r"(\.[0-9]+)\z", 1).fill_null("")).cast(pl.Float64)
+    seconds = (fraction * 86400).round(0).cast(pl.Int64)
+    base = pl.lit(np.datetime64("1899-12-30T00:00:00", "us"))
+    from_serial = base + pl.duration(days=days, seconds=seconds)
+    cell = raw.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
+    return pl.when(serial).then(from_serial).when(raw.str.contains(_CELL_TIME)).then(cell)

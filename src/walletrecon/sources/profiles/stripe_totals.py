@@ -28,7 +28,9 @@ def payout_totals(frame: pl.DataFrame, payout_types: tuple[str, ...]) -> list[Co
     if payouts.is_empty():
         return []
     keys = payouts.select(pl.coalesce("payout_id", "settlement_id")).to_series()
-    frame = frame.filter(pl.col("payout_id").is_in(keys.implode()) | pl.col("_type").is_in(payout_types))
+    frame = frame.filter(
+        pl.col("payout_id").is_in(keys.implode()) | pl.col("_type").is_in(payout_types)
+    )
     units = frame.with_columns(
         *(
             minor_units(pl.col(f"_{name}"), pl.col("_exp")).alias(f"_{name}_units")
