@@ -60,11 +60,11 @@ from walletrecon.sources.profiles.textexpr import (
     Case,
     arrow_rows,
     clean,
-    decimal_text,
     exponent,
     minor_to_major,
     minor_units,
     negate,
+    plain_decimal,
     split_by_reason,
 )
 
@@ -190,7 +190,7 @@ def _settled_at(column: str, zone: str | None) -> pl.Expr:
 
 def _amount(column: str, minor: bool) -> pl.Expr:
     text = clean(pl.col(column))
-    return minor_to_major(text, pl.col("_exp")) if minor else decimal_text(text)
+    return minor_to_major(text, pl.col("_exp")) if minor else plain_decimal(text)
 
 
 def _working(
@@ -228,6 +228,10 @@ def _working(
         pl.col("_type").replace_strict(RECORD_TYPES, default=None).alias("record_type"),
         pl.col("_type").is_in(list(CONTROL_TYPES)).alias("_control"),
     )
+    frame = frame.with_columns(
+        minor_units(pl.col(f"_{name}"), pl.col("_exp")).alias(f"_{name}_units")
+        for name in ("gross", "fee", "net")
+    )
     return frame, _cases(layout, minor, refs)
 
 
@@ -237,9 +241,7 @@ def _cases(layout: dict[str, str | None], minor: bool, refs: list[str]) -> list[
     def shown(column: str) -> pl.Expr:
         return pl.lit(f"{layout[column]}: '") + pl.col(str(layout[column])).fill_null("")
 
-    units = {
-        name: minor_units(pl.col(f"_{name}"), pl.col("_exp")) for name in ("gross", "fee", "net")
-    }
+    units = {name: pl.col(f"_{name}_units") for name in ("gross", "fee", "net")}
     expected = "a whole number of minor units" if minor else "a decimal number"
     typ = pl.col("record_type")
     cases: list[Case] = [

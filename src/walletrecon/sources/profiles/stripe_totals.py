@@ -15,7 +15,6 @@ import polars as pl
 
 from walletrecon.sources.profiles import ControlTotal
 from walletrecon.sources.profiles.text import major_text
-from walletrecon.sources.profiles.textexpr import minor_units
 
 
 def _major(units: int, places: int) -> str:
@@ -31,13 +30,7 @@ def payout_totals(frame: pl.DataFrame, payout_types: tuple[str, ...]) -> list[Co
     frame = frame.filter(
         pl.col("payout_id").is_in(keys.implode()) | pl.col("_type").is_in(payout_types)
     )
-    units = frame.with_columns(
-        *(
-            minor_units(pl.col(f"_{name}"), pl.col("_exp")).alias(f"_{name}_units")
-            for name in ("gross", "fee", "net")
-        ),
-        pl.col("_type").is_in(list(payout_types)).alias("_payout"),
-    )
+    units = frame.with_columns(pl.col("_type").is_in(payout_types).alias("_payout"))
     totals: list[ControlTotal] = []
     for row in units.filter(pl.col("_payout")).iter_rows(named=True):
         totals += _one_payout(units, row)

@@ -41,30 +41,34 @@ def decimal_text(expr: pl.Expr, decimal: str = ".", thousands: str = "") -> pl.E
     text = expr.str.strip_chars()
     for alias in _LOOKALIKES.get(thousands, ()):
         text = text.str.replace_all(alias, thousands, literal=True)
-    parenthesised = text.str.starts_with("(") & text.str.ends_with(")")
-    trailing = ~parenthesised & text.str.ends_with("-") & (text.str.len_chars() > 1)
-    inner = (
-        pl.when(parenthesised)
-        .then(text.str.slice(1, text.str.len_chars() - 2).str.strip_chars())
-        .when(trailing)
-        .then(text.str.slice(0, text.str.len_chars() - 1).str.strip_chars())
-        .otherwise(text)
-    )
     dec, sep = re.escape(decimal), re.escape(thousands)
     digits = rf"(?:[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+|[0-9]+)" if thousands else "[0-9]+"
     body = rf"(?:{digits}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
-    marked = parenthesised | trailing
-    valid = (
-        pl.when(marked)
-        .then(inner.str.contains(rf"\A{body}\z"))
-        .otherwise(inner.str.contains(rf"\A[+-]?{body}\z"))
+    pattern = (
+        rf"\A(?:\(\s*(?P<parens>{body})\s*\)|(?P<signed>[+-]?{body})|(?P<trailing>{body})\s*-)\z"
     )
-    plain = inner.str.replace_all(sep, "", literal=False) if thousands else inner
+    # One regex pass per field: eager Polars evaluates a shared sub-expression once per use.
+    parts = text.str.extract_groups(pattern)
+    number = pl.coalesce(
+        parts.struct.field("parens"), parts.struct.field("signed"), parts.struct.field("trailing")
+    )
+    negative = (
+        parts.struct.field("parens").is_not_null() | parts.struct.field("trailing").is_not_null()
+    )
+    plain = number.str.strip_prefix("+")
+    if thousands:
+        plain = plain.str.replace_all(thousands, "", literal=True)
     if decimal != ".":
-        plain = plain.str.replace(dec, ".", literal=False)
-    plain = plain.str.strip_prefix("+")
-    signed = pl.when(marked).then(pl.lit("-") + plain).otherwise(plain)
-    return pl.when(valid).then(signed)
+        plain = plain.str.replace(decimal, ".", literal=True)
+    return pl.when(negative).then(pl.lit("-")).otherwise(pl.lit("")) + plain
+
+
+def plain_decimal(expr: pl.Expr) -> pl.Expr:
+    """Machine-written decimal text (``-12.50``, ``+3``, ``.5``) without a leading ``+``, or null
+    for anything else: one cheap match, for files that write amounts one way only."""
+    text = expr.str.strip_chars()
+    valid = text.str.contains(r"\A[+-]?(?:[0-9]+(?:[.][0-9]*)?|[.][0-9]+)\z")
+    return pl.when(valid).then(text.str.strip_prefix("+"))
 
 
 def minor_to_major(minor: pl.Expr, places: pl.Expr) -> pl.Expr:
