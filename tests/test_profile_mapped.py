@@ -180,6 +180,12 @@ def test_configuration_errors(tmp_path: Path) -> None:
         read(path, "bank", BANK_COLUMNS, **{"constant.nothing": "x"})
     with pytest.raises(InputError, match=r"in\.csv: expected a column 'Amount'"):
         read(path, "bank", BANK_COLUMNS | {"amount": "Amount"})
+    with pytest.raises(ConfigError, match="timezone 'Mars/Olympus' is not an IANA"):
+        read(path, "bank", BANK_COLUMNS, timezone="Mars/Olympus")
+    with pytest.raises(ConfigError, match="has no group"):
+        read(path, "bank", BANK_COLUMNS, **{"extract.reference": "Betrag:PO-1"})
+    with pytest.raises(ConfigError, match="is not a regular expression"):
+        read(path, "bank", BANK_COLUMNS, **{"extract.reference": "Betrag:(PO-1"})
     with pytest.raises(InputError, match=r"in\.csv: line 1: header field"):
         read(write(tmp_path, "Konto,,Betrag\n"), "bank", BANK_COLUMNS)
 

@@ -191,6 +191,9 @@ def test_broken_files(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"latin.csv: byte offset \d+"):
         read(path)
+    with pytest.raises(ConfigError, match="timezone 'Nowhere' is not"):
+        inline(tmp_path, "", timezone="Nowhere")
+    assert counts(inline(tmp_path, "")) == (0, 0, 0, 0)
     short = inline(tmp_path, "t1,2026-01-30 10:00:00,USD,1,0,1,charge\n")
     assert counts(short) == (0, 1, 0, 1)
     assert (

@@ -33,7 +33,6 @@ with a value in any cell (xlsx). For ``.xlsx`` see ``mapped_excel``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,6 +50,8 @@ from walletrecon.sources.profiles.textexpr import (
     THOUSANDS,
     Case,
     arrow_rows,
+    check_regex,
+    check_zone,
     clean,
     decimal_text,
     exponent,
@@ -106,6 +107,7 @@ def _check_options(spec: ProfileSpec) -> None:
             f"mapped profile: delimiter '{spec.options['delimiter']}'; expected "
             "',', ';', '|' or '\\t'"
         )
+    check_zone(spec.options.get("timezone"), "mapped")
     unknown = sorted(set(spec.columns) - set(names))
     if unknown:
         raise ConfigError(f"mapped profile: {', '.join(unknown)} are not {spec.source} columns")
@@ -131,10 +133,7 @@ def _value(column: Column, spec: ProfileSpec, header: list[str]) -> pl.Expr | No
     if f"extract.{name}" in options:
         source, pattern = options[f"extract.{name}"].split(":", 1)
         _need(source, header, spec)
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"mapped profile: extract.{name}: bad regex: {exc}") from exc
+        check_regex(pattern, f"mapped profile: extract.{name}")
         return pl.col(source).str.extract(pattern, 1)
     if name in spec.columns:
         _need(spec.columns[name], header, spec)

@@ -59,6 +59,7 @@ from walletrecon.sources.profiles.stripe_totals import payout_totals
 from walletrecon.sources.profiles.textexpr import (
     Case,
     arrow_rows,
+    check_zone,
     clean,
     exponent,
     minor_to_major,
@@ -140,6 +141,7 @@ def _options(spec: ProfileSpec) -> dict[str, str]:
     amounts = spec.options.get("amounts")
     if amounts not in (None, "major", "minor"):
         raise ConfigError(f"stripe profile: amounts = '{amounts}'; expected 'major' or 'minor'")
+    check_zone(spec.options.get("timezone"), "stripe")
     return dict(spec.options)
 
 

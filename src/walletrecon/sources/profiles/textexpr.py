@@ -9,15 +9,37 @@ names the column, the line and what was expected.
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 import pyarrow as pa
 
+from walletrecon.errors import ConfigError
 from walletrecon.money import currency_exponents
 
 #: The thousands separators the profiles accept, and their look-alikes read as the same.
 THOUSANDS = ("", ".", ",", " ", "'")
 _LOOKALIKES = {" ": ("\u00a0", "\u202f"), "'": ("\u2019",)}
+
+
+def check_zone(zone: str | None, profile: str) -> None:
+    """ConfigError unless ``zone`` is None or an IANA time zone name."""
+    if zone is None:
+        return
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{profile} profile: timezone '{zone}' is not an IANA time zone") from exc
+
+
+def check_regex(pattern: str, where: str) -> None:
+    """ConfigError unless Polars (Rust regex syntax) accepts ``pattern`` with a capture group."""
+    try:
+        pl.Series([""]).str.extract(pattern, 1)
+    except pl.exceptions.ComputeError as exc:
+        raise ConfigError(f"{where}: '{pattern}' is not a regular expression: {exc}") from exc
+    if re.compile(pattern).groups < 1:
+        raise ConfigError(f"{where}: '{pattern}' has no group (...) to take the value from")
 
 
 def clean(expr: pl.Expr) -> pl.Expr:
