@@ -199,3 +199,10 @@ def test_broken_files(tmp_path: Path) -> None:
     assert (
         short.rejected[0].reason == "row: expected 9 fields, found 7" and short.rejected[0].row == 2
     )
+
+
+def test_payout_row_without_payout_column_is_found_by_its_source(tmp_path: Path) -> None:
+    body = "t1,2026-01-30 10:00:00,USD,10,1,9,charge,ch_1,po_7\n"
+    body += "t2,2026-01-31 00:00:00,USD,-9,0,-9,payout,po_7,\n"
+    result = inline(tmp_path, body)
+    assert [(t.scope, t.holds) for t in result.totals][1] == ("payout po_7 (line 3)", True)

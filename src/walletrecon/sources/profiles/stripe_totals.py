@@ -4,7 +4,8 @@ For each payout whose payout row is in the file: the nets of the other lines of 
 every outcome: a rejected line was paid out all the same) add up to minus the payout's net, per
 currency; and the payout row's own gross - fee equals its net. Stripe books a payout as money
 leaving the balance (negative); a payout row written positive (hand-made payout reports do) is
-compared as written, and the total says so in its note.
+compared as written, and the total says so in its note. A payout row names its payout in the
+payout id column, else in its source id (``po_...``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def payout_totals(frame: pl.DataFrame, payout_types: tuple[str, ...]) -> list[Co
     payouts = frame.filter(pl.col("_type").is_in(list(payout_types)))
     if payouts.is_empty():
         return []
-    keys = payouts.select(pl.coalesce("payout_id", "settlement_id")).to_series()
+    keys = payouts.select(pl.coalesce("payout_id", "gateway_ref")).to_series()
     frame = frame.filter(
         pl.col("payout_id").is_in(keys.implode()) | pl.col("_type").is_in(payout_types)
     )
@@ -38,7 +39,7 @@ def payout_totals(frame: pl.DataFrame, payout_types: tuple[str, ...]) -> list[Co
 
 
 def _one_payout(units: pl.DataFrame, payout: dict[str, object]) -> list[ControlTotal]:
-    key = payout["payout_id"] or payout["settlement_id"]
+    key = payout["payout_id"] or payout["gateway_ref"]
     scope = f"payout {key} (line {payout['_line']})"
     currency = payout["currency"] if isinstance(payout["currency"], str) else None
     places = payout["_exp"]
