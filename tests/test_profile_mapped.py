@@ -202,6 +202,19 @@ def test_quoted_value_over_two_lines_keeps_physical_lines(tmp_path: Path) -> Non
     assert column(result, "reference") == ["two\nlines", "y"]
 
 
+def test_stray_quote_is_a_file_error_naming_its_line(tmp_path: Path) -> None:
+    text = 'Konto,Datum,Betrag,Waehrung\nA1,2026-01-30,1,EU"R\nA2,2026-01-30,2,EUR\n'
+    with pytest.raises(InputError, match=r"in\.csv: .*line 2 has an odd number of \" characters"):
+        read(write(tmp_path, text), "bank", BANK_COLUMNS)
+
+
+def test_unclosed_quote_keeps_what_it_swallowed_in_the_rejection(tmp_path: Path) -> None:
+    text = 'Konto,Datum,Betrag,Waehrung\nA1,2026-01-30,1,EUR\nA2,2026-01-30,"2,EUR\nA3,x,3,EUR\n'
+    result = read(write(tmp_path, text), "bank", BANK_COLUMNS)
+    assert counts(result) == (1, 1, 0, 2)
+    assert result.rejected[0].row == 3 and result.rejected[0].raw.endswith("\nA3,x,3,EUR")
+
+
 # --- .xlsx --------------------------------------------------------------------------------------
 
 
@@ -264,3 +277,23 @@ def test_xlsx_broken_headers(tmp_path: Path) -> None:
     not_xlsx = write(tmp_path, "not a workbook", name="bad.xlsx")
     with pytest.raises(InputError, match=r"bad\.xlsx: cannot read as an \.xlsx workbook"):
         read(not_xlsx, "bank", XLSX_COLUMNS)
+
+
+def test_xlsx_timestamps_from_cells_and_serials_in_a_zone(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["rid", "mid", "txn", "amt", "ccy", "when"],
+        ["r1", "m1", "t1", 5, "USD", dt.datetime(2026, 1, 30, 10, 11, 12)],
+        ["r2", "m1", "t2", 5, "USD", 46052.5],
+        ["r3", "m1", "t3", 5, "USD", 12],
+    ]
+    path = workbook(tmp_path / "in.xlsx", rows)
+    columns = {"receipt_id": "rid", "merchant_id": "mid", "txn_id": "txn", "amount": "amt"}
+    columns |= {"currency": "ccy", "received_at": "when"}
+    result = read(path, "receipts", columns, timezone="Asia/Shanghai")
+    assert column(result, "received_at") == [
+        "2026-01-30T10:11:12+08:00",
+        "2026-01-30T12:00:00+08:00",
+    ]
+    # Serial 12 falls before 1 March 1900, where Excel's calendar counts a 29 February 1900.
+    assert result.rejected[0].row == 4
+    assert result.rejected[0].reason == "received_at: '12' is not ISO 8601 or an Excel date"

@@ -76,6 +76,18 @@ def record_spans(data: bytes, quote: str) -> tuple[np.ndarray, np.ndarray, np.nd
     return starts[keep], ends[keep], lines[keep]
 
 
+def first_odd_quote_line(data: bytes, quote: str) -> int | None:
+    """The first physical line holding an odd number of quote characters, for messages."""
+    if not quote:
+        return None
+    array = np.frombuffer(data, np.uint8)
+    quotes = np.flatnonzero(array == ord(quote))
+    bounds = np.concatenate(([0], np.flatnonzero(array == 10) + 1, [len(data)]))
+    per_line = np.diff(np.searchsorted(quotes, bounds))
+    odd = np.flatnonzero(per_line % 2)
+    return int(odd[0]) + 1 if len(odd) else None
+
+
 def utf8_bytes(path: Path, encoding: str, display: str) -> bytes:
     """The file as UTF-8 bytes, decoded strictly from its declared encoding (BOM dropped)."""
     return decode_file(path, encoding, display).encode("utf-8")
@@ -179,9 +191,11 @@ def _parse_body(records: Records, body: bytes, name: str, delimiter: str, quote:
         raise InputError(f"{name}: cannot read as delimited text: {exc}") from exc
     found = table.num_rows + len(bad)
     if found != len(records.lines):
+        odd = first_odd_quote_line(records.data, quote)
+        where = f"; line {odd} has an odd number of {quote} characters" if odd else ""
         raise InputError(
             f"{name}: the CSV parser found {found} records where the line scan found "
-            f"{len(records.lines)} (an unbalanced quote character?)"
+            f"{len(records.lines)}{where}: expected every quoted value closed"
         )
     keep = np.ones(len(records.lines), dtype=bool)
     for number, reason, text in bad:

@@ -45,7 +45,7 @@ from walletrecon.errors import ConfigError, InputError
 from walletrecon.schemas import SOURCES, Column
 from walletrecon.sources.profiles import ControlLine, ProfileResult, ProfileSpec, Rejection
 from walletrecon.sources.profiles.delimited import read_records
-from walletrecon.sources.profiles.mapped_excel import excel_time, read_sheet
+from walletrecon.sources.profiles.mapped_excel import SERIAL, excel_time, read_sheet
 from walletrecon.sources.profiles.textexpr import (
     THOUSANDS,
     Case,
@@ -178,7 +178,13 @@ def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple
             from_cell = placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z")
         else:
             from_cell = cell.dt.to_string("%Y-%m-%dT%H:%M:%S")
-        value = pl.coalesce(from_cell, value)
+        # A number in a date column is a serial date or nothing (serials before 61 fall in
+        # Excel's phantom 29 February 1900 and are rejected).
+        value = (
+            pl.when(raw.str.contains(SERIAL))
+            .then(from_cell)
+            .otherwise(pl.coalesce(from_cell, value))
+        )
         expected += " or an Excel date"
     return value, expected
 

@@ -86,13 +86,18 @@ def read_sheet(path: Path, name: str, sheet: str, skip_header_lines: int) -> She
     return Sheet(header, kept.drop("_row").to_arrow(), lines, kept.height)
 
 
-_SERIAL = r"\A[0-9]{2,6}(?:\.[0-9]+)?\z"
+SERIAL = r"\A[0-9]{1,6}(?:\.[0-9]+)?\z"
 _CELL_TIME = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 
 
 def excel_time(raw: pl.Expr) -> pl.Expr:
-    """An Excel serial number (1900 system) or a datetime cell's text as a naive datetime."""
-    serial = raw.str.contains(_SERIAL) & (raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64) >= 61)
+    """An Excel serial number (1900 system) or a datetime cell's text as a naive datetime.
+
+    A serial counts days from 1899-12-30; its fraction is the time of day, which Excel stores
+    as a binary fraction, so it is rounded to the nearest second. Serials below 61 fall before
+    1 March 1900, where Excel counts a 29 February that never was: null. Workbooks in the 1904
+    date system (old Mac Excel) are not told apart: their dates would be 4 years early."""
+    serial = raw.str.contains(SERIAL) & (raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64) >= 61)
     days = raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64)
     fraction = ("0" + raw.str.extract(r"(\.[0-9]+)\z", 1).fill_null("")).cast(pl.Float64)
     seconds = (fraction * 86400).round(0).cast(pl.Int64)
