@@ -178,7 +178,6 @@ def _settled_at(column: str, zone: str | None) -> pl.Expr:
     text = clean(pl.col(column)).str.replace("T", " ", literal=True)
     parsed = pl.coalesce(
         text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"),
-        text.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
         text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
         pl.when(text.str.contains(r"\A[0-9]{9,11}\z")).then(
             pl.from_epoch(text.str.to_integer(strict=False), time_unit="s")

@@ -115,17 +115,15 @@ def minor_to_major(minor: pl.Expr, places: pl.Expr) -> pl.Expr:
 
 
 def minor_units(major: pl.Expr, places: pl.Expr) -> pl.Expr:
-    """Plain decimal text to Int64 minor units; null when it has more places than ``places``."""
-    halves = major.str.split_exact(".", 1)
-    whole = halves.struct.field("field_0").str.strip_prefix("-")
-    fraction = halves.struct.field("field_1").fill_null("")
-    ten = pl.lit(10, pl.Int64)
-    shift = places - fraction.str.len_chars()
-    units = whole.str.to_integer(strict=False).fill_null(0) * ten.pow(places) + (
-        fraction.str.to_integer(strict=False).fill_null(0) * ten.pow(shift.clip(lower_bound=0))
-    )
-    signed = pl.when(major.str.starts_with("-")).then(-units).otherwise(units)
-    return pl.when(major.is_not_null() & (shift >= 0)).then(signed)
+    """Plain decimal text to Int64 minor units; null when it has more places than ``places`` or
+    more digits than Int64 holds."""
+    dot = major.str.find(".", literal=True)
+    fraction_digits = (major.str.len_chars() - dot - 1).fill_null(0).cast(pl.Int64)
+    digits = major.str.replace(".", "", literal=True).str.to_integer(strict=False)
+    shift = places - fraction_digits
+    scaled = digits * pl.lit(10, pl.Int64).pow(shift.clip(lower_bound=0))
+    in_range = major.str.len_chars() + shift <= 18
+    return pl.when(major.is_not_null() & (shift >= 0) & in_range).then(scaled)
 
 
 def negate(major: pl.Expr) -> pl.Expr:
