@@ -27,8 +27,15 @@ Amounts: surrounding spaces, thousands separators, a decimal comma, a trailing m
 rather than guessed. A value that does not parse rejects its row naming the column, line and
 what was expected. ``spec.encoding`` is decoded strictly (a bad byte: InputError with offset).
 
-Records: every non-empty line after the header row (CSV) or every row after the header row
-with a value in any cell (xlsx). For ``.xlsx`` see ``mapped_excel``.
+``.xlsx`` (read by ``mapped_excel``): ``decimal`` and ``thousands`` are refused (a numeric
+cell carries no separators; it arrives as the shortest text of its binary double, ``12.5``),
+an amount with more decimal places than the row's currency allows is rejected (the tail of a
+float such as ``0.30000000000000004``: store such amounts as text, or round them in the sheet),
+and date/timestamp columns take datetime cells and serial numbers (1900 system) besides text in
+the configured format. ``skip_header_lines`` counts sheet rows before the header row.
+
+Records: every non-empty line after the header row (CSV; footer lines included, as control) or
+every row after the header row with a value in any cell (xlsx).
 """
 
 from __future__ import annotations
