@@ -297,3 +297,27 @@ def test_xlsx_timestamps_from_cells_and_serials_in_a_zone(tmp_path: Path) -> Non
     # Serial 12 falls before 1 March 1900, where Excel's calendar counts a 29 February 1900.
     assert result.rejected[0].row == 4
     assert result.rejected[0].reason == "received_at: '12' is not ISO 8601 or an Excel date"
+
+
+@pytest.mark.parametrize(
+    ("thousands", "decimal", "written", "read_as"),
+    [
+        ("'", ".", "1'234.50", "1234.50"),
+        ("'", ".", "1’234.50", "1234.50"),
+        (" ", ",", "1\u00a0234,5", "1234.5"),
+        (" ", ",", "12 34,5", None),
+        (",", ".", "(1,234.00)", "-1234.00"),
+        (",", ".", "1,234.00-", "-1234.00"),
+        (",", ".", "-(1)", None),
+        (",", ".", "$1,234.00", None),
+        ("", ".", "1,234.00", None),
+    ],
+)
+def test_amount_grammar(
+    tmp_path: Path, thousands: str, decimal: str, written: str, read_as: str | None
+) -> None:
+    text = f'Konto;Datum;Betrag;Waehrung\nA1;2026-01-30;"{written}";EUR\n'
+    options = {"delimiter": ";", "thousands": thousands, "decimal": decimal}
+    result = read(write(tmp_path, text), "bank", BANK_COLUMNS, **options)
+    assert column(result, "amount") == ([read_as] if read_as else [])
+    assert len(result.rejected) == (0 if read_as else 1)

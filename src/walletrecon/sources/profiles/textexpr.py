@@ -66,23 +66,17 @@ def decimal_text(expr: pl.Expr, decimal: str = ".", thousands: str = "") -> pl.E
     dec, sep = re.escape(decimal), re.escape(thousands)
     digits = rf"(?:[0-9]{{1,3}}(?:{sep}[0-9]{{3}})+|[0-9]+)" if thousands else "[0-9]+"
     body = rf"(?:{digits}(?:{dec}[0-9]*)?|{dec}[0-9]+)"
-    pattern = (
-        rf"\A(?:\(\s*(?P<parens>{body})\s*\)|(?P<signed>[+-]?{body})|(?P<trailing>{body})\s*-)\z"
-    )
-    # One regex pass per field: eager Polars evaluates a shared sub-expression once per use.
-    parts = text.str.extract_groups(pattern)
-    number = pl.coalesce(
-        parts.struct.field("parens"), parts.struct.field("signed"), parts.struct.field("trailing")
-    )
-    negative = (
-        parts.struct.field("parens").is_not_null() | parts.struct.field("trailing").is_not_null()
-    )
-    plain = number.str.strip_prefix("+")
+    pattern = rf"\A(?:\(\s*{body}\s*\)|[+-]?{body}|{body}\s*-)\z"
+    # Cheap string operations only: eager Polars evaluates a shared sub-expression once per
+    # use, and a regex extraction costs ten times a match.
+    negative = text.str.starts_with("(") | text.str.starts_with("-") | text.str.ends_with("-")
+    plain = text.str.replace_all(r"[()+\-\s]", "")
     if thousands:
         plain = plain.str.replace_all(thousands, "", literal=True)
     if decimal != ".":
         plain = plain.str.replace(decimal, ".", literal=True)
-    return pl.when(negative).then(pl.lit("-")).otherwise(pl.lit("")) + plain
+    signed = pl.when(negative).then(pl.lit("-")).otherwise(pl.lit("")) + plain
+    return pl.when(text.str.contains(pattern)).then(signed)
 
 
 def plain_decimal(expr: pl.Expr) -> pl.Expr:
