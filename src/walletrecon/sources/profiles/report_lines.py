@@ -24,8 +24,6 @@ AMOUNT_SCALE = 8
 AMOUNT_DTYPE = pl.Decimal(38, AMOUNT_SCALE)
 #: An unsigned plain decimal (``12``, ``12.50``, ``.91``), at most AMOUNT_SCALE decimals.
 UNSIGNED_DECIMAL = rf"^(?:\d+(?:\.\d{{0,{AMOUNT_SCALE}}})?|\.\d{{1,{AMOUNT_SCALE}}})$"
-#: The settlement columns beyond the canonical ones a settlement profile writes.
-EXTRA_COLUMNS = ("net_currency", "exchange_rate")
 
 
 def file_bytes(path: Path, spec: ProfileSpec) -> bytes:
@@ -92,8 +90,8 @@ def decimal_text(expr: pl.Expr) -> pl.Expr:
 
 
 def settlement_columns(source: str) -> tuple[str, ...]:
-    """The string columns a settlement profile writes, in order (canonical, then extras)."""
-    return SOURCES[source].column_names + EXTRA_COLUMNS
+    """The string columns a settlement profile writes, in order (the optional ones included)."""
+    return SOURCES[source].column_names
 
 
 def rows_table(frame: pl.DataFrame, source: str) -> pa.Table:

@@ -1,0 +1,208 @@
+"""The stripe profile: every shared Stripe sample, and one tiny inline file per rule."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from walletrecon.errors import ConfigError, InputError
+from walletrecon.sources.profiles import ProfileResult, ProfileSpec, enforce_totals, read_profile
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "stripe"
+HEADER = (
+    "balance_transaction_id,created,currency,gross,fee,net,reporting_category,source_id,"
+    "automatic_payout_id\n"
+)
+
+
+def read(path: Path, **options: str) -> ProfileResult:
+    spec = ProfileSpec("settlement", options=options, display=path.name)
+    return read_profile(path, "stripe", spec)
+
+
+def inline(tmp_path: Path, body: str, header: str = HEADER, **options: str) -> ProfileResult:
+    path = tmp_path / "stripe.csv"
+    path.write_text(header + body, encoding="utf-8")
+    return read(path, **options)
+
+
+def nets(result: ProfileResult) -> Decimal:
+    return sum((Decimal(v) for v in result.rows.column("net_amount").to_pylist()), Decimal(0))
+
+
+def counts(result: ProfileResult) -> tuple[int, int, int, int]:
+    return result.rows.num_rows, len(result.rejected), len(result.control), result.records
+
+
+def test_fivetran_table_in_minor_units() -> None:
+    # awk -F, over the file (CR removed): 8 'charge' lines, gross 21130318, fee 648218 and
+    # net 20482100 cents; one payout line (-18759) whose only line is the 19350 - 591 charge.
+    result = read(SAMPLES / "fivetran_balance_transaction_table_minor_units.csv")
+    assert counts(result) == (8, 0, 1, 9)
+    assert nets(result) == Decimal("204821.00")
+    assert result.rows.column("gateway_ref").to_pylist()[0] == "ch_0IDYghig6peNXzgDhuOFKdTS"
+    assert result.rows.column("settled_at").to_pylist()[0] == "2021-01-25T17:17:15Z"
+    assert [(t.expected, t.found, t.holds) for t in result.totals] == [
+        ("-187.59", "-187.59", True),
+        ("187.59", "187.59", True),
+    ]
+
+
+def test_dashboard_export_needs_a_reference_column() -> None:
+    # Two lines: a 12.00 charge and a -0.77 refund; the export has no source/charge id column.
+    path = SAMPLES / "hledger_balance_change_from_activity.csv"
+    result = read(path)
+    assert counts(result) == (0, 2, 0, 2)
+    assert "gateway_ref: no value" in result.rejected[0].reason
+    mapped = read(path, gateway_ref_column="balance_transaction_id")
+    assert counts(mapped) == (2, 0, 0, 2)
+    assert mapped.rows.column("gross_amount").to_pylist() == ["12.00", "0.77"]
+    assert mapped.rows.column("net_amount").to_pylist() == ["12.00", "-0.77"]
+    assert mapped.rows.column("record_type").to_pylist() == ["payment", "refund"]
+    assert mapped.rows.column("currency").to_pylist() == ["USD", "USD"]
+
+
+def test_smashpig_report_payout_row_disagrees_with_itself() -> None:
+    # 7 lines: charge 24.05, refund -10, charge 10 (rows); 2 fees and the payout (control);
+    # dispute_reversal (rejected). Lines of po_test123 net 23.05 = the payout's net; the payout
+    # row's gross 24 - fee 0 is not its net 23.05.
+    result = read(SAMPLES / "smashpig_itemized_payout_reconciliation.csv")
+    assert counts(result) == (3, 1, 3, 7)
+    assert nets(result) == Decimal("24.05")
+    assert "dispute_reversal" in result.rejected[0].reason and result.rejected[0].row == 7
+    assert [(t.check, t.holds) for t in result.totals] == [
+        ("payout row gross - fee = net", False),
+        ("sum of line nets = -payout net", True),
+    ]
+    with pytest.raises(InputError, match=r"expected 23\.05, found 24\.00"):
+        enforce_totals(result, ProfileSpec("settlement", display="smashpig.csv"))
+    warned = enforce_totals(result, ProfileSpec("settlement", control_totals="warn"))
+    assert len(warned) == 1
+
+
+def test_smashpig_customer_columns_and_wmf() -> None:
+    # customer_cols: 2 charges (24.05 + 10) and a fee row; no payout row, so no totals.
+    result = read(SAMPLES / "smashpig_itemized_payout_reconciliation_customer_cols.csv")
+    assert counts(result) == (2, 0, 1, 3)
+    assert nets(result) == Decimal("34.05") and result.totals == []
+    # wmf: charge 24.05, refund -10, charge 10; fees carry no payout id: lines of po_test123 net
+    # 24.05 against the payout's 23.05.
+    wmf = read(SAMPLES / "wmf_itemized_payout_reconciliation.csv")
+    assert counts(wmf) == (3, 0, 3, 6)
+    assert [(t.expected, t.found, t.holds) for t in wmf.totals][1] == ("23.05", "24.05", False)
+
+
+def test_refund_and_dispute_gross_positive_net_signed(tmp_path: Path) -> None:
+    body = "t1,2026-01-30 10:00:00,eur,-10.00,0.50,-10.50,refund,re_1,\n"
+    body += "t2,2026-01-30 10:00:00,EUR,-5,0,-5,dispute,du_1,\n"
+    result = inline(tmp_path, body)
+    assert result.rows.column("gross_amount").to_pylist() == ["10.00", "5"]
+    assert result.rows.column("net_amount").to_pylist() == ["-10.50", "-5"]
+    assert result.rows.column("record_type").to_pylist() == ["refund", "chargeback"]
+    assert result.rows.column("currency").to_pylist() == ["EUR", "EUR"]
+
+
+def test_minor_amounts_by_option(tmp_path: Path) -> None:
+    result = inline(
+        tmp_path, "t1,2026-01-30 10:00:00,JPY,1250,0,1250,charge,ch_1,\n", amounts="minor"
+    )
+    assert result.rows.column("gross_amount").to_pylist() == ["1250"]
+    usd = inline(tmp_path, "t1,2026-01-30 10:00:00,usd,1250,5,1245,charge,ch_1,\n", amounts="minor")
+    assert usd.rows.column("net_amount").to_pylist() == ["12.45"]
+    bad = inline(tmp_path, "t1,2026-01-30 10:00:00,usd,12.5,0,12.5,charge,ch_1,\n", amounts="minor")
+    assert bad.rejected[0].reason == "gross: '12.5' is not a whole number of minor units"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("t1,2026-01-30 10:00:00,USD,1O.00,0,10,charge,ch_1,", "gross: '1O.00' is not a decimal"),
+        (
+            "t1,2026-01-30 10:00:00,USD,10,1,10,charge,ch_1,",
+            "net: '10' is not gross - fee (10 - 1)",
+        ),
+        ("t1,2026-01-30 10:00:00,USD,-10,0,-10,charge,ch_1,", "gross: '-10' is negative"),
+        ("t1,2026-01-30 10:00:00,USD,10,0,10,refund,re_1,", "gross: '10' is positive"),
+        (
+            "t1,2026-02-30 10:00:00,USD,10,0,10,charge,ch_1,",
+            "created: '2026-02-30 10:00:00' is not",
+        ),
+        ("t1,2026-01-30 10:00:00,XXY,10,0,10,charge,ch_1,", "currency: 'XXY' is not an ISO 4217"),
+        (
+            "t1,2026-01-30 10:00:00,USD,10,0,10,payment_reversal,ch_1,",
+            "'payment_reversal' is not a",
+        ),
+        (",2026-01-30 10:00:00,USD,10,0,10,charge,ch_1,", "balance_transaction_id: empty"),
+    ],
+)
+def test_bad_lines_are_rejected_with_column_and_line(
+    tmp_path: Path, line: str, reason: str
+) -> None:
+    result = inline(tmp_path, "t0,2026-01-30 10:00:00,USD,1,0,1,charge,ch_0,\n" + line + "\n")
+    assert counts(result) == (1, 1, 0, 2)
+    assert result.rejected[0].row == 3 and reason in result.rejected[0].reason
+    assert result.rejected[0].raw == line
+
+
+def test_payout_sum_checked_against_minus_payout(tmp_path: Path) -> None:
+    body = "t1,2026-01-30 10:00:00,USD,10,1,9,charge,ch_1,po_1\n"
+    body += "t2,2026-01-30 10:00:00,USD,-0.5,0,-0.5,fee,,po_1\n"
+    body += "t3,2026-01-31 00:00:00,USD,-8.5,0,-8.5,payout,po_1,po_1\n"
+    result = inline(tmp_path, body)
+    assert counts(result) == (1, 0, 2, 3)
+    assert [t.holds for t in result.totals] == [True, True]
+    broken = inline(tmp_path, body.replace("-8.5,0,-8.5", "-9,0,-9"))
+    assert [(t.expected, t.found, t.holds) for t in broken.totals][1] == ("9.00", "8.50", False)
+    alone = inline(tmp_path, "t3,2026-01-31 00:00:00,USD,-8.5,0,-8.5,payout,po_1,po_1\n")
+    assert alone.totals[1].holds is None and "no line" in alone.totals[1].note
+
+
+def test_merchant_ref_timezone_and_gateway_ref_columns(tmp_path: Path) -> None:
+    header = "id,created,currency,gross,fee,net,type,payment_intent_id,charge_id,"
+    header += "payment_metadata[txn_id]\n"
+    body = "t1,2026-07-01 10:00:00,EUR,10,0,10,charge,,ch_9,W-1\n"
+    result = inline(
+        tmp_path,
+        body,
+        header,
+        merchant_ref_column="payment_metadata[txn_id]",
+        timezone="Europe/Berlin",
+        amounts="major",
+    )
+    row = result.rows.to_pylist()[0]
+    assert row["merchant_ref"] == "W-1" and row["gateway_ref"] == "ch_9"
+    assert row["settled_at"] == "2026-07-01T10:00:00+02:00" and row["origin_row"] == 2
+
+
+def test_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"stripe.csv: line 1: expected .*net"):
+        inline(
+            tmp_path,
+            "t1,2026-01-30,USD,1,0\n",
+            header="balance_transaction_id,created,currency,gross,fee\n",
+        )
+    with pytest.raises(ConfigError, match="unknown option"):
+        inline(tmp_path, "", colour="red")
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        HEADER.encode() + "t1,2026-01-30 10:00:00,USD,1,0,1,charge,ch_é,\n".encode("latin-1")
+    )
+    with pytest.raises(InputError, match=r"latin.csv: byte offset \d+"):
+        read(path)
+    with pytest.raises(ConfigError, match="timezone 'Nowhere' is not"):
+        inline(tmp_path, "", timezone="Nowhere")
+    assert counts(inline(tmp_path, "")) == (0, 0, 0, 0)
+    short = inline(tmp_path, "t1,2026-01-30 10:00:00,USD,1,0,1,charge\n")
+    assert counts(short) == (0, 1, 0, 1)
+    assert (
+        short.rejected[0].reason == "row: expected 9 fields, found 7" and short.rejected[0].row == 2
+    )
+
+
+def test_payout_row_without_payout_column_is_found_by_its_source(tmp_path: Path) -> None:
+    body = "t1,2026-01-30 10:00:00,USD,10,1,9,charge,ch_1,po_7\n"
+    body += "t2,2026-01-31 00:00:00,USD,-9,0,-9,payout,po_7,\n"
+    result = inline(tmp_path, body)
+    assert [(t.scope, t.holds) for t in result.totals][1] == ("payout po_7 (line 3)", True)
