@@ -91,7 +91,9 @@ def load_folders(
                 rows_read = raw.table.num_rows + len(raw.malformed)
                 loaded.files.append(FileRecord(source.name, display, digest.result(), rows_read))
                 parts[source.name].append(
-                    result.accepted.with_columns(pl.lit(order).alias("folder_order"))
+                    result.accepted.with_columns(
+                        pl.lit(order).alias("folder_order"), pl.lit(day).alias("folder_date")
+                    )
                 )
                 loaded.rejected.append(
                     result.rejected.with_columns(pl.lit(source.name).alias("source")).select(
@@ -195,6 +197,7 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         (pl.col("entry_type") == "payment" if source == "ledger" else pl.lit(False)).alias(
             "is_payment"
         ),
+        (pl.col("status") if source == "ledger" else pl.lit(None, pl.String)).alias("status"),
     )
     return keyed.select(
         "source",
@@ -207,4 +210,7 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         "origin",
         key_hash("row_id").alias("row_key"),
         key_hash("dup_key").alias("dup_hash"),
+        pl.col("first_run").alias("accepted_on"),
+        "status",
+        "stable_hash",
     )
