@@ -14,9 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.world import World, at, day
+from walletrecon.lifecycle import advance
+from walletrecon.match.balances import posting_effects
+from walletrecon.match.updates import cleared_entries, replace_updated, status_after_update
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.redelivery import PRIOR_SCHEMA, split_redeliveries, stable_hash
 from walletrecon.sources.validate import content_hash
+from walletrecon.state import FINDING, OPEN_DISCREPANCIES, RESOLVED_DISCREPANCIES, conform
 
 UTC = dt.UTC
 CREATED = dt.datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
@@ -295,3 +299,95 @@ def test_update_rejected_for_a_changed_amount_leaves_the_first_version(tmp_path:
         world.out / "rejected" / f"run_date={day(1).isoformat()}" / "rejected.parquet"
     )
     assert "columns other than status" in rejected["reason"].item()
+
+
+# --- the kernel's parts, on inline frames -------------------------------------------------------
+
+
+def test_an_update_replaces_the_carried_entry_and_keeps_its_matches() -> None:
+    carried = pl.DataFrame(
+        {
+            "entry_id": ["E1", "E2"],
+            "status": ["pending", "succeeded"],
+            "settlement_match": ["S1", None],
+            "receipt_match": [None, "R2"],
+        }
+    )
+    arrived = pl.DataFrame(
+        {"entry_id": ["E1", "E3"], "status": ["succeeded", "succeeded"], "is_update": [True, False]}
+    )
+    replaced = replace_updated(carried, arrived)
+    assert replaced.carried["entry_id"].to_list() == ["E2"]
+    rows = {row["entry_id"]: row for row in replaced.arrived.iter_rows(named=True)}
+    assert (rows["E1"]["settlement_match"], rows["E1"]["receipt_match"]) == ("S1", None)
+    assert rows["E3"]["settlement_match"] is None
+    assert cleared_entries(replaced.arrived)["entry_id"].to_list() == ["E1"]
+
+
+def test_an_update_to_failed_of_a_matched_entry_is_a_status_break() -> None:
+    arrived = pl.DataFrame(
+        {
+            "entry_id": ["E1", "E2"],
+            "txn_id": ["T1", "T2"],
+            "entry_type": ["payment", "payment"],
+            "status": ["failed", "failed"],
+            "origin": ["d/ledger.csv:2", "d/ledger.csv:3"],
+            "is_update": [True, True],
+            "settlement_match": ["S1", None],
+            "receipt_match": [None, None],
+        }
+    )
+    found = status_after_update(arrived)
+    assert found.select("type", "key").rows() == [("status_mismatch", "T1")]
+    assert cleared_entries(arrived).is_empty()
+
+
+def effects(**columns: list[Any]) -> list[tuple[Any, ...]]:
+    entries = pl.DataFrame(
+        {"account_id": ["A1"] * len(columns["status"]), "currency": "CNY", **columns},
+        schema_overrides={
+            "posted_at": pl.Datetime("us", "UTC"),
+            "created_at": pl.Datetime("us", "UTC"),
+        },
+    )
+    frame = posting_effects(entries, "Asia/Shanghai").collect()
+    return frame.select("day", "amount_minor").rows()
+
+
+def test_postings_count_each_version_as_the_wallet_shows_it() -> None:
+    posted = dt.datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+    rows = effects(
+        entry_id=["E1", "E2", "E3", "E4"],
+        status=["succeeded", "reversed", "reversed", "failed"],
+        previous_status=["pending", "succeeded", "pending", "pending"],
+        amount_minor=[-1000, 5000, 700, -300],
+        created_at=[CREATED] * 4,
+        posted_at=[posted, None, None, None],
+        folder_date=[dt.date(2026, 11, 21), dt.date(2026, 11, 22), dt.date(2026, 11, 22), None],
+    )
+    assert rows == [(dt.date(2026, 11, 21), -1000), (dt.date(2026, 11, 22), -5000)]
+
+
+def test_status_break_involving_an_entry_made_to_succeed_is_resolved() -> None:
+    open_breaks = conform(
+        pl.DataFrame(
+            {
+                "discrepancy_id": ["d1", "d2"],
+                "type": ["status_mismatch", "status_mismatch"],
+                "key": ["T1", "T2"],
+                "involved": [["ledger:E1", "settlement:S1"], ["ledger:E2", "receipts:R2"]],
+                "first_seen": [dt.date(2026, 11, 20)] * 2,
+                "times_reopened": [0, 0],
+            }
+        ),
+        OPEN_DISCREPANCIES,
+    )
+    life = advance(
+        open_breaks,
+        conform(pl.DataFrame(), RESOLVED_DISCREPANCIES),
+        conform(pl.DataFrame(), FINDING),
+        dt.date(2026, 11, 21),
+        cleared=pl.DataFrame({"entry_id": ["E1"]}),
+    )
+    assert life.resolved["discrepancy_id"].to_list() == ["d1"]
+    assert life.open["discrepancy_id"].to_list() == ["d2"]
