@@ -65,8 +65,11 @@ def stable_hash(source: str) -> pl.Expr:
     return content_hash(replace(spec, columns=fixed)).alias("stable_hash")
 
 
-def _previous(column: str) -> pl.Expr:
-    return pl.col(column).shift(1).over("row_id")
+def _previous(column: str | pl.Expr) -> pl.Expr:
+    """The value of the version before, in a chain sorted by row_id and delivery (null for an
+    id's first version): a shift, far cheaper than a window over the ids."""
+    value = pl.col(column) if isinstance(column, str) else column
+    return pl.when(pl.col("row_id") == pl.col("row_id").shift(1)).then(value.shift(1))
 
 
 def _relation() -> pl.Expr:
@@ -93,7 +96,7 @@ def _changed_columns(source: str) -> pl.Expr:
         value = pl.col(column.name)
         if column.case_insensitive:
             value = value.str.to_lowercase()
-        before = value.shift(1).over("row_id")
+        before = _previous(value)
         names.append(pl.when(value.ne_missing(before)).then(pl.lit(column.name)))
     return pl.concat_str(names, separator=", ", ignore_nulls=True)
 
@@ -216,9 +219,14 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
         pl.lit(False).alias("is_update"), pl.lit(None, pl.String).alias("previous_status")
     )
     versions, conflicts = _resolve_chains(source, shaped, prior)
-    accepted = versions.filter(pl.col("relation") != "same").with_columns(
-        (pl.col("relation") == "update").alias("is_update"),
-        (pl.col("seq") == pl.col("seq").max().over("row_id")).alias("latest"),
+    accepted = (
+        versions.filter(pl.col("relation") != "same")
+        .sort("row_id", "seq")
+        .with_columns(
+            (pl.col("relation") == "update").alias("is_update"),
+            (pl.col("row_id") != pl.col("row_id").shift(-1)).fill_null(True).alias("latest"),
+        )
+        .sort("seq")
     )
     return RedeliverySplit(
         new=pl.concat(
