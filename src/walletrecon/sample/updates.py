@@ -55,6 +55,32 @@ def _delay_counterparts(night: Night, entries: IntArray) -> None:
         table["folder"][linked] = np.maximum(table["folder"][linked], night.day + 1)
 
 
+def _balance_changes(later: Table, next_day: int) -> Table:
+    """What the next day's balances see of the later versions, as succeeded postings: the new
+    postings, and the reversals giving the money back at the start of the next day."""
+    changes = later.take(later["status"] != FAILED)
+    reversal = changes["status"] == REVERSED
+    changes["amount"] = np.where(reversal, -changes["amount"], changes["amount"]).astype(np.int64)
+    changes["posted"] = np.where(reversal, next_day, changes["posted"]).astype(np.int64)
+    changes["status"] = np.full(len(changes), SUCCEEDED, dtype=np.int64)
+    return changes
+
+
+def _record(night: Night, later: Table) -> None:
+    """Truth rows of type ``updated`` for the versions delivered the next night."""
+    ids = identifiers("entry", later["entry"])
+    night.truth.append(
+        truth_frame(
+            "updated",
+            ids,
+            np.full(len(later), night.day + 1, dtype=np.int64),
+            "ledger",
+            ids,
+            "ledger entry delivered again the next night with its status moved forward",
+        )
+    )
+
+
 def send_updates(
     rng: np.random.Generator, night: Night, calendar: Calendar, days: int
 ) -> tuple[Table, Table]:
@@ -69,37 +95,18 @@ def send_updates(
     ).astype(np.int64)
     ledger["touched"][eligible] = 1
     draw = rng.random(len(eligible))
-    to_succeeded = eligible[draw < TO_SUCCEEDED]
-    to_failed = eligible[(draw >= TO_SUCCEEDED) & (draw < TO_SUCCEEDED + TO_FAILED)]
-    reversed_ = eligible[draw >= TO_SUCCEEDED + TO_FAILED]
-    _delay_counterparts(night, to_succeeded)
-    _withhold_counterparts(night, np.concatenate([to_failed, reversed_]))
+    final = np.where(draw < TO_SUCCEEDED + TO_FAILED, FAILED, REVERSED)
+    final = np.where(draw < TO_SUCCEEDED, SUCCEEDED, final).astype(np.int64)
+    _delay_counterparts(night, eligible[final == SUCCEEDED])
+    _withhold_counterparts(night, eligible[final != SUCCEEDED])
     next_day = int(calendar.day_starts[night.day + 1])
     later = ledger.take(eligible)
-    final = np.where(np.isin(eligible, to_failed), FAILED, REVERSED)
-    later["status"] = np.where(np.isin(eligible, to_succeeded), SUCCEEDED, final).astype(np.int64)
+    later["status"] = final
     later["posted"] = np.where(
-        later["status"] == SUCCEEDED, next_day + rng.integers(60, 6 * HOUR, size=len(later)), -1
+        final == SUCCEEDED, next_day + rng.integers(60, 6 * HOUR, size=len(later)), -1
     ).astype(np.int64)
-    first = np.concatenate([to_succeeded, to_failed])
+    first = eligible[final != REVERSED]  # delivered first as pending
     ledger["status"][first] = PENDING
     ledger["posted"][first] = -1
-    # What the next day's balance sees: the new postings, and the reversals giving money back.
-    changes = later.take(later["status"] != FAILED)
-    changes["amount"] = np.where(
-        changes["status"] == REVERSED, -changes["amount"], changes["amount"]
-    ).astype(np.int64)
-    changes["posted"] = np.where(changes["status"] == REVERSED, next_day, changes["posted"])
-    changes["status"] = np.full(len(changes), SUCCEEDED, dtype=np.int64)
-    ids = identifiers("entry", later["entry"])
-    night.truth.append(
-        truth_frame(
-            "updated",
-            ids,
-            np.full(len(later), night.day + 1, dtype=np.int64),
-            "ledger",
-            ids,
-            "ledger entry delivered again the next night with its status moved forward",
-        )
-    )
-    return later, changes
+    _record(night, later)
+    return later, _balance_changes(later, next_day)
