@@ -391,3 +391,32 @@ def test_status_break_involving_an_entry_made_to_succeed_is_resolved() -> None:
     )
     assert life.resolved["discrepancy_id"].to_list() == ["d1"]
     assert life.open["discrepancy_id"].to_list() == ["d2"]
+
+
+def test_a_catch_up_run_takes_the_later_folders_version(tmp_path: Path) -> None:
+    world = World(tmp_path).payment(0, "T1", posted_at=at(0, 10, 1))
+    world.add(
+        1,
+        "ledger",
+        {
+            "entry_id": "E-T1",
+            "txn_id": "T1",
+            "amount": "-10.00",
+            "merchant_id": "M1",
+            "gateway_ref": "GW-T1",
+            "status": "reversed",
+            "created_at": at(0),
+        },
+    )
+    balance(world, 0, "-10.00")
+    balance(world, 1, "0.00")
+    world._write(0)
+    world.run(1)  # no state yet: folders 0 and 1 in one run
+    assert world.breaks(1) == set()
+    counts = manifest(world, 1)["outcomes"]["ledger"]
+    assert (counts["read"], counts["superseded"], counts["updated"], counts["matched"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
