@@ -229,9 +229,8 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
         .sort("seq")
     )
     return RedeliverySplit(
-        new=pl.concat(
-            [plain, accepted.filter("latest").drop(*_HELPERS, "latest")], how="diagonal_relaxed"
-        ),
+        # In the plain rows' column order: a vertical concat appends chunks without copying.
+        new=pl.concat([plain, accepted.filter("latest").select(plain.columns)]),
         redelivered=versions.filter(pl.col("relation") == "same").drop(
             *_HELPERS, "previous_status"
         ),
