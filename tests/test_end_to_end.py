@@ -45,7 +45,7 @@ def test_sample_data_runs_night_after_night_and_finds_exactly_its_truth(tmp_path
         assert (item.type, item.recall, item.precision) == (item.type, 1.0, 1.0)
 
 
-def test_sample_data_rejects_and_redelivers_what_its_truth_says(tmp_path: Path) -> None:
+def test_sample_data_rejects_redelivers_and_updates_what_its_truth_says(tmp_path: Path) -> None:
     run_all(SAMPLE, tmp_path / "out")
     truth = pl.read_csv(SAMPLE / "truth.csv", infer_schema=False)
     manifests = [
@@ -56,6 +56,8 @@ def test_sample_data_rejects_and_redelivers_what_its_truth_says(tmp_path: Path) 
     redelivered = sum(c["redelivered"] for m in manifests for c in m["outcomes"].values())
     assert rejected == truth.filter(pl.col("type") == "rejected").height
     assert redelivered == truth.filter(pl.col("type") == "redelivered").height
+    updated = sum(c.get("updated", 0) for m in manifests for c in m["outcomes"].values())
+    assert updated == truth.filter(pl.col("type") == "updated").height > 0
 
 
 def test_fail_on_critical_exits_one_when_critical_breaks_are_open(tmp_path: Path) -> None:

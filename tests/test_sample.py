@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -76,13 +76,45 @@ def read_all(sample: SampleSummary, source: str) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def clean_rows(sample: SampleSummary, truth: pl.DataFrame, source: str) -> pl.DataFrame:
-    """A source without the deliberately bad rows and with each id once (re-deliveries folded)."""
+def delivered_rows(sample: SampleSummary, truth: pl.DataFrame, source: str) -> pl.DataFrame:
+    """A source without the deliberately bad rows, every version in delivery order."""
     rejected = truth.filter((pl.col("type") == "rejected") & (pl.col("source") == source))
     frame = read_all(sample, source)
-    id_column = frame.columns[0]
-    frame = frame.filter(~pl.col(id_column).is_in(rejected["row_id"].to_list()))
-    return frame.unique(subset=id_column, keep="first", maintain_order=True)
+    return frame.filter(~pl.col(frame.columns[0]).is_in(rejected["row_id"].to_list()))
+
+
+def clean_rows(
+    sample: SampleSummary, truth: pl.DataFrame, source: str, version: str = "latest"
+) -> pl.DataFrame:
+    """A source without the deliberately bad rows and with each id once (re-deliveries folded:
+    each version as first delivered; of an updated ledger entry, its latest version, or with
+    ``version="first"`` its first)."""
+    frame = delivered_rows(sample, truth, source)
+    content = [name for name in frame.columns if name != "folder"]
+    frame = frame.unique(subset=content, keep="first", maintain_order=True)
+    keep = "last" if version == "latest" else "first"
+    return frame.unique(subset=frame.columns[0], keep=keep, maintain_order=True)
+
+
+def postings_of(ledger: pl.DataFrame) -> dict[str, list[tuple[datetime, Decimal]]]:
+    """What each version of each entry moved its account's balance by, and when: a succeeded
+    version posts at posted_at; one reversing a succeeded version gives the amount back on the
+    business day it was delivered."""
+    postings: dict[str, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    last_status: dict[str, str] = {}
+    for entry, account, status, posted_at, amount, folder in ledger.select(
+        "entry_id", "account_id", "status", "posted_at", "amount", "folder"
+    ).iter_rows():
+        before = last_status.get(entry)
+        last_status[entry] = status
+        if status == before:
+            continue
+        if status == "succeeded":
+            postings[account].append((instant(posted_at), Decimal(amount)))
+        elif status == "reversed" and before == "succeeded":
+            noon = datetime.combine(date.fromisoformat(folder), time(12), ZONE)
+            postings[account].append((noon, -Decimal(amount)))
+    return postings
 
 
 def instant(text: str) -> datetime:
@@ -127,7 +159,7 @@ def test_every_type_is_in_truth_and_due_by_the_last_night(
     sample: SampleSummary, truth: pl.DataFrame
 ) -> None:
     assert truth.columns == ["type", "key", "run_date", "source", "row_id", "note"]
-    assert set(truth["type"]) == BREAK_TYPES | {"rejected", "redelivered"}
+    assert set(truth["type"]) == BREAK_TYPES | {"rejected", "redelivered", "updated"}
     run_dates = set(truth["run_date"].to_list())
     assert run_dates <= {day.isoformat() for day in sample.dates}
     breaks = truth.filter(pl.col("type").is_in(BREAK_TYPES))
@@ -181,12 +213,7 @@ def test_bad_rows_are_flawed_and_recorded(sample: SampleSummary, truth: pl.DataF
 def test_balances_follow_the_ledger_except_injected(
     sample: SampleSummary, truth: pl.DataFrame
 ) -> None:
-    ledger = clean_rows(sample, truth, "ledger").filter(pl.col("status") == "succeeded")
-    postings: dict[str, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for account, posted_at, amount in ledger.select(
-        "account_id", "posted_at", "amount"
-    ).iter_rows():
-        postings[account].append((instant(posted_at), Decimal(amount)))
+    postings = postings_of(delivered_rows(sample, truth, "ledger"))
     injected = truth_keys(truth, "balance_mismatch")
     found = set()
     previous: dict[str, tuple[datetime | None, Decimal]] = {}
@@ -342,7 +369,7 @@ def test_fee_rounding_is_half_even_like_decimal() -> None:
 
 
 def test_ledger_rows_are_consistent(sample: SampleSummary, truth: pl.DataFrame) -> None:
-    ledger = clean_rows(sample, truth, "ledger")
+    ledger = clean_rows(sample, truth, "ledger", version="first")
     for created_at, posted_at, status, entry_type, merchant, reference in ledger.select(
         "created_at", "posted_at", "status", "entry_type", "merchant_id", "gateway_ref"
     ).iter_rows():
@@ -441,3 +468,31 @@ def test_pairs_break_exactly_where_truth_says(sample: SampleSummary, truth: pl.D
         .iter_rows()
     }
     assert pair_breaks(sample, truth) == expected
+
+
+def test_updates_come_the_next_night_with_the_status_moved_forward(
+    sample: SampleSummary, truth: pl.DataFrame
+) -> None:
+    updated = truth.filter(pl.col("type") == "updated")
+    assert updated.height > 0
+    versions = delivered_rows(sample, truth, "ledger").filter(
+        pl.col("entry_id").is_in(updated["row_id"].to_list())
+    )
+    moves = set()
+    for entry, group in versions.unique(maintain_order=True).group_by("entry_id"):
+        first, later = group.row(0, named=True), group.row(-1, named=True)
+        assert group.height == 2, entry
+        assert date.fromisoformat(later["folder"]) == date.fromisoformat(
+            first["folder"]
+        ) + timedelta(days=1)
+        moves.add((first["status"], later["status"]))
+    assert moves == {("pending", "succeeded"), ("pending", "failed"), ("succeeded", "reversed")}
+    # The gateway and the merchant see an updated entry no earlier than its update.
+    update_night = dict(zip(updated["key"].to_list(), updated["run_date"].to_list(), strict=True))
+    entry_of_txn = dict(versions.select("txn_id", "entry_id").iter_rows())
+    for source in ("settlement", "receipts"):
+        rows = read_all(sample, source)
+        txn_column = "merchant_ref" if source == "settlement" else "txn_id"
+        for txn, folder in rows.select(txn_column, "folder").iter_rows():
+            if txn in entry_of_txn:
+                assert folder >= update_night[entry_of_txn[txn]]

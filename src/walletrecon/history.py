@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from walletrecon.errors import StateError
 from walletrecon.modes import owner_writable
 from walletrecon.sources.inbox import FILES_SCHEMA
+from walletrecon.sources.redelivery import PRIOR_SCHEMA
 from walletrecon.state import NightState, conform, empty
 from walletrecon.store import sql_text
 
@@ -31,7 +32,7 @@ STATE_DIR = "state"
 #: The registry format, kept in each registry file: content hashes (``validate.content_hash``) and
 #: key hashes made another way cannot find tonight's rows among an earlier night's.
 FORMAT_KEY = b"walletrecon.registry"
-FORMAT = b"2: xxhash64 content and key hashes"
+FORMAT = b"3: xxhash64 content and key hashes, versions of updated entries"
 #: What later nights need to know of each accepted row (``canonical.registry_rows``).
 REGISTRY_SCHEMA = {
     "source": pl.String,
@@ -44,6 +45,11 @@ REGISTRY_SCHEMA = {
     "origin": pl.String,
     "row_key": pl.UInt64,
     "dup_hash": pl.UInt64,
+    #: The night that accepted this version, the ledger status, and the hash of the columns an
+    #: update may not change (``redelivery.stable_hash``): a later version is compared with it.
+    "accepted_on": pl.Date,
+    "status": pl.String,
+    "stable_hash": pl.UInt64,
 }
 
 
@@ -233,19 +239,18 @@ def exact_matches(
 
 
 def prior_rows(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
-    """Registry rows of earlier nights sharing (source, row_id) with tonight's rows."""
+    """The standing version (the latest accepted) of each row of earlier nights sharing
+    (source, row_id) with tonight's rows."""
     if not files or tonight.is_empty():
-        return pl.DataFrame(
-            schema={
-                "source": pl.String,
-                "row_id": pl.String,
-                "content_hash": pl.UInt64,
-                "origin": pl.String,
-            }
-        )
+        return pl.DataFrame(schema={"source": pl.String, **PRIOR_SCHEMA})
     keyed = tonight.select("source", "row_id", key_hash("row_id").alias("row_key"))
     candidates = _query(files, sql_text("registry_prior_rows"), tonight=keyed.select("row_key"))
-    return exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
+    found = exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
+    return (
+        found.sort("accepted_on", maintain_order=True)
+        .unique(subset=["source", "row_id"], keep="last", maintain_order=True)
+        .select("source", *PRIOR_SCHEMA)
+    )
 
 
 def known_keys(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:

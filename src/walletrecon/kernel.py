@@ -6,7 +6,7 @@ No files, no DuckDB, no clock: the run date is an argument. The same function ca
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -20,6 +20,7 @@ from walletrecon.match.pairs import broken_pairs
 from walletrecon.match.payouts import reconcile_payouts
 from walletrecon.match.receipts import match_receipts
 from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
+from walletrecon.match.updates import cleared_entries, replace_updated, status_after_update
 from walletrecon.state import (
     BANK_WORK,
     FINDING,
@@ -56,6 +57,8 @@ class Arrivals:
     known_keys: pl.DataFrame
     #: (entry_id, txn_id, ref_norm) of payment entries of earlier nights, for chargebacks.
     payment_history: pl.DataFrame
+    #: Tonight's ledger versions replaced by a later one tonight: they count in balances only.
+    superseded: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def release(self) -> dict[str, pl.DataFrame]:
         """Hand over the rows of the split sources; keep only their ids here."""
@@ -72,10 +75,16 @@ class Night:
     state: NightState
     findings: pl.DataFrame
     outcomes: pl.DataFrame
+    #: (entry_id) of entries an update made succeed: their status break is over.
+    cleared: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def _known(arrivals: Arrivals, source: str) -> pl.DataFrame:
-    return arrivals.known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
+def _known(arrivals: Arrivals, source: str, rows: pl.DataFrame) -> pl.DataFrame:
+    """Keys of earlier nights' rows; an earlier version of one of tonight's rows (an update) is
+    the same row, not a duplicate of it."""
+    tonight = rows.select(pl.col(ARRIVAL_IDS[source]).alias("row_id"))
+    known = arrivals.known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
+    return known.join(tonight, on="row_id", how="anti")
 
 
 def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
@@ -105,7 +114,10 @@ def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
     return (
         (expects_settlement() & settlement_open)
         | (expects_receipt() & receipt_open)
-        | ((settlement_open | receipt_open) & ~window_passed("item_date", horizon, run_date))
+        | (
+            ((settlement_open | receipt_open) | (pl.col("status") == "pending"))
+            & ~window_passed("item_date", horizon, run_date)
+        )
     )
 
 
@@ -126,7 +138,9 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
     )
     balances = reconcile_balances(
         previous.postings,
-        arrivals.ledger,
+        pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
+        if arrivals.superseded.height
+        else arrivals.ledger,
         previous.snapshots,
         conform(arrivals.balances, SNAPSHOTS),
         run_date,
@@ -137,14 +151,18 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
     # Only entries the gateways settle enter the working set (the rest count in balances).
     ledger_split = split_duplicates(
         "ledger",
-        wide.pop("ledger"),
-        _known(arrivals, "ledger"),
+        wide["ledger"],
+        _known(arrivals, "ledger", wide.pop("ledger")),
         keep=pl.col("entry_type").is_in(SETTLED_TYPES),
     )
     line_split = split_duplicates(
-        "settlement", wide.pop("settlement"), _known(arrivals, "settlement")
+        "settlement", wide["settlement"], _known(arrivals, "settlement", wide.pop("settlement"))
     )
-    receipt_split = split_duplicates("receipts", wide.pop("receipts"), _known(arrivals, "receipts"))
+    receipt_split = split_duplicates(
+        "receipts", wide["receipts"], _known(arrivals, "receipts", wide.pop("receipts"))
+    )
+    replaced = replace_updated(previous.ledger, ledger_split.firsts)
+    updated_status = status_after_update(replaced.arrived)
     duplicates = pl.concat(
         [
             duplicate_findings("ledger", ledger_split.duplicates),
@@ -152,10 +170,11 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
             duplicate_findings("receipts", receipt_split.duplicates),
         ]
     )
-    ledger = pl.concat([previous.ledger, conform(ledger_split.firsts, LEDGER_WORK)])
+    ledger = pl.concat([replaced.carried, conform(replaced.arrived, LEDGER_WORK)])
     lines = pl.concat([previous.settlement, conform(line_split.firsts, SETTLEMENT_WORK)])
     receipts = pl.concat([previous.receipts, conform(receipt_split.firsts, RECEIPT_WORK)])
-    del ledger_split, line_split, receipt_split
+    cleared = cleared_entries(replaced.arrived)
+    del ledger_split, line_split, receipt_split, replaced
 
     settled = match_settlement(ledger, lines, arrivals.payment_history)
     received = match_receipts(settled.ledger, receipts)
@@ -180,7 +199,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         unassigned_bank=payouts.unassigned_bank,
         balance_checks=balances.checks,
     )
-    found = conform(classify(evidence), FINDING)
+    found = pl.concat([conform(classify(evidence), FINDING), updated_status])
     outcomes = _outcomes(arrivals, evidence, payouts.assigned_bank, found, config)
     state = NightState(
         ledger=conform(received.ledger.filter(_ledger_kept(config, run_date)), LEDGER_WORK),
@@ -193,7 +212,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         open_discrepancies=previous.open_discrepancies,
         resolved_discrepancies=previous.resolved_discrepancies,
     )
-    return Night(state=state, findings=found, outcomes=outcomes)
+    return Night(state=state, findings=found, outcomes=outcomes, cleared=cleared)
 
 
 def _payouts_kept(payouts: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:

@@ -86,11 +86,13 @@ def advance(
     previously_resolved: pl.DataFrame,
     findings: pl.DataFrame,
     run_date: dt.date,
+    cleared: pl.DataFrame | None = None,
 ) -> Lifecycle:
     """Tonight's open breaks: tonight's findings plus earlier lasting ones; and the resolved.
 
     A break found again after it was resolved opens anew (``first_seen`` tonight) and counts as
-    re-opened (``times_reopened``).
+    re-opened (``times_reopened``). ``cleared`` holds (entry_id) of ledger entries an update made
+    succeed tonight: a status break they were involved in is resolved, unless found again.
     """
     tonight = conform(identify(findings), {"discrepancy_id": pl.String(), **FINDING})
     earlier = previous_open.select("discrepancy_id", "first_seen", "times_reopened")
@@ -108,8 +110,9 @@ def advance(
         )
     )
     not_found = previous_open.join(tonight, on="discrepancy_id", how="anti")
-    lasting = not_found.filter(~pl.col("type").is_in(sorted(RESOLVABLE)))
-    resolved = not_found.filter(pl.col("type").is_in(sorted(RESOLVABLE)))
+    over = pl.col("type").is_in(sorted(RESOLVABLE)) | _cleared_status(cleared)
+    lasting = not_found.filter(~over)
+    resolved = not_found.filter(over)
     history = (
         pl.concat(
             [
@@ -129,6 +132,16 @@ def advance(
     return Lifecycle(
         open=open_now.sort("type", "discrepancy_id"), resolved=resolved, resolved_history=history
     )
+
+
+def _cleared_status(cleared: pl.DataFrame | None) -> pl.Expr:
+    """Status breaks involving an entry whose update made it succeed."""
+    if cleared is None or cleared.is_empty():
+        return pl.lit(False)
+    refs = cleared.select(pl.concat_str([pl.lit("ledger:"), pl.col("entry_id")])).to_series()
+    return (pl.col("type") == "status_mismatch") & pl.col("involved").list.eval(
+        pl.element().is_in(refs.implode())
+    ).list.any()
 
 
 def to_report_rows(open_discrepancies: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:

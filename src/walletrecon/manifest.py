@@ -1,7 +1,6 @@
 """The manifest of one night: what was read, what became of every row, and proof that none was lost.
 
-For every source, rows read = rejected + re-delivered + matched + discrepancy + pending + control
-(records that are totals, not transactions), and for
+For every source, rows read = the sum of the counts of every outcome (``schemas.OUTCOMES``), and for
 every currency the accepted amounts equal the sum of the amounts of each outcome. A night whose
 books do not balance raises ReconciliationIntegrityError and publishes nothing.
 """
@@ -19,6 +18,7 @@ import polars as pl
 from walletrecon import __version__
 from walletrecon.errors import ReconciliationIntegrityError
 from walletrecon.match.common import money_text
+from walletrecon.schemas import OUTCOMES
 from walletrecon.sources.canonical import FileRecord
 
 #: The amount column whose control totals are kept, per source.
@@ -42,19 +42,17 @@ class SourceCounts:
     matched: int
     discrepancy: int
     pending: int
+    #: Earlier versions of an entry that a later version of the same night replaced.
+    superseded: int = 0
     #: Records that are totals, not transactions (payout lines, balances, trailers).
     control: int = 0
+    #: Rows that were updates of an earlier version (CONTRACT section 1b). Not an outcome: each
+    #: update is also counted as matched, discrepancy or pending (or superseded).
+    updated: int = 0
 
     @property
     def balanced(self) -> bool:
-        accounted = (
-            self.rejected
-            + self.redelivered
-            + self.matched
-            + self.discrepancy
-            + self.pending
-            + self.control
-        )
+        accounted: int = sum(getattr(self, outcome) for outcome in OUTCOMES)
         return self.read == accounted
 
 
@@ -63,8 +61,11 @@ def source_counts(
     rejected: pl.DataFrame,
     redelivered: dict[str, int],
     outcomes: dict[str, pl.DataFrame],
+    superseded: dict[str, int] | None = None,
+    updated: dict[str, int] | None = None,
 ) -> dict[str, SourceCounts]:
     """Per-source counts; rows read come from the files, the rest from the frames."""
+    superseded, updated = superseded or {}, updated or {}
     counts: dict[str, SourceCounts] = {}
     for source in sorted({record.source for record in files}):
         per_outcome = _outcomes_of(outcomes, source).get_column("outcome").value_counts()
@@ -76,6 +77,8 @@ def source_counts(
             rejected=rejected.filter(pl.col("source") == source).height,
             redelivered=redelivered.get(source, 0),
             control=sum(record.control for record in files if record.source == source),
+            superseded=superseded.get(source, 0),
+            updated=updated.get(source, 0),
             **{name: int(by_name.get(name, 0)) for name in OUTCOME_NAMES},
         )
     return counts

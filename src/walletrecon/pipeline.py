@@ -133,6 +133,9 @@ class Deliveries:
     new: dict[str, pl.DataFrame]
     redelivered: dict[str, int]
     rejected: pl.DataFrame
+    #: Per source, tonight's versions replaced by a later one tonight, and the updates accepted.
+    superseded: dict[str, pl.DataFrame] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
 
 
 def _sort_deliveries(
@@ -140,6 +143,8 @@ def _sort_deliveries(
 ) -> Deliveries:
     new: dict[str, pl.DataFrame] = {}
     redelivered: dict[str, int] = {}
+    superseded: dict[str, pl.DataFrame] = {}
+    updated: dict[str, int] = {}
     rejected = [frame.cast(pl.Schema(REJECTED_SCHEMA)) for frame in loaded.rejected]
     # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
     for source in list(shaped):
@@ -148,6 +153,7 @@ def _sort_deliveries(
         del rows
         new[source] = split.new
         redelivered[source] = split.redelivered.height
+        superseded[source], updated[source] = split.superseded, split.updates
         rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
         registry.write(registry_rows(source, split.new))
     registry.close()
@@ -155,6 +161,8 @@ def _sort_deliveries(
         new=new,
         redelivered=redelivered,
         rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_SCHEMA),
+        superseded=superseded,
+        updated=updated,
     )
 
 
@@ -211,6 +219,7 @@ def _arrivals(
         receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
         bank=_arrived(deliveries, "bank", BANK_WORK),
         balances=_arrived(deliveries, "balances", SNAPSHOTS),
+        superseded=deliveries.superseded.get("ledger", pl.DataFrame()),
         known_keys=known_keys(files, registry.keys()),
         payment_history=payment_history(files, chargebacks),
     )
@@ -219,7 +228,8 @@ def _arrivals(
         source: frame.select("row_id", "currency", CONTROL_AMOUNT[source])
         for source, frame in deliveries.new.items()
     }
-    return replace(deliveries, new=amounts), arrivals
+    superseded = {source: frame.select("row_id") for source, frame in deliveries.superseded.items()}
+    return replace(deliveries, new=amounts, superseded=superseded), arrivals
 
 
 def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> list[str]:
@@ -351,7 +361,11 @@ def _finish(
         night = reconcile(previous, prepared.arrivals, run_date, config)
     with timer.stage("lifecycle"):
         life = advance(
-            previous.open_discrepancies, previous.resolved_discrepancies, night.findings, run_date
+            previous.open_discrepancies,
+            previous.resolved_discrepancies,
+            night.findings,
+            run_date,
+            cleared=night.cleared,
         )
         report_rows = to_report_rows(life.open, run_date)
         tickets = build_tickets(report_rows, life.resolved, run_date, config.tickets)
@@ -361,7 +375,14 @@ def _finish(
         prepared.previous = NightState.initial()
     with timer.stage("manifest"):
         outcomes = by_source(night.outcomes)
-        counts = source_counts(loaded.files, deliveries.rejected, deliveries.redelivered, outcomes)
+        counts = source_counts(
+            loaded.files,
+            deliveries.rejected,
+            deliveries.redelivered,
+            outcomes,
+            superseded={source: frame.height for source, frame in deliveries.superseded.items()},
+            updated=deliveries.updated,
+        )
         totals = control_totals(deliveries.new, outcomes)
         check_books(counts, totals)
         carried = {

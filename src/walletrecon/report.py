@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from walletrecon import __version__
 from walletrecon.manifest import SourceCounts
 from walletrecon.match.common import decimal_text
+from walletrecon.schemas import OUTCOMES
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 SHOWN_ROWS = 500
@@ -73,6 +74,7 @@ def render_report(
         totals=totals,
         by_type=by_type.to_dicts(),
         outcomes={name: vars(item) for name, item in counts.items()},
+        outcome_names=[*OUTCOMES, "updated"],
         inputs=manifest["inputs"],
         shown=ordered.head(SHOWN_ROWS).to_dicts(),
         resolved=resolved.to_dicts(),

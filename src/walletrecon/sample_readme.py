@@ -17,8 +17,10 @@ A small multi-night data set in the canonical profile, made by
 `make run` reconciles it night after night into `out/`. `inbox/` holds one folder per business
 date; `walletrecon.toml` is its configuration (time zone Asia/Shanghai, fee schedules for
 `adyen` and `stripe`); `truth.csv` lists every break injected on purpose with the first night it
-must be reported, every deliberately bad row (`rejected`) and every identical re-delivery
-(`redelivered`). Nothing else is a break: clean rows produce no discrepancy.
+must be reported, every deliberately bad row (`rejected`), every identical re-delivery
+(`redelivered`) and every ledger entry delivered again the next night with its status moved
+forward (`updated`: pending to succeeded or failed, succeeded to reversed). Nothing else is a
+break: clean rows and updates produce no discrepancy.
 
 Formats exercised: `ledger.csv.gz` on the second night, `settlement.parquet` on the third, a
 UTF-8 byte-order mark on one night's `receipts.csv`, timestamps with `+08:00`, `Z` and no offset.
@@ -42,8 +44,9 @@ def write_readme(out_dir: Path, *, days: int, seed: int, rows: int) -> Path:
         )
         lines.append(f"| `{kind}` | {group.height} | {ordered['run_date'][0]} | {examples} |\n")
     lines.append(
-        "\nEvery row of every file ends in one outcome (matched, discrepancy, pending, rejected "
-        "or re-delivered); see `out/manifest/run_date=D/manifest.json` after `make run`.\n"
+        "\nEvery row of every file ends in one outcome (matched, discrepancy, pending, rejected, "
+        "re-delivered or superseded); updates are counted apart (`updated`); see "
+        "`out/manifest/run_date=D/manifest.json` after `make run`.\n"
     )
     path = out_dir / "README.md"
     path.write_text("".join(lines), encoding="utf-8")

@@ -30,7 +30,23 @@ RECORD_TYPES = ("payment", "refund", "topup", "withdrawal", "chargeback")
 #: Ledger entry types that a gateway settles, and so are matched against settlement lines.
 SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")
 SEVERITIES = ("low", "medium", "high", "critical")
-OUTCOMES = ("matched", "discrepancy", "pending", "rejected", "redelivered", "control")
+#: What becomes of an input row: every row read ends in exactly one (the manifest's books).
+#: ``superseded``: an earlier version of a ledger entry that a later version of the same run
+#: replaced (an update, CONTRACT section 1b); the latest version goes on. ``control``: a record
+#: that is a total, not a transaction (a payout line, a statement balance, a trailer).
+OUTCOMES = ("matched", "discrepancy", "pending", "rejected", "redelivered", "superseded", "control")
+#: Ledger status moves an update may make (CONTRACT section 1b): from the earlier version's status
+#: to the later one's. Any other change of status under a repeated entry_id is rejected.
+STATUS_UPDATES = frozenset(
+    {
+        ("pending", "succeeded"),
+        ("pending", "failed"),
+        ("pending", "reversed"),
+        ("succeeded", "reversed"),
+    }
+)
+#: The only ledger columns an update may change.
+UPDATABLE_COLUMNS = ("status", "posted_at", "gateway_ref")
 DISCREPANCY_TYPES = (
     "balance_mismatch",
     "missing_in_settlement",

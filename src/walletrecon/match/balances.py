@@ -45,20 +45,42 @@ class BalanceResult:
     snapshots: pl.DataFrame
 
 
+def posting_effects(entries: pl.DataFrame, timezone: str) -> pl.LazyFrame:
+    """What each ledger version does to its account's balance, by business day.
+
+    A succeeded version posts its amount on the day it was posted. A version that reverses a
+    succeeded one (an update, ``previous_status``) takes the amount back on the business day
+    the reversal was delivered (``folder_date``): the wallet shows the money returned from then
+    on, and the days before keep the posting they showed. A version that replaces a pending
+    one posts nothing twice: the pending one posted nothing.
+    """
+    frame = entries.lazy()
+    for name, dtype in (("previous_status", pl.String), ("folder_date", pl.Date)):
+        if name not in entries.columns:
+            frame = frame.with_columns(pl.lit(None, dtype).alias(name))
+    posted_day = pl.coalesce("posted_at", "created_at").dt.convert_time_zone(timezone).dt.date()
+    reversal = (pl.col("status") == "reversed") & (pl.col("previous_status") == "succeeded")
+    return frame.filter((pl.col("status") == "succeeded") | reversal).select(
+        "account_id",
+        "currency",
+        pl.when(reversal)
+        .then(pl.coalesce("folder_date", posted_day))
+        .otherwise(posted_day)
+        .alias("day"),
+        pl.when(reversal)
+        .then(-pl.col("amount_minor"))
+        .otherwise(pl.col("amount_minor"))
+        .alias("amount_minor"),
+    )
+
+
 def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -> pl.DataFrame:
-    """Fold tonight's succeeded entries into per-account, per-day posted totals (with each
-    account's ``ACCOUNT_KEY``, grouped by rather than its text)."""
+    """Fold tonight's ledger versions into per-account, per-day posted totals (with each
+    account's ``ACCOUNT_KEY``, grouped by rather than its text); ``posting_effects`` says what
+    each version posts."""
     posted = (
-        entries.lazy()
-        .filter(pl.col("status") == "succeeded")
-        .group_by(
-            "account_id",
-            "currency",
-            pl.coalesce("posted_at", "created_at")
-            .dt.convert_time_zone(timezone)
-            .dt.date()
-            .alias("day"),
-        )
+        posting_effects(entries, timezone)
+        .group_by("account_id", "currency", "day")
         .agg(pl.col("amount_minor").sum().alias("total_minor"))
         .collect(engine="in-memory")
     )

@@ -38,6 +38,8 @@ class Deliveries:
     mixed_formats: bool
     noise_rows: int
     redeliveries: dict[str, pl.DataFrame] = field(default_factory=dict)
+    #: Ledger rows of earlier entries in a later status, by the night that delivers them.
+    updates: dict[int, pl.DataFrame] = field(default_factory=dict)
     rows_written: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SOURCES, 0))
 
     def deliver(
@@ -52,6 +54,8 @@ class Deliveries:
     ) -> None:
         """Write a big source in chunks, then yesterday's re-deliveries and some bad rows."""
         extras = [self.redeliver(rng, source, table, formatter, day)]
+        if source == "ledger" and day in self.updates:
+            extras.append(self.updates.pop(day))
         if flaws is not None and len(table) > 0:
             sample = rng.choice(len(table), size=min(self.noise_rows, len(table)), replace=False)
             templates = formatter(table.take(np.sort(sample)), self.calendar)

@@ -29,6 +29,7 @@ from walletrecon.sample.model import SampleSummary
 from walletrecon.sample.night import Injector, Night, finish_night
 from walletrecon.sample.tables import Counters, Table
 from walletrecon.sample.timeline import Calendar
+from walletrecon.sample.updates import send_updates
 
 
 @dataclass
@@ -93,9 +94,15 @@ class Generation:
         injector = Injector(rng, night, calendar, self.fees, counters, self.per_variant)
         for inject in INJECTIONS:
             inject(injector)
+        # A stream of its own, so that the other draws stay as they were.
+        updates_rng = np.random.default_rng([self.seed, day, 2])
+        later, changes = send_updates(updates_rng, night, calendar, self.days)
         finish_night(night, calendar)
         self.truth.extend(night.truth)
         self.absorb(night)
+        self.balances.add_postings(changes)
+        if len(later):
+            self.deliveries.updates[day + 1] = format_ledger(later, calendar)
         return ledger
 
     def absorb(self, night: Night) -> None:

@@ -82,7 +82,9 @@ def load_folders(connection: duckdb.DuckDBPyConnection, files: list[InboxFile]) 
             read = read_delivery(connection, delivery)
             loaded.files.append(_record(read, digest.result()))
             parts[delivery.spec.source].append(
-                read.accepted.drop("position").with_columns(pl.lit(order).alias("folder_order"))
+                read.accepted.drop("position").with_columns(
+                    pl.lit(order).alias("folder_order"), pl.lit(item.folder).alias("folder_date")
+                )
             )
             loaded.rejected.append(read.rejected)
             loaded.warnings += read.warnings
@@ -182,6 +184,7 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         (pl.col("entry_type") == "payment" if source == "ledger" else pl.lit(False)).alias(
             "is_payment"
         ),
+        (pl.col("status") if source == "ledger" else pl.lit(None, pl.String)).alias("status"),
     )
     return keyed.select(
         "source",
@@ -194,4 +197,7 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         "origin",
         key_hash("row_id").alias("row_key"),
         key_hash("dup_key").alias("dup_hash"),
+        pl.col("first_run").alias("accepted_on"),
+        "status",
+        "stable_hash",
     )

@@ -1,70 +1,239 @@
-"""Re-deliveries: the same row id delivered again.
+"""Re-deliveries and updates: the same row id delivered again.
 
-The same id with the same content is a re-delivery: counted, and ignored. The same id with
-different content is rejected with its reason; the first delivery stands (an earlier night's, or
-the earliest in this run by folder date and row number).
+Versions of one id are taken in delivery order: the version of an earlier night (the latest the
+registry holds) first, then tonight's by folder date and row number. Each version is compared
+with the one standing before it:
+
+- the same content is a re-delivery: counted, and ignored;
+- a ledger entry whose status moved forward (``schemas.STATUS_UPDATES``), changing only
+  ``schemas.UPDATABLE_COLUMNS``, is an update (CONTRACT section 1b): it stands from then on, and
+  the latest version tonight goes on to matching; earlier versions of tonight are superseded;
+- any other change is rejected with its reason (the columns that changed, or the status that
+  moved backwards); the version before it keeps standing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from walletrecon.match.common import maybe_repeated, split_rows
-from walletrecon.schemas import SOURCES
+from walletrecon.schemas import SOURCES, STATUS_UPDATES, UPDATABLE_COLUMNS
+from walletrecon.sources.validate import content_hash
+
+#: The schema of the earlier nights' versions ``split_redeliveries`` compares with.
+PRIOR_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "content_hash": pl.UInt64(),
+    "stable_hash": pl.UInt64(),
+    "status": pl.String(),
+    "origin": pl.String(),
+}
+_FORWARD = sorted(f"{before}>{after}" for before, after in STATUS_UPDATES)
+_BACKWARD = sorted(f"{after}>{before}" for before, after in STATUS_UPDATES)
+_CHAIN = ["row_id", "content_hash", "stable_hash", "version_status", "origin", "seq"]
+_HELPERS = ["seq", "relation", "previous_hash", "version_status"]
 
 
 @dataclass(frozen=True)
 class RedeliverySplit:
-    """Tonight's accepted rows split three ways."""
+    """Tonight's accepted rows split by what each version is."""
 
+    #: The version of each id that goes on tonight (first versions and updates), with
+    #: ``is_update`` and ``previous_status`` (the status of the version it replaces).
     new: pl.DataFrame
     redelivered: pl.DataFrame
     conflicts: pl.DataFrame
+    #: Tonight's earlier versions replaced by a later one tonight (with ``previous_status``):
+    #: they go no further, but what they posted counts in balances.
+    superseded: pl.DataFrame
+
+    @property
+    def updates(self) -> int:
+        """Versions accepted as updates of an earlier one (superseded ones included)."""
+        return int(self.new["is_update"].sum()) + int(self.superseded["is_update"].sum())
 
 
-def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -> RedeliverySplit:
-    """Split rows into new ones, identical re-deliveries, and conflicting re-uses of an id.
+def stable_hash(source: str) -> pl.Expr:
+    """A hash of the columns an update may not change (for the ledger; the whole content for
+    the other sources, which have no updates)."""
+    spec = SOURCES[source]
+    if source != "ledger":
+        return pl.col("content_hash").alias("stable_hash")
+    fixed = tuple(column for column in spec.columns if column.name not in UPDATABLE_COLUMNS)
+    return content_hash(replace(spec, columns=fixed)).alias("stable_hash")
 
-    ``prior`` holds (row_id, content_hash, origin) of rows accepted on earlier nights.
-    """
-    # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
-    repeated = maybe_repeated("row_id") | pl.col("row_id").is_in(
-        prior.get_column("row_id").implode()
+
+def _previous(column: str | pl.Expr) -> pl.Expr:
+    """The value of the version before, in a chain sorted by row_id and delivery (null for an
+    id's first version): a shift, far cheaper than a window over the ids."""
+    value = pl.col(column) if isinstance(column, str) else column
+    return pl.when(pl.col("row_id") == pl.col("row_id").shift(1)).then(value.shift(1))
+
+
+def _relation() -> pl.Expr:
+    """What each version is, against the version before it in its id's chain."""
+    move = pl.concat_str([_previous("version_status"), pl.col("version_status")], separator=">")
+    return (
+        pl.when(_previous("content_hash").is_null())
+        .then(pl.lit("new"))
+        .when(pl.col("content_hash") == _previous("content_hash"))
+        .then(pl.lit("same"))
+        .when((pl.col("stable_hash") == _previous("stable_hash")) & move.is_in(_FORWARD))
+        .then(pl.lit("update"))
+        .otherwise(pl.lit("conflict"))
     )
-    shaped, plain = split_rows(shaped, repeated)
-    ordered = shaped.sort("folder_order", "origin_row").with_columns(
-        pl.int_range(pl.len()).over("row_id").alias("nth"),
-        pl.col("content_hash").first().over("row_id").alias("first_hash"),
-        pl.col("origin").first().over("row_id").alias("first_origin"),
-    )
-    known = prior.select(
-        "row_id", pl.col("content_hash").alias("prior_hash"), pl.col("origin").alias("prior_origin")
-    ).unique(subset=["row_id"], keep="first")
-    joined = ordered.join(known, on="row_id", how="left")
-    standing_hash = pl.coalesce("prior_hash", "first_hash")
-    is_new = pl.col("prior_hash").is_null() & (pl.col("nth") == 0)
-    is_same = ~is_new & (pl.col("content_hash") == standing_hash)
-    helper = ["nth", "first_hash", "first_origin", "prior_hash", "prior_origin"]
+
+
+def _changed_columns(source: str) -> pl.Expr:
+    """The columns (other than the updatable ones) a version changed against the one before it
+    (known when that one is tonight's)."""
+    names = []
+    for column in SOURCES[source].columns:
+        if source == "ledger" and column.name in UPDATABLE_COLUMNS:
+            continue
+        value = pl.col(column.name)
+        if column.case_insensitive:
+            value = value.str.to_lowercase()
+        before = _previous(value)
+        names.append(pl.when(value.ne_missing(before)).then(pl.lit(column.name)))
+    return pl.concat_str(names, separator=", ", ignore_nulls=True)
+
+
+def _reason(source: str) -> pl.Expr:
+    """Why a version is rejected, for a person."""
     id_column = SOURCES[source].id_column or "row_id"
-    conflicts = joined.filter(~is_new & ~is_same).select(
-        pl.lit(source).alias("source"),
-        "origin_file",
-        "origin_row",
-        pl.lit(id_column).alias("column"),
-        pl.format(
+    head = pl.format("{} '{}' was already delivered ({}) ", pl.lit(id_column), "row_id", "prior")
+    if source != "ledger":
+        return pl.format(
             "{}: {} '{}' was already delivered with different content ({}); "
             "the first delivery stands",
             pl.lit(id_column),
             pl.lit(id_column),
             "row_id",
-            pl.coalesce("prior_origin", "first_origin"),
-        ).alias("reason"),
+            "prior",
+        )
+    earlier_night = _previous("seq") < 0
+    columns = (
+        pl.when(earlier_night)
+        .then(pl.lit("columns other than status, posted_at and gateway_ref"))
+        .otherwise(_changed_columns(source))
+    )
+    before, after = _previous("version_status"), pl.col("version_status")
+    move = pl.concat_str([before, after], separator=">")
+    status_text = (
+        pl.when(move.is_in(_BACKWARD))
+        .then(pl.format("its status moved backwards from {} to {}", before, after))
+        .when(before == after)
+        .then(pl.format("posted_at or gateway_ref changed while its status stayed {}", after))
+        .otherwise(pl.format("its status cannot move from {} to {}", before, after))
+    )
+    why = (
+        pl.when(pl.col("stable_hash") != _previous("stable_hash"))
+        .then(pl.format("and this version changes {}", columns))
+        .otherwise(status_text)
+    )
+    return pl.format(
+        "{}: {}{}; an update may only move the status forward and change status, posted_at and "
+        "gateway_ref; the version before it stands",
+        pl.lit(id_column),
+        head,
+        why,
+    )
+
+
+def _rejected(source: str, rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(
+        pl.lit(source).alias("source"),
+        "origin_file",
+        "origin_row",
+        pl.lit(SOURCES[source].id_column or "row_id").alias("column"),
+        "reason",
         pl.lit(None, pl.String).alias("raw_values"),
     )
+
+
+def _resolve_chains(
+    source: str, tonight: pl.DataFrame, prior: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(tonight's versions with their relation and the previous version's status, rejected rows).
+
+    A rejected version does not stand, so the versions after it are compared again with the one
+    before it: the first conflict of each id is taken out a round at a time (a round or two).
+    """
+    head = prior.select(
+        "row_id",
+        "content_hash",
+        "stable_hash",
+        pl.col("status").alias("version_status"),
+        "origin",
+        pl.lit(-1, pl.Int64).alias("seq"),
+    ).unique(subset=["row_id"], keep="last", maintain_order=True)
+    remaining = tonight.sort("folder_order", "origin_row").with_columns(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("seq")
+    )
+    rejected = []
+    while True:
+        chain = (
+            pl.concat([head, remaining], how="diagonal_relaxed")
+            .sort("row_id", "seq")
+            .with_columns(
+                _relation().alias("relation"),
+                _previous("content_hash").alias("previous_hash"),
+                _previous("version_status").alias("previous_status"),
+                _previous("origin").alias("prior"),
+            )
+        )
+        conflicts = chain.filter(pl.col("relation") == "conflict")
+        if conflicts.is_empty():
+            break
+        first = conflicts.group_by("row_id").agg(pl.col("seq").min())
+        out = chain.with_columns(_reason(source).alias("reason")).join(
+            first, on=["row_id", "seq"], how="semi"
+        )
+        rejected.append(_rejected(source, out))
+        remaining = remaining.join(first, on=["row_id", "seq"], how="anti")
+    versions = chain.filter(pl.col("seq") >= 0).sort("seq").drop("prior")
+    if not rejected:
+        empty = tonight.clear().with_columns(pl.lit(None, pl.String).alias("reason"))
+        rejected.append(_rejected(source, empty))
+    return versions, pl.concat(rejected)
+
+
+def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -> RedeliverySplit:
+    """Split rows into tonight's standing versions, identical re-deliveries, rejected re-uses of
+    an id, and versions superseded tonight.
+
+    ``prior`` holds (row_id, content_hash, stable_hash, status, origin) of the standing version
+    of rows accepted on earlier nights (``PRIOR_SCHEMA``; the latest version per id last).
+    """
+    status = pl.col("status") if source == "ledger" else pl.lit(None, pl.String)
+    shaped = shaped.with_columns(stable_hash(source), status.alias("version_status"))
+    # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
+    repeated = maybe_repeated("row_id") | pl.col("row_id").is_in(
+        prior.get_column("row_id").implode()
+    )
+    shaped, plain = split_rows(shaped, repeated)
+    plain = plain.drop("version_status").with_columns(
+        pl.lit(False).alias("is_update"), pl.lit(None, pl.String).alias("previous_status")
+    )
+    versions, conflicts = _resolve_chains(source, shaped, prior)
+    accepted = (
+        versions.filter(pl.col("relation") != "same")
+        .sort("row_id", "seq")
+        .with_columns(
+            (pl.col("relation") == "update").alias("is_update"),
+            (pl.col("row_id") != pl.col("row_id").shift(-1)).fill_null(True).alias("latest"),
+        )
+        .sort("seq")
+    )
     return RedeliverySplit(
-        new=pl.concat([plain, joined.filter(is_new).drop(helper)]),
-        redelivered=joined.filter(is_same).drop(helper),
+        # In the plain rows' column order: a vertical concat appends chunks without copying.
+        new=pl.concat([plain, accepted.filter("latest").select(plain.columns)]),
+        redelivered=versions.filter(pl.col("relation") == "same").drop(
+            *_HELPERS, "previous_status"
+        ),
         conflicts=conflicts,
+        superseded=accepted.filter(~pl.col("latest")).drop(*_HELPERS, "latest"),
     )
