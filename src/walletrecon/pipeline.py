@@ -274,8 +274,8 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     try:
         with timer.stage("load"):
             with connect(config.timezone) as connection:
-                loaded = load_folders(connection, inbox, dates)
-            warnings = repeated_files(out, run_date, loaded.files)
+                loaded = load_folders(connection, inbox, dates, config.input_limits)
+            warnings = loaded.warnings + repeated_files(out, run_date, loaded.files)
             for warning in warnings:
                 LOGGER.warning(warning)
         with timer.stage("state"):

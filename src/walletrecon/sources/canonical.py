@@ -15,12 +15,14 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from walletrecon.config import InputLimits
 from walletrecon.errors import InputError
 from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES, Source
 from walletrecon.sources.files import file_sha256, find_source_file, read_raw
-from walletrecon.sources.validate import validate
+from walletrecon.sources.rejections import check_rejected_share
+from walletrecon.sources.validate import DEFAULT_LIMITS, validate
 
 REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
@@ -49,6 +51,8 @@ class Loaded:
     accepted: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejected: list[pl.DataFrame] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
+    #: Files with no rows, or with every row rejected: for the log, manifest and report.
+    warnings: list[str] = field(default_factory=list)
 
 
 def _malformed_rows(
@@ -67,8 +71,21 @@ def _malformed_rows(
     )
 
 
+def _reasons(rejected: pl.DataFrame, malformed: list[tuple[int, str, str]]) -> pl.Series:
+    """Every rejected row's reason, validated and malformed rows alike."""
+    return pl.concat(
+        [
+            rejected.get_column("reason"),
+            pl.Series("reason", [f"row: {reason}" for _, reason, _ in malformed], pl.String),
+        ]
+    )
+
+
 def load_folders(
-    connection: duckdb.DuckDBPyConnection, inbox: Path, dates: list[dt.date]
+    connection: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    dates: list[dt.date],
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> Loaded:
     """Read and validate every source file of the given business-date folders, in date order.
 
@@ -87,8 +104,12 @@ def load_folders(
                 digest = hasher.submit(file_sha256, path)
                 display = f"{day.isoformat()}/{path.name}"
                 raw = read_raw(path, source, display)
-                result = validate(connection, source, raw.table)
+                result = validate(connection, source, raw.table, limits)
                 rows_read = raw.table.num_rows + len(raw.malformed)
+                rejected = result.rejected.height + len(raw.malformed)
+                loaded.warnings += check_rejected_share(
+                    display, rows_read, rejected, _reasons(result.rejected, raw.malformed), limits
+                )
                 loaded.files.append(FileRecord(source.name, display, digest.result(), rows_read))
                 parts[source.name].append(
                     result.accepted.with_columns(pl.lit(order).alias("folder_order"))

@@ -167,10 +167,8 @@ def _read_parquet(path: Path, source: Source) -> RawFile:
 
 def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
     """Read a source file as text; check the required columns; add origin columns."""
-    if path.name.endswith(".parquet"):
-        raw = _read_parquet(path, source)
-    else:
-        raw = _read_csv(path, source)
+    parquet = path.name.endswith(".parquet")
+    raw = _read_parquet(path, source) if parquet else _read_csv(path, source)
     present = set(raw.table.column_names)
     missing = [column.name for column in source.columns if column.name not in present]
     if missing:

@@ -20,7 +20,7 @@ import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,10 @@ QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
 Positions = npt.NDArray[np.int64]
 
 
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class RecordScan:
     """What the scan found: data records (header excluded), the largest record's size in bytes,
@@ -50,7 +54,7 @@ class RecordScan:
     quoted_line_breaks: bool
 
 
-def _blocks(handle: BinaryIO) -> Iterator[tuple[bytes, int]]:
+def _blocks(handle: _Readable) -> Iterator[tuple[bytes, int]]:
     """The file's bytes in blocks, each with the first byte of the next block (-1 at the end)."""
     block = handle.read(SCAN_BLOCK)
     while block:
