@@ -149,10 +149,10 @@ def _parse_csv(
 
 def _read_parquet(path: Path, source: Source) -> RawFile:
     try:
+        _duplicates(path, pq.read_schema(path).names, source)
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
-    _duplicates(path, table.column_names, source)
     amounts = {column.name for column in source.columns if column.kind == "amount"}
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
