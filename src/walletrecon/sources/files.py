@@ -151,8 +151,13 @@ def _read_parquet(path: Path, source: Source) -> RawFile:
     try:
         _duplicates(path, pq.read_schema(path).names, source)
         table = pq.read_table(path)
+        recorded = pq.read_metadata(path).num_rows
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
+    if table.num_rows != recorded:
+        raise InputError(
+            f"{path}: read {table.num_rows} rows but the file's metadata records {recorded}"
+        )
     amounts = {column.name for column in source.columns if column.kind == "amount"}
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
