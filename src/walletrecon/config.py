@@ -107,7 +107,7 @@ class InputLimits(_Frozen):
     """
 
     earliest_year: int = Field(2000, ge=1, le=9999, strict=True)
-    latest_year: int = Field(2100, ge=1, le=9999, strict=True)
+    latest_year: int = Field(2100, ge=1, le=9998, strict=True)
     reject_share_limit: float = Field(0.5, ge=0, le=1)
 
     @model_validator(mode="after")

@@ -8,6 +8,8 @@ path for the one ISO form it reads exactly as DuckDB does, and DuckDB's cast for
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -33,10 +35,11 @@ ISO_DATE = rf"\A{_DAY}\z"
 #: Only text that starts like an ISO 8601 date goes to DuckDB's cast: its special words
 #: (infinity, epoch, now, today, ...) and signed years are not dates of a payment.
 DATE_LIKE = "^[0-9]{4}-[0-9]"
-#: A time's offset: sign, hours and optional minutes, at the end of the text.
-OFFSET = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*([+-])([0-9]{1,2})(?::?([0-9]{2}))?\z"
-#: The largest offset from UTC any place uses (UTC+14:00, UTC-12:00; ±14:00 either way).
-MAX_OFFSET_MINUTES = 14 * 60
+#: An offset no place uses, at the end of a time: beyond ±14:00 (hours 15 to 99, or 14 and some
+#: minutes), or minutes 60 to 99. Any place's offset is within ±14:00 (UTC+14:00, UTC-12:00).
+_AFTER_TIME = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*[+-]"
+_BEYOND = r"(?:1[5-9]|[2-9][0-9])(?::?[0-9]{2})?|14:?(?:0[1-9]|[1-5][0-9])|[0-9]{1,2}:?[6-9][0-9]"
+BAD_OFFSET = rf"{_AFTER_TIME}(?:{_BEYOND})\z"
 
 
 # Working columns beside the typed ones: "<part>__<column name>".
@@ -96,14 +99,17 @@ def within_limits(column: Column, limits: InputLimits) -> pl.Expr:
     no place's (a typo such as +99:00 would shift the time by days).
     """
     value = pl.col(column.name)
-    year = (value.dt.convert_time_zone("UTC") if column.kind == "timestamp" else value).dt.year()
-    valid = year.is_between(limits.earliest_year, limits.latest_year)
+    first, after = dt.date(limits.earliest_year, 1, 1), dt.date(limits.latest_year + 1, 1, 1)
     if column.kind == "timestamp":
-        groups = trimmed(column.name).str.extract_groups(OFFSET)
-        hours = groups.struct.field("2").cast(pl.Int64, strict=False)
-        minutes = groups.struct.field("3").cast(pl.Int64, strict=False).fill_null(0)
-        offset = hours * 60 + minutes
-        valid = valid & (offset.is_null() | ((offset <= MAX_OFFSET_MINUTES) & (minutes < 60)))
+        # Compared as instants: no per-value conversion to a calendar.
+        start = dt.datetime.combine(first, dt.time(), dt.UTC)
+        end = dt.datetime.combine(after, dt.time(), dt.UTC)
+        instant = value.dt.convert_time_zone("UTC")  # the zone is metadata: no work per value
+        valid = (instant >= pl.lit(start)) & (instant < pl.lit(end))
+    else:
+        valid = (value >= pl.lit(first)) & (value < pl.lit(after))
+    if column.kind == "timestamp":
+        valid = valid & ~trimmed(column.name).str.contains(BAD_OFFSET).fill_null(False)
     return pl.when(valid).then(value).alias(column.name)
 
 
