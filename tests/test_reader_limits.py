@@ -121,7 +121,7 @@ def test_a_record_over_the_limit_stops_the_file_naming_its_line(
 
 def test_a_column_named_twice_in_a_csv_header_stops_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bank.csv"
-    path.write_text(BANK_HEADER.replace("reference", "amount") + "B1,5.00,CNY,2026-11-19,6\n")
+    path.write_text(BANK_HEADER.replace("\n", ",amount\n") + "B1,5.00,CNY,2026-11-19,x,6\n")
     with pytest.raises(InputError, match=r"bank.csv: column 'amount' appears more than once"):
         read_bank(path)
 
