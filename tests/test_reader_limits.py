@@ -241,6 +241,27 @@ def test_a_file_mostly_rejected_stops_the_night(
     assert load_bank(connection, tmp_path, text, 0.7).warnings == []
 
 
+def test_a_parquet_file_with_integer_dates_stops_the_night(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    folder = tmp_path / "inbox" / D
+    folder.mkdir(parents=True)
+    columns = {"bank_line_id": ["B1", "B2"], "amount": ["1", "2"], "currency": ["CNY", "CNY"]}
+    columns |= {"value_date": [20261119, 20261119], "reference": ["x", "y"]}
+    pq.write_table(pa.table(columns), folder / "bank.parquet")
+    day = [dt.date.fromisoformat(D)]
+    pattern = r"bank.parquet: 2 of 2 rows \(100.0%\) rejected.*value_date: not an ISO 8601 date"
+    with pytest.raises(InputError, match=pattern):
+        load_folders(connection, tmp_path / "inbox", day, InputLimits())
+
+
+def test_a_corrupt_gzip_file_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "bank.csv.gz"
+    path.write_bytes(gzip.compress((BANK_HEADER + bank_line(1)).encode())[:-12] + b"\x00" * 12)
+    with pytest.raises(InputError, match=r"bank\.csv\.gz"):
+        read_bank(path)
+
+
 def test_a_file_wholly_rejected_or_empty_warns(
     connection: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ same way rather than guessed at.
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,7 @@ def _positions(path: Path) -> tuple[Positions, Positions, npt.NDArray[np.bool_],
                 breaks.append(local + offset)
                 crlf.append((data[local] == LF) & (before[local] == CR))
                 offset, previous = offset + len(block), int(data[-1])
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read file: {exc}") from exc
     return _join(quotes), _join(breaks), np.concatenate(crlf or [np.zeros(0, bool)]), offset
 
