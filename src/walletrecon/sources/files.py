@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def _csv_header(path: Path) -> tuple[list[str], bool]:
             return next(csv.reader(io.StringIO(line)), []), has_rows
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: header is not valid UTF-8 ({exc.reason})") from exc
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read file: {exc}") from exc
 
 
@@ -102,7 +103,7 @@ def _read_csv(path: Path, source: Source) -> RawFile:
     try:
         table = _parse_csv(path, header, keep_bad_row, scan, use_threads=True)
         if malformed:
-            # Re-read on one thread: only then does the parser report physical line numbers.
+            # Re-read on one thread: only then does the parser number the rows.
             malformed.clear()
             table = _parse_csv(path, header, keep_bad_row, scan, use_threads=False)
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
