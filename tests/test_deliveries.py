@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from tests.world import World, day
 from walletrecon.cli import main
-from walletrecon.config import parse_config
+from walletrecon.config import InputLimits, parse_config
 from walletrecon.errors import ConfigError, InputError
 from walletrecon.sources import profiles
 from walletrecon.sources.inputs import Delivery, InputSpec, deliveries
@@ -186,7 +186,7 @@ def test_profile_rows_are_validated_and_keep_their_lines(
 ) -> None:
     fake_profile(monkeypatch, result_with([]))
     with connect("UTC") as connection:
-        read = read_delivery(connection, delivered(tmp_path))
+        read = read_delivery(connection, delivered(tmp_path), InputLimits(reject_share_limit=1))
     assert read.accepted.select("bank_line_id", "amount", "origin_row").rows() == [("L1", 1000, 3)]
     assert sorted(read.rejected.select("origin_row", "column").rows()) == [(5, "amount"), (7, None)]
     assert (read.rows_read, read.control) == (4, 1)
@@ -200,6 +200,7 @@ def test_a_short_count_of_records_stops_the_file(
         read_delivery(connection, delivered(tmp_path))
 
 
+ALL_REJECTED_ALLOWED = InputLimits(reject_share_limit=1)
 BROKEN = ControlTotal("statement 7", "closing balance", "110.00", "109.00", False, "EUR")
 UNCHECKED = ControlTotal("statement 8", "closing balance", "", "", None, note="no :62F:")
 
@@ -222,7 +223,7 @@ def test_with_warn_broken_and_unchecked_totals_are_warnings(
 ) -> None:
     fake_profile(monkeypatch, result_with([BROKEN, UNCHECKED]))
     with connect("UTC") as connection:
-        read = read_delivery(connection, delivered(tmp_path, "warn"))
+        read = read_delivery(connection, delivered(tmp_path, "warn"), ALL_REJECTED_ALLOWED)
     assert len(read.warnings) == 2
     assert "statement 8: closing balance could not be checked: no :62F:" in read.warnings[1]
 
@@ -284,7 +285,7 @@ def test_a_night_counts_a_profiles_control_lines_and_records_its_totals(
     checked = ControlTotal("statement 7", "closing balance", "8.00", "8.00", True, "EUR")
     fake_profile(monkeypatch, result_with([checked]))
     inputs = [{"source": "bank", "profile": "fake", "pattern": "bank/*.sta"}]
-    world = World(tmp_path, inputs=inputs).payment(0, "T1")
+    world = World(tmp_path, inputs=inputs, input_limits={"reject_share_limit": 1}).payment(0, "T1")
     touch(world.inbox / day(0).isoformat(), "bank/statement.sta")
     world.run(0)
     manifest = json.loads(

@@ -90,9 +90,14 @@ FAILED_PAYMENT = {
 ITS_RECEIPT = {"receipt_id": "R-T1", "txn_id": "T1", "received_at": at(0, 10, 5)}
 
 
+#: Tests that reject most rows of a tiny file on purpose allow it.
+ALL_REJECTED: dict[str, Any] = {"input_limits": {"reject_share_limit": 1.0}}
+
+
 def run_day0(tmp_path: Path) -> Path:
     out = tmp_path / "out"
-    run_night(day(0), tmp_path / "inbox", out, parse_config({"timezone": "Asia/Shanghai"}))
+    config = parse_config({"timezone": "Asia/Shanghai", **ALL_REJECTED})
+    run_night(day(0), tmp_path / "inbox", out, config)
     return out
 
 
@@ -117,7 +122,7 @@ def ledger_with_bad_rows(world: World) -> World:
 
 
 def test_bad_rows_are_rejected_with_file_row_column_and_reason(tmp_path: Path) -> None:
-    world = ledger_with_bad_rows(World(tmp_path))
+    world = ledger_with_bad_rows(World(tmp_path, **ALL_REJECTED))
     world.run(0)
     frame = rejected_of(world.out).sort("origin_row")
     assert frame["origin_file"].to_list() == [f"{D}/ledger.csv"] * len(BAD_ROWS)
@@ -128,7 +133,7 @@ def test_bad_rows_are_rejected_with_file_row_column_and_reason(tmp_path: Path) -
 
 
 def test_rejected_rows_are_counted_in_the_manifest(tmp_path: Path) -> None:
-    world = ledger_with_bad_rows(World(tmp_path))
+    world = ledger_with_bad_rows(World(tmp_path, **ALL_REJECTED))
     world.run(0)
     counts = manifest_of(world.out)["outcomes"]["ledger"]
     assert counts["read"] == len(BAD_ROWS) + 1
@@ -142,13 +147,14 @@ def test_rejected_rows_are_counted_in_the_manifest(tmp_path: Path) -> None:
 
 
 def test_rejected_rows_take_no_part_in_matching(tmp_path: Path) -> None:
-    world = World(tmp_path).payment(0, "T1", amount="12.3.4").receive(0, "T1").settle(0, "T1")
+    world = World(tmp_path, **ALL_REJECTED)
+    world.payment(0, "T1", amount="12.3.4").receive(0, "T1").settle(0, "T1")
     world.run_through(1)
     assert world.breaks(1) == {("missing_in_ledger", "T1")}
 
 
 def test_negative_settlement_gross_is_rejected(tmp_path: Path) -> None:
-    world = World(tmp_path).settle(0, "T1", gross_amount="-10.00")
+    world = World(tmp_path, **ALL_REJECTED).settle(0, "T1", gross_amount="-10.00")
     world.run(0)
     frame = rejected_of(world.out)
     assert frame["column"].to_list() == ["gross_amount"]

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from walletrecon.money import currency_exponents
 from walletrecon.schemas import SOURCES
-from walletrecon.sources.validate import Validated, validate
+from walletrecon.sources.parsing import expected_time
+from walletrecon.sources.validate import DEFAULT_LIMITS, Validated, validate
 from walletrecon.store import connect
 
 ZONE = "Asia/Shanghai"
@@ -111,6 +112,33 @@ def duckdb_reading(
     return list(frame.get_column("x").to_list())
 
 
+def in_limits(value: str, reading: object) -> object:
+    """DuckDB's reading, kept only within the default limits: a date-like text, a year from 2000
+    to 2100 and an offset within ±14:00 (epoch microseconds or a date)."""
+    text = value.strip()
+    offset = re.search(
+        r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*[+-]([0-9]{1,2}):?([0-9]{2})?$", text
+    )
+    hours, minutes = (int(offset[1]), int(offset[2] or 0)) if offset else (0, 0)
+    if hours * 60 + minutes > 14 * 60 or minutes > 59:
+        return None
+    if reading is None or not re.match(r"[0-9]{4}-[0-9]", text):
+        return None
+    if isinstance(reading, dt.date):
+        year = reading.year
+    else:
+        assert isinstance(reading, int)
+        # 2000-01-01 and 2101-01-01 UTC in epoch microseconds: Python has no year 0.
+        return reading if 946_684_800_000_000 <= reading < 4_133_980_800_000_000 else None
+    return reading if 2000 <= year <= 2100 else None
+
+
+def label_of(source: str, column: str) -> str:
+    """What a timestamp or date column expects, as reasons say it."""
+    (spec,) = [spec for spec in SOURCES[source].columns if spec.name == column]
+    return expected_time(spec, DEFAULT_LIMITS)
+
+
 def typed_or_reason(result: Validated, column: str) -> list[object]:
     """Per input row: the typed value when accepted (timestamps as epoch microseconds: Python
     has no year 0), else the reason."""
@@ -160,7 +188,8 @@ def assert_read_as_duckdb_casts(
 ) -> Validated:
     """Each value typed as DuckDB's cast reads it, or rejected as not ``label`` where it fails."""
     result = run(connection, source, [{column: value} for value in values])
-    expected = duckdb_reading(connection, cast_sql, values)
+    readings = duckdb_reading(connection, cast_sql, values)
+    expected = [in_limits(value, reading) for value, reading in zip(values, readings, strict=True)]
     got = typed_or_reason(result, column)
     for value, typed, cast in zip(values, got, expected, strict=True):
         if cast is None:
@@ -172,7 +201,7 @@ def assert_read_as_duckdb_casts(
 
 def test_timestamps_read_as_duckdb_casts_them(connection: duckdb.DuckDBPyConnection) -> None:
     cast = "epoch_us(try_cast(v AS TIMESTAMPTZ))"
-    label = "an ISO 8601 timestamp"
+    label = label_of("ledger", "created_at")
     result = assert_read_as_duckdb_casts(
         connection, "ledger", "created_at", TIMESTAMPS, cast, label
     )
@@ -199,7 +228,7 @@ def test_bare_date_is_the_end_of_that_day_in_balances(
     expected = duckdb_reading(connection, f"epoch_us({sql})", values)
     got = typed_or_reason(result, "as_of")
     assert got[:2] == expected[:2]
-    assert got[2] == "as_of: not an ISO 8601 timestamp: '2026-02-30'"
+    assert got[2] == f"as_of: not {label_of('balances', 'as_of')}: '2026-02-30'"
     assert got[3] == expected[3]
     midnight = dt.datetime(2026, 11, 20, tzinfo=ZoneInfo(ZONE))
     assert got[0] == int(midnight.timestamp()) * 1_000_000
@@ -208,7 +237,7 @@ def test_bare_date_is_the_end_of_that_day_in_balances(
 def test_dates_read_as_duckdb_casts_them(connection: duckdb.DuckDBPyConnection) -> None:
     values = ["2026-11-19", " 2026-11-19 ", "2026-02-29", "2024-02-29", "20261119", "2026-1-9"]
     values += ["2026-11-19T10:00:00", "2026-11-19 10:00:00+08:00", "19/11/2026", "garbage"]
-    cast, label = "try_cast(v AS DATE)", "an ISO 8601 date"
+    cast, label = "try_cast(v AS DATE)", label_of("bank", "value_date")
     assert_read_as_duckdb_casts(connection, "bank", "value_date", values, cast, label)
 
 
@@ -239,10 +268,12 @@ def iso_like() -> st.SearchStrategy[str]:
 def test_any_iso_like_timestamp_reads_as_duckdb_casts_it(values: list[str]) -> None:
     with connect(ZONE) as connection:
         result = run(connection, "receipts", [{"received_at": value} for value in values])
-        expected = duckdb_reading(connection, "epoch_us(try_cast(v AS TIMESTAMPTZ))", values)
+        readings = duckdb_reading(connection, "epoch_us(try_cast(v AS TIMESTAMPTZ))", values)
     got = typed_or_reason(result, "received_at")
-    for value, typed, cast in zip(values, got, expected, strict=True):
-        assert typed == (cast or f"received_at: not an ISO 8601 timestamp: '{value}'"), value
+    label = label_of("receipts", "received_at")
+    for value, typed, reading in zip(values, got, readings, strict=True):
+        cast = in_limits(value, reading)
+        assert typed == (cast or f"received_at: not {label}: '{value}'"), value
 
 
 # --- amounts: exact minor units by the currency's exponent ---------------------------------------

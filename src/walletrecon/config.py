@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from walletrecon.errors import ConfigError, describe_os_error
@@ -117,6 +118,24 @@ class FeeSchedule(_Frozen):
         return value
 
 
+class InputLimits(_Frozen):
+    """What the reader accepts of input values and files (walletrecon's own keys).
+
+    Timestamps and dates outside ``earliest_year`` to ``latest_year`` are rejected rows; a file
+    with a larger share of rejected rows than ``reject_share_limit`` stops the night (exit 2).
+    """
+
+    earliest_year: int = Field(2000, ge=1, le=9999, strict=True)
+    latest_year: int = Field(2100, ge=1, le=9998, strict=True)
+    reject_share_limit: float = Field(0.5, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered_years(self) -> InputLimits:
+        if self.earliest_year > self.latest_year:
+            raise ValueError("earliest_year must not be after latest_year")
+        return self
+
+
 QUEUES = ("finance_ops", "tech_support", "merchant_support", "gateway_ops")
 
 
@@ -171,6 +190,7 @@ class Config(_Frozen):
     tickets: Tickets = Tickets()
     #: Delivered files and the profiles that read them (``[[inputs]]``, contract section 1b).
     inputs: tuple[InputSpec, ...] = ()
+    input_limits: InputLimits = InputLimits()
 
     @field_validator("timezone")
     @classmethod

@@ -282,7 +282,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     try:
         with timer.stage("load"):
             with connect(config.timezone) as connection:
-                loaded = load_folders(connection, found.files)
+                loaded = load_folders(connection, found.files, config.input_limits)
             digests = {record.path: record.sha256 for record in loaded.files}
             warnings += loaded.warnings + repeated_files(out, run_date, loaded.files)
             for warning in warnings:

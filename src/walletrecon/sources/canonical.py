@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from walletrecon.config import InputLimits
 from walletrecon.errors import InputError
 from walletrecon.history import key_hash
 from walletrecon.match.duplicates import duplicate_key
@@ -23,6 +24,7 @@ from walletrecon.sources.files import file_sha256
 from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.inputs import InputSpec, deliveries
 from walletrecon.sources.reading import FileRead, read_delivery
+from walletrecon.sources.validate import DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class Loaded:
     accepted: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejected: list[pl.DataFrame] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
-    #: What a person should know about the files (hidden files, unchecked control totals).
+    #: What a person should know about the files (header-only or wholly rejected files,
+    #: hidden files, unchecked control totals).
     warnings: list[str] = field(default_factory=list)
 
 
@@ -65,7 +68,11 @@ def _record(read: FileRead, sha256: str) -> FileRecord:
     )
 
 
-def load_folders(connection: duckdb.DuckDBPyConnection, files: list[InboxFile]) -> Loaded:
+def load_folders(
+    connection: duckdb.DuckDBPyConnection,
+    files: list[InboxFile],
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> Loaded:
     """Read and validate the given delivered files (``inbox.discover``), each through its
     profile, in folder-date order.
 
@@ -79,7 +86,7 @@ def load_folders(connection: duckdb.DuckDBPyConnection, files: list[InboxFile]) 
         for order, item in enumerate(sorted(files, key=lambda item: item.folder)):
             delivery = item.delivery
             digest = hasher.submit(file_sha256, delivery.path)
-            read = read_delivery(connection, delivery)
+            read = read_delivery(connection, delivery, limits)
             loaded.files.append(_record(read, digest.result()))
             parts[delivery.spec.source].append(
                 read.accepted.drop("position").with_columns(

@@ -11,6 +11,7 @@ import csv
 import gzip
 import hashlib
 import io
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +23,11 @@ import pyarrow.parquet as pq
 
 from walletrecon.errors import InputError
 from walletrecon.schemas import Source
+from walletrecon.sources.records import RecordScan, scan_records
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+#: The CSV parser's block size when every record is small (pyarrow's default).
+DEFAULT_BLOCK = 1 << 20
 
 
 @dataclass
@@ -65,43 +69,77 @@ def _csv_header(path: Path) -> tuple[list[str], bool]:
             return next(csv.reader(io.StringIO(line)), []), has_rows
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: header is not valid UTF-8 ({exc.reason})") from exc
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read file: {exc}") from exc
 
 
-def _read_csv(path: Path) -> RawFile:
+def _duplicates(path: Path, names: list[str], source: Source) -> None:
+    """A column of the source named twice in a file's header is ambiguous: refuse the file."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name in source.column_names:
+            raise InputError(f"{path}: column '{name}' appears more than once in the header")
+        seen.add(name)
+
+
+def _read_csv(path: Path, source: Source) -> RawFile:
     names, has_rows = _csv_header(path)
     header = [name.strip() for name in names]
     if not header or header == [""]:
         raise InputError(f"{path}: the file is empty (no header row)")
+    _duplicates(path, header, source)
     if not has_rows:
         return RawFile(path, pa.table({name: pa.array([], pa.string()) for name in header}))
+    scan = scan_records(path)
     malformed: list[tuple[int, str, str]] = []
 
     def keep_bad_row(row: pa_csv.InvalidRow) -> str:
+        # The parser numbers records (the header is 1; empty lines are not counted).
         number = (row.number - 1) if row.number is not None else -1
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
         malformed.append((number, reason, row.text))
         return "skip"
 
     try:
-        table = _parse_csv(path, header, keep_bad_row, use_threads=True)
+        table = _parse_csv(path, header, keep_bad_row, scan, use_threads=True)
         if malformed:
-            # Re-read on one thread: only then does the parser report physical line numbers.
+            # Re-read on one thread: only then does the parser number the rows.
             malformed.clear()
-            table = _parse_csv(path, header, keep_bad_row, use_threads=False)
+            table = _parse_csv(path, header, keep_bad_row, scan, use_threads=False)
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read as UTF-8 CSV: {exc}") from exc
+    read = table.num_rows + len(malformed)
+    if read != scan.records:
+        raise InputError(
+            f"{path}: the CSV parser read {read} rows but the file holds {scan.records} records "
+            "(counted by line breaks outside quotes): the file is malformed"
+        )
     return RawFile(path, table, malformed)
 
 
-def _parse_csv(path: Path, header: list[str], handler: object, *, use_threads: bool) -> pa.Table:
+def _block_size(scan: RecordScan) -> int:
+    """Parse blocks large enough for the largest record (a record may not straddle two)."""
+    size = DEFAULT_BLOCK
+    while size < 2 * scan.largest_record + 2:
+        size *= 2
+    return size
+
+
+def _parse_csv(
+    path: Path, header: list[str], handler: object, scan: RecordScan, *, use_threads: bool
+) -> pa.Table:
     return pa_csv.read_csv(
         path,
         read_options=pa_csv.ReadOptions(
-            column_names=header, skip_rows=1, encoding="utf8", use_threads=use_threads
+            column_names=header,
+            skip_rows=1,
+            encoding="utf8",
+            use_threads=use_threads,
+            block_size=_block_size(scan),
         ),
-        parse_options=pa_csv.ParseOptions(invalid_row_handler=handler),
+        parse_options=pa_csv.ParseOptions(
+            invalid_row_handler=handler, newlines_in_values=scan.quoted_line_breaks
+        ),
         convert_options=pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in header},
             strings_can_be_null=False,
@@ -112,9 +150,15 @@ def _parse_csv(path: Path, header: list[str], handler: object, *, use_threads: b
 
 def _read_parquet(path: Path, source: Source) -> RawFile:
     try:
+        _duplicates(path, pq.read_schema(path).names, source)
         table = pq.read_table(path)
+        recorded = pq.read_metadata(path).num_rows
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
+    if table.num_rows != recorded:
+        raise InputError(
+            f"{path}: read {table.num_rows} rows but the file's metadata records {recorded}"
+        )
     amounts = {column.name for column in source.columns if column.kind == "amount"}
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
@@ -137,7 +181,8 @@ def with_optional_columns(table: pa.Table, source: Source) -> pa.Table:
 
 def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
     """Read a source file as text; check the required columns; add origin columns."""
-    raw = _read_parquet(path, source) if path.name.endswith(".parquet") else _read_csv(path)
+    parquet = path.name.endswith(".parquet")
+    raw = _read_parquet(path, source) if parquet else _read_csv(path, source)
     present = set(raw.table.column_names)
     missing = [
         column.name

@@ -8,9 +8,12 @@ path for the one ISO form it reads exactly as DuckDB does, and DuckDB's cast for
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
+from walletrecon.config import InputLimits
 from walletrecon.schemas import NET_CURRENCY, Column
 
 #: A plain decimal number after trimming (the amount grammar). It has at most one '.', so the
@@ -29,6 +32,14 @@ ISO_WITH_OFFSET = (
 )
 ISO_WITH_OFFSET_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
 ISO_DATE = rf"\A{_DAY}\z"
+#: Only text that starts like an ISO 8601 date goes to DuckDB's cast: its special words
+#: (infinity, epoch, now, today, ...) and signed years are not dates of a payment.
+DATE_LIKE = "^[0-9]{4}-[0-9]"
+#: An offset no place uses, at the end of a time: beyond ±14:00 (hours 15 to 99, or 14 and some
+#: minutes), or minutes 60 to 99. Any place's offset is within ±14:00 (UTC+14:00, UTC-12:00).
+_AFTER_TIME = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*[+-]"
+_BEYOND = r"(?:1[5-9]|[2-9][0-9])(?::?[0-9]{2})?|14:?(?:0[1-9]|[1-5][0-9])|[0-9]{1,2}:?[6-9][0-9]"
+BAD_OFFSET = rf"{_AFTER_TIME}(?:{_BEYOND})\z"
 
 
 # Working columns beside the typed ones: "<part>__<column name>".
@@ -61,16 +72,54 @@ def session_zone(connection: duckdb.DuckDBPyConnection) -> str:
     return str(rows[0][0])
 
 
-def _cast_sql(column: Column, value: str) -> str:
-    """DuckDB's reading of a timestamp or date; a bare date may mean the end of that day."""
+def _cast_sql(column: Column, value: str, limits: InputLimits) -> str:
+    """DuckDB's reading of a timestamp or date; a bare date may mean the end of that day.
+
+    Only date-like text is cast, and only finite values within the configured years are kept:
+    an infinite or far-off value never reaches Polars (which cannot hold it).
+    """
     if column.kind == "date":
-        return f"try_cast({value} AS DATE)"
-    cast = f"try_cast({value} AS TIMESTAMPTZ)"
-    if column.bare_date_is_end_of_day:
+        cast = f"try_cast({value} AS DATE)"
+    else:
+        cast = f"try_cast({value} AS TIMESTAMPTZ)"
+    if column.kind == "timestamp" and column.bare_date_is_end_of_day:
         next_day = f"CAST(try_cast({value} AS DATE) + INTERVAL 1 DAY AS TIMESTAMPTZ)"
         bare = f"regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
         cast = f"CASE WHEN {bare} THEN {next_day} ELSE {cast} END"
-    return cast
+    years = f"{limits.earliest_year} AND {limits.latest_year}"
+    return (
+        f"CASE WHEN regexp_matches({value}, '{DATE_LIKE}') THEN (SELECT CASE WHEN isfinite(t) "
+        f"AND year(t) BETWEEN {years} THEN t END FROM (SELECT {cast} AS t)) END"
+    )
+
+
+def within_limits(column: Column, limits: InputLimits) -> pl.Expr:
+    """A typed timestamp or date, or null when its year or its offset is out of range.
+
+    The year is checked in UTC (timestamps) or as written (dates); an offset beyond ±14:00 is
+    no place's (a typo such as +99:00 would shift the time by days).
+    """
+    value = pl.col(column.name)
+    first, after = dt.date(limits.earliest_year, 1, 1), dt.date(limits.latest_year + 1, 1, 1)
+    if column.kind == "timestamp":
+        # Compared as instants: no per-value conversion to a calendar.
+        start = dt.datetime.combine(first, dt.time(), dt.UTC)
+        end = dt.datetime.combine(after, dt.time(), dt.UTC)
+        instant = value.dt.convert_time_zone("UTC")  # the zone is metadata: no work per value
+        valid = (instant >= pl.lit(start)) & (instant < pl.lit(end))
+    else:
+        valid = (value >= pl.lit(first)) & (value < pl.lit(after))
+    if column.kind == "timestamp":
+        valid = valid & ~trimmed(column.name).str.contains(BAD_OFFSET).fill_null(False)
+    return pl.when(valid).then(value).alias(column.name)
+
+
+def expected_time(column: Column, limits: InputLimits) -> str:
+    """What a timestamp or date column expects, for reasons."""
+    years = f"a year from {limits.earliest_year} to {limits.latest_year}"
+    if column.kind == "date":
+        return f"an ISO 8601 date with {years}"
+    return f"an ISO 8601 timestamp with {years} and an offset within ±14:00"
 
 
 def fast_time(column: Column) -> pl.Expr:
@@ -90,14 +139,15 @@ def fast_time(column: Column) -> pl.Expr:
 
 
 def _cast_in_duckdb(
-    connection: duckdb.DuckDBPyConnection, column: Column, values: pl.Series
+    connection: duckdb.DuckDBPyConnection, column: Column, values: pl.Series, limits: InputLimits
 ) -> pl.Series:
     """DuckDB's cast of the values the fast path left, in their order (UTC for timestamps)."""
     pending = values.to_frame("value").with_row_index("position")
     connection.register("validate_pending", pending.to_arrow())
     try:
+        cast_sql = _cast_sql(column, "value", limits)
         cast: pl.DataFrame = connection.sql(
-            f"SELECT {_cast_sql(column, 'value')} AS value FROM validate_pending ORDER BY position"
+            f"SELECT {cast_sql} AS value FROM validate_pending ORDER BY position"
         ).pl()
     finally:
         connection.unregister("validate_pending")
@@ -106,7 +156,11 @@ def _cast_in_duckdb(
 
 
 def typed_time(
-    connection: duckdb.DuckDBPyConnection, column: Column, frame: pl.DataFrame, zone: str
+    connection: duckdb.DuckDBPyConnection,
+    column: Column,
+    frame: pl.DataFrame,
+    zone: str,
+    limits: InputLimits,
 ) -> pl.Series:
     """A timestamp or date column typed: the fast path's reading, DuckDB's for the values left.
 
@@ -116,7 +170,7 @@ def typed_time(
     pending = (typed.is_null() & text.is_not_null()).arg_true()
     if len(pending):
         typed = typed.clone().scatter(
-            pending, _cast_in_duckdb(connection, column, text.gather(pending))
+            pending, _cast_in_duckdb(connection, column, text.gather(pending), limits)
         )
     if column.kind == "timestamp":
         typed = typed.dt.convert_time_zone(zone)

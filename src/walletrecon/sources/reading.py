@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from walletrecon.config import InputLimits
 from walletrecon.schemas import REJECTED_SCHEMA, SOURCES
 from walletrecon.sources.files import with_optional_columns
 from walletrecon.sources.inputs import Delivery
@@ -27,7 +28,8 @@ from walletrecon.sources.profiles import (
     enforce_totals,
     read_profile,
 )
-from walletrecon.sources.validate import validate
+from walletrecon.sources.rejections import check_rejected_share
+from walletrecon.sources.validate import DEFAULT_LIMITS, validate
 
 
 @dataclass
@@ -98,12 +100,19 @@ def _lines(frame: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
     )
 
 
-def read_delivery(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> FileRead:
-    """Read, check and validate one delivered file."""
+def read_delivery(
+    connection: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> FileRead:
+    """Read, check and validate one delivered file; InputError when its control totals do not
+    hold (under ``enforce``) or too large a share of its rows is rejected."""
     spec = delivery.spec
     result = read_profile(delivery.path, delivery.profile, spec)
     warnings = enforce_totals(result, spec)
-    validated = validate(connection, SOURCES[spec.source], _validation_input(result, spec.display))
+    validated = validate(
+        connection, SOURCES[spec.source], _validation_input(result, spec.display), limits
+    )
     lines = pl.Series(result.rows.column("origin_row")).cast(pl.Int64)
     accepted = _lines(validated.accepted, lines)
     rejected = pl.concat(
@@ -114,6 +123,14 @@ def read_delivery(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> 
             .select(list(REJECTED_SCHEMA))
             .cast(pl.Schema(REJECTED_SCHEMA)),
         ]
+    )
+    # The share is of the file's rows: control lines (totals) are not rows that can be rejected.
+    warnings += check_rejected_share(
+        spec.display,
+        result.rows.num_rows + len(result.rejected),
+        rejected.height,
+        rejected.get_column("reason"),
+        limits,
     )
     return FileRead(
         delivery=delivery,

@@ -26,12 +26,14 @@ import polars as pl
 import polars_hash as plh
 import pyarrow as pa
 
+from walletrecon.config import InputLimits
 from walletrecon.money import currency_exponents
 from walletrecon.schemas import Column, Source
 from walletrecon.sources.parsing import (
     amount_cases,
     amount_parts,
     amount_value,
+    expected_time,
     fast_time,
     part,
     quoted,
@@ -40,12 +42,15 @@ from walletrecon.sources.parsing import (
     session_zone,
     trimmed,
     typed_time,
+    within_limits,
 )
 
 #: What DuckDB's trim() removes (Unicode space separators). The checks and the quoted values in
 #: reasons have always seen values trimmed this way; typed text is trimmed of all white space.
 DUCKDB_SPACES = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
 DUCKDB_SPACES += "\u202f\u205f\u3000"
+#: The limits of the default configuration.
+DEFAULT_LIMITS = InputLimits()
 #: The working column flagging a row with any reason.
 FAILED = "failed__"
 
@@ -192,7 +197,7 @@ def _text_exprs(source: Source, spaced: set[str], spellings: dict[str, pl.Series
 # --- checks: every column's cases, like SQL's CASE WHEN ------------------------------------------
 
 
-def _cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
+def _cases(column: Column, limits: InputLimits) -> list[tuple[pl.Expr, pl.Expr | None]]:
     """(condition, reason) pairs of a column in order; the first true condition decides."""
     name, shown = column.name, quoted(column.name)
     # An absent amount is always an error; other columns only when required.
@@ -215,8 +220,8 @@ def _cases(column: Column) -> list[tuple[pl.Expr, pl.Expr | None]]:
     elif column.kind == "rate":
         cases.extend(rate_cases(column))
     elif column.kind in ("timestamp", "date"):
-        label = "an ISO 8601 timestamp" if column.kind == "timestamp" else "an ISO 8601 date"
-        cases.append((pl.col(name).is_null(), pl.lit(f"not {label}: ") + shown))
+        expected = expected_time(column, limits)
+        cases.append((pl.col(name).is_null(), pl.lit(f"not {expected}: ") + shown))
     while cases and cases[-1][1] is None:
         cases.pop()  # a trailing case without a reason decides nothing
     return cases
@@ -240,16 +245,17 @@ def _reason(reason: pl.Expr | None) -> pl.Expr:
     return pl.lit(None, pl.String) if reason is None else reason
 
 
-def _failed(source: Source) -> pl.Expr:
+def _failed(source: Source, limits: InputLimits) -> pl.Expr:
     """Whether any column of a row has a reason: cheap flags, reasons are built for these only."""
-    flags = [_first(cases, _fails) for cases in map(_cases, source.columns) if cases]
+    every = [_cases(column, limits) for column in source.columns]
+    flags = [_first(cases, _fails) for cases in every if cases]
     failed = pl.any_horizontal(flags) if flags else pl.lit(False)
     return failed.fill_null(False).alias(FAILED)
 
 
-def _reasons(source: Source) -> list[pl.Expr]:
+def _reasons(source: Source, limits: InputLimits) -> list[pl.Expr]:
     """The first failing column, and every reason as 'column: reason' joined with '; '."""
-    errors = {column.name: _first(_cases(column), _reason) for column in source.columns}
+    errors = {column.name: _first(_cases(column, limits), _reason) for column in source.columns}
     first = pl.coalesce(
         [pl.when(error.is_not_null()).then(pl.lit(name)) for name, error in errors.items()]
     )
@@ -296,7 +302,9 @@ def content_hash(source: Source) -> pl.Expr:
     )
 
 
-def _typed(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table) -> pl.DataFrame:
+def _typed(
+    connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table, limits: InputLimits
+) -> pl.DataFrame:
     """Every row with its typed text, timestamps and dates, and the working columns of the checks.
 
     Amounts are typed later, on accepted rows only.
@@ -308,7 +316,10 @@ def _typed(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table)
     parts = [expr for name in amounts for expr in amount_parts(name)]
     frame = _collect(frame.lazy().with_columns(*texts, *map(fast_time, times), *parts))
     zone = session_zone(connection)
-    return frame.with_columns(typed_time(connection, column, frame, zone) for column in times)
+    frame = frame.with_columns(
+        typed_time(connection, column, frame, zone, limits) for column in times
+    )
+    return frame.with_columns(within_limits(column, limits) for column in times)
 
 
 def raw_values_json(source: Source) -> str:
@@ -345,13 +356,17 @@ def _accepted(checked: pl.LazyFrame, source: Source) -> pl.DataFrame:
 
 
 def _rejected(
-    connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table, checked: pl.LazyFrame
+    connection: duckdb.DuckDBPyConnection,
+    source: Source,
+    raw: pa.Table,
+    checked: pl.LazyFrame,
+    limits: InputLimits,
 ) -> pl.DataFrame:
     """The rows with reasons: origin, first failing column, every reason, and the raw row."""
     rejected = _collect(
         checked.with_row_index("position")
         .filter(pl.col(FAILED))
-        .select("position", "origin_file", "origin_row", *_reasons(source))
+        .select("position", "origin_file", "origin_row", *_reasons(source, limits))
     )
     raw_values = _raw_values(connection, source, raw, rejected.get_column("position"))
     return rejected.drop("position").join(
@@ -359,10 +374,15 @@ def _rejected(
     )
 
 
-def validate(connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table) -> Validated:
+def validate(
+    connection: duckdb.DuckDBPyConnection,
+    source: Source,
+    raw: pa.Table,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> Validated:
     """Type and check every row of a raw table; split it into accepted and rejected rows."""
-    checked = _typed(connection, source, raw).lazy().with_columns(_failed(source))
+    checked = _typed(connection, source, raw, limits).lazy().with_columns(_failed(source, limits))
     return Validated(
         accepted=_accepted(checked, source),
-        rejected=_rejected(connection, source, raw, checked),
+        rejected=_rejected(connection, source, raw, checked, limits),
     )
