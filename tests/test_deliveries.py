@@ -9,6 +9,7 @@ import sys
 import types
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
@@ -302,3 +303,55 @@ def test_a_night_counts_a_profiles_control_lines_and_records_its_totals(
     assert record["checks"][0]["holds"] is True
     report = (world.out / "report" / f"run_date={day(0)}" / "report.html").read_text("utf-8")
     assert "statement 7: closing balance holds" in report
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"profile": "mt940", "options": {"colour": "red"}}, "'colour' is not an option of mt940"),
+        ({"profile": "camt", "options": {"status": "BOOK"}}, "'status' is not an option of camt"),
+        ({"profile": "canonical", "encoding": "latin-1"}, "the canonical profile reads UTF-8"),
+    ],
+)
+def test_unknown_options_and_a_non_utf8_canonical_file_are_configuration_errors(
+    table: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"inputs": [{"source": "bank", "pattern": "*.x", **table}]})
+
+
+def test_known_options_pass() -> None:
+    assert spec(profile="camt", options={"statuses": "BOOK,INFO"}).options == {
+        "statuses": "BOOK,INFO"
+    }
+
+
+def test_convert_into_a_missing_folder_is_exit_2(tmp_path: Path) -> None:
+    path = touch(tmp_path, "bank.csv", BANK_CSV)
+    out = tmp_path / "nowhere" / "out.csv"
+    args = ["convert", str(path), "--profile", "canonical", "--source", "bank", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, "does not exist" in result.stderr) == (2, True)
+
+
+def test_convert_passes_unknown_options_to_the_configuration_check(tmp_path: Path) -> None:
+    path = touch(tmp_path, "bank.csv", BANK_CSV)
+    args = ["convert", str(path), "--profile", "canonical", "--source", "bank", "--option", "x=1"]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, "'x' is not an option of canonical" in result.stderr) == (2, True)
+
+
+def test_an_element_path_leads_a_reason_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    element = "Document/BkToCstmrStmt/Stmt[1]/Ntry[3]"
+    result = result_with([], records=5)
+    result.rejected = [
+        Rejection(row=7, reason=f"{element}/Amt: '1,5' is not an amount", raw="x", element=element),
+        Rejection(row=9, reason="no amount", raw="y", element=element),
+    ]
+    fake_profile(monkeypatch, result)
+    with connect("UTC") as connection:
+        read = read_delivery(connection, delivered(tmp_path), ALL_REJECTED_ALLOWED)
+    reasons = read.rejected.filter(pl.col("origin_row") >= 7).get_column("reason").to_list()
+    assert reasons == [f"{element}/Amt: '1,5' is not an amount", f"{element}: no amount"]

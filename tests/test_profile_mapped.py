@@ -159,6 +159,14 @@ def test_debit_and_credit_columns(tmp_path: Path) -> None:
     assert "one positive decimal number in Soll or Haben" in result.rejected[0].reason
 
 
+@pytest.mark.parametrize("given", ["debit_column", "credit_column"])
+def test_debit_and_credit_columns_come_together(tmp_path: Path, given: str) -> None:
+    text = "Konto,Datum,Soll,Waehrung\nA1,2026-01-30,1.00,EUR\n"
+    columns = {"bank_line_id": "Konto", "value_date": "Datum", "currency": "Waehrung"}
+    with pytest.raises(ConfigError, match="debit_column and credit_column are given together"):
+        read(write(tmp_path, text), "bank", columns, **{given: "Soll"})
+
+
 def test_amount_forms_and_negation(tmp_path: Path) -> None:
     text = "Konto,Datum,Betrag,Waehrung\nA1,2026-01-30,(12.50),EUR\nA2,2026-01-30,3-,EUR\n"
     text += "A3,2026-01-30, 7 ,EUR\nA4,2026-01-30,€12,EUR\nA5,2026-01-30,12 EUR,EUR\n"

@@ -133,6 +133,8 @@ def write_rows(read: FileRead, out: Path) -> list[Path]:
     """Write the canonical rows to ``out`` (``.csv`` or ``.parquet``) and, when there are any,
     the rejected rows beside it (``NAME.rejected.csv``); returns the files written."""
     rows = canonical_rows(read)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {out.parent} does not exist")
     if out.suffix == ".parquet":
         rows.write_parquet(out)
     elif out.suffix == ".csv":

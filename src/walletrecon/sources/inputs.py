@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from walletrecon.errors import InputError
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.files import SUFFIXES
-from walletrecon.sources.profiles import PROFILES, ControlMode, ProfileSpec
+from walletrecon.sources.profiles import PROFILES, ControlMode, ProfileSpec, profile_options
 
 SourceName = Literal["ledger", "balances", "settlement", "receipts", "bank"]
 
@@ -90,6 +90,15 @@ class InputSpec(BaseModel):
             raise ValueError(f"columns: {unknown[0]!r} is not a column of {self.source}")
         if self.columns and self.profile != "mapped":
             raise ValueError("columns are given only for the 'mapped' profile")
+        allowed = profile_options(self.profile)
+        unknown = sorted(set(self.options) - set(allowed)) if allowed is not None else []
+        if unknown:
+            names = ", ".join(allowed or ()) or "none"
+            raise ValueError(
+                f"options: {unknown[0]!r} is not an option of {self.profile} ({names})"
+            )
+        if self.profile == "canonical" and codecs.lookup(self.encoding).name != "utf-8":
+            raise ValueError("the canonical profile reads UTF-8; use 'mapped' for other encodings")
         return self
 
     def spec(self, display: str) -> ProfileSpec:

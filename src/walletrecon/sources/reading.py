@@ -66,7 +66,9 @@ def _rejections(source: str, display: str, rejected: list[Rejection]) -> pl.Data
             "origin_row": [item.row for item in rejected],
             "column": [item.column for item in rejected],
             "reason": [
-                f"{item.element}: {item.reason}" if item.element else item.reason
+                f"{item.element}: {item.reason}"
+                if item.element and not item.reason.startswith(item.element)
+                else item.reason
                 for item in rejected
             ],
             "raw_values": [json.dumps({"line": item.raw}, ensure_ascii=False) for item in rejected],

@@ -135,6 +135,14 @@ def profile_reader(name: str, source: str) -> Reader:
     return reader
 
 
+def profile_options(name: str) -> tuple[str, ...] | None:
+    """The option keys a profile reads (its module's ``OPTIONS``), or None where the profile
+    checks its own options (``mapped``, whose keys name columns)."""
+    module = importlib.import_module(f"walletrecon.sources.profiles.{name}")
+    options: tuple[str, ...] | None = getattr(module, "OPTIONS", None)
+    return None if name == "mapped" else options
+
+
 def read_profile(path: Path, name: str, spec: ProfileSpec) -> ProfileResult:
     """Read one file with a profile and check that its records are all accounted for."""
     result = profile_reader(name, spec.source)(path, spec)

@@ -58,6 +58,9 @@ from walletrecon.sources.profiles.report_lines import (
     rows_table,
 )
 
+#: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
+OPTIONS: tuple[str, ...] = ()
+
 #: Normalised header name -> the name Adyen prints (used in messages).
 COLUMNS: dict[str, str] = {
     " ".join(name.lower().split()): name

@@ -51,6 +51,9 @@ from walletrecon.sources.profiles.bai2_state import (
 )
 from walletrecon.sources.profiles.text import decode_file, minor_to_major
 
+#: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
+OPTIONS: tuple[str, ...] = ()
+
 COUNT = re.compile(r"(?:^|/|\x1d)\s*(?:0[123]|16|49|9[89]),", re.MULTILINE)
 KINDS = {
     "01": "file header",

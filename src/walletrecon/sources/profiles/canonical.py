@@ -12,6 +12,9 @@ from walletrecon.schemas import SOURCES
 from walletrecon.sources.files import read_raw
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, Rejection
 
+#: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
+OPTIONS: tuple[str, ...] = ()
+
 
 def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     """Read a canonical file as text; its malformed lines become rejections."""

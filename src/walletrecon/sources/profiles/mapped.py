@@ -114,6 +114,8 @@ def _check_options(spec: ProfileSpec) -> None:
             f"mapped profile: delimiter '{spec.options['delimiter']}'; expected "
             "',', ';', '|' or '\\t'"
         )
+    if ("debit_column" in spec.options) != ("credit_column" in spec.options):
+        raise ConfigError("mapped profile: debit_column and credit_column are given together")
     check_zone(spec.options.get("timezone"), "mapped")
     unknown = sorted(set(spec.columns) - set(names))
     if unknown:

@@ -46,6 +46,9 @@ from walletrecon.sources.profiles.mt940_fields import (
 )
 from walletrecon.sources.profiles.text import decode_file, major_text
 
+#: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
+OPTIONS: tuple[str, ...] = ()
+
 TAG = re.compile(r"^:(\d\d[A-Z]?):(.*)$")
 #: SWIFT FIN envelope blocks (``{1:..}``) and the end of a message text (``-`` or ``-}``).
 ENVELOPE = re.compile(r"^(?:\{\d:|-$|-\})")

@@ -44,6 +44,9 @@ from walletrecon.sources.profiles.paypal_map import (
 )
 from walletrecon.sources.profiles.report_lines import Lines, apply_rules, file_bytes, rows_table
 
+#: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
+OPTIONS: tuple[str, ...] = ("amounts",)
+
 STRUCTURE = ("RH", "FH", "SH", "CH")
 #: Record types that count as records (SB plus the trailers).
 COUNTED = ("SB", "SF", "SC", "RF", "RC", "FF")
