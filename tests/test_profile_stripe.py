@@ -176,6 +176,13 @@ def test_merchant_ref_timezone_and_gateway_ref_columns(tmp_path: Path) -> None:
     assert row["settled_at"] == "2026-07-01T10:00:00+02:00" and row["origin_row"] == 2
 
 
+def test_unix_seconds_are_instants_whatever_the_timezone_option(tmp_path: Path) -> None:
+    header = "id,created,currency,gross,fee,net,type,charge_id\n"
+    body = "t1,1763630102,EUR,10,0,10,charge,ch_9\n"
+    result = inline(tmp_path, body, header, timezone="Asia/Tokyo", amounts="major")
+    assert result.rows.to_pylist()[0]["settled_at"] == "2025-11-20T09:15:02Z"
+
+
 def test_broken_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"stripe.csv: line 1: expected .*net"):
         inline(

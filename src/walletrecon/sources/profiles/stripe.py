@@ -27,8 +27,9 @@ Columns. settlement_id = ``balance_transaction_id`` (else ``id``). gateway_ref: 
 carry them too, so a chargeback finds its payment. merchant_ref: option ``merchant_ref_column``
 (e.g. ``payment_metadata[txn_id]``), else null. payout_id = ``automatic_payout_id`` (else
 ``payout_id``). settled_at: option ``timestamp_column``, else the first of ``created_utc``,
-``created``, ``available_on_utc``, ``available_on``; ``YYYY-MM-DD HH:MM:SS`` (or a date, or Unix
-seconds) read in UTC, or in option ``timezone`` for a column whose name does not end in ``_utc``.
+``created``, ``available_on_utc``, ``available_on``; ``YYYY-MM-DD HH:MM:SS`` (or a date) read in
+UTC, or in option ``timezone`` for a column whose name does not end in ``_utc``; Unix seconds are
+instants, never shifted by ``timezone``.
 
 Records: every non-empty line after the header row (the header is structure and not counted).
 Control totals, per payout whose payout row is in the file: the nets of the other lines of that
@@ -176,17 +177,19 @@ def _layout(header: list[str], options: Mapping[str, str], where: str) -> dict[s
 
 def _settled_at(column: str, zone: str | None) -> pl.Expr:
     text = clean(pl.col(column)).str.replace("T", " ", literal=True)
+    # Unix seconds are instants: a zone never applies to them.
+    epoch = pl.when(text.str.contains(r"\A[0-9]{9,11}\z")).then(
+        pl.from_epoch(text.str.to_integer(strict=False), time_unit="s")
+    )
     parsed = pl.coalesce(
         text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"),
         text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
-        pl.when(text.str.contains(r"\A[0-9]{9,11}\z")).then(
-            pl.from_epoch(text.str.to_integer(strict=False), time_unit="s")
-        ),
     )
+    utc = "%Y-%m-%dT%H:%M:%SZ"
     if zone is None or column.endswith("_utc"):
-        return parsed.dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+        return pl.coalesce(parsed, epoch).dt.to_string(utc)
     placed = parsed.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
-    return placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z")
+    return pl.coalesce(placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z"), epoch.dt.to_string(utc))
 
 
 def _amount(column: str, minor: bool) -> pl.Expr:
