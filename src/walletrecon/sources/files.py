@@ -49,16 +49,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def find_source_file(folder: Path, source: Source) -> Path | None:
-    """The file of a source in an inbox folder, or None; two files for one source is an error."""
-    present = [folder / f"{source.name}{suffix}" for suffix in SUFFIXES]
-    found = [path for path in present if path.is_file()]
-    if len(found) > 1:
-        names = ", ".join(path.name for path in found)
-        raise InputError(f"{folder}: more than one file for source '{source.name}': {names}")
-    return found[0] if found else None
-
-
 def _csv_header(path: Path) -> tuple[list[str], bool]:
     """The header's column names, and whether anything follows the header line."""
     opener = gzip.open if path.name.endswith(".gz") else open
