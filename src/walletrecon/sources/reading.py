@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -83,11 +84,11 @@ def _validation_input(result: ProfileResult, display: str) -> pa.Table:
     rows = with_optional_columns(result.rows, source)
     columns = [rows.column(name).cast(pa.string()) for name in source.column_names]
     origin_file = pa.DictionaryArray.from_arrays(
-        pa.array([0] * rows.num_rows, pa.int32()), pa.array([display])
+        pa.array(np.zeros(rows.num_rows, np.int32)), pa.array([display])
     )
     # Validation sees each row's position as its origin row (unique even where many records
     # share a line, as in single-line XML); ``_lines`` puts the file's lines back afterwards.
-    positions = pa.array(range(rows.num_rows), pa.int64())
+    positions = pa.array(np.arange(rows.num_rows, dtype=np.int64))
     return pa.table(
         [*columns, origin_file, positions],
         names=[*source.column_names, "origin_file", "origin_row"],
