@@ -270,6 +270,18 @@ def test_xlsx_numbers_dates_and_float_tails(tmp_path: Path) -> None:
     )
 
 
+def test_xlsx_large_number_cells_keep_the_amount_they_show(tmp_path: Path) -> None:
+    # fastexcel writes 123456789.12 as 123456789.120000005: the double's error, not the amount.
+    rows: list[list[object]] = [
+        ["Ref", "Amount", "Cur", "Day"],
+        ["L1", 123456789.12, "EUR", "2026-01-30"],
+        ["L2", -99999999.99, "EUR", "2026-01-30"],
+        ["L3", "123456789.120000005", "EUR", "2026-01-30"],
+    ]
+    result = read(workbook(tmp_path / "in.xlsx", rows), "bank", XLSX_COLUMNS)
+    assert column(result, "amount") == ["123456789.12", "-99999999.99", "123456789.12"]
+
+
 def test_xlsx_broken_headers(tmp_path: Path) -> None:
     rows: list[list[object]] = [["Ref", "Amount", "Cur", "Day"], ["L1", 1, "EUR", "2026-01-30"]]
     path = workbook(tmp_path / "in.xlsx", rows)

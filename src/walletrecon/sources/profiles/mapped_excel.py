@@ -4,9 +4,11 @@ Reader: ``fastexcel`` (Rust, on calamine; maintained, Arrow out, no Python loop 
 The sheet is loaded without a header and with every column as text, so that row ``i`` of the
 result is sheet row ``i + 1`` and the header row is found here. Amounts never go through a
 Python float: fastexcel writes a numeric cell as the shortest text that reads back as the same
-binary double (Rust's float formatting: ``12.5``, ``0.30000000000000004``, never an exponent),
-which the mapped profile reads as a decimal number and rejects when it has more places than the
-row's currency allows. Datetime cells arrive as ``YYYY-MM-DD HH:MM:SS`` and serial-number
+binary double with at most nine decimals (``12.5``, ``123456789.120000005``, never an exponent).
+Nine decimals of a large number are the double's own error, not the value the cell shows: such a
+text is replaced by the shortest text that reads back as the same double (``123456789.12``).
+The mapped profile reads the result as a decimal number and rejects it when it has more places
+than the row's currency allows. Datetime cells arrive as ``YYYY-MM-DD HH:MM:SS`` and serial-number
 cells as their number (``46052``); the mapped profile converts both exactly (1900 date system).
 
 Errors (InputError naming the file, sheet and row): an unknown sheet, a header row that is not
@@ -54,7 +56,18 @@ def _load(path: Path, name: str, sheet: str) -> pl.DataFrame:
     except Exception as exc:  # fastexcel raises its own error classes for broken files
         raise InputError(f"{name}: cannot read as an .xlsx workbook: {exc}") from exc
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    return frame.with_columns(_shortest(pl.col(column)) for column in frame.columns)
+
+
+#: fastexcel's text of a number cell that the double's own error reaches (nine decimals).
+NINE_DECIMALS = r"\A-?[0-9]+\.[0-9]{9}\z"
+
+
+def _shortest(cell: pl.Expr) -> pl.Expr:
+    """A number cell written with nine decimals, as the shortest text of the same double."""
+    shortest = cell.cast(pl.Float64, strict=False).cast(pl.String)
+    usable = cell.str.contains(NINE_DECIMALS) & ~shortest.str.contains("e", literal=True)
+    return pl.when(usable).then(shortest).otherwise(cell).alias(cell.meta.output_name())
 
 
 def read_sheet(path: Path, name: str, sheet: str, skip_header_lines: int) -> Sheet:
