@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from walletrecon.sample import generate
 from walletrecon.sample.real.receipts import (
@@ -24,6 +28,8 @@ from walletrecon.sample.real.receipts import (
     xlsx_inputs,
 )
 from walletrecon.schemas import SOURCES
+from walletrecon.sources.inputs import InputSpec
+from walletrecon.sources.parsing import MAX_WHOLE_DIGITS
 from walletrecon.sources.profiles import ProfileSpec, read_profile
 from walletrecon.sources.validate import validate
 
@@ -40,12 +46,8 @@ def _frame(*rows: tuple[str | None, ...]) -> pl.DataFrame:
 
 
 def _spec(table: dict[str, Any]) -> ProfileSpec:
-    return ProfileSpec(
-        source=table["source"],
-        encoding=table["encoding"],
-        options=table["options"],
-        columns=table["columns"],
-    )
+    """The reader's spec, through the configuration's own validation of an [[inputs]] table."""
+    return InputSpec.model_validate(table).spec("night")
 
 
 Outcomes = dict[int, tuple[Any, ...] | str]
@@ -189,3 +191,54 @@ def test_csv_is_gb18030_with_chinese_headers(tmp_path: Path) -> None:
     text = data.decode(CSV_ENCODING)
     assert text.startswith("收据编号,商户,订单号,金额,币种,收款时间\r\n")
     assert '"北京烤鸭, 王府井"' in text
+
+
+def test_xlsx_creation_time_is_fixed(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    write_xlsx(TINY, path)
+    with zipfile.ZipFile(path) as archive:
+        core = archive.read("docProps/core.xml").decode()
+        stamps = {info.date_time for info in archive.infolist()}
+    assert "<dcterms:created" in core and "2026-01-01T00:00:00Z" in core
+    assert len(stamps) == 1
+
+
+AMOUNTS = st.tuples(
+    st.sampled_from([("JPY", 0), ("CNY", 2), ("USD", 2), ("KWD", 3)]),
+    st.integers(min_value=0, max_value=10**17),
+)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(AMOUNTS, min_size=1, max_size=30))
+def test_any_amount_comes_back_as_the_same_minor_units_from_xlsx(
+    amounts: list[tuple[tuple[str, int], int]],
+) -> None:
+    rows = _frame(
+        *(
+            (
+                f"R{i}",
+                "M1",
+                f"T{i}",
+                str(Decimal(minor).scaleb(-places)),
+                code,
+                "2026-11-16T10:00:00+08:00",
+            )
+            for i, ((code, places), minor) in enumerate(amounts)
+        )
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        got = _assert_same(rows, "xlsx", Path(folder))
+    # Beyond the engine's amount range both are rejected; within it every amount is accepted.
+    for index, ((_, places), minor) in enumerate(amounts):
+        outcome, whole = got[index], minor // 10**places
+        in_range = len(str(whole)) <= MAX_WHOLE_DIGITS
+        assert outcome[3] == minor if in_range else outcome == "rejected"
+
+
+def test_xlsx_refuses_a_row_with_every_field_empty(tmp_path: Path) -> None:
+    rows = _frame(("R1", "M1", "T1", "1.00", "CNY", "x"), (None, "", None, " ", None, None))
+    with pytest.raises(ValueError, match="row 2 has every field empty"):
+        write_xlsx(rows, tmp_path / "r.xlsx")
+    write_csv(rows, tmp_path / "r.csv")  # a CSV line ",,,,," is still a record
+    assert _round_trip(rows, "csv", tmp_path)[1] == "rejected"

@@ -23,7 +23,9 @@ a broken amount such as ``1,5`` into a valid one), every value as the canonical 
 
 Rows come back with the canonical values column by column (amounts equal as decimals, the
 same minor units after validation); no id is derived differently, so no id mapping is needed.
-Empty values are written empty and read back as null.
+Empty values are written empty and read back as null. One limit: the xlsx reader counts only
+rows with a value in some cell, so a receipt with every field empty (never generated) would
+vanish from the sheet; ``write_xlsx`` refuses such rows (ValueError) rather than lose one.
 """
 
 from __future__ import annotations
@@ -101,6 +103,16 @@ def _check_columns(rows: pl.DataFrame) -> None:
         )
 
 
+def _check_not_blank(rows: pl.DataFrame) -> None:
+    """A row with every field empty has no sheet row the reader would count."""
+    blank = rows.select(
+        pl.all_horizontal(pl.col(n).is_null() | (pl.col(n).str.strip_chars() == "") for n in NAMES)
+    ).to_series()
+    if blank.any():
+        first = blank.arg_true()[0]
+        raise ValueError(f"receipts writer: row {first + 1} has every field empty")
+
+
 def _write_rows(workbook: Any, sheet: Any, rows: pl.DataFrame) -> None:
     """One sheet row per receipt from sheet row 3: amounts as numbers where exact, else text."""
     places = {
@@ -124,6 +136,7 @@ def write_xlsx(rows: pl.DataFrame, path: Path) -> None:
     import xlsxwriter  # type: ignore[import-untyped]
 
     _check_columns(rows)
+    _check_not_blank(rows)
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
     workbook.set_properties({"created": CREATED, "title": TITLE})
     sheet = workbook.add_worksheet(SHEET)
