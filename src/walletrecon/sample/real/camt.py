@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from lxml import etree as ET
+from lxml import etree
 
 from walletrecon.sample.real.bank_lines import (
     Line,
@@ -52,18 +52,19 @@ def render(rows: pl.DataFrame, night: date | None = None) -> bytes:
     """The camt.053.001.08 document of the rows, UTF-8 with an XML declaration."""
     found = statements(rows, night)
     day = found[0].night
-    root = ET.Element(_tag("Document"), nsmap={None: NAMESPACE})
+    # the default namespace: lxml takes None as its prefix, which its stubs do not allow
+    root = etree.Element(_tag("Document"), nsmap={None: NAMESPACE})  # type: ignore[dict-item]
     message = _sub(root, "BkToCstmrStmt")
     header = _sub(message, "GrpHdr")
     _sub(header, "MsgId", f"WR{day:%Y%m%d}")
     _sub(header, "CreDtTm", _moment(day))
     for statement in found:
         _statement(message, statement)
-    ET.indent(root)
-    return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))
+    etree.indent(root)
+    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))
 
 
-def _statement(message: ET._Element, statement: Statement) -> None:
+def _statement(message: etree._Element, statement: Statement) -> None:
     """One ``Stmt``: id, account, both balances and the entries."""
     node = _sub(message, "Stmt")
     _sub(node, "Id", f"WR{statement.night:%Y%m%d}{statement.currency}")
@@ -77,7 +78,7 @@ def _statement(message: ET._Element, statement: Statement) -> None:
         _entry(node, line, statement.night)
 
 
-def _balance(parent: ET._Element, code: str, minor: int, statement: Statement) -> None:
+def _balance(parent: etree._Element, code: str, minor: int, statement: Statement) -> None:
     """A ``Bal`` of the given type, signed by ``CdtDbtInd``."""
     node = _sub(parent, "Bal")
     _sub(_sub(_sub(node, "Tp"), "CdOrPrtry"), "Cd", code)
@@ -85,7 +86,7 @@ def _balance(parent: ET._Element, code: str, minor: int, statement: Statement) -
     _sub(_sub(node, "Dt"), "Dt", statement.night.isoformat())
 
 
-def _entry(parent: ET._Element, line: Line, night: date) -> None:
+def _entry(parent: etree._Element, line: Line, night: date) -> None:
     """One booked ``Ntry``."""
     node = _sub(parent, "Ntry")
     _amount(node, line.minor, line.currency)
@@ -99,7 +100,7 @@ def _entry(parent: ET._Element, line: Line, night: date) -> None:
         _sub(_sub(details, "RmtInf"), "Ustrd", line.reference)
 
 
-def _amount(parent: ET._Element, minor: int, currency: str) -> None:
+def _amount(parent: etree._Element, minor: int, currency: str) -> None:
     """``Amt`` (unsigned, with ``Ccy``) and ``CdtDbtInd`` (DBIT for a negative amount)."""
     amount = _sub(parent, "Amt", major(minor, currency, signed=False))
     amount.set("Ccy", currency)
@@ -116,8 +117,8 @@ def _tag(name: str) -> str:
     return f"{{{NAMESPACE}}}{name}"
 
 
-def _sub(parent: ET._Element, name: str, text: str | None = None) -> ET._Element:
+def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
     """A child element in the namespace, with its text."""
-    node = ET.SubElement(parent, _tag(name))
+    node = etree.SubElement(parent, _tag(name))
     node.text = text
     return node

@@ -123,7 +123,7 @@ def _entry(line: Line, night: date) -> list[str]:
     if not line.reference:
         return [head]
     text = textwrap.wrap(line.reference, WIDTH, break_long_words=True, break_on_hyphens=False)
-    for part in text:
+    for part in text[1:]:
         if part.startswith((":", "-", "{")):
             raise ValueError(
                 f"bank line {line.line_id}: reference: a wrapped line would start with "
