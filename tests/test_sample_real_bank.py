@@ -8,10 +8,12 @@ from types import ModuleType
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from walletrecon.sample import generate
 from walletrecon.sample.real import bai2, camt, mt940
-from walletrecon.sample.real.bank_lines import BANK_COLUMNS
+from walletrecon.sample.real.bank_lines import BANK_COLUMNS, major
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, read_profile
 
 WRITERS: dict[str, ModuleType] = {"camt": camt, "mt940": mt940, "bai2": bai2}
@@ -179,3 +181,26 @@ def test_mt940_refuses_a_reference_whose_wrapped_line_reads_as_a_tag() -> None:
     with pytest.raises(ValueError, match="would start with ':'"):
         mt940.render(frame(("B1", "5.00", "USD", "2026-11-17", text)), NIGHT)
     assert mt940.render(frame(("B1", "5.00", "USD", "2026-11-17", text[61:])), NIGHT)
+
+
+@st.composite
+def bank_rows(draw: st.DrawFn) -> pl.DataFrame:
+    """Up to 12 canonical bank rows: mixed currencies, signs, value dates and references."""
+    count = draw(st.integers(0, 12))
+    rows = []
+    for index in range(count):
+        currency = draw(st.sampled_from(["CNY", "EUR", "JPY", "KWD", "USD"]))
+        minor = draw(st.integers(-(10**12), 10**12))
+        day = draw(st.dates(date(2026, 11, 1), date(2026, 12, 31)))
+        text = draw(st.none() | st.text("ABC xyz019.,", max_size=150))
+        rows.append((f"B{index:04d}", major(minor, currency), currency, day.isoformat(), text))
+    return frame(*rows)
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=bank_rows())
+def test_any_rows_round_trip(name: str, rows: pl.DataFrame, tmp_path: Path) -> None:
+    assert_round_trip(name, rows, tmp_path, NIGHT)
