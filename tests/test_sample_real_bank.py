@@ -125,6 +125,13 @@ def test_rows_the_formats_cannot_carry_are_refused(
         WRITERS[name].render(frame(row), NIGHT)
 
 
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_a_repeated_bank_line_id_is_refused(name: str) -> None:
+    rows = frame(("B1", "1", "JPY", "2026-11-17", None), ("B1", "2", "USD", "2026-11-17", None))
+    with pytest.raises(ValueError, match="bank row 2: bank_line_id: 'B1' repeats row 1"):
+        WRITERS[name].render(rows, NIGHT)
+
+
 def test_camt_keeps_the_canonical_ids(tmp_path: Path) -> None:
     got, _ = read_back("camt", TINY, tmp_path, NIGHT)
     assert sorted(got["bank_line_id"]) == sorted(TINY["bank_line_id"])

@@ -12,7 +12,8 @@ night, so the same rows give the same bytes:
 
 A row the formats cannot carry (an amount that is not a plain decimal in the currency's minor
 unit, an unknown currency, a value date that is not ``YYYY-MM-DD``) is a ValueError naming the
-row and column: the canonical generator never writes broken bank rows.
+row and column: the canonical generator never writes broken bank rows. So is a repeated
+bank_line_id: the readers would number such lines by position, not by their id.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def clean_reference(text: str | None) -> str:
 def statements(rows: pl.DataFrame, night: date | None = None) -> list[Statement]:
     """The rows as one statement per currency (an empty USD statement for no rows)."""
     lines = [_line(index, row) for index, row in enumerate(rows.iter_rows(named=True), start=1)]
+    seen: dict[str, int] = {}
+    for index, line in enumerate(lines, start=1):
+        if line.line_id in seen:
+            raise ValueError(
+                f"bank row {index}: bank_line_id: {line.line_id!r} repeats row {seen[line.line_id]}"
+            )
+        seen[line.line_id] = index
     if night is None:
         if not lines:
             raise ValueError("a night without bank lines needs its date")
