@@ -1,0 +1,205 @@
+"""Settlement writers of real formats: what the readers give back is the canonical night.
+
+Each writer's file is read by its profile and both sides go through validation: the typed rows
+(minor units, instants, ids as the writer's ``canonical_ids`` say) must be equal row for row,
+every control total must hold, every rejected canonical row must come out rejected (by the reader
+or by validation), and the same rows must give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from walletrecon.sample.generation import generate
+from walletrecon.sample.real import adyen
+from walletrecon.schemas import SOURCES
+from walletrecon.sources.profiles import ProfileResult, ProfileSpec, read_profile
+from walletrecon.sources.validate import Validated, validate
+from walletrecon.store import connect
+
+ZONE = "Asia/Shanghai"
+COLUMNS = SOURCES["settlement"].column_names
+Writer = Callable[[pl.DataFrame, Path], Path]
+Ids = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@pytest.fixture(scope="module")
+def connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(ZONE)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    """The settlement rows of a generated night (two nights, the second one's rows)."""
+    out = tmp_path_factory.mktemp("night")
+    generate(out, days=2, seed=5, rows=300)
+    return pl.read_csv(out / "inbox" / "2026-11-17" / "settlement.csv", infer_schema=False)
+
+
+def frame(*rows: dict[str, str]) -> pl.DataFrame:
+    """Canonical settlement text rows: a clean USD payment changed by each dict."""
+    base = {
+        "settlement_id": "S1", "gateway": "adyen", "gateway_ref": "GW-1", "merchant_ref": "T1",
+        "record_type": "payment", "gross_amount": "10.00", "fee_amount": "0.30",
+        "net_amount": "9.70", "currency": "USD", "settled_at": "2026-11-19T10:00:00+08:00",
+        "payout_id": "PO-1",
+    }  # fmt: skip
+    texts = [{**base, **row} for row in rows]
+    return pl.DataFrame(
+        {name: [row.get(name) or None for row in texts] for name in COLUMNS},
+        schema=dict.fromkeys(COLUMNS, pl.String),
+    )
+
+
+def typed(connection: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> Validated:
+    """Validation of text rows whose ``origin_row`` says the line they are on."""
+    optional = [pl.lit(None, pl.String).alias(c) for c in COLUMNS if c not in rows.columns]
+    rows = rows.with_columns(optional).select(*COLUMNS, "origin_row")
+    origin = pa.DictionaryArray.from_arrays(pa.array([0] * rows.height, pa.int32()), ["f"])
+    return validate(connection, SOURCES["settlement"], rows.to_arrow().append_column(
+        "origin_file", origin
+    ))  # fmt: skip
+
+
+def round_trip(
+    connection: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    rows: pl.DataFrame,
+    writer: Writer,
+    reader: str,
+    ids: Ids,
+) -> tuple[ProfileResult, set[int]]:
+    """Write, read and compare (see the module docstring); the rejected input row numbers."""
+    result = read_profile(writer(rows, tmp_path / "file"), reader, ProfileSpec("settlement"))
+    got = typed(connection, pl.from_arrow(result.rows).drop("origin_element"))  # type: ignore[union-attr]
+    read_lines = {rejection.row for rejection in result.rejected}
+    lines = line_numbers(result, rows.height)
+    expected = typed(connection, ids(rows).with_columns(origin_row=pl.Series(lines)))
+    rejected_by_reader = {lines.index(row) for row in read_lines}
+    kept = expected.accepted.filter(~pl.col("origin_row").is_in(list(read_lines)))
+    assert got.accepted.sort("origin_row").equals(kept.sort("origin_row"))
+    rejected = rejected_by_reader | {lines.index(r) for r in got.rejected["origin_row"]}
+    canonical_rejects = {lines.index(r) for r in expected.rejected["origin_row"]}
+    assert canonical_rejects <= rejected
+    assert all(total.holds for total in result.totals), result.totals
+    assert writer(rows, tmp_path / "again").read_bytes() == (tmp_path / "file").read_bytes()
+    return result, rejected
+
+
+def line_numbers(result: ProfileResult, count: int) -> list[int]:
+    """The origin row of each input row: the writer writes one record per row, in order."""
+    rows = sorted(
+        [*pl.from_arrow(result.rows)["origin_row"].to_list(), *(r.row for r in result.rejected)]  # type: ignore[index]
+    )
+    assert len(rows) == count
+    return rows
+
+
+# --- Adyen ---------------------------------------------------------------------------------------
+
+
+def adyen_writer(rows: pl.DataFrame, path: Path) -> Path:
+    return adyen.write(rows, path, ZONE)
+
+
+def test_adyen_generated_night_round_trips(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path, night: pl.DataFrame
+) -> None:
+    result, rejected = round_trip(
+        connection, tmp_path, night, adyen_writer, "adyen", adyen.canonical_ids
+    )
+    canonical = typed(
+        connection, night.with_columns(origin_row=pl.int_range(pl.len(), dtype=pl.Int64))
+    )
+    type_rejects = set(
+        night.with_row_index().filter(~pl.col("record_type").is_in(list(adyen.LINE_TYPES)))["index"]
+    )
+    assert rejected == set(canonical.rejected["origin_row"]) | type_rejects
+    assert {c.kind for c in result.control} == {"MerchantPayout"}
+    assert len(result.totals) >= night["payout_id"].n_unique()
+
+
+def test_adyen_tiny_frame_currencies_refunds_chargebacks_duplicates(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = frame(
+        {},
+        {"settlement_id": "S2", "record_type": "refund", "gross_amount": "4.00",
+         "fee_amount": "0.00", "net_amount": "-4.00"},
+        {"settlement_id": "S3", "record_type": "refund", "gross_amount": "1.00",
+         "fee_amount": "0.00", "net_amount": "-1.00"},
+        {"settlement_id": "S4", "record_type": "chargeback", "gross_amount": "10.00",
+         "fee_amount": "15.00", "net_amount": "-25.00", "settled_at": "2026-11-19T02:00:00Z"},
+        {"settlement_id": "S5", "gateway_ref": " gw-2 ", "currency": "JPY", "gross_amount": "1500",
+         "fee_amount": "45", "net_amount": "1455", "payout_id": "PO-2",
+         "settled_at": "2026-11-19T11:00:00"},
+        {"settlement_id": "S6", "gateway_ref": "GW-3", "currency": "KWD", "gross_amount": "2.345",
+         "fee_amount": "0.070", "net_amount": "2.275", "payout_id": "PO-3", "merchant_ref": ""},
+        {"settlement_id": "S7", "gateway_ref": "GW-4", "currency": "JPY", "gross_amount": "1000",
+         "net_currency": "USD", "exchange_rate": "0.0067", "fee_amount": "0.20",
+         "net_amount": "6.50", "payout_id": "PO-2"},
+    )  # fmt: skip
+    result, rejected = round_trip(
+        connection, tmp_path, rows, adyen_writer, "adyen", adyen.canonical_ids
+    )
+    assert rejected == set()
+    ids = pl.from_arrow(result.rows)["settlement_id"].to_list()  # type: ignore[index]
+    assert ids == [
+        "GW-1/Settled/S1", "GW-1/Refunded/S2", "GW-1/Refunded/S3", "GW-1/Chargeback/S4",
+        "gw-2/Settled/S5", "GW-3/Settled/S6", "GW-4/Settled/S7",
+    ]  # fmt: skip
+    totals = {(t.currency, t.expected) for t in result.totals}
+    assert totals == {("USD", "-20.3"), ("JPY", "1455"), ("KWD", "2.275"), ("USD", "6.5")}
+
+
+def test_adyen_payout_ids_are_stable_batches_and_rows_without_payout_are_unchecked(
+    tmp_path: Path,
+) -> None:
+    assert adyen.batch_number("PO-1") == adyen.batch_number("PO-1") != adyen.batch_number("PO-2")
+    assert (
+        adyen.payout_reference("PO-1") == f"batch {adyen.batch_number('PO-1')}, WalletreconWallet"
+    )
+    path = adyen.write(frame({"payout_id": ""}), tmp_path / "a.csv")
+    result = read_profile(path, "adyen", ProfileSpec("settlement"))
+    assert pl.from_arrow(result.rows)["payout_id"].to_list() == [None]  # type: ignore[index]
+    assert result.control == [] and [t.holds for t in result.totals] == [None]
+
+
+def test_adyen_topup_and_withdrawal_are_rejected_naming_the_type(tmp_path: Path) -> None:
+    rows = frame({"record_type": "topup"}, {"settlement_id": "S2", "record_type": "withdrawal",
+                                            "net_amount": "-9.70"})  # fmt: skip
+    result = read_profile(adyen.write(rows, tmp_path / "a.csv"), "adyen", ProfileSpec("settlement"))
+    assert [r.reason.split(" is not")[0] for r in result.rejected] == [
+        "Type: 'topup'",
+        "Type: 'withdrawal'",
+    ]
+    assert adyen.expected_rejections(rows).height == 2
+    assert [t.holds for t in result.totals] == [True]
+
+
+def test_adyen_broken_rows_stay_broken(tmp_path: Path) -> None:
+    rows = frame(
+        {"gross_amount": "12.3.4"},
+        {"settlement_id": "S2", "currency": "XYZ"},
+        {"settlement_id": "S3", "settled_at": "2026-13-45T99:00:00"},
+        {"settlement_id": "S4", "gateway_ref": ""},
+        {"settlement_id": "S5", "record_type": "paymnt"},
+    )  # fmt: skip
+    result = read_profile(
+        adyen.write(rows, tmp_path / "a.csv", ZONE), "adyen", ProfileSpec("settlement")
+    )
+    assert [r.column for r in result.rejected] == [
+        "Gross Credit (GC)",
+        "Gross Currency",
+        "Creation Date",
+        "Psp Reference",
+        "Type",
+    ]
