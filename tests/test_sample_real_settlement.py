@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from walletrecon.sample.generation import generate
-from walletrecon.sample.real import adyen
+from walletrecon.sample.real import adyen, stripe
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, read_profile
 from walletrecon.sources.validate import Validated, validate
@@ -76,9 +76,11 @@ def round_trip(
     writer: Writer,
     reader: str,
     ids: Ids,
+    options: dict[str, str] | None = None,
 ) -> tuple[ProfileResult, set[int]]:
     """Write, read and compare (see the module docstring); the rejected input row numbers."""
-    result = read_profile(writer(rows, tmp_path / "file"), reader, ProfileSpec("settlement"))
+    spec = ProfileSpec("settlement", options=options or {})
+    result = read_profile(writer(rows, tmp_path / "file"), reader, spec)
     got = typed(connection, pl.from_arrow(result.rows).drop("origin_element"))  # type: ignore[union-attr]
     read_lines = {rejection.row for rejection in result.rejected}
     lines = line_numbers(result, rows.height)
@@ -203,3 +205,107 @@ def test_adyen_broken_rows_stay_broken(tmp_path: Path) -> None:
         "Psp Reference",
         "Type",
     ]
+
+
+# --- Stripe --------------------------------------------------------------------------------------
+
+
+def stripe_writer(rows: pl.DataFrame, path: Path) -> Path:
+    return stripe.write(rows, path, ZONE)
+
+
+def stripe_round_trip(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path, rows: pl.DataFrame
+) -> tuple[ProfileResult, set[int]]:
+    return round_trip(
+        connection, tmp_path, rows, stripe_writer, "stripe", stripe.canonical_ids,
+        stripe.READ_OPTIONS,
+    )  # fmt: skip
+
+
+def test_stripe_generated_night_round_trips(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path, night: pl.DataFrame
+) -> None:
+    result, rejected = stripe_round_trip(connection, tmp_path, night)
+    numbered = night.with_columns(origin_row=pl.int_range(pl.len(), dtype=pl.Int64))
+    canonical = typed(connection, numbered)
+    unwritable = set(stripe.expected_rejections(night.with_row_index())["index"])
+    assert rejected == set(canonical.rejected["origin_row"]) | unwritable
+    assert {c.kind for c in result.control} == {"payout"}
+    assert len(result.totals) == 2 * len(result.control)
+
+
+def test_stripe_tiny_frame_currencies_refunds_chargebacks_duplicates(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = frame(
+        {},
+        {"settlement_id": "S2", "record_type": "refund", "gross_amount": "4.00",
+         "fee_amount": "0.00", "net_amount": "-4.00"},
+        {"settlement_id": "S3", "record_type": "refund", "gross_amount": "1.00",
+         "fee_amount": "0.00", "net_amount": "-1.00"},
+        {"settlement_id": "S4", "record_type": "chargeback", "gross_amount": "10.00",
+         "fee_amount": "15.00", "net_amount": "-25.00", "settled_at": "2026-11-19T02:00:00Z"},
+        {"settlement_id": "S5", "gateway_ref": " gw-2 ", "currency": "JPY", "gross_amount": "1500",
+         "fee_amount": "45", "net_amount": "1455", "payout_id": "PO-2",
+         "settled_at": "2026-11-19T11:00:00"},
+        {"settlement_id": "S6", "gateway_ref": "GW-3", "currency": "KWD", "gross_amount": "2.345",
+         "fee_amount": "0.070", "net_amount": "2.275", "payout_id": "PO-3", "merchant_ref": ""},
+    )  # fmt: skip
+    result, rejected = stripe_round_trip(connection, tmp_path, rows)
+    assert rejected == set()
+    read = pl.from_arrow(result.rows)
+    assert read["settlement_id"].to_list() == ["S1", "S2", "S3", "S4", "S5", "S6"]  # type: ignore[index]
+    assert read["settled_at"].to_list()[4] == "2026-11-19T03:00:00Z"  # type: ignore[index]
+    checked = {(t.currency, t.check, t.found) for t in result.totals}
+    assert ("KWD", "sum of line nets = -payout net", "2.275") in checked
+    assert ("JPY", "sum of line nets = -payout net", "1455") in checked
+    assert {t.currency for t in result.totals} == {"JPY", "KWD"}  # USD adds up to -20.30
+
+
+def test_stripe_types_it_cannot_carry_are_rejected_naming_them(tmp_path: Path) -> None:
+    rows = frame(
+        {"record_type": "topup"},
+        {"settlement_id": "S2", "record_type": "withdrawal", "net_amount": "-9.70"},
+        {"settlement_id": "S3", "record_type": "paymnt"},
+    )  # fmt: skip
+    path = stripe.write(rows, tmp_path / "s.csv")
+    result = read_profile(path, "stripe", ProfileSpec("settlement", options=stripe.READ_OPTIONS))
+    assert [r.reason.split("' is")[0] for r in result.rejected] == [
+        "reporting_category: 'wallet_topup", "reporting_category: 'wallet_withdrawal",
+        "reporting_category: 'paymnt",
+    ]  # fmt: skip
+    assert stripe.expected_rejections(rows).height == 3
+    assert stripe.expected_rejections(frame({"net_amount": "9.71"}))["settlement_id"].to_list() == [
+        "S1"
+    ]
+    assert all(t.holds for t in result.totals)
+
+
+def test_stripe_broken_rows_stay_out_of_their_payout(tmp_path: Path) -> None:
+    rows = frame(
+        {},
+        {"settlement_id": "S2", "currency": "XYZ"},
+        {"settlement_id": "S3", "net_amount": "9.701", "gross_amount": "10.001"},
+    )
+    path = stripe.write(rows, tmp_path / "s.csv")
+    result = read_profile(path, "stripe", ProfileSpec("settlement", options=stripe.READ_OPTIONS))
+    assert [t.holds for t in result.totals] == [True, True]
+    assert stripe.canonical_ids(rows)["payout_id"].to_list() == ["PO-1", None, None]
+
+
+def test_stripe_payout_of_less_than_zero_has_no_payout_line(tmp_path: Path) -> None:
+    rows = frame({"record_type": "refund", "gross_amount": "4.00", "fee_amount": "0.00",
+                  "net_amount": "-4.00"}, {"settlement_id": "S2", "payout_id": "PO-2"})  # fmt: skip
+    path = stripe.write(rows, tmp_path / "s.csv")
+    result = read_profile(path, "stripe", ProfileSpec("settlement", options=stripe.READ_OPTIONS))
+    assert [c.raw.split(",")[0] for c in result.control] == ["txn_PO-2"]
+    assert [t.holds for t in result.totals] == [True, True]
+
+
+def test_stripe_refuses_what_it_cannot_write(tmp_path: Path) -> None:
+    other = frame({"net_currency": "EUR", "exchange_rate": "0.9"})
+    with pytest.raises(ValueError, match="one currency"):
+        stripe.write(other, tmp_path / "s.csv")
+    with pytest.raises(ValueError, match="spans"):
+        stripe.write(frame({}, {"settlement_id": "S2", "currency": "EUR"}), tmp_path / "s.csv")

@@ -27,15 +27,13 @@ profile's (``ProfileSpec.gateway``, else ``adyen``): write one gateway's rows pe
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
-from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+
+from walletrecon.sample.real.settlement_text import STAMP, amount, csv_text
 
 #: The merchant account every written line belongs to (part of the reader's payout_id).
 MERCHANT_ACCOUNT = "WalletreconWallet"
@@ -53,7 +51,6 @@ HEADER = (
     "Interchange (NC)", "Batch Number",
 )  # fmt: skip
 _COMPANY = "Walletrecon"
-_STAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})?$")
 
 
 def batch_number(payout_id: str) -> str:
@@ -92,22 +89,13 @@ def expected_rejections(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _when(settled_at: str, zone: str) -> tuple[str, str]:
     """Creation Date and TimeZone for a canonical timestamp text (see the module docstring)."""
-    match = _STAMP.match(settled_at)
+    match = STAMP.match(settled_at)
     if match is None:
         return settled_at.replace("T", " "), "UTC"
     day, clock, offset = match.groups()
     if offset is None:
         return f"{day} {clock}", zone
     return f"{day} {clock}", "UTC" if offset == "Z" else f"GMT{offset}"
-
-
-def _decimal(text: str) -> Decimal | None:
-    """The amount text as a Decimal, None when it is not a plain number (a deliberate flaw)."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
 
 
 def _line(row: dict[str, str | None], zone: str) -> list[str]:
@@ -135,7 +123,7 @@ def _payout_lines(lines: list[list[str]]) -> list[list[str]]:
         batch, currency = line[20], line[13]
         if not batch:
             continue
-        net = (_decimal(line[15]) or Decimal(0)) - (_decimal(line[14]) or Decimal(0))
+        net = (amount(line[15]) or Decimal(0)) - (amount(line[14]) or Decimal(0))
         total, last = groups.get((batch, currency), (Decimal(0), line))
         groups[(batch, currency)] = (total + net, max(last, line, key=lambda x: (x[5], x[6])))
     out = []
@@ -153,13 +141,7 @@ def report_text(rows: pl.DataFrame, zone: str = "UTC") -> str:
     """The report for the rows (in their order), payout lines last; ``zone`` is the IANA zone
     a timestamp without offset is local to."""
     lines = [_line(row, zone) for row in rows.iter_rows(named=True)]
-    return _csv([list(HEADER), *lines, *_payout_lines(lines)])
-
-
-def _csv(lines: Iterable[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(lines)
-    return buffer.getvalue()
+    return csv_text([list(HEADER), *lines, *_payout_lines(lines)])
 
 
 def write(rows: pl.DataFrame, path: Path, zone: str = "UTC") -> Path:
