@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from walletrecon.sample.generation import generate
-from walletrecon.sample.real import adyen, stripe
+from walletrecon.sample.real import adyen, paypal, stripe
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, read_profile
 from walletrecon.sources.validate import Validated, validate
@@ -309,3 +309,114 @@ def test_stripe_refuses_what_it_cannot_write(tmp_path: Path) -> None:
         stripe.write(other, tmp_path / "s.csv")
     with pytest.raises(ValueError, match="spans"):
         stripe.write(frame({}, {"settlement_id": "S2", "currency": "EUR"}), tmp_path / "s.csv")
+
+
+# --- PayPal --------------------------------------------------------------------------------------
+
+
+def paypal_writer(rows: pl.DataFrame, path: Path) -> Path:
+    return paypal.write(rows, path, ZONE)
+
+
+def test_paypal_generated_night_round_trips(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path, night: pl.DataFrame
+) -> None:
+    result, rejected = round_trip(
+        connection, tmp_path, night, paypal_writer, "paypal", paypal.canonical_ids
+    )
+    numbered = night.with_columns(origin_row=pl.int_range(pl.len(), dtype=pl.Int64))
+    canonical = typed(connection, numbered)
+    unwritable = set(paypal.expected_rejections(night.with_row_index())["index"])
+    assert rejected == set(canonical.rejected["origin_row"]) | unwritable
+    assert {c.kind for c in result.control} == {"SF", "SC", "RF", "RC", "FF"}
+    assert {t.check for t in result.totals} >= {
+        "SB record count",
+        "gross credits = sum of SB lines",
+    }
+
+
+def test_paypal_tiny_frame_currencies_refunds_chargebacks_duplicates(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = frame(
+        {},
+        {"settlement_id": "S2", "record_type": "refund", "gross_amount": "4.00",
+         "fee_amount": "0.00", "net_amount": "-4.00"},
+        {"settlement_id": "S3", "record_type": "refund", "gross_amount": "1.00",
+         "fee_amount": "0.00", "net_amount": "-1.00"},
+        {"settlement_id": "S4", "record_type": "chargeback", "gross_amount": "10.00",
+         "fee_amount": "15.00", "net_amount": "-25.00", "settled_at": "2026-11-19T02:00:00Z"},
+        {"settlement_id": "S5", "gateway_ref": " gw-2 ", "currency": "JPY", "gross_amount": "1500",
+         "fee_amount": "45", "net_amount": "1455", "payout_id": "PO-2",
+         "settled_at": "2026-11-19T11:00:00"},
+        {"settlement_id": "S6", "gateway_ref": "GW-3", "currency": "KWD", "gross_amount": "2.345",
+         "fee_amount": "0.070", "net_amount": "2.275", "payout_id": "PO-3", "merchant_ref": ""},
+        {"settlement_id": "S7", "gateway_ref": "GW-4", "net_amount": "9.90"},
+    )  # fmt: skip
+    result, rejected = round_trip(
+        connection, tmp_path, rows, paypal_writer, "paypal", paypal.canonical_ids
+    )
+    assert rejected == set()
+    read = pl.from_arrow(result.rows)
+    assert read["settlement_id"].to_list() == [  # type: ignore[index]
+        "GW-1/T0006", "GW-1/T1107", "GW-1/T1107", "GW-1/T1201", "gw-2/T0006", "GW-3/T0006",
+        "GW-4/T0006",
+    ]  # fmt: skip
+    assert read["fee_amount"].to_list()[-1] == "0.1"  # type: ignore[index]
+    assert read["payout_id"].null_count() == rows.height  # type: ignore[index]
+    assert sum(t.holds is True for t in result.totals) == len(result.totals) == 4 * 3 * 2 + 3
+    lines = (tmp_path / "file").read_text().splitlines()
+    assert lines[4].startswith("SB,GW-1,T1,,,T0006,2026/11/19 10:00:00 +0800,")
+    assert (
+        "SB,gw-2,T1,,,T0006,2026/11/19 11:00:00 +0800,2026/11/19 11:00:00 +0800,CR,1500,JPY,DR,45"
+        in lines[8]
+    )
+
+
+def test_paypal_net_above_gross_writes_a_credited_fee(tmp_path: Path) -> None:
+    rows = frame({"gross_amount": "10.00", "fee_amount": "0.30", "net_amount": "10.50"})
+    path = paypal.write(rows, tmp_path / "p.csv")
+    result = read_profile(path, "paypal", ProfileSpec("settlement"))
+    read = pl.from_arrow(result.rows).row(0, named=True)  # type: ignore[union-attr]
+    assert (read["fee_amount"], read["net_amount"]) == ("0", "10.5")
+    assert paypal.canonical_ids(rows)["fee_amount"].to_list() == ["0.00"]
+
+
+def test_paypal_types_it_cannot_carry_are_rejected_naming_the_code(tmp_path: Path) -> None:
+    rows = frame(
+        {"record_type": "topup"},
+        {"settlement_id": "S2", "record_type": "withdrawal", "net_amount": "-10.30"},
+        {"settlement_id": "S3", "record_type": "paymnt"},
+    )  # fmt: skip
+    result = read_profile(
+        paypal.write(rows, tmp_path / "p.csv"), "paypal", ProfileSpec("settlement")
+    )
+    assert [r.reason.split(" has")[0] for r in result.rejected] == [
+        "Transaction Event Code: T0300 with CR", "Transaction Event Code: T0300 with DR",
+        "Transaction Event Code: T9999 with CR",
+    ]  # fmt: skip
+    assert paypal.expected_rejections(rows).height == 3
+    assert all(t.holds for t in result.totals)
+
+
+def test_paypal_broken_rows_stay_broken(tmp_path: Path) -> None:
+    rows = frame(
+        {"gross_amount": "12.3.4"},
+        {"settlement_id": "S2", "currency": "XYZ"},
+        {"settlement_id": "S3", "settled_at": "2026-13-45T99:00:00"},
+        {"settlement_id": "S4", "gateway_ref": ""},
+        {"settlement_id": "S5", "gross_amount": "10.001", "net_amount": "9.701"},
+    )  # fmt: skip
+    result = read_profile(
+        paypal.write(rows, tmp_path / "p.csv", ZONE), "paypal", ProfileSpec("settlement")
+    )
+    assert [r.column for r in result.rejected] == [
+        "Gross Transaction Amount", "Gross Transaction Amount", "Transaction Completion Date",
+        "Transaction ID", "Gross Transaction Amount",
+    ]  # fmt: skip
+    assert all(t.holds for t in result.totals)
+
+
+def test_paypal_refuses_a_converted_row(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="another currency"):
+        paypal.write(frame({"net_currency": "EUR", "exchange_rate": "0.9"}), tmp_path / "p.csv")
