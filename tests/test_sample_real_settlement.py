@@ -175,6 +175,15 @@ def test_adyen_payout_ids_are_stable_batches_and_rows_without_payout_are_uncheck
     assert result.control == [] and [t.holds for t in result.totals] == [None]
 
 
+def test_adyen_refuses_two_payouts_on_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adyen, "batch_number", lambda payout_id: "7")
+    with pytest.raises(ValueError, match="share an Adyen batch number"):
+        adyen.write(frame({}, {"settlement_id": "S2", "payout_id": "PO-2"}), tmp_path / "a.csv")
+    adyen.write(frame({}, {"settlement_id": "S2"}), tmp_path / "a.csv")
+
+
 def test_adyen_topup_and_withdrawal_are_rejected_naming_the_type(tmp_path: Path) -> None:
     rows = frame({"record_type": "topup"}, {"settlement_id": "S2", "record_type": "withdrawal",
                                             "net_amount": "-9.70"})  # fmt: skip

@@ -18,7 +18,8 @@ so the reader's payout check holds. Columns:
 - ``Psp Reference`` = gateway_ref (trimmed), ``Merchant Reference`` = merchant_ref,
   ``Modification Reference`` = settlement_id, so lines sharing a PSP reference and type differ.
 - ``Batch Number`` from payout_id (:func:`batch_number`: a stable number, the same in every
-  night's file); a row without payout_id has no batch and its group is left unchecked.
+  night's file; two payout ids of one file on one number are a ValueError, never merged); a row
+  without payout_id has no batch and its group is left unchecked.
 
 Ids the reader derives (:func:`canonical_ids`): settlement_id = ``PSP/Type/settlement_id``,
 payout_id = ``batch N, MERCHANT_ACCOUNT``; gateway_ref loses its padding; gateway is the
@@ -140,6 +141,9 @@ def _payout_lines(lines: list[list[str]]) -> list[list[str]]:
 def report_text(rows: pl.DataFrame, zone: str = "UTC") -> str:
     """The report for the rows (in their order), payout lines last; ``zone`` is the IANA zone
     a timestamp without offset is local to."""
+    payouts = rows["payout_id"].drop_nulls().unique().to_list()
+    if len({batch_number(payout) for payout in payouts}) < len(payouts):
+        raise ValueError("two payout ids of the rows share an Adyen batch number")
     lines = [_line(row, zone) for row in rows.iter_rows(named=True)]
     return csv_text([list(HEADER), *lines, *_payout_lines(lines)])
 
