@@ -159,6 +159,20 @@ def test_payout_sum_checked_against_minus_payout(tmp_path: Path) -> None:
     assert alone.totals[1].holds is None and "no line" in alone.totals[1].note
 
 
+def test_a_positive_payout_of_lines_below_zero_is_minus_their_sum(tmp_path: Path) -> None:
+    # Stripe debits the bank (a positive payout) when a payout's lines add up below zero.
+    body = "t1,2026-01-30 10:00:00,USD,-10,0,-10,refund,re_1,po_2\n"
+    body += "t2,2026-01-30 10:00:00,USD,4,0.5,3.5,charge,ch_2,po_2\n"
+    body += "t3,2026-01-31 00:00:00,USD,6.5,0,6.5,payout,po_2,po_2\n"
+    result = inline(tmp_path, body)
+    assert [(t.expected, t.found, t.holds, t.note) for t in result.totals][1] == (
+        "-6.50",
+        "-6.50",
+        True,
+        "",
+    )
+
+
 def test_merchant_ref_timezone_and_gateway_ref_columns(tmp_path: Path) -> None:
     header = "id,created,currency,gross,fee,net,type,payment_intent_id,charge_id,"
     header += "payment_metadata[txn_id]\n"

@@ -69,8 +69,10 @@ def _one_payout(units: pl.DataFrame, payout: dict[str, object]) -> list[ControlT
     ]
     lines = units.filter(~pl.col("_payout") & (pl.col("payout_id") == key))
     check = "sum of line nets = -payout net"
-    expected = -net if net <= 0 else net
-    note = "" if net <= 0 else "payout row written positive: compared as written"
+    # Stripe writes a payout as minus what its lines add up to: negative when money goes to the
+    # bank, positive when lines add up below zero and the bank is debited. Hand-made reports
+    # also write a paying-out payout positive; that reading is the fallback.
+    expected, note = -net, ""
     if lines.is_empty():
         return [
             *totals,
@@ -100,6 +102,8 @@ def _one_payout(units: pl.DataFrame, payout: dict[str, object]) -> list[ControlT
             ),
         ]
     found = int(lines.get_column("_net_units").sum())
+    if found != expected and net > 0:
+        expected, note = net, "payout row written positive: compared as written"
     totals.append(
         ControlTotal(
             scope,
