@@ -136,10 +136,9 @@ def test_adyen_generated_night_round_trips(
     assert len(result.totals) >= night["payout_id"].n_unique()
 
 
-def test_adyen_tiny_frame_currencies_refunds_chargebacks_duplicates(
-    connection: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
-    rows = frame(
+#: Tiny rows every writer carries: a default payment, two refunds of one reference, a
+#: chargeback, JPY with a reference to trim and a local time, KWD without a merchant ref.
+TINY: tuple[dict[str, str], ...] = (
         {},
         {"settlement_id": "S2", "record_type": "refund", "gross_amount": "4.00",
          "fee_amount": "0.00", "net_amount": "-4.00"},
@@ -152,6 +151,14 @@ def test_adyen_tiny_frame_currencies_refunds_chargebacks_duplicates(
          "settled_at": "2026-11-19T11:00:00"},
         {"settlement_id": "S6", "gateway_ref": "GW-3", "currency": "KWD", "gross_amount": "2.345",
          "fee_amount": "0.070", "net_amount": "2.275", "payout_id": "PO-3", "merchant_ref": ""},
+)  # fmt: skip
+
+
+def test_adyen_tiny_frame_currencies_refunds_chargebacks_duplicates(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    rows = frame(
+        *TINY,
         {"settlement_id": "S7", "gateway_ref": "GW-4", "currency": "JPY", "gross_amount": "1000",
          "net_currency": "USD", "exchange_rate": "0.0067", "fee_amount": "0.20",
          "net_amount": "6.50", "payout_id": "PO-2"},
@@ -255,18 +262,7 @@ def test_stripe_tiny_frame_currencies_refunds_chargebacks_duplicates(
     connection: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     rows = frame(
-        {},
-        {"settlement_id": "S2", "record_type": "refund", "gross_amount": "4.00",
-         "fee_amount": "0.00", "net_amount": "-4.00"},
-        {"settlement_id": "S3", "record_type": "refund", "gross_amount": "1.00",
-         "fee_amount": "0.00", "net_amount": "-1.00"},
-        {"settlement_id": "S4", "record_type": "chargeback", "gross_amount": "10.00",
-         "fee_amount": "15.00", "net_amount": "-25.00", "settled_at": "2026-11-19T02:00:00Z"},
-        {"settlement_id": "S5", "gateway_ref": " gw-2 ", "currency": "JPY", "gross_amount": "1500",
-         "fee_amount": "45", "net_amount": "1455", "payout_id": "PO-2",
-         "settled_at": "2026-11-19T11:00:00"},
-        {"settlement_id": "S6", "gateway_ref": "GW-3", "currency": "KWD", "gross_amount": "2.345",
-         "fee_amount": "0.070", "net_amount": "2.275", "payout_id": "PO-3", "merchant_ref": ""},
+        *TINY,
     )  # fmt: skip
     result, rejected = stripe_round_trip(connection, tmp_path, rows)
     assert rejected == set()
@@ -355,18 +351,7 @@ def test_paypal_tiny_frame_currencies_refunds_chargebacks_duplicates(
     connection: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     rows = frame(
-        {},
-        {"settlement_id": "S2", "record_type": "refund", "gross_amount": "4.00",
-         "fee_amount": "0.00", "net_amount": "-4.00"},
-        {"settlement_id": "S3", "record_type": "refund", "gross_amount": "1.00",
-         "fee_amount": "0.00", "net_amount": "-1.00"},
-        {"settlement_id": "S4", "record_type": "chargeback", "gross_amount": "10.00",
-         "fee_amount": "15.00", "net_amount": "-25.00", "settled_at": "2026-11-19T02:00:00Z"},
-        {"settlement_id": "S5", "gateway_ref": " gw-2 ", "currency": "JPY", "gross_amount": "1500",
-         "fee_amount": "45", "net_amount": "1455", "payout_id": "PO-2",
-         "settled_at": "2026-11-19T11:00:00"},
-        {"settlement_id": "S6", "gateway_ref": "GW-3", "currency": "KWD", "gross_amount": "2.345",
-         "fee_amount": "0.070", "net_amount": "2.275", "payout_id": "PO-3", "merchant_ref": ""},
+        *TINY,
         {"settlement_id": "S7", "gateway_ref": "GW-4", "net_amount": "9.90"},
     )  # fmt: skip
     result, rejected = round_trip(

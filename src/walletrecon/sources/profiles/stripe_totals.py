@@ -73,34 +73,16 @@ def _one_payout(units: pl.DataFrame, payout: dict[str, object]) -> list[ControlT
     # bank, positive when lines add up below zero and the bank is debited. Hand-made reports
     # also write a paying-out payout positive; that reading is the fallback.
     expected, note = -net, ""
-    if lines.is_empty():
-        return [
-            *totals,
-            ControlTotal(
-                scope,
-                check,
-                _major(expected, places),
-                "",
-                None,
-                currency,
-                "no line of this payout is in the file",
-            ),
-        ]
     unreadable = lines.filter(pl.col("_net_units").is_null() | (pl.col("currency") != currency))
-    if not unreadable.is_empty():
+    why = ""
+    if lines.is_empty():
+        why = "no line of this payout is in the file"
+    elif not unreadable.is_empty():
         rows = ", ".join(str(line) for line in unreadable.get_column("_line").to_list()[:5])
-        return [
-            *totals,
-            ControlTotal(
-                scope,
-                check,
-                _major(expected, places),
-                "",
-                None,
-                currency,
-                f"net of line(s) {rows} unreadable or in another currency",
-            ),
-        ]
+        why = f"net of line(s) {rows} unreadable or in another currency"
+    if why:
+        unchecked = ControlTotal(scope, check, _major(expected, places), "", None, currency, why)
+        return [*totals, unchecked]
     found = int(lines.get_column("_net_units").sum())
     if found != expected and net > 0:
         expected, note = net, "payout row written positive: compared as written"
