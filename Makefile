@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 SAMPLE := sample_data
+REAL   := $(SAMPLE)/real_formats
 DATES   = $(shell ls $(SAMPLE)/inbox)
+REAL_DATES = $(shell ls $(REAL)/inbox)
 
 .PHONY: setup run test lint typecheck unit bench sample clean lock
 
@@ -18,12 +20,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## Run the nightly job over every business date of sample_data/, night after night.
+## Run the nightly job over every business date of sample_data/, night after night, then
+## over the same kind of nights as gateways, banks and merchants deliver them (real_formats/).
 run: $(STAMP)
 	rm -rf $(OUT)
 	@for d in $(DATES); do \
 	  $(BIN)/walletrecon run --date $$d --inbox $(SAMPLE)/inbox --out $(OUT) \
 	    --config $(SAMPLE)/walletrecon.toml || exit $$?; \
+	done
+	@for d in $(REAL_DATES); do \
+	  $(BIN)/walletrecon run --date $$d --inbox $(REAL)/inbox --out $(OUT)/real_formats \
+	    --config $(REAL)/walletrecon.toml || exit $$?; \
 	done
 
 ## Lint, type-check and test (slow tests included).
@@ -49,8 +56,9 @@ bench: $(STAMP)
 
 ## Regenerate the committed sample data set.
 sample: $(STAMP)
-	rm -rf $(SAMPLE)/inbox $(SAMPLE)/truth.csv
-	$(BIN)/walletrecon sample --out $(SAMPLE) --days 5 --seed 7 --rows 400 --mixed-formats
+	rm -rf $(SAMPLE)/inbox $(SAMPLE)/truth.csv $(REAL)
+	$(BIN)/walletrecon sample --out $(SAMPLE) --days 5 --seed 7 --rows 400 --formats mixed
+	$(BIN)/walletrecon sample --out $(REAL) --days 5 --seed 7 --rows 400 --formats real
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock

@@ -265,21 +265,45 @@ def backfill(first: dt.date, last: dt.date, options: NightOptions) -> None:
 )
 @click.option("--start", default="2026-11-16", callback=parse_date, help="First business date.")
 @click.option(
-    "--mixed-formats/--csv-only", default=False, help="Write some sources as CSV.gz and Parquet."
+    "--formats",
+    "formats",
+    type=click.Choice(["canonical", "mixed", "real"]),
+    default=None,
+    help="canonical: CSV only; mixed: some sources as CSV.gz, Parquet and with a BOM; real: "
+    "settlement as Adyen, Stripe and PayPal reports, bank lines as camt.053, MT940 and BAI2, "
+    "receipts as .xlsx and GB18030 CSV, with the [[inputs]] that read them.",
 )
-def sample(out: Path, days: int, seed: int, rows: int, start: dt.date, mixed_formats: bool) -> None:
+@click.option(
+    "--mixed-formats/--csv-only",
+    default=False,
+    help="The same as --formats mixed / --formats canonical.",
+)
+def sample(
+    out: Path,
+    days: int,
+    seed: int,
+    rows: int,
+    start: dt.date,
+    formats: str | None,
+    mixed_formats: bool,
+) -> None:
     """Write a realistic multi-night data set with every type of break injected, and its truth."""
     from walletrecon.sample import generate
+    from walletrecon.sample.real.nights import generate_real
     from walletrecon.sample_readme import write_readme
 
-    summary = generate(
-        out, days=days, seed=seed, rows=rows, start=start, mixed_formats=mixed_formats
-    )
+    chosen = formats or ("mixed" if mixed_formats else "canonical")
+    if chosen == "real":
+        summary = generate_real(out, days=days, seed=seed, rows=rows, start=start)
+    else:
+        summary = generate(
+            out, days=days, seed=seed, rows=rows, start=start, mixed_formats=chosen == "mixed"
+        )
     click.echo(
         f"wrote {len(summary.dates)} nights to {summary.out_dir}/inbox: {summary.rows_per_source}"
     )
     click.echo(f"injected breaks: {summary.injected}")
-    readme = write_readme(out, days=days, seed=seed, rows=rows)
+    readme = write_readme(out, days=days, seed=seed, rows=rows, formats=chosen)
     click.echo(f"truth: {out / 'truth.csv'}; described in {readme}")
 
 

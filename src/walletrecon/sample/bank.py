@@ -12,7 +12,13 @@ import numpy as np
 import polars as pl
 
 from walletrecon.sample.formatting import format_minor, identifiers
-from walletrecon.sample.model import CURRENCIES, EXPONENTS, GATEWAYS, TYPICAL_MINOR
+from walletrecon.sample.model import (
+    CURRENCIES,
+    EXPONENTS,
+    GATEWAYS,
+    TYPICAL_MINOR,
+    UNPAID_GATEWAYS,
+)
 from walletrecon.sample.tables import Counters, Table, truth_frame
 from walletrecon.sample.timeline import Calendar
 
@@ -31,10 +37,12 @@ class Payouts:
     totals: dict[tuple[int, int, int], int] = field(default_factory=dict)
 
     def add(self, settlement: Table) -> None:
-        """Add each line's net to its payout (gateway, currency, settled local date)."""
+        """Add each line's net to its payout (gateway, currency, settled local date); lines of a
+        gateway that names no payout are paid by no bank line."""
         keys = ("payout_day", "gateway", "currency")
         sums = (
             pl.DataFrame({name: settlement[name] for name in (*keys, "net")})
+            .filter(~pl.col("gateway").is_in(UNPAID_GATEWAYS))
             .group_by(keys)
             .agg(pl.col("net").sum())
             .sort(keys)

@@ -18,6 +18,7 @@ from walletrecon.sample.model import (
     STATUSES,
     STYLE_LOCAL,
     STYLE_UTC,
+    UNPAID_GATEWAYS,
     IntArray,
 )
 from walletrecon.sample.tables import Table
@@ -172,9 +173,11 @@ def format_settlement(table: Table, calendar: Calendar) -> pl.DataFrame:
         _amount_expr("net", "currency").alias("net_amount"),
         currency.alias("currency"),
         _timestamp_expr("settled", "settled_style", calendar.zone_name).alias("settled_at"),
-        pl.concat_str(
-            [pl.lit("PO-"), gateway, pl.lit("-"), currency, pl.lit("-"), payout_day]
-        ).alias("payout_id"),
+        pl.when(~pl.col("gateway").is_in(UNPAID_GATEWAYS))
+        .then(
+            pl.concat_str([pl.lit("PO-"), gateway, pl.lit("-"), currency, pl.lit("-"), payout_day])
+        )
+        .alias("payout_id"),
     )
 
 

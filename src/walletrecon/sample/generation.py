@@ -25,7 +25,7 @@ from walletrecon.sample.flaws import bad_ledger_rows, bad_settlement_rows
 from walletrecon.sample.formatting import format_ledger, format_receipts, format_settlement
 from walletrecon.sample.injections import INJECTIONS
 from walletrecon.sample.ledger import Population, make_ledger
-from walletrecon.sample.model import SampleSummary
+from walletrecon.sample.model import CANONICAL_RAILS, Rails, SampleSummary
 from walletrecon.sample.night import Injector, Night, finish_night
 from walletrecon.sample.tables import Counters, Table
 from walletrecon.sample.timeline import Calendar
@@ -43,6 +43,7 @@ class Generation:
     calendar: Calendar
     mixed_formats: bool
     population: Population
+    rails: Rails = CANONICAL_RAILS
     fees: FeeRates = field(default_factory=FeeRates.build)
     counters: Counters = field(default_factory=Counters)
     settlement_buckets: dict[int, list[Table]] = field(default_factory=dict)
@@ -84,14 +85,14 @@ class Generation:
     def prepare(self, rng: np.random.Generator, day: int) -> Table:
         """Create, derive, inject and absorb one night; the ledger as delivered."""
         calendar, counters = self.calendar, self.counters
-        ledger = make_ledger(rng, day, self.rows, calendar, self.population, counters)
+        ledger = make_ledger(rng, day, self.rows, calendar, self.population, counters, self.rails)
         night = Night.build(
             day,
             ledger,
             derive_settlement(rng, day, ledger, calendar, self.fees, counters),
             derive_receipts(rng, day, ledger, calendar, counters),
         )
-        injector = Injector(rng, night, calendar, self.fees, counters, self.per_variant)
+        injector = Injector(rng, night, calendar, self.fees, counters, self.per_variant, self.rails)
         for inject in INJECTIONS:
             inject(injector)
         # A stream of its own, so that the other draws stay as they were.
@@ -149,6 +150,7 @@ def generate(
     start: date = date(2026, 11, 16),
     timezone: str = "Asia/Shanghai",
     mixed_formats: bool = False,
+    rails: Rails = CANONICAL_RAILS,
 ) -> SampleSummary:
     """Write a seeded multi-night data set with known breaks under ``out_dir``.
 
@@ -158,6 +160,8 @@ def generate(
     break, bad row and re-delivery (``type,key,run_date,source,row_id,note``). With
     ``mixed_formats`` the second night's ledger is gzipped, the third night's settlement is
     Parquet and one night's receipts start with a BOM (the fourth night's, or the last one's).
+    ``rails`` routes the entries and picks the breaks as for real-format reports (see
+    :class:`Rails`): the canonical twin of ``walletrecon.sample.real.nights.generate_real``.
     The same arguments give byte-identical files. Files already in ``out_dir`` are overwritten,
     other files are left alone. ValueError for ``days`` < 1, ``rows`` < 10 or a negative seed.
     """
@@ -173,6 +177,7 @@ def generate(
         calendar=Calendar.build(timezone, start, days),
         mixed_formats=mixed_formats,
         population=population,
+        rails=rails,
     )
     for day in range(days):
         generation.night(day)

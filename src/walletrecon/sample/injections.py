@@ -129,7 +129,8 @@ def _fee_mismatch(injector: Injector) -> None:
     table["fee"][lines] += 1 + injector.rng.integers(0, 100, size=len(lines))
     table["net"][lines] = table["gross"][lines] - table["fee"][lines]
     _record_settlement_break(injector, "fee_mismatch", entries, "fee departs from the schedule")
-    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True))
+    derivable = injector.carried(injector.rails.derived_net)
+    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True) & derivable)
     lines = night.settlement_of_entry[entries]
     shift = 1 + injector.rng.integers(0, 100, size=len(lines))
     table["net"][lines] += np.where(injector.rng.random(len(lines)) < 0.5, shift, -shift)
@@ -188,7 +189,8 @@ def _status_mismatch(injector: Injector) -> None:
 def _duplicate(injector: Injector) -> None:
     """Copy settlement lines, receipts and payment entries under new ids."""
     night = injector.night
-    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True))
+    distinct = injector.carried(injector.rails.reference_is_line_id)
+    entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True) & distinct)
     copies = night.settlement.take(night.settlement_of_entry[entries])
     copies["line"] = injector.counters.take("settlement", len(copies))
     copies["touched"] = np.ones(len(copies), dtype=np.int64)

@@ -11,6 +11,7 @@ from walletrecon.sample.model import (
     ADJUSTMENT,
     AMOUNT_SCALE,
     AMOUNT_SIGN,
+    CANONICAL_RAILS,
     CURRENCIES,
     CURRENCY_WEIGHTS,
     FAILED,
@@ -28,6 +29,7 @@ from walletrecon.sample.model import (
     TRANSFER_SHARE,
     TYPICAL_MINOR,
     IntArray,
+    Rails,
 )
 from walletrecon.sample.tables import Counters, Table
 from walletrecon.sample.timeline import Calendar
@@ -129,7 +131,9 @@ def _ledger_rows(
             "posted": np.where(status == SUCCEEDED, created + rng.integers(1, 10, size=count), -1),
             "merchant": np.where(np.isin(entry_type, (PAYMENT, REFUND)), merchant, -1),
             "ref": np.where(routed, 0, -1).astype(np.int64),
-            "gateway": np.where(routed, rng.choice(3, size=count, p=GATEWAY_WEIGHTS), -1),
+            "gateway": np.where(
+                routed, rng.choice(len(GATEWAY_WEIGHTS), size=count, p=GATEWAY_WEIGHTS), -1
+            ),
             "ref_variant": np.zeros(count, dtype=np.int64),
             "settlement_ref_variant": np.zeros(count, dtype=np.int64),
             "style": rng.choice(3, size=count, p=STYLE_WEIGHTS).astype(np.int64),
@@ -204,8 +208,10 @@ def make_ledger(
     calendar: Calendar,
     population: Population,
     counters: Counters,
+    rails: Rails = CANONICAL_RAILS,
 ) -> Table:
-    """About ``rows`` clean ledger entries created on ``day``, in created order."""
+    """About ``rows`` clean ledger entries created on ``day``, in created order, each routed
+    entry over the gateway the rails give it."""
     pairs = max(1, round(rows * TRANSFER_SHARE / 2))
     singles = _single_entries(rng, day, max(1, rows - 2 * pairs), calendar, population, counters)
     transfers = _transfer_entries(rng, day, pairs, calendar, population, counters)
@@ -214,5 +220,6 @@ def make_ledger(
     del singles, transfers
     ledger.reorder(np.argsort(ledger["created"], kind="stable"))
     ledger["entry"] = counters.take("entry", len(ledger))
+    ledger["gateway"] = rails.route(ledger["entry_type"], ledger["gateway"])
     _assign_references(rng, ledger, counters)
     return ledger

@@ -29,8 +29,11 @@ CURRENCY_WEIGHTS = np.array([0.70, 0.20, 0.06, 0.04])
 #: A typical payment per currency, in minor units (80 CNY, 15 USD, 2000 JPY, 5 KWD).
 TYPICAL_MINOR: IntArray = np.array([8_000, 1_500, 2_000, 5_000], dtype=np.int64)
 
-GATEWAYS: tuple[str, ...] = ("adyen", "stripe", "bank_x")
-GATEWAY_WEIGHTS = np.array([0.5, 0.3, 0.2])
+GATEWAYS: tuple[str, ...] = ("adyen", "stripe", "bank_x", "paypal")
+ADYEN, STRIPE, BANK_X, PAYPAL = range(4)
+#: Canonical nights route every entry over adyen, stripe and bank_x (PayPal is a real-format
+#: rail, see :class:`Rails`); the zero weight keeps the draws of older data sets.
+GATEWAY_WEIGHTS = np.array([0.5, 0.3, 0.2, 0.0])
 
 PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT = range(8)
 #: Entry types the wallet sends to a gateway: they carry a gateway_ref and get a settlement line.
@@ -63,6 +66,53 @@ ID_FORMATS: dict[str, tuple[str, int, int]] = {
     "account": ("A", 7, 1),
     "merchant": ("M", 5, 1),
 }
+
+
+@dataclass(frozen=True)
+class Rails:
+    """Which gateway carries which entries, and which breaks its settlement report can carry.
+
+    Canonical nights (``real=False``) route every entry over adyen, stripe and bank_x and can
+    carry every break. Real-format nights write each gateway's report in its own format, and a
+    format cannot carry everything a canonical line can:
+
+    - card payments and refunds go over Adyen, Stripe and PayPal (bank_x's share goes to PayPal),
+      while wallet top-ups and withdrawals go over the local bank rail bank_x: no gateway report
+      has a line type for them;
+    - Stripe and PayPal derive net from gross and fee, so a net that does not follow from them
+      (a fee break) cannot be written in their reports;
+    - a PayPal line's only id is its transaction id, the gateway_ref: a second line for the same
+      reference and type (a duplicate) would read as the same line delivered again;
+    - PayPal's report names no payout per line (it sweeps a balance), so its lines carry no
+      payout_id and the bank pays no payout of theirs.
+    """
+
+    real: bool = False
+
+    def route(self, entry_type: IntArray, drawn: IntArray) -> IntArray:
+        """The gateway of each routed entry from the drawn one (unchanged for canonical)."""
+        if not self.real:
+            return drawn
+        funding = np.isin(entry_type, (TOPUP, WITHDRAWAL))
+        card = np.where(drawn == BANK_X, PAYPAL, drawn)
+        return np.where(drawn < 0, drawn, np.where(funding, BANK_X, card)).astype(np.int64)
+
+    @property
+    def derived_net(self) -> tuple[int, ...]:
+        """Gateways whose report derives net from gross and fee."""
+        return (STRIPE, PAYPAL) if self.real else ()
+
+    @property
+    def reference_is_line_id(self) -> tuple[int, ...]:
+        """Gateways whose report identifies a line by its gateway_ref alone."""
+        return (PAYPAL,) if self.real else ()
+
+
+#: The rails of canonical nights and of real-format nights.
+CANONICAL_RAILS = Rails()
+REAL_RAILS = Rails(real=True)
+#: Gateways whose settlement lines carry no payout_id.
+UNPAID_GATEWAYS: tuple[int, ...] = (PAYPAL,)
 
 
 @dataclass(frozen=True)

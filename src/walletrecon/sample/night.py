@@ -10,7 +10,7 @@ import polars as pl
 
 from walletrecon.sample.fees import FeeRates, net_amount
 from walletrecon.sample.formatting import identifiers
-from walletrecon.sample.model import SUCCEEDED, BoolArray, IntArray
+from walletrecon.sample.model import CANONICAL_RAILS, SUCCEEDED, BoolArray, IntArray, Rails
 from walletrecon.sample.tables import Counters, Table, truth_frame
 from walletrecon.sample.timeline import Calendar
 
@@ -71,6 +71,7 @@ class Injector:
     fees: FeeRates
     counters: Counters
     count: int
+    rails: Rails = CANONICAL_RAILS
 
     def pick(self, mask: BoolArray) -> IntArray:
         """Up to ``count`` random ledger rows where the mask holds; they become touched."""
@@ -91,6 +92,11 @@ class Injector:
     ) -> None:
         """Truth rows for one injection (run_day as a day index, turned into a date later)."""
         self.night.truth.append(truth_frame(kind, keys, run_day, source, row_ids, note))
+
+    def carried(self, gateways: tuple[int, ...]) -> BoolArray:
+        """True for ledger rows routed over none of these gateways (whose reports cannot carry
+        some break)."""
+        return ~np.isin(self.night.ledger["gateway"], gateways)
 
     def txn_ids(self, entries: IntArray) -> pl.Series:
         """The txn_id of these ledger rows."""
