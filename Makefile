@@ -50,9 +50,11 @@ unit: $(STAMP)
 quick: $(STAMP)
 	$(BIN)/pytest -n 2 -q -m "not slow"
 
-## Benchmark: 1,000,000 ledger rows a night for 4 nights.
+## Benchmark: 1,000,000 ledger rows a night for 4 nights; then the same kind of nights read
+## from real formats beside their canonical twin, night by night (3 nights).
 bench: $(STAMP)
 	$(BIN)/python bench/nightly.py --rows 1000000 --days 4
+	$(BIN)/python bench/real_formats.py --rows 1000000 --days 3
 
 ## Regenerate the committed sample data set.
 sample: $(STAMP)

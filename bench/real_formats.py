@@ -4,7 +4,7 @@ Generates N ledger rows a night with the real-format rails twice over from one g
 canonical twin (every source canonical CSV) and the real-format set (settlement as Adyen,
 Stripe, PayPal and clearing reports, bank lines as camt.053, MT940 and BAI2, receipts as xlsx
 and GB18030 CSV). Runs each night of both, alternating, each as its own CLI process, and prints
-wall seconds, peak RSS and the read stage per night with the real/canonical ratios: only ratios
+wall seconds, peak RSS and the load stage per night with the real/canonical ratios: only ratios
 measured together on the same machine mean anything.
 
     python bench/real_formats.py --rows 1000000 --days 3
@@ -46,10 +46,10 @@ def prepare(work: Path, rows: int, days: int, seed: int) -> tuple[Path, Path]:
 
 
 def read_seconds(out: Path, night: str) -> float:
-    """The read stage of a night from its manifest."""
+    """The load stage (finding, reading and checking the files) of a night from its manifest."""
     manifest = json.loads((out / "manifest" / f"run_date={night}" / "manifest.json").read_text())
     timings: dict[str, float] = manifest["timings_seconds"]
-    return timings.get("read", 0.0)
+    return timings.get("load", 0.0)
 
 
 def main() -> None:
@@ -65,7 +65,7 @@ def main() -> None:
     for out in outs.values():
         shutil.rmtree(out, ignore_errors=True)
     nights = sorted(path.name for path in (twin / "inbox").iterdir() if path.is_dir())
-    header = f"{'night':<12}{'run':<11}{'wall s':>8}{'RSS MiB':>9}{'read s':>8}"
+    header = f"{'night':<12}{'run':<11}{'wall s':>8}{'RSS MiB':>9}{'load s':>8}"
     print(f"{header}{'wall ratio':>12}{'RSS ratio':>11}")
     for night in nights:
         figures = {}
