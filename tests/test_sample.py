@@ -14,14 +14,14 @@ import polars as pl
 import pytest
 
 from walletrecon.config import Config, load_config
+from walletrecon.kinds import names
 from walletrecon.money import exponent_of
 from walletrecon.sample import CURRENCIES, GATEWAYS, FeeRates, SampleSummary, generate
-from walletrecon.schemas import DISCREPANCY_TYPES
 
 DAYS = 5
 ROWS = 400
 SEED = 7
-BREAK_TYPES = set(DISCREPANCY_TYPES)
+BREAK_TYPES = set(names())
 AMOUNT_COLUMNS = {
     "ledger": ("amount",),
     "settlement": ("gross_amount", "fee_amount", "net_amount"),

@@ -18,17 +18,6 @@ from walletrecon.match.common import money_label, window_passed
 from walletrecon.match.pairs import PAIR_SIDES, pair_breaks
 from walletrecon.state import FINDING, conform
 
-#: Breaks that new data can clear (they are re-detected every night while they last).
-RESOLVABLE = frozenset(
-    {
-        "balance_mismatch",
-        "missing_in_settlement",
-        "missing_in_ledger",
-        "payment_not_received",
-        "payout_mismatch",
-    }
-)
-
 
 @dataclass(frozen=True)
 class Evidence:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from walletrecon import __version__
-from walletrecon.config import QUEUES, load_config
+from walletrecon import __version__, kinds
+from walletrecon.config import load_config
 from walletrecon.errors import (
     UsageError,
     WalletReconError,
@@ -23,9 +23,10 @@ from walletrecon.errors import (
     failed_stage,
     is_disk_full,
 )
+from walletrecon.kinds import QUEUES
 from walletrecon.logs import LOGGER, configure
 from walletrecon.options import NightOptions, night_options, parse_date, parse_optional_date
-from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES, SOURCES, TICKET_STATUSES
+from walletrecon.schemas import SEVERITIES, SOURCES, TICKET_STATUSES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
 if TYPE_CHECKING:
@@ -318,7 +319,7 @@ def sample(
 )
 @click.option("--status", multiple=True, type=click.Choice(TICKET_STATUSES))
 @click.option("--queue", multiple=True, type=click.Choice(QUEUES))
-@click.option("--type", "types", multiple=True, type=click.Choice(DISCREPANCY_TYPES))
+@click.option("--type", "types", multiple=True, type=click.Choice(kinds.names()))
 @click.option("--min-age", type=click.IntRange(0), default=None, help="Age in days at least.")
 @click.option(
     "--format",

@@ -25,9 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from walletrecon import kinds
 from walletrecon.errors import ConfigError, describe_os_error
+from walletrecon.kinds import QUEUES
 from walletrecon.money import currency_exponents, parse_decimal, to_minor
-from walletrecon.schemas import DISCREPANCY_TYPES, SEVERITIES
+from walletrecon.schemas import SEVERITIES
 from walletrecon.sources.inputs import InputSpec
 
 RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
@@ -136,9 +138,6 @@ class InputLimits(_Frozen):
         return self
 
 
-QUEUES = ("finance_ops", "tech_support", "merchant_support", "gateway_ops")
-
-
 class Tickets(_Frozen):
     """Ticket routing and service levels (walletrecon's own keys)."""
 
@@ -155,7 +154,7 @@ class Tickets(_Frozen):
     @classmethod
     def _known_types(cls, queues: dict[str, str]) -> dict[str, str]:
         for kind, queue in queues.items():
-            if kind not in DISCREPANCY_TYPES:
+            if kind not in kinds.names():
                 raise ValueError(f"unknown discrepancy type {kind!r}")
             if queue not in QUEUES:
                 raise KeyedValueError(kind, f"unknown queue {queue!r}; expected one of {QUEUES}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from walletrecon.schemas import DISCREPANCY_TYPES
+from walletrecon import kinds
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,11 @@ def published_breaks(out: Path) -> pl.DataFrame:
 def score(truth_csv: Path, out: Path) -> list[Score]:
     """Per-type scores of the published breaks against the truth file's breaks."""
     truth = pl.read_csv(truth_csv, infer_schema=False)
-    expected = _normalise(truth.filter(pl.col("type").is_in(DISCREPANCY_TYPES)))
+    expected = _normalise(truth.filter(pl.col("type").is_in(kinds.names())))
     found = published_breaks(out)
     hits = expected.join(found, on=["type", "key"], how="inner")
     scores = []
-    for kind in DISCREPANCY_TYPES:
+    for kind in kinds.names():
         scores.append(
             Score(
                 type=kind,

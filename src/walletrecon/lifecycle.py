@@ -2,7 +2,7 @@
 
 A discrepancy's id is a hash of its type and business key (never of run metadata), so the same
 break keeps its id, its ``first_seen`` date and its ticket on every night it stays open.
-Breaks that data can clear (see ``classify.RESOLVABLE``) are open exactly while they are found
+Breaks that data can clear (``kinds.resolvable()``) are open exactly while they are found
 again; breaks that are facts about delivered rows (an amount that differed, a duplicate) stay
 open once found, until someone resolves them.
 """
@@ -15,25 +15,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.classify import RESOLVABLE
+from walletrecon import kinds
 from walletrecon.match.common import money_text
 from walletrecon.schemas import DISCREPANCY_SCHEMA
 from walletrecon.state import FINDING, OPEN_DISCREPANCIES, conform
-
-#: Base severity of each type of break.
-SEVERITY: dict[str, str] = {
-    "balance_mismatch": "high",
-    "missing_in_settlement": "high",
-    "missing_in_ledger": "high",
-    "payment_not_received": "high",
-    "amount_mismatch": "high",
-    "fee_mismatch": "medium",
-    "status_mismatch": "critical",
-    "duplicate": "high",
-    "currency_mismatch": "high",
-    "sync_delay": "low",
-    "payout_mismatch": "critical",
-}
 
 
 @dataclass(frozen=True)
@@ -48,9 +33,8 @@ class Lifecycle:
 
 def identify(findings: pl.DataFrame) -> pl.DataFrame:
     """Give findings their stable id and fold findings of one break into one row."""
-    scope = (
-        pl.when(pl.col("type") == "balance_mismatch").then(pl.col("currency")).otherwise(pl.lit(""))
-    )
+    per_currency = pl.col("type").is_in(kinds.per_currency())
+    scope = pl.when(per_currency).then(pl.col("currency")).otherwise(pl.lit(""))
     # A gateway reference's case carries no meaning, so it does not change a break's identity.
     key = (
         pl.when(pl.col("key") == pl.col("gateway_ref"))
@@ -110,7 +94,7 @@ def advance(
         )
     )
     not_found = previous_open.join(tonight, on="discrepancy_id", how="anti")
-    over = pl.col("type").is_in(sorted(RESOLVABLE)) | _cleared_status(cleared)
+    over = pl.col("type").is_in(kinds.resolvable()) | _cleared_status(cleared)
     lasting = not_found.filter(~over)
     resolved = not_found.filter(over)
     history = (
@@ -148,9 +132,10 @@ def to_report_rows(open_discrepancies: pl.DataFrame, run_date: dt.date) -> pl.Da
     """The published discrepancy rows (CONTRACT section 3) with exact decimal amounts."""
     difference = pl.col("actual_minor") - pl.col("expected_minor")
     decimal = pl.Decimal(38, 4)
+    severity = pl.col("type").replace_strict(kinds.severity_of(), return_dtype=pl.String)
     rows = open_discrepancies.with_columns(
         pl.lit(run_date).alias("run_date"),
-        pl.col("type").replace_strict(SEVERITY, return_dtype=pl.String).alias("severity"),
+        severity.alias("severity"),
         money_text(pl.col("expected_minor"), "currency").cast(decimal).alias("expected_amount"),
         money_text(pl.col("actual_minor"), "currency").cast(decimal).alias("actual_amount"),
         money_text(difference, "currency").cast(decimal).alias("difference"),

@@ -10,9 +10,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from walletrecon import __version__
 from walletrecon.manifest import SourceCounts
 from walletrecon.match.common import decimal_text
-from walletrecon.schemas import OUTCOMES
+from walletrecon.schemas import OUTCOMES, SEVERITIES
 
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+#: Severity -> its place when the most urgent come first.
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}
 SHOWN_ROWS = 500
 SHOWN_REJECTED = 200
 

@@ -7,7 +7,7 @@ content hashes and documentation are all derived from these specs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import polars as pl
 
@@ -29,7 +29,9 @@ TICKET_STATUSES = ("new", "open", "resolved")
 RECORD_TYPES = ("payment", "refund", "topup", "withdrawal", "chargeback")
 #: Ledger entry types that a gateway settles, and so are matched against settlement lines.
 SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")
-SEVERITIES = ("low", "medium", "high", "critical")
+#: How urgent a break is, from the least to the most.
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 #: What becomes of an input row: every row read ends in exactly one (the manifest's books).
 #: ``superseded``: an earlier version of a ledger entry that a later version of the same run
 #: replaced (an update, CONTRACT section 1b); the latest version goes on. ``control``: a record
@@ -47,19 +49,6 @@ STATUS_UPDATES = frozenset(
 )
 #: The only ledger columns an update may change.
 UPDATABLE_COLUMNS = ("status", "posted_at", "gateway_ref")
-DISCREPANCY_TYPES = (
-    "balance_mismatch",
-    "missing_in_settlement",
-    "missing_in_ledger",
-    "payment_not_received",
-    "amount_mismatch",
-    "fee_mismatch",
-    "status_mismatch",
-    "duplicate",
-    "currency_mismatch",
-    "sync_delay",
-    "payout_mismatch",
-)
 
 
 @dataclass(frozen=True)

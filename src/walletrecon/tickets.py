@@ -9,146 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
 
 import polars as pl
 
+from walletrecon import kinds
 from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_text
+from walletrecon.schemas import SEVERITIES
 
-#: The handling process finance teams follow, step by step; each type fills in the steps.
-STEPS = ("Confirm", "Record and classify", "Hand over", "Tell the customer", "Review")
-
-
-def _steps(*actions: str) -> str:
-    """A suggested action as the five handling steps, numbered."""
-    return " ".join(
-        f"{number}. {step}: {action}"
-        for number, (step, action) in enumerate(zip(STEPS, actions, strict=True), start=1)
-    )
-
-
-#: type -> (queue, suggested action)
-ROUTING: Mapping[str, tuple[str, str]] = {
-    "balance_mismatch": (
-        "finance_ops",
-        _steps(
-            "recompute the account from its postings since the last agreed balance.",
-            "note the entry the balance engine missed or counted twice.",
-            "tech support if the balance engine is at fault.",
-            "correct the shown balance and tell the customer if they saw it.",
-            "check the account's next snapshots.",
-        ),
-    ),
-    "missing_in_settlement": (
-        "gateway_ops",
-        _steps(
-            "ask the gateway for the settlement status of the reference.",
-            "settled late, lost, or never sent.",
-            "gateway operations to chase it; tech support if it was never sent.",
-            "if it never settled, reverse or retry and tell the customer.",
-            "check the gateway's settlement files for the same gap.",
-        ),
-    ),
-    "missing_in_ledger": (
-        "tech_support",
-        _steps(
-            "find the wallet transaction behind the gateway reference or receipt.",
-            "a missing ledger entry, or a settlement that is not ours.",
-            "tech support to post the entry; gateway operations to dispute a foreign one.",
-            "credit or debit the customer once the entry is posted.",
-            "look for a sync gap between the wallet and its ledger.",
-        ),
-    ),
-    "payment_not_received": (
-        "merchant_support",
-        _steps(
-            "ask the merchant whether the order was received and fulfilled.",
-            "lost notification, or payment never delivered.",
-            "tech support if the notification was never sent.",
-            "re-send the notification, or refund the customer.",
-            "check the merchant's other recent receipts.",
-        ),
-    ),
-    "amount_mismatch": (
-        "finance_ops",
-        _steps(
-            "compare the ledger amount with the gateway's or the merchant's.",
-            "book the difference as a short or an over payment.",
-            "gateway operations or the merchant to claim it back.",
-            "refund or collect the difference from the customer if it was theirs.",
-            "look for a pricing or rounding cause.",
-        ),
-    ),
-    "fee_mismatch": (
-        "gateway_ops",
-        _steps(
-            "recompute the fee from the contracted schedule.",
-            "wrong fee, or net not following from gross and fee.",
-            "gateway operations to raise a fee claim.",
-            "no customer impact unless the fee was passed on.",
-            "check the gateway's other lines of the same day.",
-        ),
-    ),
-    "status_mismatch": (
-        "tech_support",
-        _steps(
-            "money moved while the wallet shows the payment as not succeeded.",
-            "status not updated, or a payment the user thinks failed.",
-            "tech support to fix the status or refund.",
-            "tell the customer whether they were charged.",
-            "check the status callbacks from the gateway.",
-        ),
-    ),
-    "duplicate": (
-        "tech_support",
-        _steps(
-            "check whether the customer was charged twice.",
-            "double submission, or a line or receipt sent twice.",
-            "tech support to reverse the duplicate.",
-            "refund the customer if they paid twice.",
-            "fix the source of the double submission.",
-        ),
-    ),
-    "currency_mismatch": (
-        "gateway_ops",
-        _steps(
-            "compare the currency of the ledger entry and its counterpart.",
-            "wrong routing, or a conversion not booked.",
-            "gateway operations to correct the settlement currency.",
-            "tell the customer if they were charged in another currency.",
-            "check the currency routing of the gateway account.",
-        ),
-    ),
-    "sync_delay": (
-        "tech_support",
-        _steps(
-            "check the sync job between the wallet and the counterparty for backlog.",
-            "a late but complete counterpart; no money is at risk.",
-            "tech support if the delay keeps growing.",
-            "no customer action unless the app shows stale data.",
-            "watch the delay over the next nights.",
-        ),
-    ),
-    "payout_mismatch": (
-        "finance_ops",
-        _steps(
-            "compare the gateway's payout report with the bank statement.",
-            "short, missing, or unknown payout.",
-            "gateway operations or the bank to chase it.",
-            "no customer action unless merchants' payouts are late.",
-            "check the next payouts of the same gateway.",
-        ),
-    ),
-}
-PRIORITY = {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"}
-RESOLUTION = {
-    "balance_mismatch": "the reported balance agrees with the ledger again",
-    "missing_in_settlement": "the settlement line arrived",
-    "missing_in_ledger": "the ledger entry arrived",
-    "payment_not_received": "the merchant receipt arrived",
-    "payout_mismatch": "the payout and its bank line agree",
-}
+#: Severity -> ticket priority, P1 for the most urgent.
+PRIORITY = {severity: f"P{rank}" for rank, severity in enumerate(reversed(SEVERITIES), start=1)}
 
 TICKET_COLUMNS = [
     "ticket_id",
@@ -238,13 +108,14 @@ def _grouped(items: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _routing(column: str, index: int) -> pl.Expr:
-    mapping = {kind: values[index] for kind, values in ROUTING.items()}
-    return pl.col(column).replace_strict(mapping, return_dtype=pl.String)
+def _suggested_action(column: str) -> pl.Expr:
+    """The kind's suggested action (its five handling steps)."""
+    return pl.col(column).replace_strict(kinds.suggested_action_of(), return_dtype=pl.String)
 
 
 def _queue(column: str, settings: Tickets) -> pl.Expr:
-    mapping = {kind: settings.queues.get(kind, values[0]) for kind, values in ROUTING.items()}
+    """The queue the configuration routes a kind to, else the kind's own."""
+    mapping = {kind: settings.queues.get(kind, queue) for kind, queue in kinds.queue_of().items()}
     return pl.col(column).replace_strict(mapping, return_dtype=pl.String)
 
 
@@ -289,7 +160,7 @@ def build_tickets(
         "currency",
         pl.coalesce("difference", "actual_amount", "expected_amount").alias("amount_value"),
         pl.col("explanation").alias("summary"),
-        _routing("type", 1).alias("suggested_action"),
+        _suggested_action("type").alias("suggested_action"),
         pl.lit(None, pl.String).alias("resolution"),
         "times_reopened",
         pl.lit(run_date).alias("run_date"),
@@ -311,9 +182,9 @@ def build_tickets(
         .cast(pl.Decimal(38, 4))
         .alias("amount_value"),
         pl.col("explanation").alias("summary"),
-        _routing("type", 1).alias("suggested_action"),
+        _suggested_action("type").alias("suggested_action"),
         pl.col("type")
-        .replace_strict(RESOLUTION, default="no longer found", return_dtype=pl.String)
+        .replace_strict(kinds.resolution_of(), return_dtype=pl.String)
         .alias("resolution"),
         pl.col("times_reopened").fill_null(0),
         pl.lit(run_date).alias("run_date"),
