@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from walletrecon import kinds
 from walletrecon.cli import main
 from walletrecon.evaluate import score
 from walletrecon.sample import generate
@@ -39,10 +40,22 @@ def published_files(out: Path) -> dict[Path, bytes]:
     }
 
 
+def assert_breaks_follow_their_kinds(out: Path) -> None:
+    """Every kind is found, with its declared severity and a key from its declared columns."""
+    published = pl.read_parquet(out / "discrepancies" / "*" / "*.parquet")
+    assert set(published["type"]) == set(kinds.names())
+    for kind in kinds.KINDS:
+        rows = published.filter(pl.col("type") == kind.name)
+        assert set(rows["severity"]) == {kind.severity}, kind.name
+        keyed = pl.any_horizontal([pl.col(column) == pl.col("key") for column in kind.key])
+        assert rows.filter(~keyed.fill_null(False)).is_empty(), kind.name
+
+
 def test_sample_data_runs_night_after_night_and_finds_exactly_its_truth(tmp_path: Path) -> None:
     assert run_all(SAMPLE, tmp_path / "out") == [0] * 5
     for item in score(SAMPLE / "truth.csv", tmp_path / "out"):
         assert (item.type, item.recall, item.precision) == (item.type, 1.0, 1.0)
+    assert_breaks_follow_their_kinds(tmp_path / "out")
 
 
 def test_sample_data_rejects_redelivers_and_updates_what_its_truth_says(tmp_path: Path) -> None:

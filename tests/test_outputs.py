@@ -15,6 +15,7 @@ import pytest
 from tests.world import World, at, day
 from walletrecon.config import parse_config
 from walletrecon.errors import ConfigError
+from walletrecon.schemas import SEVERITIES
 
 CONTRACT_COLUMNS: dict[str, type[pl.DataType] | pl.DataType] = {
     "discrepancy_id": pl.String,
@@ -93,7 +94,7 @@ def test_discrepancies_have_every_contract_column_with_its_type(tmp_path: Path) 
         else:
             assert frame.schema[name] == dtype, name
     assert set(frame["type"].to_list()) <= TYPES
-    assert set(frame["severity"].to_list()) <= {"low", "medium", "high", "critical"}
+    assert set(frame["severity"].to_list()) <= set(SEVERITIES)
     assert frame["run_date"].to_list() == [day(2)] * 3
     assert frame["discrepancy_id"].null_count() == 0
     assert frame["explanation"].str.len_chars().min() > 10  # type: ignore[operator]
