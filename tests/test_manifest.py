@@ -41,6 +41,13 @@ def test_totals_split_by_outcome_add_up_per_currency() -> None:
     check_books({}, totals)
 
 
+def test_totals_by_outcome_list_the_outcomes_in_their_contract_order_whatever_the_rows() -> None:
+    pairs = [("E1", "pending"), ("E2", "matched")]
+    for ordered in (pairs, pairs[::-1]):
+        totals = control_totals(ROWS, outcomes(*ordered, ("E3", "matched")))
+        assert list(totals["ledger"]["CNY"]["by_outcome_minor"]) == ["matched", "pending"]
+
+
 def test_a_row_without_an_outcome_unbalances_the_books() -> None:
     totals = control_totals(ROWS, outcomes(("E1", "matched"), ("E3", "matched")))
     assert totals["ledger"]["CNY"]["balanced"] is False

@@ -112,6 +112,11 @@ def _with_outcomes(amounts: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFram
     return amounts.join(outcomes.select("row_id", "outcome"), on="row_id", how="left")
 
 
+def _outcome_order(name: str) -> tuple[int, str]:
+    """Where an outcome comes in OUTCOMES (anything else after them, by name)."""
+    return (OUTCOMES.index(name) if name in OUTCOMES else len(OUTCOMES), name)
+
+
 def control_totals(
     accepted: dict[str, pl.DataFrame], outcomes: dict[str, pl.DataFrame]
 ) -> dict[str, Any]:
@@ -129,10 +134,12 @@ def control_totals(
         for currency in sorted(accepted_by_currency):
             accepted_minor = int(accepted_by_currency[currency])
             parts = grouped.filter(pl.col("currency") == currency)
-            by_outcome = {
+            found = {
                 str(outcome): int(minor)
                 for outcome, minor in parts.select("outcome", "minor").iter_rows()
             }
+            # In the order of OUTCOMES (group_by has none), so a re-run writes the same bytes.
+            by_outcome = {name: found[name] for name in sorted(found, key=_outcome_order)}
             per_currency[currency] = {
                 "accepted_minor": accepted_minor,
                 "accepted": _money(accepted_minor, currency),
