@@ -10,12 +10,15 @@ Types. ``reporting_category`` (else ``type``) ``charge``/``payment`` -> payment,
 ``payment_refund`` -> refund, ``dispute`` -> chargeback. Payouts, fees, adjustments, transfers,
 reserves, top-ups of the Stripe balance and the other balance movements in ``CONTROL_TYPES`` are
 control records (not transactions of the wallet). ``dispute_reversal`` (a won dispute returning
-the funds) is rejected with its reason: no canonical record type says "chargeback undone", and
-mapping it to a payment would look like a second payment of the same reference; a person
-decides. Any other type is rejected naming it.
+the funds), ``refund_failure``, ``charge_failure`` and ``payment_failure_refund`` are rejected
+with their reason: no canonical record type says "chargeback undone" or "refund failed", and
+mapping one to a payment would look like a second payment of the same reference; a person
+decides. ``partial_capture_reversal`` is counted against its charge (see ``stripe_types``). Any
+other type is rejected naming it.
 
 Amounts. Option ``amounts = "major"|"minor"``; the default is ``minor`` for the API/Fivetran
-layout (an ``amount`` column) and ``major`` for the report exports (a ``gross`` column). Stripe
+layout (an ``amount`` column) and ``major`` for the report exports (a ``gross`` column). Minor
+units follow the API's exponents: ISO 4217's, except ISK, which the API keeps two-decimal. Stripe
 writes refunds and disputes with negative gross: the canonical gross is its absolute value, the
 fee as written, the net as written (signed, what the line adds to the payout). A line whose net
 is not gross - fee, a charge with negative gross or a refund/dispute with positive gross is
@@ -27,9 +30,11 @@ Columns. settlement_id = ``balance_transaction_id`` (else ``id``). gateway_ref: 
 carry them too, so a chargeback finds its payment. merchant_ref: option ``merchant_ref_column``
 (e.g. ``payment_metadata[txn_id]``), else null. payout_id = ``automatic_payout_id`` (else
 ``payout_id``). settled_at: option ``timestamp_column``, else the first of ``created_utc``,
-``created``, ``available_on_utc``, ``available_on``; ``YYYY-MM-DD HH:MM:SS`` (or a date) read in
-UTC, or in option ``timezone`` for a column whose name does not end in ``_utc``; Unix seconds are
-instants, never shifted by ``timezone``.
+``created``, ``available_on_utc``, ``available_on``; ``YYYY-MM-DD HH:MM:SS`` (``T`` between,
+fractional seconds allowed, or a date) read in UTC, or in option ``timezone`` for a column whose
+name does not end in ``_utc``; Unix seconds and stamps with ``Z``, `` UTC`` or an offset
+(``2021-03-15T01:04:36.000Z``, as API syncs write them) are instants, never shifted by
+``timezone``.
 
 Records: every non-empty line after the header row (the header is structure and not counted).
 Control totals, per payout whose payout row is in the file: the nets of the other lines of that
@@ -57,6 +62,14 @@ from walletrecon.sources.profiles import (
 )
 from walletrecon.sources.profiles.delimited import Records, read_records
 from walletrecon.sources.profiles.stripe_totals import payout_totals
+from walletrecon.sources.profiles.stripe_types import (
+    CONTROL_TYPES,
+    PARTIAL_CAPTURE,
+    RECORD_TYPES,
+    UNMAPPED_TYPES,
+    fold_partial_captures,
+    foldable_reversals,
+)
 from walletrecon.sources.profiles.textexpr import (
     Case,
     arrow_rows,
@@ -77,53 +90,9 @@ OPTIONS = (
     "merchant_ref_column",
     "timestamp_column",
 )
-RECORD_TYPES = {
-    "charge": "payment",
-    "payment": "payment",
-    "refund": "refund",
-    "payment_refund": "refund",
-    "dispute": "chargeback",
-}
-CONTROL_TYPES = frozenset(
-    [
-        "payout",
-        "payout_reversal",
-        "payout_cancel",
-        "payout_failure",
-        "payout_minimum_balance_hold",
-        "payout_minimum_balance_release",
-        "fee",
-        "stripe_fee",
-        "stripe_fx_fee",
-        "tax_fee",
-        "network_cost",
-        "tax",
-        "application_fee",
-        "application_fee_refund",
-        "adjustment",
-        "other_adjustment",
-        "transfer",
-        "transfer_reversal",
-        "transfer_cancel",
-        "transfer_failure",
-        "transfer_refund",
-        "reserve_transaction",
-        "reserved_funds",
-        "risk_reserved_funds",
-        "risk_released_funds",
-        "connect_reserved_funds",
-        "connect_collection_transfer",
-        "platform_earning",
-        "platform_earning_refund",
-        "topup",
-        "topup_reversal",
-        "contribution",
-        "climate_order_purchase",
-        "advance",
-        "advance_funding",
-        "anticipation_repayment",
-    ]
-)
+#: Currencies whose minor units in Stripe's API differ from ISO 4217: ISK is zero-decimal in
+#: ISO but stays two-decimal in the API (``100`` is 1 krona, amounts divisible by 100).
+API_EXPONENTS = {"ISK": 2}
 REFERENCE_COLUMNS = ("payment_intent_id", "charge_id", "source_id", "source")
 TIME_COLUMNS = ("created_utc", "created", "available_on_utc", "available_on")
 PAYOUT_TYPES = ("payout",)
@@ -175,21 +144,38 @@ def _layout(header: list[str], options: Mapping[str, str], where: str) -> dict[s
     return layout
 
 
-def _settled_at(column: str, zone: str | None) -> pl.Expr:
-    text = clean(pl.col(column)).str.replace("T", " ", literal=True)
-    # Unix seconds are instants: a zone never applies to them.
+def _instants(text: pl.Expr) -> pl.Expr:
+    """UTC text of Unix seconds and of ISO timestamps that carry ``Z``, `` UTC`` or an offset
+    (as API syncs write ``created``: ``2021-03-15T01:04:36.000Z``); null for anything else."""
     epoch = pl.when(text.str.contains(r"\A[0-9]{9,11}\z")).then(
-        pl.from_epoch(text.str.to_integer(strict=False), time_unit="s")
+        pl.from_epoch(text.str.to_integer(strict=False), time_unit="s").dt.replace_time_zone("UTC")
     )
+    marked = text.str.replace(r"(?:Z| UTC)\z", "+00:00")
+    offset = marked.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us")
+    return pl.coalesce(offset.dt.convert_time_zone("UTC"), epoch).dt.to_string("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _settled_at(column: str, zone: str | None) -> pl.Expr:
+    text = clean(pl.col(column)).str.replace(r"\A([0-9]{4}-[0-9]{2}-[0-9]{2})T", "$1 ")
+    # Instants (Unix seconds, a stamp with Z or an offset): a zone never applies to them.
+    instant = _instants(text)
     parsed = pl.coalesce(
-        text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"),
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
         text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
     )
-    utc = "%Y-%m-%dT%H:%M:%SZ"
     if zone is None or column.endswith("_utc"):
-        return pl.coalesce(parsed, epoch).dt.to_string(utc)
+        return pl.coalesce(parsed.dt.to_string("%Y-%m-%dT%H:%M:%SZ"), instant)
     placed = parsed.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
-    return pl.coalesce(placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z"), epoch.dt.to_string(utc))
+    return pl.coalesce(placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z"), instant)
+
+
+def _exponent(currency: pl.Expr, minor: bool) -> pl.Expr:
+    """The currency's exponent: ISO 4217's, or Stripe's API one for minor units (ISK: 2)."""
+    iso = exponent(currency)
+    if not minor:
+        return iso
+    api = currency.replace_strict(API_EXPONENTS, default=None, return_dtype=pl.Int64)
+    return pl.when(iso.is_not_null()).then(pl.coalesce(api, iso))
 
 
 def _amount(column: str, minor: bool) -> pl.Expr:
@@ -224,17 +210,19 @@ def _working(
         ),
         (clean(role["payout"]) if "payout" in role else pl.lit(None, pl.String)).alias("payout_id"),
         _settled_at(str(layout["time"]), options.get("timezone")).alias("settled_at"),
-    ).with_columns(exponent(pl.col("currency")).alias("_exp"))
+    ).with_columns(_exponent(pl.col("currency"), minor).alias("_exp"))
     frame = frame.with_columns(
         _amount(str(layout["gross"]), minor).alias("_gross"),
         _amount(str(layout["fee"]), minor).alias("_fee"),
         _amount(str(layout["net"]), minor).alias("_net"),
         pl.col("_type").replace_strict(RECORD_TYPES, default=None).alias("record_type"),
-        pl.col("_type").is_in(list(CONTROL_TYPES)).alias("_control"),
     )
     frame = frame.with_columns(
         minor_units(pl.col(f"_{name}"), pl.col("_exp")).alias(f"_{name}_units")
         for name in ("gross", "fee", "net")
+    )
+    frame = foldable_reversals(frame).with_columns(
+        (pl.col("_type").is_in(list(CONTROL_TYPES)) | pl.col("_folds")).alias("_control")
     )
     return frame, _cases(layout, minor, refs)
 
@@ -250,11 +238,21 @@ def _cases(layout: dict[str, str | None], minor: bool, refs: list[str]) -> list[
     typ = pl.col("record_type")
     cases: list[Case] = [
         (
-            pl.col("_type") == "dispute_reversal",
+            pl.col("_type") == name,
             pl.lit(
-                f"{layout['type']}: 'dispute_reversal' (a won dispute returning funds) has no "
-                "canonical record type; expected charge, refund or dispute"
+                f"{layout['type']}: '{name}' ({what}) has no canonical record type; expected "
+                "charge, refund or dispute"
             ),
+        )
+        for name, what in UNMAPPED_TYPES.items()
+    ]
+    cases += [
+        (
+            pl.col("_type") == PARTIAL_CAPTURE,
+            pl.lit(f"{layout['type']}: '{PARTIAL_CAPTURE}' (the uncaptured part of a charge) ")
+            + pl.lit("needs exactly one charge or payment line with gateway_ref '")
+            + pl.col("gateway_ref").fill_null("")
+            + pl.lit("' and its currency in the file, to be counted against it"),
         ),
         (
             typ.is_null(),
@@ -327,6 +325,7 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     frame, cases = _working(records, layout, options)
     control = frame.filter(pl.col("_control"))
     accepted, refused = split_by_reason(frame.filter(~pl.col("_control")), cases)
+    accepted = fold_partial_captures(accepted, frame)
     rejected = [
         Rejection(line, reason, records.raw_line(line), column=reason.split(":")[0])
         for line, reason in refused.select("_line", "_reason").iter_rows()
