@@ -299,7 +299,8 @@ def test_api_isk_is_two_decimal_in_minor_units(tmp_path: Path) -> None:
         ("2026-01-05T05:00:00-05:00", None, "2026-01-05T10:00:00Z"),
         ("2026-01-05 10:00:00.250", None, "2026-01-05T10:00:00Z"),
         ("2026-01-05 10:00:00", "Europe/Paris", "2026-01-05T10:00:00+01:00"),
-        ("2026-01-05T10:00", None, None),
+        ("2026-01-05 10:00", None, "2026-01-05T10:00:00Z"),
+        ("1/5/2026 10:00", None, None),
     ],
 )
 def test_api_sync_timestamps(
@@ -311,3 +312,29 @@ def test_api_sync_timestamps(
     result = inline(tmp_path, f"t1,100,0,100,usd,charge,{written},ch_1\n", header, **options)
     assert result.rows.column("settled_at").to_pylist() == ([settled_at] if settled_at else [])
     assert len(result.rejected) == (0 if settled_at else 1)
+
+
+def test_dashboard_balance_history_export(tmp_path: Path) -> None:
+    # The dashboard's balance history export: title-case names, major units, minutes only, the
+    # payout in `Transfer`. A charge 120.00 - 3.78 = 116.22 and a refund -20.00 in po_1; the
+    # payout row pays 96.22; a billing fee is control. 4 records: 2 rows, 2 control; nets 96.22.
+    header = (
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),Description,"
+        "Transfer,order_id (metadata)\n"
+    )
+    body = (
+        "txn_1,charge,ch_1,120.00,3.78,116.22,usd,2026-09-01 14:03,2026-09-03 00:00,Sale,po_1,A-1\n"
+        "txn_2,refund,re_1,-20.00,0.00,-20.00,usd,2026-09-02 14:03,2026-09-04 00:00,R,po_1,A-1\n"
+        "txn_3,payout,po_1,-96.22,0.00,-96.22,usd,2026-09-05 14:03,2026-09-05 00:00,P,po_1,\n"
+        "txn_4,stripe_fee,,-2.00,0.00,-2.00,usd,2026-09-06 14:03,2026-09-06 00:00,Fee,,\n"
+    )
+    options = {"merchant_ref_column": "order_id (metadata)", "timezone": "Europe/Paris"}
+    result = inline(tmp_path, body, header, **options)
+    assert counts(result) == (2, 0, 2, 4)
+    assert nets(result) == Decimal("96.22")
+    assert result.rows.column("gross_amount").to_pylist() == ["120.00", "20.00"]
+    # Created (UTC) is read in UTC whatever the timezone option says.
+    assert result.rows.column("settled_at").to_pylist()[0] == "2026-09-01T14:03:00Z"
+    assert result.rows.column("payout_id").to_pylist() == ["po_1", "po_1"]
+    assert result.rows.column("merchant_ref").to_pylist() == ["A-1", "A-1"]
+    assert [(t.found, t.holds) for t in result.totals] == [("-96.22", True), ("96.22", True)]

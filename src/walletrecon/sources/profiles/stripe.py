@@ -1,10 +1,13 @@
 """Stripe balance transactions as settlement lines: report exports and Fivetran's table.
 
-Three layouts, told apart by their header: the itemized payout reconciliation / balance report
+Four layouts, told apart by their header: the itemized payout reconciliation / balance report
 (``balance_transaction_id``, ``gross``, ``fee``, ``net``, ``reporting_category``), the dashboard
-"balance change from activity" export (the same names, fewer columns, ``created_utc``) and the
-balance_transaction table as Fivetran syncs it from the API (``id``, ``amount``, ``fee``,
-``net``, ``type``). Read with pyarrow (every value as text) and mapped with Polars expressions.
+"balance change from activity" export (the same names, fewer columns, ``created_utc``), the
+dashboard's balance history export (``id``, ``Type``, ``Source``, ``Amount``, ``Created (UTC)``,
+``Transfer``: major units, the payout in ``Transfer``) and the balance_transaction table as
+Fivetran syncs it from the API (``id``, ``amount``, ``fee``, ``net``, ``type``). Header names are
+matched by ``column_key`` (case-insensitive, ``(UTC)`` as ``_utc``, spaces as ``_``). Read with
+pyarrow (every value as text) and mapped with Polars expressions.
 
 Types. ``reporting_category`` (else ``type``) ``charge``/``payment`` -> payment, ``refund``/
 ``payment_refund`` -> refund, ``dispute`` -> chargeback. Payouts, fees, adjustments, transfers,
@@ -17,7 +20,8 @@ decides. ``partial_capture_reversal`` is counted against its charge (see ``strip
 other type is rejected naming it.
 
 Amounts. Option ``amounts = "major"|"minor"``; the default is ``minor`` for the API/Fivetran
-layout (an ``amount`` column) and ``major`` for the report exports (a ``gross`` column). Minor
+layout (a lower-case ``amount`` column) and ``major`` for the report exports (``gross``) and
+the dashboard's ``Amount``. Minor
 units follow the API's exponents: ISO 4217's, except ISK, which the API keeps two-decimal. Stripe
 writes refunds and disputes with negative gross: the canonical gross is its absolute value, the
 fee as written, the net as written (signed, what the line adds to the payout). A line whose net
@@ -61,6 +65,7 @@ from walletrecon.sources.profiles import (
     Rejection,
 )
 from walletrecon.sources.profiles.delimited import Records, read_records
+from walletrecon.sources.profiles.stripe_time import column_key, settled_at
 from walletrecon.sources.profiles.stripe_totals import payout_totals
 from walletrecon.sources.profiles.stripe_types import (
     CONTROL_TYPES,
@@ -99,7 +104,9 @@ PAYOUT_TYPES = ("payout",)
 
 
 def _first(header: list[str], names: tuple[str, ...]) -> str | None:
-    return next((name for name in names if name in header), None)
+    """The first header column whose key (``column_key``) is one of ``names``, in their order."""
+    keys = {column_key(column): column for column in reversed(header)}
+    return next((keys[name] for name in names if name in keys), None)
 
 
 def _options(spec: ProfileSpec) -> dict[str, str]:
@@ -125,7 +132,7 @@ def _layout(header: list[str], options: Mapping[str, str], where: str) -> dict[s
         "net": _first(header, ("net",)),
         "currency": _first(header, ("currency",)),
         "time": options.get("timestamp_column") or _first(header, TIME_COLUMNS),
-        "payout": _first(header, ("automatic_payout_id", "payout_id")),
+        "payout": _first(header, ("automatic_payout_id", "payout_id", "transfer")),
         "merchant_ref": options.get("merchant_ref_column"),
         "gateway_ref": options.get("gateway_ref_column"),
     }
@@ -142,31 +149,6 @@ def _layout(header: list[str], options: Mapping[str, str], where: str) -> dict[s
             f"{', '.join(missing + named)} (found: {', '.join(header)})"
         )
     return layout
-
-
-def _instants(text: pl.Expr) -> pl.Expr:
-    """UTC text of Unix seconds and of ISO timestamps that carry ``Z``, `` UTC`` or an offset
-    (as API syncs write ``created``: ``2021-03-15T01:04:36.000Z``); null for anything else."""
-    epoch = pl.when(text.str.contains(r"\A[0-9]{9,11}\z")).then(
-        pl.from_epoch(text.str.to_integer(strict=False), time_unit="s").dt.replace_time_zone("UTC")
-    )
-    marked = text.str.replace(r"(?:Z| UTC)\z", "+00:00")
-    offset = marked.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us")
-    return pl.coalesce(offset.dt.convert_time_zone("UTC"), epoch).dt.to_string("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _settled_at(column: str, zone: str | None) -> pl.Expr:
-    text = clean(pl.col(column)).str.replace(r"\A([0-9]{4}-[0-9]{2}-[0-9]{2})T", "$1 ")
-    # Instants (Unix seconds, a stamp with Z or an offset): a zone never applies to them.
-    instant = _instants(text)
-    parsed = pl.coalesce(
-        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
-        text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
-    )
-    if zone is None or column.endswith("_utc"):
-        return pl.coalesce(parsed.dt.to_string("%Y-%m-%dT%H:%M:%SZ"), instant)
-    placed = parsed.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
-    return pl.coalesce(placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z"), instant)
 
 
 def _exponent(currency: pl.Expr, minor: bool) -> pl.Expr:
@@ -194,7 +176,11 @@ def _working(
     refs = (
         [options["gateway_ref_column"]]
         if "gateway_ref_column" in options
-        else [name for name in REFERENCE_COLUMNS if name in records.header]
+        else [
+            str(found)
+            for name in REFERENCE_COLUMNS
+            if (found := _first(records.header, (name,))) is not None
+        ]
     )
     role = {key: pl.col(str(value)) for key, value in layout.items() if value}
     frame = frame.with_columns(
@@ -209,7 +195,7 @@ def _working(
             "merchant_ref"
         ),
         (clean(role["payout"]) if "payout" in role else pl.lit(None, pl.String)).alias("payout_id"),
-        _settled_at(str(layout["time"]), options.get("timezone")).alias("settled_at"),
+        settled_at(str(layout["time"]), options.get("timezone")).alias("settled_at"),
     ).with_columns(_exponent(pl.col("currency"), minor).alias("_exp"))
     frame = frame.with_columns(
         _amount(str(layout["gross"]), minor).alias("_gross"),
