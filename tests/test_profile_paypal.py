@@ -343,3 +343,26 @@ def test_balance_funding_fee_reversals_and_holds_are_control(tmp_path: Path) -> 
     assert [r.row for r in result.rejected] == [8]
     assert "T1106 with DR has no settlement record type" in result.rejected[0].reason
     assert all(total.holds for total in result.totals)
+
+
+def test_convert_reads_a_tab_delimited_report_and_stops_on_a_wrong_footer(tmp_path: Path) -> None:
+    # `walletrecon convert` on a tab-delimited STL: the payment (22.00 - 3.60) comes out as a
+    # row; a section footer claiming 2300 gross credits (the SB line says 2200) stops it (exit 2)
+    # naming the file, the footer's line and both figures, unless control totals only warn.
+    from click.testing import CliRunner
+
+    from walletrecon.cli import main
+
+    lines = [SH, CH, PAYMENT, '"SF","USD",2200,0,0,360', '"SC",1', '"FF",1']
+    path = tmp_path / "STL-20260106.01.009.TAB"
+    path.write_text("\n".join(line.replace(",", "\t") for line in lines) + "\n")
+    good = CliRunner().invoke(main, ["convert", str(path), "--profile", "paypal"])
+    assert good.exit_code == 0, good.stderr
+    assert "T1/T0006,paypal,T1,I1,payment,22,3.6,18.4,USD," in good.stdout
+    path.write_text(path.read_text().replace("2200\t0\t0", "2300\t0\t0"))
+    bad = CliRunner().invoke(main, ["convert", str(path), "--profile", "paypal"])
+    assert bad.exit_code == 2
+    assert path.name in bad.stderr and "section footer, line 4: gross credits" in bad.stderr
+    assert "expected 23.00, found 22.00" in bad.stderr
+    args = ["convert", str(path), "--profile", "paypal", "--option", "control_totals=warn"]
+    assert CliRunner().invoke(main, args).exit_code == 0
