@@ -143,7 +143,7 @@ def test_bom_crlf_quoting_padding_and_short_lines(tmp_path: Path) -> None:
         ("T0006", "DR", "rejected"),
         ("T1107", "CR", "rejected"),
         ("T1503", "DR", "control:hold"),
-        ("T0300", "CR", "control:deposit"),
+        ("T0300", "CR", "rejected"),
         ("T1106", "DR", "rejected"),
     ],
 )
@@ -324,10 +324,11 @@ def test_tab_delimited_report_with_report_and_file_headers(tmp_path: Path) -> No
     assert result.totals and all(total.holds for total in result.totals)
 
 
-def test_balance_funding_fee_reversals_and_holds_are_control(tmp_path: Path) -> None:
-    # T0300 funding 50.00 CR, T1108 fee reversal 0.30 CR, T1503 hold 7.00 DR, T2104 reserve
-    # release 7.00 CR, T1110 dispute hold 10.00 DR: all control; T1106 (a payment reversed by
-    # PayPal) stays rejected. Gross credits 5000 + 30 + 700 = 5730, debits 700 + 1000 + 1000.
+def test_fee_reversals_and_holds_are_control(tmp_path: Path) -> None:
+    # T0300 funding 50.00 CR stays rejected (the sample nights write wallet top-ups so), as does
+    # T1106 (a payment reversed by PayPal); T1108 fee reversal 0.30 CR, T1503 hold 7.00 DR,
+    # T2104 reserve release 7.00 CR, T1110 dispute hold 10.00 DR are control.
+    # Gross credits 5000 + 30 + 700 = 5730, debits 700 + 1000 + 1000 = 2700.
     body = [
         _sb("F1", "T0300", "CR", "5000", "USD"),
         _sb("F2", "T1108", "CR", "30", "USD"),
@@ -338,10 +339,10 @@ def test_balance_funding_fee_reversals_and_holds_are_control(tmp_path: Path) -> 
     ]
     trailers = ['"SF","USD",5730,2700,0,0', '"SC",6', '"RF","USD",5730,2700,0,0', '"RC",6']
     result = _read(tmp_path, SH, CH, *body, *trailers, '"FF",6')
-    kinds = [line.kind for line in result.control][:5]
-    assert kinds == ["deposit", "fee", "hold", "hold", "hold"]
-    assert [r.row for r in result.rejected] == [8]
-    assert "T1106 with DR has no settlement record type" in result.rejected[0].reason
+    kinds = [line.kind for line in result.control][:4]
+    assert kinds == ["fee", "hold", "hold", "hold"]
+    assert [r.row for r in result.rejected] == [3, 8]
+    assert "T1106 with DR has no settlement record type" in result.rejected[1].reason
     assert all(total.holds for total in result.totals)
 
 

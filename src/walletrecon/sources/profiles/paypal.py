@@ -12,7 +12,7 @@ mapped with Polars expressions; see ``paypal_map`` for the T-code table and amou
 What counts as a record: every ``SB``, ``SF``, ``SC``, ``RF``, ``RC`` and ``FF`` line (the
 headers RH/FH/SH/CH are structure). The report comes comma-separated or tab-delimited (PayPal
 offers both): a tab after the first line's record type selects tabs. Trailers are control
-lines; so are SB lines whose T-code is a fee, a conversion, a funding, a withdrawal or a hold.
+lines; so are SB lines whose T-code is a fee, a conversion, a withdrawal or a hold.
 A line of another type, an SB line before any CH, a CH without a required column or a file
 without any RH/SH header is an InputError naming the line. An SB line too short to reach the
 last column read is rejected as truncated (trailing fields beyond it may be missing or padded).

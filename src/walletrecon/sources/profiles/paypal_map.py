@@ -11,10 +11,9 @@ enough to classify) to outcomes:
 | T1201/T1202, credit | chargeback reversal | rejected (no canonical type carries it) |
 | T01xx, T1108 | fees (T0106 chargeback fee, ...), a fee reversal | control ``fee`` |
 | T02xx | currency conversion | control ``conversion`` (enriches the line it converts) |
-| T03xx | funding of the PayPal balance from a bank account | control ``deposit`` |
 | T04xx | withdrawal to a bank account | control ``withdrawal`` (a payout) |
 | T15xx, T21xx, T1105, T1110, T1111 | holds on the balance and their releases | control ``hold`` |
-| anything else (T00xx debit, other reversals, ...) | | rejected, naming the code |
+| anything else (T00xx debit, T03xx funding, other reversals, ...) | | rejected, naming the code |
 
 Amounts are minor units with a ``CR``/``DR`` indicator. ``gross_amount`` and ``fee_amount`` are
 unsigned; ``net_amount`` is what the line does to the balance (gross and fee signed by their own
@@ -67,8 +66,6 @@ def outcome() -> pl.Expr:
         .then(pl.lit("control:fee"))
         .when(event.str.contains(r"^T02\d\d$"))
         .then(pl.lit("control:conversion"))
-        .when(event.str.contains(r"^T03\d\d$"))
-        .then(pl.lit("control:deposit"))
         .when(event.str.contains(r"^T04\d\d$"))
         .then(pl.lit("control:withdrawal"))
         .when(event.str.contains(r"^T(?:15|21)\d\d$") | event.is_in(HOLD_CODES))
@@ -169,8 +166,8 @@ def rules() -> list[tuple[str, pl.Expr, pl.Expr]]:
             pl.col("outcome").is_null(),
             pl.format(
                 "Transaction Event Code: {} with {} has no settlement record type (expected "
-                "T00xx credit, T1107 debit, T1201/T1202 debit, or control T01xx/T02xx/T03xx/"
-                "T04xx/T15xx/T21xx)",
+                "T00xx credit, T1107 debit, T1201/T1202 debit, or control T01xx/T02xx/T04xx/"
+                "T15xx/T21xx)",
                 pl.col("event"),
                 pl.col("gross_dc"),
             ),
