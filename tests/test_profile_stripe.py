@@ -284,10 +284,12 @@ def test_api_isk_is_two_decimal_in_minor_units(tmp_path: Path) -> None:
     body = (
         "t1,150000,4500,145500,isk,charge,1767607200,ch_1\n"
         "t2,1000,36,964,jpy,charge,1767607200,ch_2\n"
+        "t3,5000,0,5000,mga,charge,1767607200,ch_3\n"
     )
     result = inline(tmp_path, body, header)
-    assert result.rows.column("gross_amount").to_pylist() == ["1500.00", "1000"]
-    assert result.rows.column("net_amount").to_pylist() == ["1455.00", "964"]
+    # MGA is zero-decimal in the API (ISO: two): 5000 is 5000 ariary.
+    assert result.rows.column("gross_amount").to_pylist() == ["1500.00", "1000", "5000"]
+    assert result.rows.column("net_amount").to_pylist() == ["1455.00", "964", "5000"]
 
 
 @pytest.mark.parametrize(

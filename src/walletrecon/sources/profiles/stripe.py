@@ -22,7 +22,7 @@ other type is rejected naming it.
 Amounts. Option ``amounts = "major"|"minor"``; the default is ``minor`` for the API/Fivetran
 layout (a lower-case ``amount`` column) and ``major`` for the report exports (``gross``) and
 the dashboard's ``Amount``. Minor
-units follow the API's exponents: ISO 4217's, except ISK, which the API keeps two-decimal. Stripe
+units follow the API's exponents: ISO 4217's, except ISK (two-decimal) and MGA (zero). Stripe
 writes refunds and disputes with negative gross: the canonical gross is its absolute value, the
 fee as written, the net as written (signed, what the line adds to the payout). A line whose net
 is not gross - fee, a charge with negative gross or a refund/dispute with positive gross is
@@ -96,8 +96,9 @@ OPTIONS = (
     "timestamp_column",
 )
 #: Currencies whose minor units in Stripe's API differ from ISO 4217: ISK is zero-decimal in
-#: ISO but stays two-decimal in the API (``100`` is 1 krona, amounts divisible by 100).
-API_EXPONENTS = {"ISK": 2}
+#: ISO but stays two-decimal in the API (``100`` is 1 krona, amounts divisible by 100); MGA is
+#: two-decimal in ISO but one of the API's zero-decimal currencies.
+API_EXPONENTS = {"ISK": 2, "MGA": 0}
 REFERENCE_COLUMNS = ("payment_intent_id", "charge_id", "source_id", "source")
 TIME_COLUMNS = ("created_utc", "created", "available_on_utc", "available_on")
 PAYOUT_TYPES = ("payout",)
