@@ -209,7 +209,9 @@ def test_bad_dates_and_zones_reject(
     assert rejection.column == column and words in rejection.reason
 
 
-@pytest.mark.parametrize("kind", ["ChargebackReversed", "RefundedReversed", "SettledCorrection"])
+@pytest.mark.parametrize(
+    "kind", ["ChargebackReversed", "RefundedReversed", "SettledCorrection", "PaidOut"]
+)
 def test_reversals_and_corrections_are_rejected_by_name(tmp_path: Path, kind: str) -> None:
     (rejection,) = _read(tmp_path, HEADER, SETTLED.replace(",Settled,", f",{kind},")).rejected
     assert rejection.column == "Type" and f"line type '{kind}'" in rejection.reason
@@ -292,3 +294,32 @@ def test_blank_lines_and_crlf_keep_physical_line_numbers(tmp_path: Path) -> None
     path.write_bytes(f"{HEADER}\r\n\r\n{SETTLED}\r\n{PAYOUT}".encode())
     result = read_profile(path, "adyen", SPEC)
     assert _rows(result)[0]["origin_row"] == 3 and result.control[0].row == 4
+
+
+# --- variants of real senders -------------------------------------------------------------------
+
+WIDE_HEADER = (
+    HEADER.replace(",Batch Number", ",Payment Method Variant,Modification Merchant Reference,")
+    + "Batch Number,Reserved4,Reserved5,Reserved6,Reserved7,Reserved8,Reserved9,Reserved10,"
+    "Booking Date,Booking Date TimeZone,Metadata"
+)
+
+
+def test_journal_types_of_balance_bookings_are_control(tmp_path: Path) -> None:
+    # The 2025 layout with Metadata (a quoted JSON with commas); a Settled line netting 9.70,
+    # six balance bookings of batch 7 netting -0.10 each and a MerchantPayout of 9.10:
+    # 9.70 - 6 x 0.10 = 9.10. 8 records: 1 row, 7 control.
+    kinds = (
+        "AuthorisationSchemeFee", "ManualCorrected", "MatchedStatement", "BankInstructionReturned",
+        "InternalCompanyPayout", "ReserveAdjustment",
+    )  # fmt: skip
+    tail = ",,,,,,,,2026-01-06 10:00:00,CET,"
+    settled = SETTLED.replace(",7", ",visaclassic,,7") + tail + '"{""k"":""a,b""}"'
+    bookings = [
+        f"Co,Acct,,,,2026-01-06 09:00:00,CET,{k},x,,,,,EUR,0.10,,,,,,,,7{tail}" for k in kinds
+    ]
+    payout = f"Co,Acct,,,,2026-01-06 10:00:00,CET,MerchantPayout,x,,,,,EUR,9.10,,,,,,,,7{tail}"
+    result = _read(tmp_path, WIDE_HEADER, settled, *bookings, payout)
+    assert (result.rows.num_rows, len(result.rejected), len(result.control)) == (1, 0, 7)
+    assert [line.kind for line in result.control] == [*kinds, "MerchantPayout"]
+    assert [(t.expected, t.found, t.holds) for t in result.totals] == [("9.1", "9.1", True)]

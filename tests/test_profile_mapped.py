@@ -341,3 +341,58 @@ def test_amount_grammar(
     result = read(write(tmp_path, text), "bank", BANK_COLUMNS, **options)
     assert column(result, "amount") == ([read_as] if read_as else [])
     assert len(result.rejected) == (0 if read_as else 1)
+
+
+# --- variants of real senders -------------------------------------------------------------------
+
+
+def test_xlsx_serials_follow_a_1904_workbook(tmp_path: Path) -> None:
+    # A workbook saved in the 1904 date system (old Mac Excel): serial 44884 is 44884 days after
+    # 1904-01-01 = 2026-11-20 (1900 reading: 2022-11-19); the datetime cell is a date as shown.
+    path = tmp_path / "mac.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"date_1904": True})
+    sheet = book.add_worksheet("S")
+    sheet.write_row(0, 0, ["Ref", "Amount", "Cur", "Day"])
+    sheet.write_row(1, 0, ["L1", 10, "EUR", 44884])
+    sheet.write_row(2, 0, ["L2", 11, "EUR"])
+    sheet.write_datetime(2, 3, dt.datetime(2026, 11, 20), book.add_format({"num_format": "d/m/y"}))
+    sheet.write_row(3, 0, ["L3", 12, "EUR", 0.5])
+    book.close()
+    result = read(path, "bank", XLSX_COLUMNS)
+    # Serial 0.5 is noon of 1904-01-01: a real day in this system (1900: before 1 March 1900).
+    assert column(result, "value_date") == ["2026-11-20", "2026-11-20", "1904-01-01"]
+    rows: list[list[object]] = [["Ref", "Amount", "Cur", "Day"], ["L1", 1, "EUR", 46346]]
+    plain = workbook(tmp_path / "win.xlsx", rows)
+    assert column(read(plain, "bank", XLSX_COLUMNS), "value_date") == ["2026-11-20"]
+
+
+def test_xlsx_totals_row_is_a_footer(tmp_path: Path) -> None:
+    # Three receipts, a blank row, then a totals row: 3 rows + 1 control = 4 records, sum 6.
+    rows: list[list[object]] = [
+        ["Ref", "Amount", "Cur", "Day"],
+        ["L1", 1, "EUR", "2026-11-20"],
+        ["L2", 2, "EUR", "2026-11-20"],
+        ["L3", 3, "EUR", "2026-11-20"],
+        [None, None, None, None],
+        ["Total", 6, None, None],
+        [None, None, None, None],
+    ]
+    path = workbook(tmp_path / "in.xlsx", rows)
+    result = read(path, "bank", XLSX_COLUMNS, skip_footer_lines="1")
+    assert column(result, "amount") == ["1", "2", "3"]
+    assert [(c.row, c.kind, c.raw) for c in result.control] == [(6, "footer", "Total\t6\t\t")]
+    assert counts(result) == (3, 0, 1, 4)
+    # Without the option the totals row is a rejected line, never a row.
+    assert counts(read(path, "bank", XLSX_COLUMNS)) == (3, 1, 0, 4)
+
+
+def test_csv_with_a_delimiter_ending_every_line(tmp_path: Path) -> None:
+    # Bank exports that end each line with ';': 2 rows, 1234.50 + (-3.00) = 1231.50.
+    text = "Konto;Datum;Betrag;Waehrung;\nA1;2026-01-30;1.234,50;EUR;\nA2;2026-01-30;-3,00;EUR;\n"
+    options = {"delimiter": ";", "thousands": ".", "decimal": ","}
+    result = read(write(tmp_path, text), "bank", BANK_COLUMNS, **options)
+    assert column(result, "amount") == ["1234.50", "-3.00"]
+    assert counts(result) == (2, 0, 0, 2)
+    inner = "Konto;;Betrag\nA1;x;1\n"
+    with pytest.raises(InputError, match=r"line 1: header field\(s\) 2 are empty"):
+        read(write(tmp_path, inner), "bank", BANK_COLUMNS, delimiter=";")

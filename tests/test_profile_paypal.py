@@ -142,7 +142,9 @@ def test_bom_crlf_quoting_padding_and_short_lines(tmp_path: Path) -> None:
         ("T1202", "CR", "rejected"),
         ("T0006", "DR", "rejected"),
         ("T1107", "CR", "rejected"),
-        ("T1503", "DR", "rejected"),
+        ("T1503", "DR", "control:hold"),
+        ("T0300", "CR", "rejected"),
+        ("T1106", "DR", "rejected"),
     ],
 )
 def test_t_code_table(tmp_path: Path, code: str, dc: str, outcome: str) -> None:
@@ -294,3 +296,74 @@ def test_kwd_minor_units_and_gateway_name(tmp_path: Path) -> None:
     assert (row["gross_amount"], row["gateway"]) == ("1.25", "paypal_eu")
     (row,) = _rows(_read(tmp_path, SH, CH, _sb("J", "T0006", "CR", "1250", "JPY")))
     assert row["gross_amount"] == "1250"
+
+
+# --- variants of real senders -------------------------------------------------------------------
+
+
+def test_tab_delimited_report_with_report_and_file_headers(tmp_path: Path) -> None:
+    # PayPal delivers the STL comma-separated or tab-delimited. RH, FH, SH, CH; a T0006 payment of
+    # 22.00 with fee 3.60 (net 18.40) and a T1107 refund of 5.00 (net -5.00); SF/RF: credits
+    # 2200, debits 500, fee debits 360; SC/RC/FF 2. Records: 2 SB + 5 trailers = 7; net 13.40.
+    lines = [
+        'RH,2026/01/07 01:13:39 -0800,"A",ACCT,011',
+        "FH,01",
+        SH,
+        CH,
+        PAYMENT,
+        _sb("T2", "T1107", "DR", "500", "USD"),
+        '"SF","USD",2200,500,0,360,"CR",0,"CR",0',
+        '"SC",2',
+        '"RF","USD",2200,500,0,360,"CR",0,"CR",0',
+        '"RC",2',
+        '"FF",2',
+    ]
+    result = _read(tmp_path, *[line.replace(",", "\t") for line in lines])
+    assert (result.rows.num_rows, len(result.rejected), len(result.control)) == (2, 0, 5)
+    assert sum(Decimal(str(r["net_amount"])) for r in _rows(result)) == Decimal("13.40")
+    assert result.totals and all(total.holds for total in result.totals)
+
+
+def test_fee_reversals_and_holds_are_control(tmp_path: Path) -> None:
+    # T0300 funding 50.00 CR stays rejected (the sample nights write wallet top-ups so), as does
+    # T1106 (a payment reversed by PayPal); T1108 fee reversal 0.30 CR, T1503 hold 7.00 DR,
+    # T2104 reserve release 7.00 CR, T1110 dispute hold 10.00 DR are control.
+    # Gross credits 5000 + 30 + 700 = 5730, debits 700 + 1000 + 1000 = 2700.
+    body = [
+        _sb("F1", "T0300", "CR", "5000", "USD"),
+        _sb("F2", "T1108", "CR", "30", "USD"),
+        _sb("F3", "T1503", "DR", "700", "USD"),
+        _sb("F4", "T2104", "CR", "700", "USD"),
+        _sb("F5", "T1110", "DR", "1000", "USD"),
+        _sb("F6", "T1106", "DR", "1000", "USD"),
+    ]
+    trailers = ['"SF","USD",5730,2700,0,0', '"SC",6', '"RF","USD",5730,2700,0,0', '"RC",6']
+    result = _read(tmp_path, SH, CH, *body, *trailers, '"FF",6')
+    kinds = [line.kind for line in result.control][:4]
+    assert kinds == ["fee", "hold", "hold", "hold"]
+    assert [r.row for r in result.rejected] == [3, 8]
+    assert "T1106 with DR has no settlement record type" in result.rejected[1].reason
+    assert all(total.holds for total in result.totals)
+
+
+def test_convert_reads_a_tab_delimited_report_and_stops_on_a_wrong_footer(tmp_path: Path) -> None:
+    # `walletrecon convert` on a tab-delimited STL: the payment (22.00 - 3.60) comes out as a
+    # row; a section footer claiming 2300 gross credits (the SB line says 2200) stops it (exit 2)
+    # naming the file, the footer's line and both figures, unless control totals only warn.
+    from click.testing import CliRunner
+
+    from walletrecon.cli import main
+
+    lines = [SH, CH, PAYMENT, '"SF","USD",2200,0,0,360', '"SC",1', '"FF",1']
+    path = tmp_path / "STL-20260106.01.009.TAB"
+    path.write_text("\n".join(line.replace(",", "\t") for line in lines) + "\n")
+    good = CliRunner().invoke(main, ["convert", str(path), "--profile", "paypal"])
+    assert good.exit_code == 0, good.stderr
+    assert "T1/T0006,paypal,T1,I1,payment,22,3.6,18.4,USD," in good.stdout
+    path.write_text(path.read_text().replace("2200\t0\t0", "2300\t0\t0"))
+    bad = CliRunner().invoke(main, ["convert", str(path), "--profile", "paypal"])
+    assert bad.exit_code == 2
+    assert path.name in bad.stderr and "section footer, line 4: gross credits" in bad.stderr
+    assert "expected 23.00, found 22.00" in bad.stderr
+    args = ["convert", str(path), "--profile", "paypal", "--option", "control_totals=warn"]
+    assert CliRunner().invoke(main, args).exit_code == 0

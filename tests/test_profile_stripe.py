@@ -227,3 +227,116 @@ def test_payout_row_without_payout_column_is_found_by_its_source(tmp_path: Path)
     body += "t2,2026-01-31 00:00:00,USD,-9,0,-9,payout,po_7,\n"
     result = inline(tmp_path, body)
     assert [(t.scope, t.holds) for t in result.totals][1] == ("payout po_7 (line 3)", True)
+
+
+# --- variants of real senders -------------------------------------------------------------------
+
+ITEMIZED = (
+    "balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category,"
+    "payment_intent_id,charge_id,automatic_payout_id\n"
+)
+
+
+def test_partial_capture_reversal_is_counted_against_its_charge(tmp_path: Path) -> None:
+    # Authorised 100.00, captured 60.00: the charge line (100.00 - 3.20 = 96.80) and the release
+    # of the uncaptured 40.00 fold into one payment row 60.00 - 3.20 = 56.80; the refund (-5.00)
+    # stays a row; the payout row pays 96.80 - 40.00 - 5.00 = 51.80. 4 records: 2 rows, 2 control.
+    body = (
+        "txn_1,2026-01-05 10:00:00,usd,100.00,3.20,96.80,charge,pi_1,ch_1,po_1\n"
+        "txn_2,2026-01-05 10:00:01,usd,-40.00,0.00,-40.00,partial_capture_reversal,pi_1,ch_1,po_1\n"
+        "txn_3,2026-01-05 11:00:00,usd,-5.00,0.00,-5.00,refund,pi_1,ch_1,po_1\n"
+        "po_1,2026-01-06 00:00:00,usd,-51.80,0.00,-51.80,payout,,,po_1\n"
+    )
+    result = inline(tmp_path, body, ITEMIZED)
+    assert counts(result) == (2, 0, 2, 4)
+    assert result.rows.column("gross_amount").to_pylist() == ["60.00", "5.00"]
+    assert result.rows.column("fee_amount").to_pylist() == ["3.20", "0.00"]
+    assert nets(result) == Decimal("51.80")
+    assert [c.kind for c in result.control] == ["partial_capture_reversal", "payout"]
+    assert all(total.holds for total in result.totals)
+    # Without its charge in the file the reversal is rejected, naming the reference.
+    alone = inline(tmp_path, body.splitlines(keepends=True)[1], ITEMIZED)
+    assert counts(alone) == (0, 1, 0, 1)
+    assert "needs exactly one charge or payment line with gateway_ref 'pi_1'" in (
+        alone.rejected[0].reason
+    )
+
+
+def test_failed_refunds_and_charges_are_rejected_by_name(tmp_path: Path) -> None:
+    # A failed refund returns 5.00, a failed ACH charge takes back 20.00: no canonical type.
+    body = (
+        "txn_4,2026-01-05 10:00:00,usd,5.00,0.00,5.00,refund_failure,pi_2,ch_2,po_1\n"
+        "txn_5,2026-01-05 10:00:00,usd,-20.00,0.00,-20.00,charge_failure,pi_3,py_3,po_1\n"
+        "txn_6,2026-01-05 10:00:00,usd,-1.00,0.00,-1.00,unreconciled_customer_funds,,,po_1\n"
+    )
+    result = inline(tmp_path, body, ITEMIZED)
+    assert counts(result) == (0, 2, 1, 3)
+    assert [r.reason.split("(")[1].split(")")[0] for r in result.rejected] == [
+        "a failed refund returning funds",
+        "a failed charge taking its funds back",
+    ]
+
+
+def test_api_isk_is_two_decimal_in_minor_units(tmp_path: Path) -> None:
+    # Stripe's API keeps ISK two-decimal: 150000 is 1500 kronur (ISO would read 150000); JPY
+    # follows ISO (1000 yen). Net 150000 - 4500 = 145500 minor = 1455.00 ISK.
+    header = "id,amount,fee,net,currency,type,created,source\n"
+    body = (
+        "t1,150000,4500,145500,isk,charge,1767607200,ch_1\n"
+        "t2,1000,36,964,jpy,charge,1767607200,ch_2\n"
+        "t3,5000,0,5000,mga,charge,1767607200,ch_3\n"
+    )
+    result = inline(tmp_path, body, header)
+    # MGA is zero-decimal in the API (ISO: two): 5000 is 5000 ariary.
+    assert result.rows.column("gross_amount").to_pylist() == ["1500.00", "1000", "5000"]
+    assert result.rows.column("net_amount").to_pylist() == ["1455.00", "964", "5000"]
+
+
+@pytest.mark.parametrize(
+    ("written", "zone", "settled_at"),
+    [
+        ("2026-01-05T10:00:00.000Z", None, "2026-01-05T10:00:00Z"),
+        ("2026-01-05T10:00:00Z", "Europe/Paris", "2026-01-05T10:00:00Z"),
+        ("2026-01-05 10:00:00 UTC", "Europe/Paris", "2026-01-05T10:00:00Z"),
+        ("2026-01-05T05:00:00-05:00", None, "2026-01-05T10:00:00Z"),
+        ("2026-01-05 10:00:00.250", None, "2026-01-05T10:00:00Z"),
+        ("2026-01-05 10:00:00", "Europe/Paris", "2026-01-05T10:00:00+01:00"),
+        ("2026-01-05 10:00", None, "2026-01-05T10:00:00Z"),
+        ("1/5/2026 10:00", None, None),
+    ],
+)
+def test_api_sync_timestamps(
+    tmp_path: Path, written: str, zone: str | None, settled_at: str | None
+) -> None:
+    # API syncs (Stitch, Fivetran, warehouse exports) write `created` as an ISO instant.
+    header = "id,amount,fee,net,currency,type,created,source\n"
+    options = {"timezone": zone} if zone else {}
+    result = inline(tmp_path, f"t1,100,0,100,usd,charge,{written},ch_1\n", header, **options)
+    assert result.rows.column("settled_at").to_pylist() == ([settled_at] if settled_at else [])
+    assert len(result.rejected) == (0 if settled_at else 1)
+
+
+def test_dashboard_balance_history_export(tmp_path: Path) -> None:
+    # The dashboard's balance history export: title-case names, major units, minutes only, the
+    # payout in `Transfer`. A charge 120.00 - 3.78 = 116.22 and a refund -20.00 in po_1; the
+    # payout row pays 96.22; a billing fee is control. 4 records: 2 rows, 2 control; nets 96.22.
+    header = (
+        "id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),Description,"
+        "Transfer,order_id (metadata)\n"
+    )
+    body = (
+        "txn_1,charge,ch_1,120.00,3.78,116.22,usd,2026-09-01 14:03,2026-09-03 00:00,Sale,po_1,A-1\n"
+        "txn_2,refund,re_1,-20.00,0.00,-20.00,usd,2026-09-02 14:03,2026-09-04 00:00,R,po_1,A-1\n"
+        "txn_3,payout,po_1,-96.22,0.00,-96.22,usd,2026-09-05 14:03,2026-09-05 00:00,P,po_1,\n"
+        "txn_4,stripe_fee,,-2.00,0.00,-2.00,usd,2026-09-06 14:03,2026-09-06 00:00,Fee,,\n"
+    )
+    options = {"merchant_ref_column": "order_id (metadata)", "timezone": "Europe/Paris"}
+    result = inline(tmp_path, body, header, **options)
+    assert counts(result) == (2, 0, 2, 4)
+    assert nets(result) == Decimal("96.22")
+    assert result.rows.column("gross_amount").to_pylist() == ["120.00", "20.00"]
+    # Created (UTC) is read in UTC whatever the timezone option says.
+    assert result.rows.column("settled_at").to_pylist()[0] == "2026-09-01T14:03:00Z"
+    assert result.rows.column("payout_id").to_pylist() == ["po_1", "po_1"]
+    assert result.rows.column("merchant_ref").to_pylist() == ["A-1", "A-1"]
+    assert [(t.found, t.holds) for t in result.totals] == [("-96.22", True), ("96.22", True)]

@@ -12,11 +12,15 @@ Line types (the ``Type`` column):
   (gross = Gross Debit (GC)). fee = Commission + Markup + Scheme Fees + Interchange (NC);
   net = Net Credit (NC) - Net Debit (NC), signed.
 - ``MerchantPayout``, ``Fee``, ``Balancetransfer``, ``InvoiceDeduction``, ``MiscCosts``,
-  ``PaymentCost``, ``DepositCorrection`` are control records.
-- ``ChargebackReversed``, ``RefundedReversed`` and every other ``*Correction`` are rejected,
-  naming the line type: they move money back, which no canonical record type can carry with
-  the contract's signs (a reversed chargeback is not a new payment); they stay visible for a
-  person and still count in the payout check. Any other type is rejected as unknown.
+  ``PaymentCost``, ``DepositCorrection`` and the other balance bookings Adyen's journal types
+  list (``AuthorisationSchemeFee``, ``ManualCorrected``, ``MatchedStatement``,
+  ``BankInstructionReturned``, ``InternalCompanyPayout``, ``ReserveAdjustment``) are control
+  records: fees, corrections, reserves and transfers of the balance, not wallet transactions.
+- ``ChargebackReversed``, ``RefundedReversed``, ``PaidOut``/``PaidOutReversed`` (payouts to a
+  shopper's card) and every other ``*Correction`` are rejected, naming the line type: no
+  canonical record type can carry them with the contract's signs (a reversed chargeback is not
+  a new payment); they stay visible for a person and still count in the payout check. Any other
+  type is rejected as unknown.
 
 Ids: ``settlement_id`` = ``Psp Reference/Type`` plus ``/Modification Reference`` when present
 (a payment's capture, each partial refund and each chargeback of one PSP reference differ).
@@ -82,10 +86,12 @@ RECORD_TYPES: dict[str, str] = {
 #: Line types that are totals, not transactions.
 CONTROL_TYPES = (
     "MerchantPayout", "Fee", "Balancetransfer", "InvoiceDeduction", "MiscCosts", "PaymentCost",
-    "DepositCorrection",
+    "DepositCorrection", "AuthorisationSchemeFee", "ManualCorrected", "MatchedStatement",
+    "BankInstructionReturned", "InternalCompanyPayout", "ReserveAdjustment",
 )  # fmt: skip
-#: Line types that move money back and are rejected by name (plus every ``*Correction``).
-REVERSAL_TYPES = ("ChargebackReversed", "RefundedReversed")
+#: Line types that move money back or pay a shopper and are rejected by name (plus every
+#: ``*Correction``).
+REVERSAL_TYPES = ("ChargebackReversed", "RefundedReversed", "PaidOut", "PaidOutReversed")
 FEE_COLUMNS = ("Commission (NC)", "Markup (NC)", "Scheme Fees (NC)", "Interchange (NC)")
 
 

@@ -169,8 +169,8 @@ def rejection_reasons(
             "Type",
             line_type.is_in(reversals) | correction,
             pl.format(
-                "Type: line type '{}' moves money back or corrects a line and has no canonical "
-                "record type; expected one of {}",
+                "Type: line type '{}' moves money back, pays a shopper out or corrects a line "
+                "and has no canonical record type; expected one of {}",
                 line_type,
                 pl.lit(", ".join(record_types)),
             ),

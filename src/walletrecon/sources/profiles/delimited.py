@@ -5,7 +5,8 @@ InputError with its byte offset) and handed to pyarrow's CSV parser as UTF-8, ev
 text. Record boundaries are found by a second, simpler scan (numpy over the bytes: a newline ends
 a record when the quote characters before it are balanced), which gives each record its
 physical line and is the independent record count the profiles report. Empty lines are not
-records. Rows with the wrong number of fields are kept with their line and raw text.
+records. Rows with the wrong number of fields are kept with their line and raw text. Empty
+header fields after the last name (a delimiter ending every line) are named, not refused.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def read_records(
     if first >= len(starts):
         raise InputError(f"{name}: no header row after {skip_header_lines} skipped line(s)")
     header_text = data[starts[first] : ends[first]].decode("utf-8").rstrip("\r")
-    header = header_names(header_text, delimiter, quote)
+    header = _name_trailing(header_names(header_text, delimiter, quote))
     _check_header(header, name, int(lines[first]))
     body_end = len(starts) - skip_footer_lines
     if body_end <= first:
@@ -139,6 +140,20 @@ def read_records(
     body = data[starts[first + 1] : ends[body_end - 1]]
     _parse_body(records, body, name, delimiter, quote)
     return records
+
+
+#: The name given to an empty header field after the last named one (a trailing delimiter).
+TRAILING = "(trailing field {})"
+
+
+def _name_trailing(header: list[str]) -> list[str]:
+    """Header names with the empty fields after the last name called ``(trailing field N)``:
+    exports that end every line with the delimiter (``a;b;c;``) give the header an empty last
+    field, and their rows as many fields."""
+    named = len(header)
+    while named and not header[named - 1]:
+        named -= 1
+    return header[:named] + [TRAILING.format(i + 1) for i in range(named, len(header))]
 
 
 def _check_header(header: list[str], name: str, line: int) -> None:

@@ -31,11 +31,12 @@ what was expected. ``spec.encoding`` is decoded strictly (a bad byte: InputError
 cell carries no separators; it arrives as the shortest text of its binary double, ``12.5``),
 an amount with more decimal places than the row's currency allows is rejected (the tail of a
 float such as ``0.30000000000000004``: store such amounts as text, or round them in the sheet),
-and date/timestamp columns take datetime cells and serial numbers (1900 system) besides text in
-the configured format. ``skip_header_lines`` counts sheet rows before the header row.
+and date/timestamp columns take datetime cells and serial numbers (in the workbook's 1900 or
+1904 date system) besides text in the configured format. ``skip_header_lines`` counts sheet
+rows before the header row; ``skip_footer_lines`` the last non-empty rows (a totals row).
 
-Records: every non-empty line after the header row (CSV; footer lines included, as control) or
-every row after the header row with a value in any cell (xlsx).
+Records: every non-empty line after the header row (CSV) or every row after the header row with
+a value in any cell (xlsx); footer lines and rows included, as control.
 """
 
 from __future__ import annotations
@@ -169,7 +170,9 @@ def _debit_credit(spec: ProfileSpec, header: list[str], decimal: str, thousands:
     return pl.when(nonzero_debit).then(negate(debit)).otherwise(credit.fill_null(debit))
 
 
-def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple[pl.Expr, str]:
+def _time(
+    column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool, date1904: bool = False
+) -> tuple[pl.Expr, str]:
     """A date or timestamp as ISO text, and what was expected (for reasons)."""
     key = "date_format" if column.kind == "date" else "timestamp_format"
     fmt, zone = spec.options.get(key), spec.options.get("timezone")
@@ -179,7 +182,7 @@ def _time(column: Column, raw: pl.Expr, spec: ProfileSpec, excel: bool) -> tuple
     else:
         value = iso_timestamp(raw, fmt, zone) if fmt else raw
     if excel:
-        cell = excel_time(raw)
+        cell = excel_time(raw, date1904)
         if column.kind == "date":
             from_cell = cell.dt.to_string("%Y-%m-%d")
         elif zone:
@@ -212,9 +215,12 @@ class Loaded:
     malformed: list[tuple[int, str, str]]
     footer: list[tuple[int, str]]
     raw_line: Callable[[int], str] | None
+    date1904: bool = False
 
 
-def _column(column: Column, spec: ProfileSpec, header: list[str], excel: bool) -> Built:
+def _column(
+    column: Column, spec: ProfileSpec, header: list[str], excel: bool, date1904: bool = False
+) -> Built:
     """A canonical column's value (as ``_v_NAME``), when its row fails, and the message."""
     decimal, thousands = spec.options.get("decimal", "."), spec.options.get("thousands", "")
     source = _value(column, spec, header)
@@ -241,7 +247,7 @@ def _column(column: Column, spec: ProfileSpec, header: list[str], excel: bool) -
     elif column.kind == "currency":
         value = raw.str.to_uppercase()
     elif column.kind in ("date", "timestamp"):
-        value, expected = _time(column, raw, spec, excel)
+        value, expected = _time(column, raw, spec, excel, date1904)
     if spec.options.get("amount_sign") == "negate" and column.name in SIGNED:
         value = negate(value)
     bad = bad | (raw.is_not_null() & value.is_null())
@@ -282,8 +288,11 @@ def _load(path: Path, spec: ProfileSpec, excel: bool) -> Loaded:
                 "mapped profile: decimal and thousands apply to CSV; numeric .xlsx "
                 "cells carry no separators (text cells are read as plain numbers)"
             )
-        sheet = read_sheet(path, spec.display, spec.options.get("sheet", "0"), skip_head)
-        return Loaded(sheet.header, sheet.table, sheet.lines, sheet.records, [], [], None)
+        sheet = read_sheet(path, spec.display, spec.options.get("sheet", "0"), skip_head, skip_foot)
+        return Loaded(
+            sheet.header, sheet.table, sheet.lines, sheet.records, [], sheet.footer, None,
+            sheet.date1904,
+        )  # fmt: skip
     csv = read_records(
         path,
         spec.encoding,
@@ -306,7 +315,10 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     loaded = _load(path, spec, excel)
     frame = pl.from_arrow(loaded.table)
     assert isinstance(frame, pl.DataFrame)
-    built = [_column(column, spec, loaded.header, excel) for column in SOURCES[spec.source].columns]
+    built = [
+        _column(column, spec, loaded.header, excel, loaded.date1904)
+        for column in SOURCES[spec.source].columns
+    ]
     frame = frame.with_columns(
         pl.Series("_line", loaded.lines, pl.Int64), *(value for value, _, _ in built)
     )

@@ -8,17 +8,22 @@ binary double with at most nine decimals (``12.5``, ``123456789.120000005``, nev
 Nine decimals of a large number are the double's own error, not the value the cell shows: such a
 text is replaced by the shortest text that reads back as the same double (``123456789.12``).
 The mapped profile reads the result as a decimal number and rejects it when it has more places
-than the row's currency allows. Datetime cells arrive as ``YYYY-MM-DD HH:MM:SS`` and serial-number
-cells as their number (``46052``); the mapped profile converts both exactly (1900 date system).
+than the row's currency allows. Datetime cells arrive as ``YYYY-MM-DD HH:MM:SS`` (calamine applies
+the workbook's date system) and serial-number cells as their number (``46052``); the mapped
+profile converts both exactly, a serial in the workbook's own date system: 1900, or 1904 when
+``xl/workbook.xml`` says ``date1904`` (old Mac Excel, and workbooks saved from them).
 
 Errors (InputError naming the file, sheet and row): an unknown sheet, a header row that is not
 there, an empty header cell (also what a merged header cell leaves in its other columns) and a
-header name given twice. Records: every row after the header row with a value in any cell.
+header name given twice. Records: every row after the header row with a value in any cell; the
+last ``skip_footer_lines`` of them are footer (control) rows, kept with their cells' text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +41,22 @@ class Sheet:
     table: pa.Table
     lines: np.ndarray
     records: int
+    #: (sheet row, cells joined by tabs) of the last ``skip_footer_lines`` non-empty rows.
+    footer: list[tuple[int, str]] = field(default_factory=list)
+    #: True when the workbook counts serial dates from 1904 (``date1904``).
+    date1904: bool = False
+
+
+_DATE1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def uses_1904_dates(path: Path) -> bool:
+    """True when the workbook's ``workbookPr`` sets ``date1904`` (serials count from 1904)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            return _DATE1904.search(book.read("xl/workbook.xml")) is not None
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
 
 
 def _load(path: Path, name: str, sheet: str) -> pl.DataFrame:
@@ -70,8 +91,10 @@ def _shortest(cell: pl.Expr) -> pl.Expr:
     return pl.when(usable).then(shortest).otherwise(cell).alias(cell.meta.output_name())
 
 
-def read_sheet(path: Path, name: str, sheet: str, skip_header_lines: int) -> Sheet:
-    """The sheet's header (row ``skip_header_lines + 1``) and data rows, as text."""
+def read_sheet(
+    path: Path, name: str, sheet: str, skip_header_lines: int, skip_footer_lines: int = 0
+) -> Sheet:
+    """The sheet's header (row ``skip_header_lines + 1``), data rows and footer rows, as text."""
     frame = _load(path, name, sheet)
     where = f"{name}: sheet {sheet!r} row {skip_header_lines + 1}"
     if frame.height <= skip_header_lines:
@@ -95,26 +118,33 @@ def read_sheet(path: Path, name: str, sheet: str, skip_header_lines: int) -> She
     data.columns = header
     numbered = data.with_row_index("_row", offset=skip_header_lines + 2)
     kept = numbered.filter(pl.any_horizontal(pl.col(h).is_not_null() for h in header))
-    lines = kept.get_column("_row").cast(pl.Int64).to_numpy()
-    return Sheet(header, kept.drop("_row").to_arrow(), lines, kept.height)
+    body = kept.head(max(kept.height - skip_footer_lines, 0))
+    tail = kept.slice(body.height)
+    joined = pl.concat_str([pl.col(h).fill_null("") for h in header], separator="\t")
+    footer = [(int(row), str(text)) for row, text in tail.select("_row", joined).iter_rows()]
+    lines = body.get_column("_row").cast(pl.Int64).to_numpy()
+    table = body.drop("_row").to_arrow()
+    return Sheet(header, table, lines, kept.height, footer, uses_1904_dates(path))
 
 
 SERIAL = r"\A[0-9]{1,6}(?:\.[0-9]+)?\z"
 _CELL_TIME = r"\A[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
 
 
-def excel_time(raw: pl.Expr) -> pl.Expr:
-    """An Excel serial number (1900 system) or a datetime cell's text as a naive datetime.
+def excel_time(raw: pl.Expr, date1904: bool = False) -> pl.Expr:
+    """An Excel serial number or a datetime cell's text as a naive datetime.
 
-    A serial counts days from 1899-12-30; its fraction is the time of day, which Excel stores
-    as a binary fraction, so it is rounded to the nearest second. Serials below 61 fall before
-    1 March 1900, where Excel counts a 29 February that never was: null. Workbooks in the 1904
-    date system (old Mac Excel) are not told apart: their dates would be 4 years early."""
-    serial = raw.str.contains(SERIAL) & (raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64) >= 61)
+    In the 1900 system a serial counts days from 1899-12-30; serials below 61 fall before
+    1 March 1900, where Excel counts a 29 February that never was: null. In the 1904 system
+    (``date1904``) a serial counts days from 1904-01-01 and every serial is a real day. The
+    fraction is the time of day, which Excel stores as a binary fraction, so it is rounded to
+    the nearest second."""
     days = raw.str.extract(r"\A([0-9]+)", 1).cast(pl.Int64)
+    serial = raw.str.contains(SERIAL) & (days >= (0 if date1904 else 61))
     fraction = ("0" + raw.str.extract(r"(\.[0-9]+)\z", 1).fill_null("")).cast(pl.Float64)
     seconds = (fraction * 86400).round(0).cast(pl.Int64)
-    base = pl.lit(np.datetime64("1899-12-30T00:00:00", "us"))
+    epoch = "1904-01-01T00:00:00" if date1904 else "1899-12-30T00:00:00"
+    base = pl.lit(np.datetime64(epoch, "us"))
     from_serial = base + pl.duration(days=days, seconds=seconds)
     cell = raw.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
     return pl.when(serial).then(from_serial).when(raw.str.contains(_CELL_TIME)).then(cell)

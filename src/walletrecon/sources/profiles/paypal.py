@@ -10,11 +10,12 @@ mapped with Polars expressions; see ``paypal_map`` for the T-code table and amou
 ``paypal_checks`` for the control figures.
 
 What counts as a record: every ``SB``, ``SF``, ``SC``, ``RF``, ``RC`` and ``FF`` line (the
-headers RH/FH/SH/CH are structure). Trailers are control lines; so are SB lines whose T-code is
-a fee, a conversion or a withdrawal. A line of another type, an SB line before any CH, a CH
-without a required column or a file without any RH/SH header is an InputError naming the line.
-An SB line too short to reach the last column read is rejected as truncated (trailing fields
-beyond it may be missing or padded).
+headers RH/FH/SH/CH are structure). The report comes comma-separated or tab-delimited (PayPal
+offers both): a tab after the first line's record type selects tabs. Trailers are control
+lines; so are SB lines whose T-code is a fee, a conversion, a withdrawal or a hold.
+A line of another type, an SB line before any CH, a CH without a required column or a file
+without any RH/SH header is an InputError naming the line. An SB line too short to reach the
+last column read is rejected as truncated (trailing fields beyond it may be missing or padded).
 
 Ids: ``settlement_id`` = ``Transaction ID/T-code``; ``gateway_ref`` = Transaction ID;
 ``merchant_ref`` = Invoice ID; ``payout_id`` is null: the STL carries no batch per line, and
@@ -53,9 +54,19 @@ COUNTED = ("SB", "SF", "SC", "RF", "RC", "FF")
 TRANSACTIONS = ("payment", "refund", "chargeback")
 
 
-def _fields_per_line(lines: Lines) -> np.ndarray:
-    """Comma count + 1 of each line (an upper bound on its fields: quoted commas count too)."""
-    commas = np.flatnonzero(np.frombuffer(lines.data, np.uint8) == 44)
+def delimiter_of(lines: Lines) -> str:
+    """The report's field delimiter: a tab when the first record type (``RH``, ``"SH"``, ...) is
+    followed by one (PayPal delivers its reports comma-separated or tab-delimited), else ``,``."""
+    first = lines.nonblank()
+    if not len(first):
+        return ","
+    head = lines.text(int(first[0]))[:6].lstrip('"')
+    return "\t" if head[2:].lstrip('"').startswith("\t") else ","
+
+
+def _fields_per_line(lines: Lines, delimiter: str) -> np.ndarray:
+    """Delimiter count + 1 of each line (an upper bound on its fields: quoted ones count too)."""
+    commas = np.flatnonzero(np.frombuffer(lines.data, np.uint8) == ord(delimiter))
     before_end = np.searchsorted(commas, lines.ends)
     return np.asarray(before_end - np.searchsorted(commas, lines.starts) + 1, dtype=np.int64)
 
@@ -72,12 +83,14 @@ def count_records(lines: Lines) -> int:
 
 def _grid(lines: Lines, name: str) -> pl.DataFrame:
     """Every physical line as string fields c0..cN, with its line number and field count."""
-    fields = _fields_per_line(lines)
+    delimiter = delimiter_of(lines)
+    fields = _fields_per_line(lines, delimiter)
     width = int(fields.max()) if len(fields) else 1
     try:
         grid = pl.read_csv(
             io.BytesIO(lines.data),
             has_header=False,
+            separator=delimiter,
             schema={f"c{i}": pl.String for i in range(width)},
             truncate_ragged_lines=True,
             missing_columns="insert",

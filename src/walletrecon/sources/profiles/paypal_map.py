@@ -9,10 +9,11 @@ enough to classify) to outcomes:
 | T1107, debit | payment refund | ``refund`` |
 | T1201/T1202, debit | chargeback | ``chargeback`` |
 | T1201/T1202, credit | chargeback reversal | rejected (no canonical type carries it) |
-| T01xx | fees (T0106 chargeback fee, T0113 partner fee, ...) | control ``fee`` |
+| T01xx, T1108 | fees (T0106 chargeback fee, ...), a fee reversal | control ``fee`` |
 | T02xx | currency conversion | control ``conversion`` (enriches the line it converts) |
 | T04xx | withdrawal to a bank account | control ``withdrawal`` (a payout) |
-| anything else (T00xx debit, holds, other reversals, ...) | | rejected, naming the code |
+| T15xx, T21xx, T1105, T1110, T1111 | holds on the balance and their releases | control ``hold`` |
+| anything else (T00xx debit, T03xx funding, other reversals, ...) | | rejected, naming the code |
 
 Amounts are minor units with a ``CR``/``DR`` indicator. ``gross_amount`` and ``fee_amount`` are
 unsigned; ``net_amount`` is what the line does to the balance (gross and fee signed by their own
@@ -47,6 +48,8 @@ FIELDS = {
 }
 _STAMP = r"^(\d{4})/(\d{2})/(\d{2}) (\d{2}:\d{2}:\d{2}) ([+-]\d{2}):?(\d{2})$"
 RATE_SCALE = 15
+#: T11xx codes that hold or release part of the balance (not a transaction reversal).
+HOLD_CODES = ("T1105", "T1110", "T1111")
 
 
 def outcome() -> pl.Expr:
@@ -59,12 +62,14 @@ def outcome() -> pl.Expr:
         .then(pl.lit("refund"))
         .when(event.is_in(["T1201", "T1202"]) & ~credit)
         .then(pl.lit("chargeback"))
-        .when(event.str.contains(r"^T01\d\d$"))
+        .when(event.str.contains(r"^T01\d\d$") | (event == "T1108"))
         .then(pl.lit("control:fee"))
         .when(event.str.contains(r"^T02\d\d$"))
         .then(pl.lit("control:conversion"))
         .when(event.str.contains(r"^T04\d\d$"))
         .then(pl.lit("control:withdrawal"))
+        .when(event.str.contains(r"^T(?:15|21)\d\d$") | event.is_in(HOLD_CODES))
+        .then(pl.lit("control:hold"))
     )
 
 
@@ -161,7 +166,8 @@ def rules() -> list[tuple[str, pl.Expr, pl.Expr]]:
             pl.col("outcome").is_null(),
             pl.format(
                 "Transaction Event Code: {} with {} has no settlement record type (expected "
-                "T00xx credit, T1107 debit, T1201/T1202 debit, or control T01xx/T02xx/T04xx)",
+                "T00xx credit, T1107 debit, T1201/T1202 debit, or control T01xx/T02xx/T04xx/"
+                "T15xx/T21xx)",
                 pl.col("event"),
                 pl.col("gross_dc"),
             ),

@@ -1,21 +1,28 @@
 """Stripe balance transactions as settlement lines: report exports and Fivetran's table.
 
-Three layouts, told apart by their header: the itemized payout reconciliation / balance report
+Four layouts, told apart by their header: the itemized payout reconciliation / balance report
 (``balance_transaction_id``, ``gross``, ``fee``, ``net``, ``reporting_category``), the dashboard
-"balance change from activity" export (the same names, fewer columns, ``created_utc``) and the
-balance_transaction table as Fivetran syncs it from the API (``id``, ``amount``, ``fee``,
-``net``, ``type``). Read with pyarrow (every value as text) and mapped with Polars expressions.
+"balance change from activity" export (the same names, fewer columns, ``created_utc``), the
+dashboard's balance history export (``id``, ``Type``, ``Source``, ``Amount``, ``Created (UTC)``,
+``Transfer``: major units, the payout in ``Transfer``) and the balance_transaction table as
+Fivetran syncs it from the API (``id``, ``amount``, ``fee``, ``net``, ``type``). Header names are
+matched by ``column_key`` (case-insensitive, ``(UTC)`` as ``_utc``, spaces as ``_``). Read with
+pyarrow (every value as text) and mapped with Polars expressions.
 
 Types. ``reporting_category`` (else ``type``) ``charge``/``payment`` -> payment, ``refund``/
 ``payment_refund`` -> refund, ``dispute`` -> chargeback. Payouts, fees, adjustments, transfers,
 reserves, top-ups of the Stripe balance and the other balance movements in ``CONTROL_TYPES`` are
 control records (not transactions of the wallet). ``dispute_reversal`` (a won dispute returning
-the funds) is rejected with its reason: no canonical record type says "chargeback undone", and
-mapping it to a payment would look like a second payment of the same reference; a person
-decides. Any other type is rejected naming it.
+the funds), ``refund_failure``, ``charge_failure`` and ``payment_failure_refund`` are rejected
+with their reason: no canonical record type says "chargeback undone" or "refund failed", and
+mapping one to a payment would look like a second payment of the same reference; a person
+decides. ``partial_capture_reversal`` is counted against its charge (see ``stripe_types``). Any
+other type is rejected naming it.
 
 Amounts. Option ``amounts = "major"|"minor"``; the default is ``minor`` for the API/Fivetran
-layout (an ``amount`` column) and ``major`` for the report exports (a ``gross`` column). Stripe
+layout (a lower-case ``amount`` column) and ``major`` for the report exports (``gross``) and
+the dashboard's ``Amount``. Minor
+units follow the API's exponents: ISO 4217's, except ISK (two-decimal) and MGA (zero). Stripe
 writes refunds and disputes with negative gross: the canonical gross is its absolute value, the
 fee as written, the net as written (signed, what the line adds to the payout). A line whose net
 is not gross - fee, a charge with negative gross or a refund/dispute with positive gross is
@@ -27,9 +34,11 @@ Columns. settlement_id = ``balance_transaction_id`` (else ``id``). gateway_ref: 
 carry them too, so a chargeback finds its payment. merchant_ref: option ``merchant_ref_column``
 (e.g. ``payment_metadata[txn_id]``), else null. payout_id = ``automatic_payout_id`` (else
 ``payout_id``). settled_at: option ``timestamp_column``, else the first of ``created_utc``,
-``created``, ``available_on_utc``, ``available_on``; ``YYYY-MM-DD HH:MM:SS`` (or a date) read in
-UTC, or in option ``timezone`` for a column whose name does not end in ``_utc``; Unix seconds are
-instants, never shifted by ``timezone``.
+``created``, ``available_on_utc``, ``available_on``; ``YYYY-MM-DD HH:MM:SS`` (``T`` between,
+fractional seconds allowed, or a date) read in UTC, or in option ``timezone`` for a column whose
+name does not end in ``_utc``; Unix seconds and stamps with ``Z``, `` UTC`` or an offset
+(``2021-03-15T01:04:36.000Z``, as API syncs write them) are instants, never shifted by
+``timezone``.
 
 Records: every non-empty line after the header row (the header is structure and not counted).
 Control totals, per payout whose payout row is in the file: the nets of the other lines of that
@@ -56,7 +65,16 @@ from walletrecon.sources.profiles import (
     Rejection,
 )
 from walletrecon.sources.profiles.delimited import Records, read_records
+from walletrecon.sources.profiles.stripe_time import column_key, settled_at
 from walletrecon.sources.profiles.stripe_totals import payout_totals
+from walletrecon.sources.profiles.stripe_types import (
+    CONTROL_TYPES,
+    PARTIAL_CAPTURE,
+    RECORD_TYPES,
+    UNMAPPED_TYPES,
+    fold_partial_captures,
+    foldable_reversals,
+)
 from walletrecon.sources.profiles.textexpr import (
     Case,
     arrow_rows,
@@ -77,60 +95,19 @@ OPTIONS = (
     "merchant_ref_column",
     "timestamp_column",
 )
-RECORD_TYPES = {
-    "charge": "payment",
-    "payment": "payment",
-    "refund": "refund",
-    "payment_refund": "refund",
-    "dispute": "chargeback",
-}
-CONTROL_TYPES = frozenset(
-    [
-        "payout",
-        "payout_reversal",
-        "payout_cancel",
-        "payout_failure",
-        "payout_minimum_balance_hold",
-        "payout_minimum_balance_release",
-        "fee",
-        "stripe_fee",
-        "stripe_fx_fee",
-        "tax_fee",
-        "network_cost",
-        "tax",
-        "application_fee",
-        "application_fee_refund",
-        "adjustment",
-        "other_adjustment",
-        "transfer",
-        "transfer_reversal",
-        "transfer_cancel",
-        "transfer_failure",
-        "transfer_refund",
-        "reserve_transaction",
-        "reserved_funds",
-        "risk_reserved_funds",
-        "risk_released_funds",
-        "connect_reserved_funds",
-        "connect_collection_transfer",
-        "platform_earning",
-        "platform_earning_refund",
-        "topup",
-        "topup_reversal",
-        "contribution",
-        "climate_order_purchase",
-        "advance",
-        "advance_funding",
-        "anticipation_repayment",
-    ]
-)
+#: Currencies whose minor units in Stripe's API differ from ISO 4217: ISK is zero-decimal in
+#: ISO but stays two-decimal in the API (``100`` is 1 krona, amounts divisible by 100); MGA is
+#: two-decimal in ISO but one of the API's zero-decimal currencies.
+API_EXPONENTS = {"ISK": 2, "MGA": 0}
 REFERENCE_COLUMNS = ("payment_intent_id", "charge_id", "source_id", "source")
 TIME_COLUMNS = ("created_utc", "created", "available_on_utc", "available_on")
 PAYOUT_TYPES = ("payout",)
 
 
 def _first(header: list[str], names: tuple[str, ...]) -> str | None:
-    return next((name for name in names if name in header), None)
+    """The first header column whose key (``column_key``) is one of ``names``, in their order."""
+    keys = {column_key(column): column for column in reversed(header)}
+    return next((keys[name] for name in names if name in keys), None)
 
 
 def _options(spec: ProfileSpec) -> dict[str, str]:
@@ -156,7 +133,7 @@ def _layout(header: list[str], options: Mapping[str, str], where: str) -> dict[s
         "net": _first(header, ("net",)),
         "currency": _first(header, ("currency",)),
         "time": options.get("timestamp_column") or _first(header, TIME_COLUMNS),
-        "payout": _first(header, ("automatic_payout_id", "payout_id")),
+        "payout": _first(header, ("automatic_payout_id", "payout_id", "transfer")),
         "merchant_ref": options.get("merchant_ref_column"),
         "gateway_ref": options.get("gateway_ref_column"),
     }
@@ -175,21 +152,13 @@ def _layout(header: list[str], options: Mapping[str, str], where: str) -> dict[s
     return layout
 
 
-def _settled_at(column: str, zone: str | None) -> pl.Expr:
-    text = clean(pl.col(column)).str.replace("T", " ", literal=True)
-    # Unix seconds are instants: a zone never applies to them.
-    epoch = pl.when(text.str.contains(r"\A[0-9]{9,11}\z")).then(
-        pl.from_epoch(text.str.to_integer(strict=False), time_unit="s")
-    )
-    parsed = pl.coalesce(
-        text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"),
-        text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
-    )
-    utc = "%Y-%m-%dT%H:%M:%SZ"
-    if zone is None or column.endswith("_utc"):
-        return pl.coalesce(parsed, epoch).dt.to_string(utc)
-    placed = parsed.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
-    return pl.coalesce(placed.dt.to_string("%Y-%m-%dT%H:%M:%S%:z"), epoch.dt.to_string(utc))
+def _exponent(currency: pl.Expr, minor: bool) -> pl.Expr:
+    """The currency's exponent: ISO 4217's, or Stripe's API one for minor units (ISK: 2)."""
+    iso = exponent(currency)
+    if not minor:
+        return iso
+    api = currency.replace_strict(API_EXPONENTS, default=None, return_dtype=pl.Int64)
+    return pl.when(iso.is_not_null()).then(pl.coalesce(api, iso))
 
 
 def _amount(column: str, minor: bool) -> pl.Expr:
@@ -208,7 +177,11 @@ def _working(
     refs = (
         [options["gateway_ref_column"]]
         if "gateway_ref_column" in options
-        else [name for name in REFERENCE_COLUMNS if name in records.header]
+        else [
+            str(found)
+            for name in REFERENCE_COLUMNS
+            if (found := _first(records.header, (name,))) is not None
+        ]
     )
     role = {key: pl.col(str(value)) for key, value in layout.items() if value}
     frame = frame.with_columns(
@@ -223,18 +196,20 @@ def _working(
             "merchant_ref"
         ),
         (clean(role["payout"]) if "payout" in role else pl.lit(None, pl.String)).alias("payout_id"),
-        _settled_at(str(layout["time"]), options.get("timezone")).alias("settled_at"),
-    ).with_columns(exponent(pl.col("currency")).alias("_exp"))
+        settled_at(str(layout["time"]), options.get("timezone")).alias("settled_at"),
+    ).with_columns(_exponent(pl.col("currency"), minor).alias("_exp"))
     frame = frame.with_columns(
         _amount(str(layout["gross"]), minor).alias("_gross"),
         _amount(str(layout["fee"]), minor).alias("_fee"),
         _amount(str(layout["net"]), minor).alias("_net"),
         pl.col("_type").replace_strict(RECORD_TYPES, default=None).alias("record_type"),
-        pl.col("_type").is_in(list(CONTROL_TYPES)).alias("_control"),
     )
     frame = frame.with_columns(
         minor_units(pl.col(f"_{name}"), pl.col("_exp")).alias(f"_{name}_units")
         for name in ("gross", "fee", "net")
+    )
+    frame = foldable_reversals(frame).with_columns(
+        (pl.col("_type").is_in(list(CONTROL_TYPES)) | pl.col("_folds")).alias("_control")
     )
     return frame, _cases(layout, minor, refs)
 
@@ -250,11 +225,21 @@ def _cases(layout: dict[str, str | None], minor: bool, refs: list[str]) -> list[
     typ = pl.col("record_type")
     cases: list[Case] = [
         (
-            pl.col("_type") == "dispute_reversal",
+            pl.col("_type") == name,
             pl.lit(
-                f"{layout['type']}: 'dispute_reversal' (a won dispute returning funds) has no "
-                "canonical record type; expected charge, refund or dispute"
+                f"{layout['type']}: '{name}' ({what}) has no canonical record type; expected "
+                "charge, refund or dispute"
             ),
+        )
+        for name, what in UNMAPPED_TYPES.items()
+    ]
+    cases += [
+        (
+            pl.col("_type") == PARTIAL_CAPTURE,
+            pl.lit(f"{layout['type']}: '{PARTIAL_CAPTURE}' (the uncaptured part of a charge) ")
+            + pl.lit("needs exactly one charge or payment line with gateway_ref '")
+            + pl.col("gateway_ref").fill_null("")
+            + pl.lit("' and its currency in the file, to be counted against it"),
         ),
         (
             typ.is_null(),
@@ -327,6 +312,7 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     frame, cases = _working(records, layout, options)
     control = frame.filter(pl.col("_control"))
     accepted, refused = split_by_reason(frame.filter(~pl.col("_control")), cases)
+    accepted = fold_partial_captures(accepted, frame)
     rejected = [
         Rejection(line, reason, records.raw_line(line), column=reason.split(":")[0])
         for line, reason in refused.select("_line", "_reason").iter_rows()
