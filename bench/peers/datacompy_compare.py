@@ -28,7 +28,8 @@ from datacompy import PolarsCompare
 def units(name: str) -> pl.Expr:
     """A decimal string column as exact Int64 ten-thousandths (null when not a number)."""
     exact = pl.col(name).str.strip_chars().cast(pl.Decimal(38, SCALE), strict=False)
-    return (exact * 10**SCALE).cast(pl.Int64)
+    scaled: pl.Expr = exact * 10**SCALE
+    return scaled.cast(pl.Int64)
 
 
 def reference() -> pl.Expr:

@@ -135,7 +135,7 @@ def balances(ledger: pl.LazyFrame, reported: pl.LazyFrame, opening: pl.LazyFrame
 def opening_balances(night: Night) -> pl.LazyFrame:
     """The previous night's reported balances (none on the first night)."""
     if night.previous_balances is None:
-        schema = {"account_id": pl.String, "currency": pl.String, "opening": DECIMAL}
+        schema = pl.Schema({"account_id": pl.String(), "currency": pl.String(), "opening": DECIMAL})
         return pl.LazyFrame(schema=schema)
     frame = read(night.previous_balances, ["account_id", "currency", "balance"], ["balance"])
     return frame.rename({"balance": "opening"})
