@@ -9,7 +9,7 @@ REAL   := $(SAMPLE)/real_formats
 DATES   = $(shell ls $(SAMPLE)/inbox)
 REAL_DATES = $(shell ls $(REAL)/inbox)
 
-.PHONY: setup run test lint typecheck unit bench sample clean lock
+.PHONY: setup run test lint typecheck unit bench bench-peers sample clean lock
 
 setup: $(STAMP)
 
@@ -50,11 +50,21 @@ unit: $(STAMP)
 quick: $(STAMP)
 	$(BIN)/pytest -n 2 -q -m "not slow"
 
-## Benchmark: 1,000,000 ledger rows a night for 4 nights; then the same kind of nights read
-## from real formats beside their canonical twin, night by night (3 nights).
+## Benchmark: ROWS ledger rows a night (default 1,000,000) for DAYS nights (default 4); then
+## the same kind of nights read from real formats beside their canonical twin (REAL_DAYS nights);
+## then walletrecon against its peers (floor, DuckDB SQL, pandas, datacompy) on the nights of the
+## first part. `make bench-peers` runs only the comparison.
+ROWS      ?= 1000000
+DAYS      ?= 4
+REAL_DAYS ?= 3
+
 bench: $(STAMP)
-	$(BIN)/python bench/nightly.py --rows 1000000 --days 4
-	$(BIN)/python bench/real_formats.py --rows 1000000 --days 3
+	$(BIN)/python bench/nightly.py --rows $(ROWS) --days $(DAYS)
+	$(BIN)/python bench/real_formats.py --rows $(ROWS) --days $(REAL_DAYS)
+	$(BIN)/python bench/compare.py --rows $(ROWS) --days $(DAYS)
+
+bench-peers: $(STAMP)
+	$(BIN)/python bench/compare.py --rows $(ROWS) --days $(DAYS)
 
 ## Regenerate the committed sample data set.
 sample: $(STAMP)
@@ -66,4 +76,4 @@ lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache bench/.venv-datacompy

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,18 +35,27 @@ def generate(data: Path, rows: int, days: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
+def measure(command: list[str], stdout: IO[bytes] | int = subprocess.DEVNULL) -> tuple[float, int]:
+    """Run a command as a child process; (wall seconds, peak RSS in MiB) of that child.
+
+    Exits naming the command when it fails.
+    """
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=stdout)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
+    return seconds, usage.ru_maxrss // 1024
+
+
 def run_night(date: str, data: Path, out: Path) -> tuple[float, int]:
     """Run one night in a child process; (wall seconds, peak RSS in MiB) of that child."""
     command = [sys.executable, "-m", "walletrecon.cli", "run", "--date", date]
     command += ["--inbox", str(data / "inbox"), "--out", str(out)]
     command += ["--config", str(data / "walletrecon.toml")]
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"night {date} failed with exit code {os.waitstatus_to_exitcode(status)}")
-    return seconds, usage.ru_maxrss // 1024
+    return measure(command)
 
 
 def main() -> None:
