@@ -178,12 +178,6 @@ def test_a_new_folder_for_a_date_before_the_last_night_is_read(world: Path) -> N
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a late folder holding an earlier version of an entry a later folder already updated "
-    "(succeeded, then reversed) is read as a status moving backwards: rejected, and the posting "
-    "the earlier version made is missing from its day's balance",
-)
 def test_a_late_folder_with_earlier_versions_of_updated_entries_leaves_the_same_state(
     world: Path,
 ) -> None:

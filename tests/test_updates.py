@@ -165,6 +165,44 @@ def test_a_third_version_is_compared_with_the_latest() -> None:
     assert later.new["previous_status"].to_list() == ["succeeded"]
 
 
+def dated(row: dict[str, Any], folder: str) -> dict[str, Any]:
+    """A version read from the business-date folder ``folder``."""
+    return {**row, "origin": f"{folder}/ledger.csv:{row['origin_row']}", "folder_date": folder}
+
+
+def dated_split(row: dict[str, Any], folder: str, standing: dict[str, Any], since: str) -> Any:
+    tonight = frame(dated(row, folder)).with_columns(pl.col("folder_date").str.to_date())
+    return split_redeliveries("ledger", tonight, prior(dated(standing, since)))
+
+
+def test_a_late_earlier_version_is_superseded_and_carries_the_standing_reversal() -> None:
+    result = dated_split(version("succeeded"), "2026-11-17", version("reversed"), "2026-11-18")
+    assert (result.new.height, result.conflicts.height) == (0, 0)
+    assert result.superseded["status"].to_list() == ["succeeded"]
+    assert result.superseded["reversed_on"].to_list() == [dt.date(2026, 11, 18)]
+    assert result.updates == 0
+
+
+def test_a_late_earlier_pending_version_is_superseded_and_reverses_nothing() -> None:
+    result = dated_split(version("pending"), "2026-11-17", version("succeeded"), "2026-11-18")
+    assert result.conflicts.height == 0
+    assert result.superseded["reversed_on"].to_list() == [None]
+
+
+def test_a_backward_move_from_a_later_or_the_same_folder_stays_rejected() -> None:
+    for folder in ("2026-11-18", "2026-11-19"):
+        result = dated_split(version("succeeded"), folder, version("reversed"), "2026-11-18")
+        assert result.superseded.height == 0
+        assert "moved backwards from reversed to succeeded" in result.conflicts["reason"].item()
+
+
+def test_a_late_earlier_version_with_other_content_stays_rejected() -> None:
+    late = version("succeeded", amount=-999)
+    result = dated_split(late, "2026-11-17", version("reversed"), "2026-11-18")
+    assert result.superseded.height == 0
+    assert result.conflicts.height == 1
+
+
 def test_a_rejected_version_does_not_stand() -> None:
     result = split(
         version("pending", row=2), version("succeeded", amount=-5, row=3), version("failed", row=4)
@@ -352,6 +390,21 @@ def effects(**columns: list[Any]) -> list[tuple[Any, ...]]:
     )
     frame = posting_effects(entries, "Asia/Shanghai").collect()
     return frame.select("day", "amount_minor").rows()
+
+
+def test_a_late_succeeded_version_posts_and_its_standing_reversal_takes_back() -> None:
+    posted = dt.datetime(2026, 11, 17, 2, 0, tzinfo=UTC)
+    rows = effects(
+        entry_id=["E1", "E2"],
+        status=["succeeded", "succeeded"],
+        previous_status=[None, None],
+        amount_minor=[-305, -40],
+        created_at=[CREATED] * 2,
+        posted_at=[posted, posted],
+        reversed_on=[dt.date(2026, 11, 18), None],
+    )
+    day, later = dt.date(2026, 11, 17), dt.date(2026, 11, 18)
+    assert sorted(rows) == sorted([(day, -305), (day, -40), (later, 305)])
 
 
 def test_postings_count_each_version_as_the_wallet_shows_it() -> None:

@@ -52,15 +52,18 @@ def posting_effects(entries: pl.DataFrame, timezone: str) -> pl.LazyFrame:
     succeeded one (an update, ``previous_status``) takes the amount back on the business day
     the reversal was delivered (``folder_date``): the wallet shows the money returned from then
     on, and the days before keep the posting they showed. A version that replaces a pending
-    one posts nothing twice: the pending one posted nothing.
+    one posts nothing twice: the pending one posted nothing. A succeeded version that arrives
+    after the reversal that replaced it (a late file, ``reversed_on``) posts its amount and the
+    reversal's taking back.
     """
     frame = entries.lazy()
-    for name, dtype in (("previous_status", pl.String), ("folder_date", pl.Date)):
+    helpers = (("previous_status", pl.String), ("folder_date", pl.Date), ("reversed_on", pl.Date))
+    for name, dtype in helpers:
         if name not in entries.columns:
             frame = frame.with_columns(pl.lit(None, dtype).alias(name))
     posted_day = pl.coalesce("posted_at", "created_at").dt.convert_time_zone(timezone).dt.date()
     reversal = (pl.col("status") == "reversed") & (pl.col("previous_status") == "succeeded")
-    return frame.filter((pl.col("status") == "succeeded") | reversal).select(
+    effects = frame.filter((pl.col("status") == "succeeded") | reversal).select(
         "account_id",
         "currency",
         pl.when(reversal)
@@ -72,6 +75,15 @@ def posting_effects(entries: pl.DataFrame, timezone: str) -> pl.LazyFrame:
         .otherwise(pl.col("amount_minor"))
         .alias("amount_minor"),
     )
+    # A late succeeded version whose reversal stood first: the reversal takes the amount back
+    # on the day it was delivered, as it would have had the versions come in order.
+    late_reversals = frame.filter(pl.col("reversed_on").is_not_null()).select(
+        "account_id",
+        "currency",
+        pl.col("reversed_on").alias("day"),
+        -pl.col("amount_minor"),
+    )
+    return pl.concat([effects, late_reversals])
 
 
 def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -> pl.DataFrame:

@@ -32,7 +32,6 @@ PRIOR_SCHEMA: dict[str, pl.DataType] = {
 }
 _FORWARD = sorted(f"{before}>{after}" for before, after in STATUS_UPDATES)
 _BACKWARD = sorted(f"{after}>{before}" for before, after in STATUS_UPDATES)
-_CHAIN = ["row_id", "content_hash", "stable_hash", "version_status", "origin", "seq"]
 _HELPERS = ["seq", "relation", "previous_hash", "version_status"]
 
 
@@ -82,6 +81,12 @@ def _relation() -> pl.Expr:
         .then(pl.lit("same"))
         .when((pl.col("stable_hash") == _previous("stable_hash")) & move.is_in(_FORWARD))
         .then(pl.lit("update"))
+        .when(
+            (pl.col("stable_hash") == _previous("stable_hash"))
+            & move.is_in(_BACKWARD)
+            & (pl.col("folder_date") < _previous("folder_date"))
+        )
+        .then(pl.lit("earlier"))
         .otherwise(pl.lit("conflict"))
     )
 
@@ -154,13 +159,42 @@ def _rejected(source: str, rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _resolve_chains(
-    source: str, tonight: pl.DataFrame, prior: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(tonight's versions with their relation and the previous version's status, rejected rows).
+def _folder_of(origin: str) -> pl.Expr:
+    """The business date of the folder an origin (``YYYY-MM-DD/file:line``) names; null when it
+    names none."""
+    found = pl.col(origin).str.extract(r"^(\d{4}-\d{2}-\d{2})/", 1)
+    return found.str.to_date("%Y-%m-%d", strict=False).alias("folder_date")
+
+
+def _earlier(rows: pl.DataFrame) -> pl.DataFrame:
+    """Late earlier versions, with ``reversed_on``: the business day of the standing version
+    that reversed a succeeded one (it arrived first, as new, so its reversal was not posted)."""
+    reversal = (pl.col("version_status") == "succeeded") & (pl.col("previous_status") == "reversed")
+    return rows.with_columns(
+        pl.when(reversal).then(pl.col("standing_folder")).alias("reversed_on"),
+        pl.lit(None, pl.String).alias("previous_status"),
+    ).drop("prior", "standing_folder", "reason")
+
+
+@dataclass(frozen=True)
+class _Chains:
+    """Tonight's versions resolved against each other and the earlier nights' ones."""
+
+    #: The versions that stand in turn, with their relation and the previous version's status.
+    versions: pl.DataFrame
+    rejected: pl.DataFrame
+    #: Versions of an earlier folder (a late file) that a later folder's version, read on an
+    #: earlier night, already updated: they stood before it, so they count as superseded.
+    earlier: pl.DataFrame
+
+
+def _resolve_chains(source: str, tonight: pl.DataFrame, prior: pl.DataFrame) -> _Chains:
+    """Resolve each id's versions in delivery order.
 
     A rejected version does not stand, so the versions after it are compared again with the one
-    before it: the first conflict of each id is taken out a round at a time (a round or two).
+    before it: the first conflict of each id is taken out a round at a time (a round or two). A
+    version a late file brings from a folder before the standing version's, with a status that
+    version moved on from, is taken out the same way, as superseded rather than rejected.
     """
     head = prior.select(
         "row_id",
@@ -169,11 +203,12 @@ def _resolve_chains(
         pl.col("status").alias("version_status"),
         "origin",
         pl.lit(-1, pl.Int64).alias("seq"),
+        _folder_of("origin"),
     ).unique(subset=["row_id"], keep="last", maintain_order=True)
     remaining = tonight.sort("folder_order", "origin_row").with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("seq")
     )
-    rejected = []
+    rejected, earlier = [], []
     while True:
         chain = (
             pl.concat([head, remaining], how="diagonal_relaxed")
@@ -183,22 +218,28 @@ def _resolve_chains(
                 _previous("content_hash").alias("previous_hash"),
                 _previous("version_status").alias("previous_status"),
                 _previous("origin").alias("prior"),
+                _previous("folder_date").alias("standing_folder"),
             )
         )
-        conflicts = chain.filter(pl.col("relation") == "conflict")
-        if conflicts.is_empty():
+        out_of_turn = chain.filter(pl.col("relation").is_in(["conflict", "earlier"]))
+        if out_of_turn.is_empty():
             break
-        first = conflicts.group_by("row_id").agg(pl.col("seq").min())
+        first = out_of_turn.group_by("row_id").agg(pl.col("seq").min())
+        # The reason reads the version before: worked out on the whole chain, then taken out.
         out = chain.with_columns(_reason(source).alias("reason")).join(
             first, on=["row_id", "seq"], how="semi"
         )
-        rejected.append(_rejected(source, out))
+        rejected.append(_rejected(source, out.filter(pl.col("relation") == "conflict")))
+        earlier.append(_earlier(out.filter(pl.col("relation") == "earlier")))
         remaining = remaining.join(first, on=["row_id", "seq"], how="anti")
-    versions = chain.filter(pl.col("seq") >= 0).sort("seq").drop("prior")
+    versions = chain.filter(pl.col("seq") >= 0).sort("seq").drop("prior", "standing_folder")
     if not rejected:
         empty = tonight.clear().with_columns(pl.lit(None, pl.String).alias("reason"))
         rejected.append(_rejected(source, empty))
-    return versions, pl.concat(rejected)
+    if not earlier:
+        earlier.append(versions.clear().with_columns(pl.lit(None, pl.Date).alias("reversed_on")))
+    superseded = pl.concat(earlier)
+    return _Chains(versions, pl.concat(rejected), superseded)
 
 
 def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -> RedeliverySplit:
@@ -218,7 +259,8 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
     plain = plain.drop("version_status").with_columns(
         pl.lit(False).alias("is_update"), pl.lit(None, pl.String).alias("previous_status")
     )
-    versions, conflicts = _resolve_chains(source, shaped, prior)
+    chains = _resolve_chains(source, shaped, prior)
+    versions = chains.versions
     accepted = (
         versions.filter(pl.col("relation") != "same")
         .sort("row_id", "seq")
@@ -234,6 +276,14 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
         redelivered=versions.filter(pl.col("relation") == "same").drop(
             *_HELPERS, "previous_status"
         ),
-        conflicts=conflicts,
-        superseded=accepted.filter(~pl.col("latest")).drop(*_HELPERS, "latest"),
+        conflicts=chains.rejected,
+        superseded=pl.concat(
+            [
+                accepted.filter(~pl.col("latest")).drop(*_HELPERS, "latest"),
+                chains.earlier.with_columns(pl.lit(False).alias("is_update")).select(
+                    *accepted.drop(*_HELPERS, "latest").columns, "reversed_on"
+                ),
+            ],
+            how="diagonal_relaxed",
+        ),
     )
