@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from unittest.mock import patch
 
 import polars as pl
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from tests.test_inputs import FAILED_PAYMENT, D, csv_text, manifest_of
 from walletrecon.cli import main
 from walletrecon.config import InputLimits
 from walletrecon.errors import InputError
+from walletrecon.sources import records
 from walletrecon.sources.canonical import load_folders
 from walletrecon.sources.inbox import FILES_SCHEMA, discover
 from walletrecon.store import connect
@@ -121,3 +123,22 @@ def test_a_night_over_a_mutated_ledger_completes_or_exits_2(data: bytes) -> None
 def test_the_plain_count_counts_quoted_line_breaks_and_empty_lines_right() -> None:
     assert record_count(b'a,b\n"1\n2",3\r\n\n4,5') == 2
     assert record_count(b"a,b\n") == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=60).map(lambda raw: bytes(b'a",\r\n'[byte % 5] for byte in raw)))
+def test_the_scan_counts_alike_whatever_the_block_boundaries(data: bytes) -> None:
+    """Line ends split across blocks (a CR ending one, its LF starting the next), quotes and CRs
+    in some blocks only: the count is the plain one, with blocks of every small size."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ledger.csv"
+        path.write_bytes(data)
+        counts = set()
+        for size in (1, 2, 3, 7, 1024):
+            with patch.object(records, "SCAN_BLOCK", size):
+                try:
+                    counts.add(records.scan_records(path).records)
+                except InputError as exc:
+                    assert '"' in data.decode() and "ledger.csv" in str(exc)
+                    counts.add(-1)
+    assert counts == {record_count(data)} or counts == {-1}

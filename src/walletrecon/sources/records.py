@@ -76,17 +76,30 @@ def _positions(path: Path) -> tuple[Positions, Positions, npt.NDArray[np.bool_],
         with opener(path, "rb") as handle:
             for block, following in _blocks(handle):
                 data = np.frombuffer(block, dtype=np.uint8)
-                after = np.append(data[1:], np.uint8(following if following >= 0 else 0))
-                before = np.insert(data[:-1], 0, np.uint8(max(previous, 0)))
-                is_break = (data == LF) | ((data == CR) & (after != LF))
-                local = np.flatnonzero(is_break)
-                quotes.append(np.flatnonzero(data == QUOTE) + offset)
+                if b"\r" in block or previous == CR:
+                    local, after_cr = _breaks_with_cr(data, following, previous)
+                else:  # the common case, LF only: one pass, no shifted copies of the block
+                    local = np.flatnonzero(data == LF)
+                    after_cr = np.zeros(len(local), np.bool_)
+                if b'"' in block:
+                    quotes.append(np.flatnonzero(data == QUOTE) + offset)
                 breaks.append(local + offset)
-                crlf.append((data[local] == LF) & (before[local] == CR))
+                crlf.append(after_cr)
                 offset, previous = offset + len(block), int(data[-1])
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read file: {exc}") from exc
     return _join(quotes), _join(breaks), np.concatenate(crlf or [np.zeros(0, bool)]), offset
+
+
+def _breaks_with_cr(
+    data: npt.NDArray[np.uint8], following: int, previous: int
+) -> tuple[Positions, npt.NDArray[np.bool_]]:
+    """Line ends of a block holding a CR (LF, or a CR not followed by LF) and whether each LF
+    follows a CR; ``following`` and ``previous`` are the bytes around the block (-1: none)."""
+    after = np.append(data[1:], np.uint8(following if following >= 0 else 0))
+    before = np.insert(data[:-1], 0, np.uint8(max(previous, 0)))
+    local = np.flatnonzero((data == LF) | ((data == CR) & (after != LF)))
+    return local, (data[local] == LF) & (before[local] == CR)
 
 
 def _join(parts: list[Positions]) -> Positions:
