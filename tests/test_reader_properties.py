@@ -10,6 +10,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,3 +143,12 @@ def test_the_scan_counts_alike_whatever_the_block_boundaries(data: bytes) -> Non
                     assert '"' in data.decode() and "ledger.csv" in str(exc)
                     counts.add(-1)
     assert counts == {record_count(data)} or counts == {-1}
+
+
+def test_a_file_opening_with_a_lone_cr_is_refused_naming_it_not_a_crash(tmp_path: Path) -> None:
+    data = b"\r" + csv_text("ledger", [FAILED_PAYMENT]).encode("utf-8")
+    with pytest.raises(InputError, match=r"ledger\.csv: .*malformed"):
+        load(data, tmp_path)
+    broken = b"\rentry_id,txn_id,currency,currency\nE0,T0,CNY,CNY\n"
+    with pytest.raises(InputError, match=r"ledger\.csv"):
+        load(broken, tmp_path)

@@ -56,7 +56,11 @@ def _csv_header(path: Path) -> tuple[list[str], bool]:
         with opener(path, "rb") as handle:
             line = handle.readline().decode("utf-8-sig")
             has_rows = bool(handle.read(1))
-            return next(csv.reader(io.StringIO(line)), []), has_rows
+            # Universal newlines: a lone CR before the header ends an empty line, not a field.
+            rows = csv.reader(io.StringIO(line, newline=None))
+            return next((row for row in rows if row), []), has_rows
+    except csv.Error as exc:
+        raise InputError(f"{path}: line 1: the header is not a CSV record ({exc})") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: header is not valid UTF-8 ({exc.reason})") from exc
     except (OSError, EOFError, zlib.error) as exc:
