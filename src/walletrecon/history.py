@@ -17,6 +17,8 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 import polars_hash as plh
 import pyarrow.parquet as pq
@@ -210,8 +212,9 @@ def registry_files(out: Path, upto: dt.date | None) -> list[str]:
     return [str(path) for path in files]
 
 
-def _query(files: list[str], sql: str, **frames: pl.DataFrame) -> pl.DataFrame:
-    """Run a registry query over the given registry files, with frames as named tables.
+def _query(files: list[str], sql: str, options: str = "", **frames: pl.DataFrame) -> pl.DataFrame:
+    """Run a registry query over the given registry files, with frames as named tables
+    (``options``: more arguments of DuckDB's ``read_parquet``).
 
     Each query has a DuckDB session of its own: closing it hands back the memory DuckDB keeps
     after a large join, before the rest of the night needs it.
@@ -222,9 +225,52 @@ def _query(files: list[str], sql: str, **frames: pl.DataFrame) -> pl.DataFrame:
             connection.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
         listing = "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in files) + "]"
         result: pl.DataFrame = connection.sql(
-            sql.replace("$registry", f"read_parquet({listing})")
+            sql.replace("$registry", f"read_parquet({listing}{options})")
         ).pl()
         return result
+
+
+def _rows_at(path: str, numbers: npt.NDArray[np.int64], columns: list[str]) -> pl.DataFrame:
+    """The rows of one registry file at the given row numbers (sorted), reading only the row
+    groups that hold one."""
+    parquet = pq.ParquetFile(path)
+    metadata = parquet.metadata
+    sizes = np.array([metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)])
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    group_of = np.searchsorted(starts, numbers, side="right") - 1
+    groups = np.unique(group_of)
+    read = pl.from_arrow(parquet.read_row_groups(groups.tolist(), columns=columns))
+    assert isinstance(read, pl.DataFrame)
+    # Where each group starts among the groups read.
+    offsets = np.concatenate([[0], np.cumsum(sizes[groups])])[:-1]
+    found: pl.DataFrame = read[
+        numbers - starts[group_of] + offsets[np.searchsorted(groups, group_of)]
+    ]
+    return found
+
+
+def key_lookup(
+    files: list[str], key: str, hashes: pl.DataFrame, columns: list[str]
+) -> pl.DataFrame:
+    """Registry rows of the given files whose ``key`` hash is one of ``hashes`` (columns
+    ``columns`` and ``key``), in file and row order.
+
+    Two steps: the hits are found over the key column alone, then their other columns are read
+    from the row groups that hold a hit. Re-deliveries and repeated keys are few and mostly of
+    recent nights, so the wide columns of most earlier nights are never read.
+    """
+    hits = _query(
+        files,
+        sql_text("registry_key_hits").replace("$key", key),
+        ", filename=true, file_row_number=true",
+        tonight=hashes.select(key),
+    )
+    schema = pl.Schema({name: REGISTRY_SCHEMA[name] for name in (*columns, key)})
+    parts = [pl.DataFrame(schema=schema)]
+    for (path,), rows in hits.sort("filename").group_by("filename", maintain_order=True):
+        numbers = np.sort(rows.get_column("file_row_number").to_numpy().astype(np.int64))
+        parts.append(_rows_at(str(path), numbers, [*columns, key]).cast(schema))
+    return pl.concat(parts)
 
 
 def exact_matches(
@@ -244,7 +290,8 @@ def prior_rows(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
     if not files or tonight.is_empty():
         return pl.DataFrame(schema={"source": pl.String, **PRIOR_SCHEMA})
     keyed = tonight.select("source", "row_id", key_hash("row_id").alias("row_key"))
-    candidates = _query(files, sql_text("registry_prior_rows"), tonight=keyed.select("row_key"))
+    columns = ["source", "row_id", "content_hash", "stable_hash", "status", "origin", "accepted_on"]
+    candidates = key_lookup(files, "row_key", keyed, columns)
     found = exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
     return (
         found.sort("accepted_on", maintain_order=True)
@@ -258,7 +305,7 @@ def known_keys(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
     dup_key, dup_hash)."""
     if not files or tonight.is_empty():
         return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
-    candidates = _query(files, sql_text("registry_known_keys"), tonight=tonight.select("dup_hash"))
+    candidates = key_lookup(files, "dup_hash", tonight, ["source", "dup_key", "row_id"])
     return exact_matches(candidates, tonight, "dup_hash", ["source", "dup_key"])
 
 
