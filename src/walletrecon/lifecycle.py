@@ -10,10 +10,10 @@ open once found, until someone resolves them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 import polars as pl
+import polars_hash as plh
 
 from walletrecon import kinds
 from walletrecon.match.common import money_text
@@ -55,14 +55,12 @@ def identify(findings: pl.DataFrame) -> pl.DataFrame:
             .alias("involved"),
         )
     )
-    return folded.with_columns(_digest(pl.col("identity")).alias("discrepancy_id")).drop("identity")
+    return folded.with_columns(_digest("identity").alias("discrepancy_id")).drop("identity")
 
 
-def _digest(text: pl.Expr) -> pl.Expr:
+def _digest(column: str) -> pl.Expr:
     """A stable 24-hex-digit id from text (SHA-256 based; stable across versions and machines)."""
-    return text.map_elements(
-        lambda value: hashlib.sha256(value.encode()).hexdigest()[:24], return_dtype=pl.String
-    )
+    return plh.col(column).chash.sha2_256().str.slice(0, 24)
 
 
 def advance(

@@ -8,9 +8,9 @@ it is gone (with the reason).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import polars as pl
+import polars_hash as plh
 
 from walletrecon import kinds
 from walletrecon.config import Tickets
@@ -41,12 +41,9 @@ TICKET_COLUMNS = [
 ]
 
 
-def _ticket_id(group: pl.Expr) -> pl.Expr:
-    """A stable ticket id from a group key."""
-    digest = group.map_elements(
-        lambda value: hashlib.sha256(value.encode()).hexdigest()[:12].upper(),
-        return_dtype=pl.String,
-    )
+def _ticket_id(group: str) -> pl.Expr:
+    """A stable ticket id from a group key: the first 12 hex digits of its SHA-256, upper-case."""
+    digest = plh.col(group).chash.sha2_256().str.slice(0, 12).str.to_uppercase()
     return pl.concat_str([pl.lit("WR-"), digest])
 
 
@@ -194,7 +191,7 @@ def build_tickets(
     grouped = pl.concat(
         [_grouped(open_items), _grouped(closed_items)], how="vertical_relaxed"
     ).with_columns(
-        _ticket_id(pl.col("group")).alias("ticket_id"),
+        _ticket_id("group").alias("ticket_id"),
         pl.when(pl.col("status") == "resolved")
         .then(pl.lit("resolved"))
         .when(pl.col("opened_tonight"))
