@@ -3,11 +3,16 @@ breaks of one type. A group's ticket stays open while any of its breaks is open.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from tests.world import World, at, day
+from walletrecon.lifecycle import _digest
+from walletrecon.tickets import _ticket_id
 
 
 def tickets(world: World, night: int) -> list[dict[str, Any]]:
@@ -69,3 +74,15 @@ def test_every_suggested_action_follows_the_five_handling_steps(tmp_path: Path) 
     steps = ["1. Confirm:", "2. Record and classify:", "3. Hand over:", "4. Tell the customer:"]
     assert all(step in action for step in [*steps, "5. Review:"])
     assert [action.index(step) for step in steps] == sorted(action.index(step) for step in steps)
+
+
+def test_ids_are_the_sha256_digits_earlier_nights_published() -> None:
+    """Ids must never change between versions: they are SHA-256 hex digits of the identity
+    (24, lower-case) and of the group key (12, upper-case, after WR-)."""
+    texts = ["amount_mismatch|gw-1|", "account:A1:balance_mismatch", "ünï€|x"]
+    frame = pl.DataFrame({"text": texts}).select(
+        _digest("text").alias("discrepancy"), _ticket_id("text").alias("ticket")
+    )
+    digests = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    assert frame["discrepancy"].to_list() == [digest[:24] for digest in digests]
+    assert frame["ticket"].to_list() == ["WR-" + digest[:12].upper() for digest in digests]
