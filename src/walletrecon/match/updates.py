@@ -33,7 +33,8 @@ def updated_ids(arrived: pl.DataFrame) -> pl.DataFrame:
     """The entry ids of tonight's versions that update an earlier one."""
     if "is_update" not in arrived.columns:
         return pl.DataFrame(schema={"entry_id": pl.String})
-    return arrived.filter(pl.col("is_update")).select("entry_id")
+    # Lazily: only the two columns are filtered, not every column of tonight's entries.
+    return arrived.lazy().filter(pl.col("is_update")).select("entry_id").collect()
 
 
 def replace_updated(carried: pl.DataFrame, arrived: pl.DataFrame) -> Replaced:
@@ -51,8 +52,8 @@ def cleared_entries(arrived: pl.DataFrame) -> pl.DataFrame:
     """Entries an update made succeed tonight: a status break their earlier status caused is
     over (``lifecycle.advance``)."""
     ids = updated_ids(arrived)
-    succeeded = arrived.filter(pl.col("status") == "succeeded").select("entry_id")
-    return ids.join(succeeded, on="entry_id", how="semi")
+    succeeded = arrived.lazy().filter(pl.col("status") == "succeeded").select("entry_id")
+    return ids.lazy().join(succeeded, on="entry_id", how="semi").collect()
 
 
 def status_after_update(ledger: pl.DataFrame) -> pl.DataFrame:
