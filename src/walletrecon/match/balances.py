@@ -17,8 +17,10 @@ import polars as pl
 from walletrecon.match.common import split_rows
 from walletrecon.state import POSTINGS, conform
 
-#: Postings older than this many days before the run are folded into one opening row per account.
-COMPACT_AFTER_DAYS = 35
+#: Postings older than this many days before the run are folded into one opening row per account
+#: (never past an account's oldest kept snapshot, so running totals at kept snapshots stay exact):
+#: a short horizon keeps a night's postings a week deep instead of growing with the history.
+COMPACT_AFTER_DAYS = 7
 OPENING_DAY = dt.date(1970, 1, 1)
 #: Snapshots kept per account and currency, so that one arriving a few days late finds the
 #: reported balance before it.
