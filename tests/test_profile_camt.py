@@ -303,6 +303,24 @@ def test_a_declared_encoding_other_than_utf8_is_read(tmp_path: Path) -> None:
     assert result.rows.column("reference").to_pylist() == ["Gebühr"]
 
 
+def test_the_xml_declaration_names_the_encoding_when_the_input_keeps_the_default(
+    tmp_path: Path,
+) -> None:
+    text = document(stmt(entry(tail="<AddtlNtryInf>Gebühr</AddtlNtryInf>")))
+    text = text.replace('encoding="UTF-8"', "encoding='iso-8859-1'")
+    assert read(write(tmp_path, text, encoding="latin-1")).rows.column("reference").to_pylist() == [
+        "Gebühr"
+    ]
+
+
+def test_an_encoding_set_on_the_input_wins_over_a_wrong_declaration(tmp_path: Path) -> None:
+    text = document(stmt(entry(tail="<AddtlNtryInf>€ Gebühr</AddtlNtryInf>")))
+    text = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')  # wrong: the file is cp1252
+    path = write(tmp_path, text, encoding="cp1252")
+    spec = ProfileSpec(source="bank", encoding="cp1252", control_totals="warn")
+    assert read_profile(path, "camt", spec).rows.column("reference").to_pylist() == ["€ Gebühr"]
+
+
 # --- signs, amounts and currencies ----------------------------------------------------------
 
 

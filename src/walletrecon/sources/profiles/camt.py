@@ -66,7 +66,7 @@ from walletrecon.sources.profiles.camt_xml import (
     parse,
     raw_text,
 )
-from walletrecon.sources.profiles.text import decode_file
+from walletrecon.sources.profiles.text import decode_file, xml_encoding
 
 BANK_COLUMNS = SOURCES["bank"].column_names
 OPTIONS = ("statuses",)
@@ -90,7 +90,7 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     if spec.source != "bank":
         raise InputError(f"{name}: the camt profile feeds the bank source, not {spec.source!r}")
     wanted = booked_statuses(spec.options)
-    text = decode_file(path, spec.encoding, spec.display)
+    text = decode_file(path, xml_encoding(path, spec.encoding), spec.display)
     doc = parse(text, name)
     statements = read_statements(doc, name)
     ids = line_ids(statements)

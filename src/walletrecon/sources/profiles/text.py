@@ -8,6 +8,7 @@ major units of the currency.
 from __future__ import annotations
 
 import codecs
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +39,33 @@ def decode_file(path: Path, encoding: str, display: str = "") -> str:
             f"{name}: byte offset {exc.start}: bytes {data[exc.start : exc.end]!r} are not valid "
             f"{encoding} ({exc.reason}); declare the file's encoding on its input"
         ) from exc
+
+
+#: An XML declaration's encoding, read from the file's first bytes (ASCII in every encoding an
+#: ISO 20022 file may use).
+_XML_ENCODING = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']"
+)
+
+
+def xml_encoding(path: Path, configured: str) -> str:
+    """The encoding to read an XML file in: its declaration's when the input keeps the default
+    (UTF-8), as XML itself prescribes; the input's own when it names another one (a person
+    who set it knows the file better than a wrong declaration)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(256)
+    except OSError:
+        return configured  # decode_file names the error
+    found = _XML_ENCODING.match(head)
+    if found is None or codecs.lookup(configured).name != "utf-8":
+        return configured
+    declared = found.group(1).decode("ascii")
+    try:
+        same = codecs.lookup(declared).name == "utf-8"
+    except LookupError:
+        return configured  # an encoding Python does not know: read as configured
+    return configured if same else declared
 
 
 def major_text(value: Decimal) -> str:
