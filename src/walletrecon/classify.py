@@ -16,6 +16,7 @@ import polars as pl
 from walletrecon.config import Config
 from walletrecon.match.common import money_label, window_passed
 from walletrecon.match.pairs import PAIR_SIDES, pair_breaks
+from walletrecon.match.waiting import overdue
 from walletrecon.state import FINDING, conform
 
 
@@ -198,32 +199,12 @@ def fee_mismatch(evidence: Evidence) -> pl.DataFrame:
     )
 
 
-def expects_settlement() -> pl.Expr:
-    """A ledger entry a gateway must settle: succeeded, of a settled type, sent out."""
-    return (
-        (pl.col("status") == "succeeded")
-        & pl.col("entry_type").is_in(["payment", "refund", "topup", "withdrawal"])
-        & pl.col("gateway_ref").is_not_null()
-    )
-
-
-def expects_receipt() -> pl.Expr:
-    """A ledger entry a merchant must receipt: a succeeded payment to a merchant."""
-    return (
-        (pl.col("status") == "succeeded")
-        & (pl.col("entry_type") == "payment")
-        & pl.col("merchant_id").is_not_null()
-    )
-
-
 @classifier
 def missing_in_settlement(evidence: Evidence) -> pl.DataFrame:
     """Succeeded entries sent to a gateway with no settlement line by the end of the window."""
     days = evidence.config.windows.settlement_days
     missing = evidence.ledger.filter(
-        expects_settlement()
-        & pl.col("settlement_match").is_null()
-        & window_passed("item_date", days, evidence.run_date)
+        overdue("ledger_settlement", evidence.config.windows, evidence.run_date)
     )
     return findings(
         missing,
@@ -249,9 +230,7 @@ def payment_not_received(evidence: Evidence) -> pl.DataFrame:
     """Succeeded payments no merchant has receipted by the end of the receipt window."""
     days = evidence.config.windows.receipt_days
     missing = evidence.ledger.filter(
-        expects_receipt()
-        & pl.col("receipt_match").is_null()
-        & window_passed("item_date", days, evidence.run_date)
+        overdue("ledger_receipt", evidence.config.windows, evidence.run_date)
     )
     return findings(
         missing,
@@ -275,14 +254,8 @@ def payment_not_received(evidence: Evidence) -> pl.DataFrame:
 def missing_in_ledger(evidence: Evidence) -> pl.DataFrame:
     """Settlement lines and receipts that match no ledger entry by the end of their window."""
     windows = evidence.config.windows
-    lines = evidence.settlement.filter(
-        pl.col("ledger_match").is_null()
-        & window_passed("item_date", windows.settlement_days, evidence.run_date)
-    )
-    receipts = evidence.receipts.filter(
-        pl.col("ledger_match").is_null()
-        & window_passed("item_date", windows.receipt_days, evidence.run_date)
-    )
+    lines = evidence.settlement.filter(overdue("settlement", windows, evidence.run_date))
+    receipts = evidence.receipts.filter(overdue("receipts", windows, evidence.run_date))
     from_lines = findings(
         lines,
         "missing_in_ledger",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from walletrecon.classify import Evidence, classify, expects_receipt, expects_settlement
+from walletrecon.classify import Evidence, classify
 from walletrecon.config import Config
 from walletrecon.match.balances import reconcile_balances
 from walletrecon.match.common import tolerance_minor, window_passed
@@ -21,6 +21,7 @@ from walletrecon.match.payouts import reconcile_payouts
 from walletrecon.match.receipts import match_receipts
 from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
 from walletrecon.match.updates import cleared_entries, replace_updated, status_after_update
+from walletrecon.match.waiting import expects_receipt, expects_settlement, waiting
 from walletrecon.state import (
     BANK_WORK,
     FINDING,
@@ -90,14 +91,8 @@ def _known(arrivals: Arrivals, source: str, rows: pl.DataFrame) -> pl.DataFrame:
 def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
     """Entries still waiting inside a window for a counterpart."""
     windows = config.windows
-    return (
-        expects_settlement()
-        & pl.col("settlement_match").is_null()
-        & ~window_passed("item_date", windows.settlement_days, run_date)
-    ) | (
-        expects_receipt()
-        & pl.col("receipt_match").is_null()
-        & ~window_passed("item_date", windows.receipt_days, run_date)
+    return waiting("ledger_settlement", windows, run_date) | waiting(
+        "ledger_receipt", windows, run_date
     )
 
 
@@ -251,21 +246,13 @@ def _outcomes(
     )
     broken_payouts = evidence.payouts.filter(pl.col("status") == "mismatch")
     bank_broken = assigned_bank.join(broken_payouts, on="payout_key", how="semi")
-    waiting = {
+    pending = {
         "ledger": _ids(evidence.ledger.filter(_ledger_waiting(config, run_date)), "entry_id"),
         "settlement": _ids(
-            evidence.settlement.filter(
-                pl.col("ledger_match").is_null()
-                & ~window_passed("item_date", windows.settlement_days, run_date)
-            ),
-            "settlement_id",
+            evidence.settlement.filter(waiting("settlement", windows, run_date)), "settlement_id"
         ),
         "receipts": _ids(
-            evidence.receipts.filter(
-                pl.col("ledger_match").is_null()
-                & ~window_passed("item_date", windows.receipt_days, run_date)
-            ),
-            "receipt_id",
+            evidence.receipts.filter(waiting("receipts", windows, run_date)), "receipt_id"
         ),
         "bank": _ids(bank_waiting, "bank_line_id"),
         "balances": pl.Series([], dtype=pl.String),
@@ -289,7 +276,7 @@ def _outcomes(
         outcome = (
             pl.when(pl.col(id_column).is_in(broken.implode()))
             .then(pl.lit("discrepancy"))
-            .when(pl.col(id_column).is_in(waiting[source].implode()))
+            .when(pl.col(id_column).is_in(pending[source].implode()))
             .then(pl.lit("pending"))
             .otherwise(pl.lit("matched"))
         )

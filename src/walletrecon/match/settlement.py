@@ -16,10 +16,12 @@ from walletrecon.match.common import (
     record_matches,
     with_rows,
 )
+from walletrecon.schemas import SETTLED_ENTRY_TYPES
 
 LEDGER_ORDER = ["first_run", "created_at", "entry_id"]
 LINE_ORDER = ["first_run", "settled_at", "settlement_id"]
-SETTLED_TYPES = ["payment", "refund", "topup", "withdrawal"]
+#: Entry types a gateway settles (``schemas.SETTLED_ENTRY_TYPES``), as a list for ``is_in``.
+SETTLED_TYPES = list(SETTLED_ENTRY_TYPES)
 
 
 @dataclass(frozen=True)
