@@ -37,7 +37,6 @@ class Evidence:
     duplicates: pl.DataFrame
     payouts: pl.DataFrame
     unassigned_bank: pl.DataFrame
-    balance_checks: pl.DataFrame
 
 
 Classifier = Callable[[Evidence], pl.DataFrame]
@@ -349,37 +348,6 @@ def payout_mismatch(evidence: Evidence) -> pl.DataFrame:
         involved=involved(("bank", "bank_line_id")),
     )
     return pl.concat([payouts, strays])
-
-
-@classifier
-def balance_mismatch(evidence: Evidence) -> pl.DataFrame:
-    """Accounts whose reported balance differs from the ledger's running total (latest snapshot)."""
-    broken = evidence.balance_checks.filter(pl.col("mismatch"))
-    latest = (
-        broken.sort("as_of")
-        .group_by("account_id", "currency")
-        .agg(
-            pl.all().last(),
-            pl.concat_str([pl.lit("balances:"), pl.col("row_id")]).alias("all_rows"),
-        )
-    )
-    return findings(
-        latest,
-        "balance_mismatch",
-        key=pl.col("account_id"),
-        expected_minor=pl.col("expected_minor"),
-        actual_minor=pl.col("balance_minor"),
-        explanation=pl.format(
-            "Account {} reports {} at the cut-off of {}, but its succeeded ledger entries add up "
-            "to {}.",
-            "account_id",
-            money_label(pl.col("balance_minor"), "currency"),
-            "item_date",
-            money_label(pl.col("expected_minor"), "currency"),
-        ),
-        evidence=pl.col("origin"),
-        involved=pl.col("all_rows"),
-    )
 
 
 def classify(evidence: Evidence) -> pl.DataFrame:

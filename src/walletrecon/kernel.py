@@ -12,7 +12,7 @@ import polars as pl
 
 from walletrecon.classify import Evidence, classify
 from walletrecon.config import Config
-from walletrecon.match.balances import reconcile_balances
+from walletrecon.kernels import balances as balances_kernel
 from walletrecon.match.common import tolerance_minor, window_passed
 from walletrecon.match.duplicates import duplicate_findings, split_duplicates
 from walletrecon.match.fees import broken_fees, fee_due
@@ -33,9 +33,6 @@ from walletrecon.state import (
     NightState,
     conform,
 )
-
-OUTCOME_SCHEMA = {"source": pl.String, "row_id": pl.String, "outcome": pl.String}
-
 
 #: The id column of each source whose rows the kernel splits (all the outcomes need of them).
 ARRIVAL_IDS = {"ledger": "entry_id", "settlement": "settlement_id", "receipts": "receipt_id"}
@@ -131,16 +128,18 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         config.windows.settlement_days,
         tolerance_minor(config.tolerance.payout, "currency"),
     )
-    balances = reconcile_balances(
-        previous.postings,
-        pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
-        if arrivals.superseded.height
-        else arrivals.ledger,
-        previous.snapshots,
-        conform(arrivals.balances, SNAPSHOTS),
+    balances = balances_kernel.run(
+        balances_kernel.BalanceState(previous.postings, previous.snapshots),
+        balances_kernel.BalanceTonight(
+            entries=pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
+            if arrivals.superseded.height
+            else arrivals.ledger,
+            snapshots=conform(arrivals.balances, SNAPSHOTS),
+        ),
+        balances_kernel.BalanceParams(
+            config.timezone, tolerance_minor(config.tolerance.balance, "currency")
+        ),
         run_date,
-        config.timezone,
-        tolerance_minor(config.tolerance.balance, "currency"),
     )
     wide = arrivals.release()
     # Only entries the gateways settle enter the working set (the rest count in balances).
@@ -192,18 +191,19 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         duplicates=duplicates,
         payouts=payouts.payouts,
         unassigned_bank=payouts.unassigned_bank,
-        balance_checks=balances.checks,
     )
-    found = pl.concat([conform(classify(evidence), FINDING), updated_status])
-    outcomes = _outcomes(arrivals, evidence, payouts.assigned_bank, found, config)
+    found = pl.concat([conform(classify(evidence), FINDING), balances.findings, updated_status])
+    outcomes = pl.concat(
+        [_outcomes(arrivals, evidence, payouts.assigned_bank, found, config), balances.outcomes]
+    )
     state = NightState(
         ledger=conform(received.ledger.filter(_ledger_kept(config, run_date)), LEDGER_WORK),
         settlement=conform(lines.filter(pl.col("ledger_match").is_null()), SETTLEMENT_WORK),
         receipts=conform(received.receipts.filter(pl.col("ledger_match").is_null()), RECEIPT_WORK),
         bank=conform(payouts.unassigned_bank, BANK_WORK),
         payouts=conform(_payouts_kept(payouts.payouts, config, run_date), PAYOUTS),
-        postings=balances.postings,
-        snapshots=conform(balances.snapshots, SNAPSHOTS),
+        postings=balances.state["postings"],
+        snapshots=balances.state["snapshots"],
         open_discrepancies=previous.open_discrepancies,
         resolved_discrepancies=previous.resolved_discrepancies,
     )
@@ -255,7 +255,6 @@ def _outcomes(
             evidence.receipts.filter(waiting("receipts", windows, run_date)), "receipt_id"
         ),
         "bank": _ids(bank_waiting, "bank_line_id"),
-        "balances": pl.Series([], dtype=pl.String),
     }
     extra_broken = {"bank": bank_broken.get_column("bank_line_id")}
     sources = {
@@ -263,7 +262,6 @@ def _outcomes(
         "settlement": (arrivals.settlement, "settlement_id"),
         "receipts": (arrivals.receipts, "receipt_id"),
         "bank": (arrivals.bank, "bank_line_id"),
-        "balances": (arrivals.balances, "row_id"),
     }
     parts = []
     for source, (rows, id_column) in sources.items():

@@ -1,0 +1,47 @@
+"""Per-relation kernels (DESIGN.md, "One kernel per relation"): each takes its slice of
+yesterday's state, tonight's rows of its relation, its parameters and the run date, and returns
+its findings, the outcome of each of tonight's rows it owns, and its slice of the next state.
+
+Pure: Polars frames in and out, no files, no DuckDB connection, no clock. ``kernel.reconcile``
+runs them; a shard executor can run them per key-hash shard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class KernelResult:
+    """What one kernel found tonight and what it hands to the next night."""
+
+    #: Findings in the ``state.FINDING`` shape.
+    findings: pl.DataFrame
+    #: (source, row_id, outcome) of tonight's rows of the kernel's own sources.
+    outcomes: pl.DataFrame
+    #: The kernel's slice of the next night's state, by ``NightState`` frame name.
+    state: dict[str, pl.DataFrame]
+
+
+def cited_outcomes(
+    source: str, rows: pl.DataFrame, id_column: str, findings: pl.DataFrame
+) -> pl.DataFrame:
+    """Tonight's rows of a source that no window holds: ``discrepancy`` when a finding names
+    them (``involved``), else ``matched``."""
+    prefix = f"{source}:"
+    cited = (
+        findings.select(pl.col("involved").explode().drop_nulls())
+        .filter(pl.col("involved").str.starts_with(prefix))
+        .select(pl.col("involved").str.strip_prefix(prefix))
+        .to_series()
+    )
+    outcome = (
+        pl.when(pl.col(id_column).is_in(cited.implode()))
+        .then(pl.lit("discrepancy"))
+        .otherwise(pl.lit("matched"))
+    )
+    return rows.select(
+        pl.lit(source).alias("source"), pl.col(id_column).alias("row_id"), outcome.alias("outcome")
+    )

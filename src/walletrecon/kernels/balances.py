@@ -1,0 +1,96 @@
+"""The balances kernel: reported wallet balances against the ledger's postings (CONTRACT
+section 2; the rule itself is ``match.balances``).
+
+State slice: per-account, per-day postings and the last snapshots of each account. Tonight:
+every ledger version that posts (superseded ones included) and tonight's snapshots. Findings:
+``balance_mismatch``, one per account and currency, at its latest broken snapshot. Outcomes:
+tonight's snapshots, ``discrepancy`` or ``matched`` (a snapshot never waits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.classify import findings
+from walletrecon.kernels import KernelResult, cited_outcomes
+from walletrecon.match.balances import reconcile_balances
+from walletrecon.match.common import money_label
+from walletrecon.state import SNAPSHOTS, conform
+
+
+@dataclass(frozen=True)
+class BalanceState:
+    postings: pl.DataFrame
+    snapshots: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class BalanceTonight:
+    #: Ledger versions that may post (tonight's standing and superseded versions).
+    entries: pl.DataFrame
+    #: Tonight's snapshots (``state.SNAPSHOTS`` shape).
+    snapshots: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class BalanceParams:
+    #: The business time zone: postings count on the local day they were posted.
+    timezone: str
+    #: Largest difference in minor units that is not a break (an expression over ``currency``).
+    tolerance: pl.Expr
+
+
+def balance_findings(checks: pl.DataFrame) -> pl.DataFrame:
+    """Accounts whose reported balance differs from the ledger's running total: one finding at
+    the latest broken snapshot, naming every broken snapshot of the account."""
+    broken = checks.filter(pl.col("mismatch"))
+    latest = (
+        broken.sort("as_of")
+        .group_by("account_id", "currency")
+        .agg(
+            pl.all().last(),
+            pl.concat_str([pl.lit("balances:"), pl.col("row_id")]).alias("all_rows"),
+        )
+    )
+    return findings(
+        latest,
+        "balance_mismatch",
+        key=pl.col("account_id"),
+        expected_minor=pl.col("expected_minor"),
+        actual_minor=pl.col("balance_minor"),
+        explanation=pl.format(
+            "Account {} reports {} at the cut-off of {}, but its succeeded ledger entries add up "
+            "to {}.",
+            "account_id",
+            money_label(pl.col("balance_minor"), "currency"),
+            "item_date",
+            money_label(pl.col("expected_minor"), "currency"),
+        ),
+        evidence=pl.col("origin"),
+        involved=pl.col("all_rows"),
+    )
+
+
+def run(
+    state: BalanceState, tonight: BalanceTonight, params: BalanceParams, run_date: dt.date
+) -> KernelResult:
+    """Add tonight's postings, check tonight's snapshots (and the latest carried one), and
+    carry postings and snapshots forward."""
+    result = reconcile_balances(
+        state.postings,
+        tonight.entries,
+        state.snapshots,
+        tonight.snapshots,
+        run_date,
+        params.timezone,
+        params.tolerance,
+    )
+    found = balance_findings(result.checks)
+    return KernelResult(
+        findings=found,
+        outcomes=cited_outcomes("balances", tonight.snapshots, "row_id", found),
+        state={"postings": result.postings, "snapshots": conform(result.snapshots, SNAPSHOTS)},
+    )

@@ -1,0 +1,110 @@
+"""The balances kernel on its own, on inline frames: no files, no CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from walletrecon.kernels.balances import BalanceParams, BalanceState, BalanceTonight, run
+from walletrecon.state import POSTINGS, SNAPSHOTS, conform, empty
+
+RUN = dt.date(2026, 11, 20)
+ZONE = "Asia/Shanghai"
+PARAMS = BalanceParams(ZONE, pl.lit(0, pl.Int64))
+
+
+def entries(*rows: tuple[str, int, str]) -> pl.DataFrame:
+    """Succeeded ledger versions: (account, amount in minor units, local posting day)."""
+    return pl.DataFrame(
+        {
+            "account_id": [account for account, _, _ in rows],
+            "currency": ["CNY"] * len(rows),
+            "status": ["succeeded"] * len(rows),
+            "amount_minor": [amount for _, amount, _ in rows],
+            "posted_at": [dt.datetime.fromisoformat(f"{day}T12:00:00+08:00") for *_, day in rows],
+            "created_at": [dt.datetime.fromisoformat(f"{day}T11:00:00+08:00") for *_, day in rows],
+        },
+        schema_overrides={
+            "posted_at": pl.Datetime("us", "UTC"),
+            "created_at": pl.Datetime("us", "UTC"),
+        },
+    )
+
+
+def snapshots(*rows: tuple[str, str, str, int]) -> pl.DataFrame:
+    """Snapshots: (row id, account, local day, reported balance in minor units)."""
+    frame = pl.DataFrame(
+        {
+            "row_id": [row_id for row_id, *_ in rows],
+            "account_id": [account for _, account, *_ in rows],
+            "currency": ["CNY"] * len(rows),
+            "as_of": [dt.datetime.fromisoformat(f"{day}T23:59:59+08:00") for *_, day, _ in rows],
+            "item_date": [dt.date.fromisoformat(day) for *_, day, _ in rows],
+            "balance_minor": [balance for *_, balance in rows],
+            "first_run": [RUN] * len(rows),
+            "origin": [f"balances.csv:{index + 2}" for index in range(len(rows))],
+        },
+        schema_overrides={"as_of": pl.Datetime("us", "UTC")},
+    )
+    return conform(frame, SNAPSHOTS)
+
+
+def test_a_balance_equal_to_the_postings_is_matched_and_carried() -> None:
+    result = run(
+        BalanceState(empty(POSTINGS), empty(SNAPSHOTS)),
+        BalanceTonight(
+            entries(("A1", 1000, "2026-11-20"), ("A1", -300, "2026-11-20")),
+            snapshots(("S1", "A1", "2026-11-20", 700)),
+        ),
+        PARAMS,
+        RUN,
+    )
+    assert result.findings.is_empty()
+    assert result.outcomes.rows() == [("balances", "S1", "matched")]
+    assert result.state["postings"].select("account_id", "total_minor").rows() == [("A1", 700)]
+    assert result.state["snapshots"]["row_id"].to_list() == ["S1"]
+
+
+def test_a_balance_off_the_postings_is_one_break_at_the_latest_snapshot() -> None:
+    result = run(
+        BalanceState(empty(POSTINGS), empty(SNAPSHOTS)),
+        BalanceTonight(
+            entries(("A1", 1000, "2026-11-19")),
+            snapshots(("S1", "A1", "2026-11-19", 900), ("S2", "A1", "2026-11-20", 900)),
+        ),
+        PARAMS,
+        RUN,
+    )
+    assert result.findings.select("type", "key", "expected_minor", "actual_minor").rows() == [
+        ("balance_mismatch", "A1", 1000, 900)
+    ]
+    # S2 rolls forward from S1's reported 900 with nothing posted in between: it agrees.
+    assert sorted(result.outcomes.rows()) == [
+        ("balances", "S1", "discrepancy"),
+        ("balances", "S2", "matched"),
+    ]
+
+
+def test_yesterdays_postings_and_snapshot_carry_a_balance_forward() -> None:
+    night = run(
+        BalanceState(empty(POSTINGS), empty(SNAPSHOTS)),
+        BalanceTonight(
+            entries(("A1", 500, "2026-11-19")), snapshots(("S1", "A1", "2026-11-19", 500))
+        ),
+        PARAMS,
+        RUN - dt.timedelta(days=1),
+    )
+    later = run(
+        BalanceState(night.state["postings"], night.state["snapshots"]),
+        BalanceTonight(
+            entries(("A1", 250, "2026-11-20")), snapshots(("S2", "A1", "2026-11-20", 700))
+        ),
+        PARAMS,
+        RUN,
+    )
+    assert later.findings.select("key", "expected_minor", "actual_minor").rows() == [
+        ("A1", 750, 700)
+    ]
+    assert later.outcomes.rows() == [("balances", "S2", "discrepancy")]
+    assert later.state["snapshots"]["row_id"].to_list() == ["S1", "S2"]
