@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.config import Config
-from walletrecon.match.common import money_label, window_passed
+from walletrecon.match.common import money_label
 from walletrecon.match.pairs import PAIR_SIDES, pair_breaks
 from walletrecon.match.waiting import overdue
 from walletrecon.state import FINDING, conform
@@ -35,8 +35,6 @@ class Evidence:
     #: Settlement lines checked tonight whose fee or net is wrong (``with_fee_checks``).
     fee_lines: pl.DataFrame
     duplicates: pl.DataFrame
-    payouts: pl.DataFrame
-    unassigned_bank: pl.DataFrame
 
 
 Classifier = Callable[[Evidence], pl.DataFrame]
@@ -299,55 +297,6 @@ def missing_in_ledger(evidence: Evidence) -> pl.DataFrame:
 def duplicates(evidence: Evidence) -> pl.DataFrame:
     """Duplicate rows found on arrival tonight (already shaped as findings)."""
     return evidence.duplicates
-
-
-@classifier
-def payout_mismatch(evidence: Evidence) -> pl.DataFrame:
-    """Payouts whose bank amount disagrees or never came, and bank lines naming no payout."""
-    days = evidence.config.windows.settlement_days
-    broken = evidence.payouts.filter(pl.col("status") == "mismatch")
-    why = (
-        pl.when(pl.col("bank_lines") == 0)
-        .then(pl.format("no bank line names it after {} days", pl.lit(str(days))))
-        .when(pl.col("mixed_currency") | (pl.col("bank_currency") != pl.col("currency")))
-        .then(pl.format("the bank paid in {} but its lines are in {}", "bank_currency", "currency"))
-        .otherwise(pl.format("the bank paid {}", money_label(pl.col("bank_minor"), "currency")))
-    )
-    payouts = findings(
-        broken,
-        "payout_mismatch",
-        key=pl.col("payout_id"),
-        expected_minor=pl.col("net_minor"),
-        actual_minor=pl.when(pl.col("bank_lines") > 0).then(pl.col("bank_minor")),
-        explanation=pl.format(
-            "Payout {} of {} ({} settlement lines up to {}): {}.",
-            "payout_id",
-            money_label(pl.col("net_minor"), "currency"),
-            "lines",
-            "payout_date",
-            why,
-        ),
-        evidence=pl.col("bank_origin"),
-        involved=involved(("bank", "bank_line_id")),
-    )
-    stray = evidence.unassigned_bank.filter(window_passed("item_date", days, evidence.run_date))
-    strays = findings(
-        stray,
-        "payout_mismatch",
-        key=pl.col("bank_line_id"),
-        actual_minor=pl.col("amount_minor"),
-        explanation=pl.format(
-            "Bank line {} of {} on {} (reference '{}') names no known payout after {} days.",
-            "bank_line_id",
-            money_label(pl.col("amount_minor"), "currency"),
-            "item_date",
-            pl.col("reference").fill_null(""),
-            pl.lit(str(days)),
-        ),
-        evidence=pl.col("origin"),
-        involved=involved(("bank", "bank_line_id")),
-    )
-    return pl.concat([payouts, strays])
 
 
 def classify(evidence: Evidence) -> pl.DataFrame:

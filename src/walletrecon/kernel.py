@@ -13,11 +13,11 @@ import polars as pl
 from walletrecon.classify import Evidence, classify
 from walletrecon.config import Config
 from walletrecon.kernels import balances as balances_kernel
+from walletrecon.kernels import payouts as payouts_kernel
 from walletrecon.match.common import tolerance_minor, window_passed
 from walletrecon.match.duplicates import duplicate_findings, split_duplicates
 from walletrecon.match.fees import broken_fees, fee_due
 from walletrecon.match.pairs import broken_pairs
-from walletrecon.match.payouts import reconcile_payouts
 from walletrecon.match.receipts import match_receipts
 from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
 from walletrecon.match.updates import cleared_entries, replace_updated, status_after_update
@@ -26,7 +26,6 @@ from walletrecon.state import (
     BANK_WORK,
     FINDING,
     LEDGER_WORK,
-    PAYOUTS,
     RECEIPT_WORK,
     SETTLEMENT_WORK,
     SNAPSHOTS,
@@ -120,13 +119,14 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
     kernel takes them over (``Arrivals.release``) and splits each source into duplicates and the
     rows that enter matching, letting the source's rows go as it does.
     """
-    payouts = reconcile_payouts(
-        previous.payouts,
-        arrivals.settlement,  # duplicates count in their payout's sum: data as delivered
-        pl.concat([previous.bank, conform(arrivals.bank, BANK_WORK)]),
+    payouts = payouts_kernel.run(
+        payouts_kernel.PayoutState(previous.payouts, previous.bank),
+        # Duplicates count in their payout's sum: data as delivered.
+        payouts_kernel.PayoutTonight(arrivals.settlement, conform(arrivals.bank, BANK_WORK)),
+        payouts_kernel.PayoutParams(
+            config.windows.settlement_days, tolerance_minor(config.tolerance.payout, "currency")
+        ),
         run_date,
-        config.windows.settlement_days,
-        tolerance_minor(config.tolerance.payout, "currency"),
     )
     balances = balances_kernel.run(
         balances_kernel.BalanceState(previous.postings, previous.snapshots),
@@ -189,33 +189,25 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ),
         fee_lines=fee_lines,
         duplicates=duplicates,
-        payouts=payouts.payouts,
-        unassigned_bank=payouts.unassigned_bank,
     )
-    found = pl.concat([conform(classify(evidence), FINDING), balances.findings, updated_status])
+    found = pl.concat(
+        [conform(classify(evidence), FINDING), payouts.findings, balances.findings, updated_status]
+    )
     outcomes = pl.concat(
-        [_outcomes(arrivals, evidence, payouts.assigned_bank, found, config), balances.outcomes]
+        [_outcomes(arrivals, evidence, found, config), payouts.outcomes, balances.outcomes]
     )
     state = NightState(
         ledger=conform(received.ledger.filter(_ledger_kept(config, run_date)), LEDGER_WORK),
         settlement=conform(lines.filter(pl.col("ledger_match").is_null()), SETTLEMENT_WORK),
         receipts=conform(received.receipts.filter(pl.col("ledger_match").is_null()), RECEIPT_WORK),
-        bank=conform(payouts.unassigned_bank, BANK_WORK),
-        payouts=conform(_payouts_kept(payouts.payouts, config, run_date), PAYOUTS),
+        bank=payouts.state["bank"],
+        payouts=payouts.state["payouts"],
         postings=balances.state["postings"],
         snapshots=balances.state["snapshots"],
         open_discrepancies=previous.open_discrepancies,
         resolved_discrepancies=previous.resolved_discrepancies,
     )
     return Night(state=state, findings=found, outcomes=outcomes, cleared=cleared)
-
-
-def _payouts_kept(payouts: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
-    """Reconciled payouts leave once their window has passed; the rest stay open."""
-    done = (pl.col("status") == "reconciled") & window_passed(
-        "payout_date", config.windows.settlement_days, run_date
-    )
-    return payouts.filter(~done)
 
 
 def _ids(frame: pl.DataFrame, column: str) -> pl.Series:
@@ -225,11 +217,11 @@ def _ids(frame: pl.DataFrame, column: str) -> pl.Series:
 def _outcomes(
     arrivals: Arrivals,
     evidence: Evidence,
-    assigned_bank: pl.DataFrame,
     found: pl.DataFrame,
     config: Config,
 ) -> pl.DataFrame:
-    """One outcome per row that arrived tonight: discrepancy, pending or matched."""
+    """One outcome per ledger, settlement and receipt row that arrived tonight: discrepancy,
+    pending or matched (the payouts and balances kernels give their own rows' outcomes)."""
     run_date, windows = evidence.run_date, config.windows
     cited = (
         found.select(pl.col("involved").explode().drop_nulls().unique().alias("ref"))
@@ -237,15 +229,6 @@ def _outcomes(
         .unnest("parts")
         .rename({"field_0": "source", "field_1": "row_id"})
     )
-    open_payouts = evidence.payouts.filter(pl.col("status") != "reconciled")
-    bank_waiting = pl.concat(
-        [
-            evidence.unassigned_bank.select("bank_line_id"),
-            assigned_bank.join(open_payouts, on="payout_key", how="semi").select("bank_line_id"),
-        ]
-    )
-    broken_payouts = evidence.payouts.filter(pl.col("status") == "mismatch")
-    bank_broken = assigned_bank.join(broken_payouts, on="payout_key", how="semi")
     pending = {
         "ledger": _ids(evidence.ledger.filter(_ledger_waiting(config, run_date)), "entry_id"),
         "settlement": _ids(
@@ -254,23 +237,15 @@ def _outcomes(
         "receipts": _ids(
             evidence.receipts.filter(waiting("receipts", windows, run_date)), "receipt_id"
         ),
-        "bank": _ids(bank_waiting, "bank_line_id"),
     }
-    extra_broken = {"bank": bank_broken.get_column("bank_line_id")}
     sources = {
         "ledger": (arrivals.ledger, "entry_id"),
         "settlement": (arrivals.settlement, "settlement_id"),
         "receipts": (arrivals.receipts, "receipt_id"),
-        "bank": (arrivals.bank, "bank_line_id"),
     }
     parts = []
     for source, (rows, id_column) in sources.items():
-        broken = pl.concat(
-            [
-                cited.filter(pl.col("source") == source).get_column("row_id"),
-                extra_broken.get(source, pl.Series([], dtype=pl.String)),
-            ]
-        )
+        broken = cited.filter(pl.col("source") == source).get_column("row_id")
         outcome = (
             pl.when(pl.col(id_column).is_in(broken.implode()))
             .then(pl.lit("discrepancy"))

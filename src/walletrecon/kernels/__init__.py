@@ -25,23 +25,32 @@ class KernelResult:
     state: dict[str, pl.DataFrame]
 
 
-def cited_outcomes(
-    source: str, rows: pl.DataFrame, id_column: str, findings: pl.DataFrame
-) -> pl.DataFrame:
-    """Tonight's rows of a source that no window holds: ``discrepancy`` when a finding names
-    them (``involved``), else ``matched``."""
+def cited_ids(source: str, findings: pl.DataFrame) -> pl.Series:
+    """The ids of a source's rows that findings name (``involved`` holds 'source:id')."""
     prefix = f"{source}:"
-    cited = (
+    return (
         findings.select(pl.col("involved").explode().drop_nulls())
         .filter(pl.col("involved").str.starts_with(prefix))
         .select(pl.col("involved").str.strip_prefix(prefix))
         .to_series()
     )
-    outcome = (
-        pl.when(pl.col(id_column).is_in(cited.implode()))
-        .then(pl.lit("discrepancy"))
-        .otherwise(pl.lit("matched"))
-    )
+
+
+def outcome_rows(source: str, rows: pl.DataFrame, id_column: str, outcome: pl.Expr) -> pl.DataFrame:
+    """(source, row_id, outcome) of a source's rows."""
     return rows.select(
         pl.lit(source).alias("source"), pl.col(id_column).alias("row_id"), outcome.alias("outcome")
     )
+
+
+def cited_outcomes(
+    source: str, rows: pl.DataFrame, id_column: str, findings: pl.DataFrame
+) -> pl.DataFrame:
+    """Tonight's rows of a source that no window holds: ``discrepancy`` when a finding names
+    them (``involved``), else ``matched``."""
+    outcome = (
+        pl.when(pl.col(id_column).is_in(cited_ids(source, findings).implode()))
+        .then(pl.lit("discrepancy"))
+        .otherwise(pl.lit("matched"))
+    )
+    return outcome_rows(source, rows, id_column, outcome)

@@ -1,0 +1,159 @@
+"""The payouts kernel: gateway payouts against bank statement lines (CONTRACT section 2; the
+matching itself is ``match.payouts``).
+
+State slice: open payouts and bank lines no payout has claimed yet. Tonight: the settlement lines
+as delivered (duplicates count in their payout's sum) and tonight's bank lines. Findings:
+``payout_mismatch`` for broken payouts and for bank lines naming no payout after the window.
+Outcomes: tonight's bank lines, ``discrepancy`` when a finding names them or their payout is
+broken, ``pending`` while unclaimed or their payout is open, else ``matched``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from walletrecon.classify import findings, involved
+from walletrecon.kernels import KernelResult, cited_ids, outcome_rows
+from walletrecon.match.common import money_label, window_passed
+from walletrecon.match.payouts import reconcile_payouts
+from walletrecon.state import BANK_WORK, PAYOUTS, conform
+
+
+@dataclass(frozen=True)
+class PayoutState:
+    payouts: pl.DataFrame
+    #: Bank lines of earlier nights no payout has claimed (``state.BANK_WORK``).
+    bank: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class PayoutTonight:
+    settlement: pl.DataFrame
+    #: Tonight's bank lines (``state.BANK_WORK``).
+    bank: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class PayoutParams:
+    #: Days a payout may wait for its bank line, and a bank line for its payout.
+    window_days: int
+    #: Largest difference in minor units that is not a break (an expression over ``currency``).
+    tolerance: pl.Expr
+
+
+def payout_findings(
+    payouts: pl.DataFrame, unassigned_bank: pl.DataFrame, days: int, run_date: dt.date
+) -> pl.DataFrame:
+    """Payouts whose bank amount disagrees or never came, and bank lines naming no payout."""
+    broken = payouts.filter(pl.col("status") == "mismatch")
+    why = (
+        pl.when(pl.col("bank_lines") == 0)
+        .then(pl.format("no bank line names it after {} days", pl.lit(str(days))))
+        .when(pl.col("mixed_currency") | (pl.col("bank_currency") != pl.col("currency")))
+        .then(pl.format("the bank paid in {} but its lines are in {}", "bank_currency", "currency"))
+        .otherwise(pl.format("the bank paid {}", money_label(pl.col("bank_minor"), "currency")))
+    )
+    from_payouts = findings(
+        broken,
+        "payout_mismatch",
+        key=pl.col("payout_id"),
+        expected_minor=pl.col("net_minor"),
+        actual_minor=pl.when(pl.col("bank_lines") > 0).then(pl.col("bank_minor")),
+        explanation=pl.format(
+            "Payout {} of {} ({} settlement lines up to {}): {}.",
+            "payout_id",
+            money_label(pl.col("net_minor"), "currency"),
+            "lines",
+            "payout_date",
+            why,
+        ),
+        evidence=pl.col("bank_origin"),
+        involved=involved(("bank", "bank_line_id")),
+    )
+    stray = unassigned_bank.filter(window_passed("item_date", days, run_date))
+    strays = findings(
+        stray,
+        "payout_mismatch",
+        key=pl.col("bank_line_id"),
+        actual_minor=pl.col("amount_minor"),
+        explanation=pl.format(
+            "Bank line {} of {} on {} (reference '{}') names no known payout after {} days.",
+            "bank_line_id",
+            money_label(pl.col("amount_minor"), "currency"),
+            "item_date",
+            pl.col("reference").fill_null(""),
+            pl.lit(str(days)),
+        ),
+        evidence=pl.col("origin"),
+        involved=involved(("bank", "bank_line_id")),
+    )
+    return pl.concat([from_payouts, strays])
+
+
+def _bank_outcomes(
+    tonight: pl.DataFrame,
+    payouts: pl.DataFrame,
+    unassigned: pl.DataFrame,
+    assigned: pl.DataFrame,
+    found: pl.DataFrame,
+) -> pl.DataFrame:
+    """Tonight's bank lines: broken with their payout or named by a finding; pending while no
+    payout claims them or their payout is open; else matched."""
+    open_payouts = payouts.filter(pl.col("status") != "reconciled")
+    broken_payouts = payouts.filter(pl.col("status") == "mismatch")
+    broken = pl.concat(
+        [
+            cited_ids("bank", found),
+            assigned.join(broken_payouts, on="payout_key", how="semi").get_column("bank_line_id"),
+        ]
+    )
+    waiting = pl.concat(
+        [
+            unassigned.get_column("bank_line_id"),
+            assigned.join(open_payouts, on="payout_key", how="semi").get_column("bank_line_id"),
+        ]
+    ).unique()
+    outcome = (
+        pl.when(pl.col("bank_line_id").is_in(broken.implode()))
+        .then(pl.lit("discrepancy"))
+        .when(pl.col("bank_line_id").is_in(waiting.implode()))
+        .then(pl.lit("pending"))
+        .otherwise(pl.lit("matched"))
+    )
+    return outcome_rows("bank", tonight, "bank_line_id", outcome)
+
+
+def kept_payouts(payouts: pl.DataFrame, window_days: int, run_date: dt.date) -> pl.DataFrame:
+    """Reconciled payouts leave once their window has passed; the rest stay open."""
+    done = (pl.col("status") == "reconciled") & window_passed("payout_date", window_days, run_date)
+    return payouts.filter(~done)
+
+
+def run(
+    state: PayoutState, tonight: PayoutTonight, params: PayoutParams, run_date: dt.date
+) -> KernelResult:
+    """Fold tonight's settlement and bank lines into the payouts, judge each, and carry the
+    open payouts and the unclaimed bank lines forward."""
+    result = reconcile_payouts(
+        state.payouts,
+        tonight.settlement,
+        pl.concat([state.bank, conform(tonight.bank, BANK_WORK)]),
+        run_date,
+        params.window_days,
+        params.tolerance,
+    )
+    found = payout_findings(result.payouts, result.unassigned_bank, params.window_days, run_date)
+    outcomes = _bank_outcomes(
+        tonight.bank, result.payouts, result.unassigned_bank, result.assigned_bank, found
+    )
+    return KernelResult(
+        findings=found,
+        outcomes=outcomes,
+        state={
+            "bank": conform(result.unassigned_bank, BANK_WORK),
+            "payouts": conform(kept_payouts(result.payouts, params.window_days, run_date), PAYOUTS),
+        },
+    )
