@@ -21,7 +21,16 @@ from walletrecon.sources.profiles import (
     read_profile,
 )
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "camt053"
+# The shared samples sit beside the checkout: /work/shared for /work/main, and two levels up
+# for a worktree under /work/wt.
+SAMPLES = next(
+    (
+        base / "shared" / "samples" / "camt053"
+        for base in Path(__file__).resolve().parents[1:4]
+        if (base / "shared" / "samples" / "camt053").is_dir()
+    ),
+    Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "camt053",
+)
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.{kind}.001.{version}"
 DATES = "<BookgDt><Dt>2026-11-20</Dt></BookgDt><ValDt><Dt>2026-11-21</Dt></ValDt>"
 
