@@ -580,9 +580,9 @@ def test_other_balance_types_are_control_records_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("balances", "note"),
     [
-        ([bal("OPBD", "0")], "no closing booked balance (CLBD)"),
-        ([bal("CLBD", "1")], "no opening booked balance (OPBD or PRCD)"),
-        ([], "no closing booked balance (CLBD)"),
+        ([bal("OPBD", "0")], "no closing booked balance (CLBD"),
+        ([bal("CLBD", "1")], "no opening booked balance (OPBD, PRCD"),
+        ([], "no closing booked balance (CLBD"),
         ([bal("OPBD", "0"), bal("CLBD", "1,00")], "balance CLBD at Document/BkToCstmrStmt"),
         ([bal("OPBD", "0"), bal("CLBD", "1", ind="X")], "expected CRDT or DBIT"),
         ([bal("OPBD", "0"), bal("CLBD", "1"), bal("CLBD", "1")], "more than one CLBD"),
@@ -721,3 +721,68 @@ def test_wrong_totals_stop_under_enforce_and_warn_under_warn(tmp_path: Path) -> 
         "D/bank/stmt.xml: statement S1 (Document/BkToCstmrStmt/Stmt[1]): opening OPBD + booked "
         "entries = closing CLBD: expected 9.99, found 3.00 EUR"
     ]
+
+
+# --- pagination and interim balances ----------------------------------------------------------
+
+
+def paged(*pages: str) -> str:
+    """A message of one page (GrpHdr/MsgPgntn) holding the statement pages given."""
+    return document(*pages).replace(
+        "</CreDtTm></GrpHdr>",
+        "</CreDtTm><MsgPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></MsgPgntn></GrpHdr>",
+        1,
+    )
+
+
+def page(number: int, last: bool, *parts: str) -> str:
+    pagination = f"<StmtPgntn><PgNb>{number}</PgNb><LastPgInd>{str(last).lower()}</LastPgInd>"
+    return stmt(pagination + "</StmtPgntn>", *parts, ident="S1")
+
+
+def test_statement_pages_chain_through_interim_balances(tmp_path: Path) -> None:
+    text = paged(
+        page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
+        page(2, False, bal("ITBD", "90.00"), bal("ITBD", "95.50"), entry("5.50")),
+        page(3, True, bal("ITBD", "95.50"), bal("CLBD", "95.00"), entry("0.50", ind="DBIT")),
+    )
+    result = read(write(tmp_path, text))
+    assert len(result.rows) == 3 and sums(result) == {"EUR": Decimal("-5.00")}
+    assert [(t.check, t.holds) for t in result.totals] == [
+        ("opening OPBD + booked entries = closing ITBD", True),
+        ("opening ITBD + booked entries = closing ITBD", True),
+        ("opening ITBD + booked entries = closing CLBD", True),
+    ]
+    assert len({r["bank_line_id"] for r in result.rows.to_pylist()}) == 3
+    assert len(result.control) == 6 and result.records == 9
+
+
+def test_a_page_whose_interim_balance_breaks_the_chain_fails(tmp_path: Path) -> None:
+    text = paged(
+        page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
+        page(2, True, bal("ITBD", "90.00"), bal("CLBD", "99.00"), entry("5.50")),
+    )
+    result = read(write(tmp_path, text))
+    assert [t.holds for t in result.totals] == [True, False]
+    assert result.totals[1].found == "95.50" and "Stmt[2]" in result.totals[1].scope
+
+
+def test_a_page_with_only_its_opening_interim_balance_is_unchecked(tmp_path: Path) -> None:
+    result = read(write(tmp_path, paged(page(2, True, bal("ITBD", "1.00"), entry("1.00")))))
+    [total] = result.totals
+    assert total.holds is None and "no closing booked balance" in total.note
+    assert len(result.rows) == 1
+
+
+def test_available_balances_are_not_booked_balances(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        bal("OPBD", "0"),
+        bal("CLBD", "1"),
+        bal("CLAV", "7"),
+        bal("FWAV", "8"),
+        bal("ITAV", "9"),
+        entry("1"),
+    )
+    assert [t.holds for t in result.totals] == [True]
+    assert [c.kind for c in result.control][2:] == ["balance CLAV", "balance FWAV", "balance ITAV"]

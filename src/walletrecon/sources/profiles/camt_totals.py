@@ -2,7 +2,11 @@
 
 - Balances (camt.053 only; camt.054 carries none): per statement and currency, the opening
   booked balance (``OPBD``, else ``PRCD``, the previous closing) plus the signed amounts of the
-  booked entries must equal the closing booked balance (``CLBD``). A balance is signed by its
+  booked entries must equal the closing booked balance (``CLBD``). A statement split over pages
+  (``StmtPgntn``, each page its own ``Stmt``) carries interim booked balances (``ITBD``) instead:
+  a page without OPBD/PRCD opens with its first ITBD, a page without CLBD closes with its last
+  ITBD, so the chain is checked page by page. Available balances (``CLAV``, ``FWAV``, ...)
+  are control records only. A balance is signed by its
   ``CdtDbtInd``; a balance without one is a credit. Booked means status BOOK or no status at all.
   Without an opening or closing balance, with a malformed one, or with a rejected entry in the
   statement, the figure is reported unchecked (a warning), never guessed.
@@ -35,7 +39,8 @@ from walletrecon.sources.profiles.text import major_text
 
 OPENING = ("OPBD", "PRCD")
 CLOSING = "CLBD"
-BALANCE_CHECK = "opening (OPBD/PRCD) + booked entries = closing CLBD"
+INTERIM = "ITBD"
+BALANCE_CHECK = "opening (OPBD/PRCD/ITBD) + booked entries = closing (CLBD/ITBD)"
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def balance_totals(
     scope: str, balances: list[Balance], entries: list[Entry], kind: str
 ) -> list[ControlTotal]:
     """The opening + entries = closing check of one statement, per currency."""
-    relevant = [b for b in balances if b.code in (*OPENING, CLOSING)]
+    relevant = [b for b in balances if b.code in (*OPENING, CLOSING, INTERIM)]
     if kind == "054" and not balances:
         return []
     booked = [e for e in entries if e.status in (None, "BOOK")]
@@ -100,15 +105,33 @@ def _unchecked(mine: list[Balance], broken: list[Balance], rejected: int) -> str
     if rejected:
         return f"{rejected} entries of the statement were rejected: their amounts are unknown"
     codes = [b.code for b in mine]
-    if codes.count(CLOSING) != 1:
+    if codes.count(CLOSING) > 1:
+        return "the statement has more than one CLBD in this currency"
+    opening, closing = _ends(mine)
+    if closing is None:
         return (
-            "the statement has no closing booked balance (CLBD) in this currency"
-            if CLOSING not in codes
-            else "the statement has more than one CLBD in this currency"
+            "the statement has no closing booked balance (CLBD, or ITBD on a page) in this "
+            "currency: its entries could not be checked against a balance"
         )
-    if not any(code in codes for code in OPENING):
-        return "the statement has no opening booked balance (OPBD or PRCD) in this currency"
+    if opening is None:
+        return (
+            "the statement has no opening booked balance (OPBD, PRCD, or ITBD on a page) in "
+            "this currency"
+        )
     return ""
+
+
+def _ends(mine: list[Balance]) -> tuple[Balance | None, Balance | None]:
+    """The opening and closing balance of one currency: OPBD, else PRCD, else the first ITBD;
+    CLBD, else the last ITBD that is not the opening one."""
+    interim = [b for b in mine if b.code == INTERIM]
+    opening = next((b for code in OPENING for b in mine if b.code == code), None)
+    if opening is None and interim:
+        opening = interim[0]
+    closing = next((b for b in mine if b.code == CLOSING), None)
+    if closing is None:
+        closing = next((b for b in reversed(interim) if b is not opening), None)
+    return opening, closing
 
 
 def _balance_total(
@@ -117,13 +140,13 @@ def _balance_total(
     """One currency's balance check (holds None with the note when it cannot be made)."""
     if note:
         return ControlTotal(scope, BALANCE_CHECK, "", "", None, currency, note)
-    opening = next(b for code in OPENING for b in mine if b.code == code)
-    closing = next(b for b in mine if b.code == CLOSING)
+    opening, closing = _ends(mine)
+    assert opening is not None and closing is not None
     assert opening.amount is not None and closing.amount is not None
     found = opening.amount + moved
     return ControlTotal(
         scope,
-        f"opening {opening.code} + booked entries = closing CLBD",
+        f"opening {opening.code} + booked entries = closing {closing.code}",
         major_text(closing.amount),
         major_text(found),
         found == closing.amount,
