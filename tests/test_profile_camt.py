@@ -786,3 +786,24 @@ def test_available_balances_are_not_booked_balances(tmp_path: Path) -> None:
     )
     assert [t.holds for t in result.totals] == [True]
     assert [c.kind for c in result.control][2:] == ["balance CLAV", "balance FWAV", "balance ITAV"]
+
+
+# --- placeholders, message ids, several remittance lines ---------------------------------------
+
+
+def test_placeholders_are_left_out_of_references_and_ids(tmp_path: Path) -> None:
+    details = (
+        "<NtryDtls><Btch><MsgId>MSG-9</MsgId><PmtInfId>NONREF</PmtInfId></Btch><TxDtls><Refs>"
+        "<MsgId>MSG-9</MsgId><InstrId>NONREF</InstrId><EndToEndId>NOTPROVIDED</EndToEndId>"
+        "<TxId>not provided</TxId></Refs><RmtInf><Ustrd>line one</Ustrd><Ustrd>line two</Ustrd>"
+        "</RmtInf></TxDtls></NtryDtls>"
+    )
+    placeholder = entry(head="<NtryRef>NONREF</NtryRef>", tail="<AcctSvcrRef>NONREF</AcctSvcrRef>")
+    result = one_statement(
+        tmp_path,
+        entry(head="<NtryRef>NONREF</NtryRef>", tail=f"<AcctSvcrRef>NONREF</AcctSvcrRef>{details}"),
+        placeholder,
+    )
+    rows = result.rows.to_pylist()
+    assert [r["reference"] for r in rows] == ["MSG-9 | line one | line two", None]
+    assert [r["bank_line_id"] for r in rows] == ["S1#1", "S1#2"]
