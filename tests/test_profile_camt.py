@@ -807,3 +807,59 @@ def test_placeholders_are_left_out_of_references_and_ids(tmp_path: Path) -> None
     rows = result.rows.to_pylist()
     assert [r["reference"] for r in rows] == ["MSG-9 | line one | line two", None]
     assert [r["bank_line_id"] for r in rows] == ["S1#1", "S1#2"]
+
+
+# --- amounts in other currencies ---------------------------------------------------------------
+
+
+def fx_detail(amt: str, countervalue: str = "") -> str:
+    """A detail whose own amount is in USD, with an optional EUR counter value."""
+    counter = f'<CntrValAmt><Amt Ccy="EUR">{countervalue}</Amt></CntrValAmt>'
+    counter = counter if countervalue else ""
+    return (
+        f'<TxDtls><Amt Ccy="USD">{amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd><AmtDtls>'
+        f'<InstdAmt><Amt Ccy="USD">{amt}</Amt></InstdAmt>{counter}</AmtDtls></TxDtls>'
+    )
+
+
+def test_the_entry_amount_counts_and_details_are_summed_in_its_currency(tmp_path: Path) -> None:
+    details = (
+        '<NtryDtls><Btch><NbOfTxs>2</NbOfTxs><TtlAmt Ccy="EUR">9.1300</TtlAmt></Btch>'
+        + fx_detail("5.5", "5.00")
+        + fx_detail("4.75", "4.130")
+        + "</NtryDtls>"
+    )
+    result = one_statement(
+        tmp_path, bal("OPBD", "0"), bal("CLBD", "9.13"), entry("9.130", tail=details)
+    )
+    assert sums(result) == {"EUR": Decimal("9.13")}
+    assert [t.holds for t in checks(result, "Btch")] == [True, True]
+    assert [t.holds for t in result.totals if t.check.startswith("opening")] == [True]
+
+
+def test_details_only_in_another_currency_leave_the_batch_sum_unchecked(tmp_path: Path) -> None:
+    details = (
+        '<NtryDtls><Btch><NbOfTxs>2</NbOfTxs><TtlAmt Ccy="EUR">9.00</TtlAmt></Btch>'
+        + fx_detail("5.50")
+        + fx_detail("4.75")
+        + "</NtryDtls>"
+    )
+    result = one_statement(tmp_path, entry("9.00", tail=details))
+    count, total = checks(result, "Btch")
+    assert count.holds is True
+    assert total.holds is None and "two currencies are not compared" in total.note
+    assert sums(result) == {"EUR": Decimal("9.00")}
+
+
+def test_a_summary_over_entries_in_two_currencies_is_not_summed(tmp_path: Path) -> None:
+    summary = (
+        "<TxsSummry><TtlNtries><NbOfNtries>2</NbOfNtries><Sum>11.00</Sum>"
+        "<TtlNetNtry><Amt>11.00</Amt><CdtDbtInd>CRDT</CdtDbtInd></TtlNetNtry>"
+        "</TtlNtries></TxsSummry>"
+    )
+    result = one_statement(tmp_path, summary, entry("1.00"), entry("10", ccy="JPY"))
+    count, total, net = checks(result, "TxsSummry")
+    assert count.holds is True
+    assert total.holds is None and net.holds is None
+    assert "2 currencies (EUR, JPY)" in total.note
+    assert sums(result) == {"EUR": Decimal("1.00"), "JPY": Decimal("10")}

@@ -48,12 +48,12 @@ from walletrecon.sources.profiles import (
     ProfileSpec,
     Rejection,
 )
+from walletrecon.sources.profiles.camt_batches import batch_totals
 from walletrecon.sources.profiles.camt_entries import SIGNS, STATUSES, Entry, read_entry
 from walletrecon.sources.profiles.camt_entries import amount_text as text_of
 from walletrecon.sources.profiles.camt_totals import (
     Balance,
     balance_totals,
-    batch_totals,
     read_balance,
     summary_totals,
 )

@@ -12,11 +12,11 @@
   statement, the figure is reported unchecked (a warning), never guessed.
 - ``TxsSummry``: ``TtlNtries`` (count, ``Sum`` of the amounts without sign, and the net
   ``TtlNetNtry``/``TtlNetNtryAmt``), ``TtlCdtNtries`` and ``TtlDbtNtries`` (count and sum), each
-  checked where present, over every entry of the statement whatever its status.
+  checked where present, over every entry of the statement whatever its status. A sum over
+  entries in more than one currency is never compared (reported unchecked).
 - Batches: per ``NtryDtls``, ``Btch/NbOfTxs`` against the number of ``TxDtls`` and
   ``Btch/TtlAmt`` (signed by ``Btch/CdtDbtInd``, else the entry's) against the signed sum of their
-  amounts. A batch given with at most one ``TxDtls`` for more transactions is not itemised by the
-  bank (the schema makes the details optional): its count is reported unchecked.
+  amounts in the batch's currency: see ``camt_batches``.
 """
 
 from __future__ import annotations
@@ -160,6 +160,13 @@ def summary_totals(
 ) -> list[ControlTotal]:
     """The checks of one ``TxsSummry`` against every entry of its statement."""
     known = all(e.amount is not None for e in entries)
+    currencies = sorted({e.currency for e in entries if e.currency})
+    mixed = (
+        f"the statement's entries are in {len(currencies)} currencies ({', '.join(currencies)}): "
+        "their amounts are not summed together"
+        if len(currencies) > 1
+        else ""
+    )
     groups = {
         "TtlNtries": entries,
         "TtlCdtNtries": [e for e in entries if e.amount is not None and e.amount > 0],
@@ -175,19 +182,23 @@ def summary_totals(
         if count is not None:
             # Every entry counts in TtlNtries, a rejected one too; the split needs the amounts.
             checkable = known or name == "TtlNtries"
-            totals.append(
-                _figure(scope, f"{where}/NbOfNtries", count, str(len(members)), checkable)
-            )
+            totals.append(figure(scope, f"{where}/NbOfNtries", count, str(len(members)), checkable))
         total = doc.text(group, "Sum")
         if total is not None:
             found = sum((abs(e.amount) for e in members if e.amount is not None), Decimal(0))
-            totals.append(_figure(scope, f"{where}/Sum", total, major_text(found), known))
-        totals.extend(_net_total(doc, group, where, scope, entries, known))
+            totals.append(figure(scope, f"{where}/Sum", total, major_text(found), known, mixed))
+        totals.extend(_net_total(doc, group, where, scope, entries, known, mixed))
     return totals
 
 
 def _net_total(
-    doc: Document, group: Element, where: str, scope: str, entries: list[Entry], known: bool
+    doc: Document,
+    group: Element,
+    where: str,
+    scope: str,
+    entries: list[Entry],
+    known: bool,
+    mixed: str,
 ) -> Iterable[ControlTotal]:
     """``TtlNetNtry`` (.04 on) or ``TtlNetNtryAmt`` with ``CdtDbtInd`` (.02, .03) of TtlNtries."""
     net = doc.child(group, "TtlNetNtry")
@@ -199,10 +210,12 @@ def _net_total(
     expected = ("-" if indicator == "DBIT" else "") + text
     found = sum((e.amount for e in entries if e.amount is not None), Decimal(0))
     check = f"{where}/{'TtlNetNtry/Amt' if net is not None else name}"
-    return [_figure(scope, check, expected, major_text(found), known)]
+    return [figure(scope, check, expected, major_text(found), known, mixed)]
 
 
-def _figure(scope: str, check: str, expected: str, found: str, checkable: bool) -> ControlTotal:
+def figure(
+    scope: str, check: str, expected: str, found: str, checkable: bool, mixed: str = ""
+) -> ControlTotal:
     """A figure compared as a number; unchecked when malformed or when amounts are unknown."""
     try:
         value = parse_decimal(expected)
@@ -213,55 +226,6 @@ def _figure(scope: str, check: str, expected: str, found: str, checkable: bool) 
         return ControlTotal(
             scope, check, expected, found, None, None, "an entry of the statement was rejected"
         )
+    if mixed:
+        return ControlTotal(scope, check, expected, "", None, None, mixed)
     return ControlTotal(scope, check, expected, found, value == Decimal(found))
-
-
-def batch_totals(
-    doc: Document, entry: Element, path: str, scope: str, sign: int
-) -> list[ControlTotal]:
-    """The ``Btch`` figures of each ``NtryDtls`` of one entry, against its ``TxDtls``."""
-    totals: list[ControlTotal] = []
-    for index, details in enumerate(doc.children(entry, "NtryDtls"), start=1):
-        batch = doc.child(details, "Btch")
-        if batch is None:
-            continue
-        where = f"{path}/NtryDtls[{index}]/Btch"
-        items = doc.children(details, "TxDtls")
-        count = doc.text(batch, "NbOfTxs")
-        if count is not None:
-            totals.append(_count_total(scope, where, count, len(items)))
-        total = doc.text(batch, "TtlAmt")
-        if total is not None:
-            indicator = doc.text(batch, "CdtDbtInd")
-            batch_sign = SIGNS.get(indicator or "", sign)
-            expected = ("-" if batch_sign < 0 else "") + total
-            totals.append(_detail_sum(doc, items, f"{where}/TtlAmt", scope, expected, sign))
-    return totals
-
-
-def _count_total(scope: str, where: str, count: str, items: int) -> ControlTotal:
-    """NbOfTxs against the TxDtls given; unchecked when the batch is not itemised."""
-    check = f"{where}/NbOfTxs = number of TxDtls"
-    if items <= 1 and count.strip() != str(items):
-        note = f"the entry gives {items} TxDtls for {count} transactions: the batch is not itemised"
-        return ControlTotal(scope, check, count, str(items), None, None, note)
-    return _figure(scope, check, count, str(items), True)
-
-
-def _detail_sum(
-    doc: Document, items: list[Element], where: str, scope: str, expected: str, sign: int
-) -> ControlTotal:
-    """TtlAmt against the signed sum of the TxDtls amounts (``Amt``, else ``AmtDtls/TxAmt``)."""
-    found = Decimal(0)
-    check = f"{where} = sum of TxDtls amounts"
-    for position, item in enumerate(items, start=1):
-        item_path = f"TxDtls[{position}]"
-        holder = item if doc.child(item, "Amt") is not None else doc.child(item, "AmtDtls", "TxAmt")
-        try:
-            if holder is None:
-                raise EntryError("amount", item_path, "no Amt or AmtDtls/TxAmt/Amt")
-            value, _ = amount_of(doc, holder, item_path, "Amt")
-        except EntryError as problem:
-            return ControlTotal(scope, check, expected, "", None, None, str(problem))
-        found += value * SIGNS.get(doc.text(item, "CdtDbtInd") or "", sign)
-    return _figure(scope, check, expected, major_text(found), True)
