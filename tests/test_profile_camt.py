@@ -863,3 +863,97 @@ def test_a_summary_over_entries_in_two_currencies_is_not_summed(tmp_path: Path) 
     assert total.holds is None and net.holds is None
     assert "2 currencies (EUR, JPY)" in total.note
     assert sums(result) == {"EUR": Decimal("1.00"), "JPY": Decimal("10")}
+
+
+# --- dates, statuses, encodings and extras from senders not seen before ------------------------
+
+
+@pytest.mark.parametrize(
+    ("dates", "value_date"),
+    [
+        ("<ValDt><DtTm>2026-11-20T23:30:00Z</DtTm></ValDt>", "2026-11-20"),
+        ("<ValDt><DtTm>2026-11-20T23:30:00+02:00</DtTm></ValDt>", "2026-11-20"),
+        ("<ValDt><DtTm>2026-11-21T00:15:00-05:00</DtTm></ValDt>", "2026-11-21"),
+        ("<ValDt><DtTm>2026-11-20T08:00:00.123</DtTm></ValDt>", "2026-11-20"),
+        ("<BookgDt><DtTm>2026-11-19T10:00:00Z</DtTm></BookgDt>", "2026-11-19"),
+        ("<ValDt><Dt>2026-11-18</Dt></ValDt>", "2026-11-18"),
+    ],
+)
+def test_dates_as_dt_or_dttm_in_any_zone_keep_the_date_as_written(
+    tmp_path: Path, dates: str, value_date: str
+) -> None:
+    result = one_statement(tmp_path, entry(dates=dates))
+    assert result.rows.column("value_date").to_pylist() == [value_date]
+
+
+def test_a_malformed_datetime_is_rejected_naming_the_element(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, entry(dates="<ValDt><DtTm>20.11.2026</DtTm></ValDt>"))
+    [rejected] = result.rejected
+    assert "Ntry[1]/ValDt" in rejected.reason and "ISO 8601" in rejected.reason
+
+
+@pytest.mark.parametrize(
+    ("version", "sts"),
+    [
+        ("08", "<Sts>BOOK</Sts>"),
+        ("09", "<Sts><Cd>BOOK</Cd></Sts>"),
+        ("10", "<Sts><Cd>BOOK</Cd></Sts>"),
+    ],
+)
+def test_status_as_text_or_code(tmp_path: Path, version: str, sts: str) -> None:
+    text = document(stmt(bal("OPBD", "0"), bal("CLBD", "2"), entry("2", sts=sts)), version=version)
+    result = read(write(tmp_path, text))
+    assert len(result.rows) == 1 and [t.holds for t in result.totals] == [True]
+
+
+def test_pending_code_status_of_v9_is_not_a_bank_line(tmp_path: Path) -> None:
+    text = document(stmt(entry("2", sts="<Sts><Cd>PDNG</Cd></Sts>")), version="09")
+    result = read(write(tmp_path, text))
+    assert len(result.rows) == 0 and [c.kind for c in result.control] == ["entry PDNG: not booked"]
+
+
+def test_reversed_entries_follow_their_own_indicator_in_the_balance(tmp_path: Path) -> None:
+    reversed_credit = entry("4.00", ind="DBIT", tail="<RvslInd>true</RvslInd>")
+    result = one_statement(
+        tmp_path, bal("OPBD", "10.00"), bal("CLBD", "16.00"), entry("10.00"), reversed_credit
+    )
+    assert sums(result) == {"EUR": Decimal("6.00")}
+    assert [t.holds for t in result.totals] == [True]
+
+
+def test_a_byte_order_mark_and_latin1_declaration_are_read(tmp_path: Path) -> None:
+    text = document(stmt(entry("1.00", tail="<AddtlNtryInf>Überweisung Müller</AddtlNtryInf>")))
+    latin = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    bom = write(tmp_path, "\ufeff" + text, name="bom.xml")
+    declared = write(tmp_path, latin, name="latin.xml", encoding="iso-8859-1")
+    for path in (bom, declared):
+        result = read(path)
+        assert result.rows.column("reference").to_pylist() == ["Überweisung Müller"]
+
+
+def test_supplementary_data_and_unknown_elements_are_ignored(tmp_path: Path) -> None:
+    extra = (
+        "<SplmtryData><PlcAndNm>Ntry</PlcAndNm><Envlp><x:Any xmlns:x='urn:bank:ext'>"
+        "<x:Amt Ccy='EUR'>999.00</x:Amt></x:Any></Envlp></SplmtryData>"
+        "<FutureElement>1</FutureElement>"
+    )
+    result = one_statement(
+        tmp_path, bal("OPBD", "0"), bal("CLBD", "1"), entry("1", tail=extra), extra
+    )
+    assert sums(result) == {"EUR": Decimal("1")} and [t.holds for t in result.totals] == [True]
+    assert result.records == 3
+
+
+def test_a_camt052_report_is_refused_naming_what_is_read(tmp_path: Path) -> None:
+    text = document(stmt(entry())).replace("camt.053.001.02", "camt.052.001.08")
+    with pytest.raises(
+        InputError, match=r"stmt.xml: line \d+: expected a <Document> in namespace .*camt.053"
+    ):
+        read(write(tmp_path, text))
+
+
+def test_a_file_cut_off_midway_names_file_and_position(tmp_path: Path) -> None:
+    text = document(stmt(bal("OPBD", "0"), entry("1")))
+    cut = text[: text.index("<CdtDbtInd>", text.index("<Ntry>")) + 5]
+    with pytest.raises(InputError, match=r"^stmt.xml: line \d+, column \d+: not well-formed XML"):
+        read(write(tmp_path, cut))
