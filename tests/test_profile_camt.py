@@ -957,3 +957,28 @@ def test_a_file_cut_off_midway_names_file_and_position(tmp_path: Path) -> None:
     cut = text[: text.index("<CdtDbtInd>", text.index("<Ntry>")) + 5]
     with pytest.raises(InputError, match=r"^stmt.xml: line \d+, column \d+: not well-formed XML"):
         read(write(tmp_path, cut))
+
+
+def test_decimals_of_any_length_the_currency_allows_are_read_exactly(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        bal("OPBD", "0.1"),
+        bal("CLBD", "10.60000"),
+        bal("OPBD", "1.000", ccy="BHD"),
+        bal("CLBD", "0.766", ccy="BHD"),
+        bal("OPBD", "0", ccy="JPY"),
+        bal("CLBD", "100", ccy="JPY"),
+        entry("10.5000"),
+        entry("0.234", ccy="BHD", ind="DBIT"),
+        entry("100.00", ccy="JPY"),
+    )
+    assert sums(result) == {
+        "EUR": Decimal("10.50"),
+        "BHD": Decimal("-0.234"),
+        "JPY": Decimal("100"),
+    }
+    assert [(t.currency, t.holds) for t in result.totals] == [
+        ("BHD", True),
+        ("EUR", True),
+        ("JPY", True),
+    ]

@@ -142,8 +142,8 @@ def _document(root: Element, name: str) -> Document:
     match = NAMESPACE.fullmatch(qname.namespace or "")
     if qname.localname == "Document" and _REPORT.fullmatch(qname.namespace or ""):
         raise InputError(
-            f"{name}: line {root.sourceline}: a camt.052 account report (intraday, not booked "
-            f"statement data) is not read; expected {EXPECTED_ROOT}"
+            f"{name}: line {root.sourceline}: a camt.052 account report is not read (this "
+            f"profile reads statements and notifications); expected {EXPECTED_ROOT}"
         )
     if qname.localname != "Document" or match is None:
         found = f"<{qname.localname}> in namespace {qname.namespace or '(none)'}"
