@@ -740,6 +740,9 @@ def page(number: int, last: bool, *parts: str) -> str:
     return stmt(pagination + "</StmtPgntn>", *parts, ident="S1")
 
 
+STMT = "Document/BkToCstmrStmt/Stmt"
+
+
 def test_statement_pages_chain_through_interim_balances(tmp_path: Path) -> None:
     text = paged(
         page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
@@ -751,7 +754,15 @@ def test_statement_pages_chain_through_interim_balances(tmp_path: Path) -> None:
     assert [(t.check, t.holds) for t in result.totals] == [
         ("opening OPBD + booked entries = closing ITBD", True),
         ("opening ITBD + booked entries = closing ITBD", True),
+        (
+            f"opening ITBD = closing ITBD of the previous page ({STMT}[1]/Bal[2])",
+            True,
+        ),
         ("opening ITBD + booked entries = closing CLBD", True),
+        (
+            f"opening ITBD = closing ITBD of the previous page ({STMT}[2]/Bal[2])",
+            True,
+        ),
     ]
     assert len({r["bank_line_id"] for r in result.rows.to_pylist()}) == 3
     assert len(result.control) == 6 and result.records == 9
@@ -763,8 +774,22 @@ def test_a_page_whose_interim_balance_breaks_the_chain_fails(tmp_path: Path) -> 
         page(2, True, bal("ITBD", "90.00"), bal("CLBD", "99.00"), entry("5.50")),
     )
     result = read(write(tmp_path, text))
-    assert [t.holds for t in result.totals] == [True, False]
+    assert [t.holds for t in result.totals] == [True, False, True]
     assert result.totals[1].found == "95.50" and "Stmt[2]" in result.totals[1].scope
+
+
+def test_a_page_that_does_not_open_where_the_previous_closed_fails(tmp_path: Path) -> None:
+    text = paged(
+        page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
+        page(2, True, bal("ITBD", "80.00"), bal("CLBD", "85.50"), entry("5.50")),
+    )
+    result = read(write(tmp_path, text))
+    assert [t.holds for t in result.totals] == [True, True, False]
+    chain = result.totals[2]
+    assert (chain.expected, chain.found) == ("90.00", "80.00")
+    assert "closing ITBD of the previous page (Document/BkToCstmrStmt/Stmt[1]/Bal[2])" in (
+        chain.check
+    )
 
 
 def test_a_page_with_only_its_opening_interim_balance_is_unchecked(tmp_path: Path) -> None:

@@ -5,9 +5,10 @@
   booked entries must equal the closing booked balance (``CLBD``). A statement split over pages
   (``StmtPgntn``, each page its own ``Stmt``) carries interim booked balances (``ITBD``) instead:
   a page without OPBD/PRCD opens with its first ITBD, a page without CLBD closes with its last
-  ITBD, so the chain is checked page by page. Available balances (``CLAV``, ``FWAV``, ...)
-  are control records only. A balance is signed by its
-  ``CdtDbtInd``; a balance without one is a credit. Booked means status BOOK or no status at all.
+  ITBD, so the chain is checked page by page; consecutive pages of one statement (same Id, both
+  with ``StmtPgntn``) in one file are also checked to open where the page before closed.
+  Available balances (``CLAV``, ``FWAV``, ...) are control records only. A balance is signed by
+  its ``CdtDbtInd``; a balance without one is a credit. Booked means status BOOK or no status.
   Without an opening or closing balance, with a malformed one, or with a rejected entry in the
   statement, the figure is reported unchecked (a warning), never guessed.
 - ``TxsSummry``: ``TtlNtries`` (count, ``Sum`` of the amounts without sign, and the net
@@ -119,6 +120,30 @@ def _unchecked(mine: list[Balance], broken: list[Balance], rejected: int) -> str
             "this currency"
         )
     return ""
+
+
+def page_chain(scope: str, previous: list[Balance], current: list[Balance]) -> list[ControlTotal]:
+    """Per currency, a page's opening ITBD against the closing ITBD of the page before it (two
+    pages of one statement, ``StmtPgntn``); nothing when either balance is not an ITBD."""
+    totals = []
+    for currency in sorted({b.currency for b in current if b.currency}):
+        _, closing = _ends([b for b in previous if b.currency == currency])
+        opening, _ = _ends([b for b in current if b.currency == currency])
+        if closing is None or opening is None or closing.code != INTERIM or opening.code != INTERIM:
+            continue
+        if closing.amount is None or opening.amount is None:
+            continue
+        totals.append(
+            ControlTotal(
+                scope,
+                f"opening ITBD = closing ITBD of the previous page ({closing.element})",
+                major_text(closing.amount),
+                major_text(opening.amount),
+                closing.amount == opening.amount,
+                currency,
+            )
+        )
+    return totals
 
 
 def _ends(mine: list[Balance]) -> tuple[Balance | None, Balance | None]:
