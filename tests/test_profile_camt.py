@@ -21,7 +21,16 @@ from walletrecon.sources.profiles import (
     read_profile,
 )
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "camt053"
+# The shared samples sit beside the checkout: /work/shared for /work/main, and two levels up
+# for a worktree under /work/wt.
+SAMPLES = next(
+    (
+        base / "shared" / "samples" / "camt053"
+        for base in Path(__file__).resolve().parents[1:4]
+        if (base / "shared" / "samples" / "camt053").is_dir()
+    ),
+    Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "camt053",
+)
 NS = "urn:iso:std:iso:20022:tech:xsd:camt.{kind}.001.{version}"
 DATES = "<BookgDt><Dt>2026-11-20</Dt></BookgDt><ValDt><Dt>2026-11-21</Dt></ValDt>"
 
@@ -571,9 +580,9 @@ def test_other_balance_types_are_control_records_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("balances", "note"),
     [
-        ([bal("OPBD", "0")], "no closing booked balance (CLBD)"),
-        ([bal("CLBD", "1")], "no opening booked balance (OPBD or PRCD)"),
-        ([], "no closing booked balance (CLBD)"),
+        ([bal("OPBD", "0")], "no closing booked balance (CLBD"),
+        ([bal("CLBD", "1")], "no opening booked balance (OPBD, PRCD"),
+        ([], "no closing booked balance (CLBD"),
         ([bal("OPBD", "0"), bal("CLBD", "1,00")], "balance CLBD at Document/BkToCstmrStmt"),
         ([bal("OPBD", "0"), bal("CLBD", "1", ind="X")], "expected CRDT or DBIT"),
         ([bal("OPBD", "0"), bal("CLBD", "1"), bal("CLBD", "1")], "more than one CLBD"),
@@ -711,4 +720,290 @@ def test_wrong_totals_stop_under_enforce_and_warn_under_warn(tmp_path: Path) -> 
     assert enforce_totals(result, warn) == [
         "D/bank/stmt.xml: statement S1 (Document/BkToCstmrStmt/Stmt[1]): opening OPBD + booked "
         "entries = closing CLBD: expected 9.99, found 3.00 EUR"
+    ]
+
+
+# --- pagination and interim balances ----------------------------------------------------------
+
+
+def paged(*pages: str) -> str:
+    """A message of one page (GrpHdr/MsgPgntn) holding the statement pages given."""
+    return document(*pages).replace(
+        "</CreDtTm></GrpHdr>",
+        "</CreDtTm><MsgPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></MsgPgntn></GrpHdr>",
+        1,
+    )
+
+
+def page(number: int, last: bool, *parts: str) -> str:
+    pagination = f"<StmtPgntn><PgNb>{number}</PgNb><LastPgInd>{str(last).lower()}</LastPgInd>"
+    return stmt(pagination + "</StmtPgntn>", *parts, ident="S1")
+
+
+STMT = "Document/BkToCstmrStmt/Stmt"
+
+
+def test_statement_pages_chain_through_interim_balances(tmp_path: Path) -> None:
+    text = paged(
+        page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
+        page(2, False, bal("ITBD", "90.00"), bal("ITBD", "95.50"), entry("5.50")),
+        page(3, True, bal("ITBD", "95.50"), bal("CLBD", "95.00"), entry("0.50", ind="DBIT")),
+    )
+    result = read(write(tmp_path, text))
+    assert len(result.rows) == 3 and sums(result) == {"EUR": Decimal("-5.00")}
+    assert [(t.check, t.holds) for t in result.totals] == [
+        ("opening OPBD + booked entries = closing ITBD", True),
+        ("opening ITBD + booked entries = closing ITBD", True),
+        (
+            f"opening ITBD = closing ITBD of the previous page ({STMT}[1]/Bal[2])",
+            True,
+        ),
+        ("opening ITBD + booked entries = closing CLBD", True),
+        (
+            f"opening ITBD = closing ITBD of the previous page ({STMT}[2]/Bal[2])",
+            True,
+        ),
+    ]
+    assert len({r["bank_line_id"] for r in result.rows.to_pylist()}) == 3
+    assert len(result.control) == 6 and result.records == 9
+
+
+def test_a_page_whose_interim_balance_breaks_the_chain_fails(tmp_path: Path) -> None:
+    text = paged(
+        page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
+        page(2, True, bal("ITBD", "90.00"), bal("CLBD", "99.00"), entry("5.50")),
+    )
+    result = read(write(tmp_path, text))
+    assert [t.holds for t in result.totals] == [True, False, True]
+    assert result.totals[1].found == "95.50" and "Stmt[2]" in result.totals[1].scope
+
+
+def test_a_page_that_does_not_open_where_the_previous_closed_fails(tmp_path: Path) -> None:
+    text = paged(
+        page(1, False, bal("OPBD", "100.00"), bal("ITBD", "90.00"), entry("10.00", ind="DBIT")),
+        page(2, True, bal("ITBD", "80.00"), bal("CLBD", "85.50"), entry("5.50")),
+    )
+    result = read(write(tmp_path, text))
+    assert [t.holds for t in result.totals] == [True, True, False]
+    chain = result.totals[2]
+    assert (chain.expected, chain.found) == ("90.00", "80.00")
+    assert "closing ITBD of the previous page (Document/BkToCstmrStmt/Stmt[1]/Bal[2])" in (
+        chain.check
+    )
+
+
+def test_a_page_with_only_its_opening_interim_balance_is_unchecked(tmp_path: Path) -> None:
+    result = read(write(tmp_path, paged(page(2, True, bal("ITBD", "1.00"), entry("1.00")))))
+    [total] = result.totals
+    assert total.holds is None and "no closing booked balance" in total.note
+    assert len(result.rows) == 1
+
+
+def test_available_balances_are_not_booked_balances(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        bal("OPBD", "0"),
+        bal("CLBD", "1"),
+        bal("CLAV", "7"),
+        bal("FWAV", "8"),
+        bal("ITAV", "9"),
+        entry("1"),
+    )
+    assert [t.holds for t in result.totals] == [True]
+    assert [c.kind for c in result.control][2:] == ["balance CLAV", "balance FWAV", "balance ITAV"]
+
+
+# --- placeholders, message ids, several remittance lines ---------------------------------------
+
+
+def test_placeholders_are_left_out_of_references_and_ids(tmp_path: Path) -> None:
+    details = (
+        "<NtryDtls><Btch><MsgId>MSG-9</MsgId><PmtInfId>NONREF</PmtInfId></Btch><TxDtls><Refs>"
+        "<MsgId>MSG-9</MsgId><InstrId>NONREF</InstrId><EndToEndId>NOTPROVIDED</EndToEndId>"
+        "<TxId>not provided</TxId></Refs><RmtInf><Ustrd>line one</Ustrd><Ustrd>line two</Ustrd>"
+        "</RmtInf></TxDtls></NtryDtls>"
+    )
+    placeholder = entry(head="<NtryRef>NONREF</NtryRef>", tail="<AcctSvcrRef>NONREF</AcctSvcrRef>")
+    result = one_statement(
+        tmp_path,
+        entry(head="<NtryRef>NONREF</NtryRef>", tail=f"<AcctSvcrRef>NONREF</AcctSvcrRef>{details}"),
+        placeholder,
+    )
+    rows = result.rows.to_pylist()
+    assert [r["reference"] for r in rows] == ["MSG-9 | line one | line two", None]
+    assert [r["bank_line_id"] for r in rows] == ["S1#1", "S1#2"]
+
+
+# --- amounts in other currencies ---------------------------------------------------------------
+
+
+def fx_detail(amt: str, countervalue: str = "") -> str:
+    """A detail whose own amount is in USD, with an optional EUR counter value."""
+    counter = f'<CntrValAmt><Amt Ccy="EUR">{countervalue}</Amt></CntrValAmt>'
+    counter = counter if countervalue else ""
+    return (
+        f'<TxDtls><Amt Ccy="USD">{amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd><AmtDtls>'
+        f'<InstdAmt><Amt Ccy="USD">{amt}</Amt></InstdAmt>{counter}</AmtDtls></TxDtls>'
+    )
+
+
+def test_the_entry_amount_counts_and_details_are_summed_in_its_currency(tmp_path: Path) -> None:
+    details = (
+        '<NtryDtls><Btch><NbOfTxs>2</NbOfTxs><TtlAmt Ccy="EUR">9.1300</TtlAmt></Btch>'
+        + fx_detail("5.5", "5.00")
+        + fx_detail("4.75", "4.130")
+        + "</NtryDtls>"
+    )
+    result = one_statement(
+        tmp_path, bal("OPBD", "0"), bal("CLBD", "9.13"), entry("9.130", tail=details)
+    )
+    assert sums(result) == {"EUR": Decimal("9.13")}
+    assert [t.holds for t in checks(result, "Btch")] == [True, True]
+    assert [t.holds for t in result.totals if t.check.startswith("opening")] == [True]
+
+
+def test_details_only_in_another_currency_leave_the_batch_sum_unchecked(tmp_path: Path) -> None:
+    details = (
+        '<NtryDtls><Btch><NbOfTxs>2</NbOfTxs><TtlAmt Ccy="EUR">9.00</TtlAmt></Btch>'
+        + fx_detail("5.50")
+        + fx_detail("4.75")
+        + "</NtryDtls>"
+    )
+    result = one_statement(tmp_path, entry("9.00", tail=details))
+    count, total = checks(result, "Btch")
+    assert count.holds is True
+    assert total.holds is None and "two currencies are not compared" in total.note
+    assert sums(result) == {"EUR": Decimal("9.00")}
+
+
+def test_a_summary_over_entries_in_two_currencies_is_not_summed(tmp_path: Path) -> None:
+    summary = (
+        "<TxsSummry><TtlNtries><NbOfNtries>2</NbOfNtries><Sum>11.00</Sum>"
+        "<TtlNetNtry><Amt>11.00</Amt><CdtDbtInd>CRDT</CdtDbtInd></TtlNetNtry>"
+        "</TtlNtries></TxsSummry>"
+    )
+    result = one_statement(tmp_path, summary, entry("1.00"), entry("10", ccy="JPY"))
+    count, total, net = checks(result, "TxsSummry")
+    assert count.holds is True
+    assert total.holds is None and net.holds is None
+    assert "2 currencies (EUR, JPY)" in total.note
+    assert sums(result) == {"EUR": Decimal("1.00"), "JPY": Decimal("10")}
+
+
+# --- dates, statuses, encodings and extras from senders not seen before ------------------------
+
+
+@pytest.mark.parametrize(
+    ("dates", "value_date"),
+    [
+        ("<ValDt><DtTm>2026-11-20T23:30:00Z</DtTm></ValDt>", "2026-11-20"),
+        ("<ValDt><DtTm>2026-11-20T23:30:00+02:00</DtTm></ValDt>", "2026-11-20"),
+        ("<ValDt><DtTm>2026-11-21T00:15:00-05:00</DtTm></ValDt>", "2026-11-21"),
+        ("<ValDt><DtTm>2026-11-20T08:00:00.123</DtTm></ValDt>", "2026-11-20"),
+        ("<BookgDt><DtTm>2026-11-19T10:00:00Z</DtTm></BookgDt>", "2026-11-19"),
+        ("<ValDt><Dt>2026-11-18</Dt></ValDt>", "2026-11-18"),
+    ],
+)
+def test_dates_as_dt_or_dttm_in_any_zone_keep_the_date_as_written(
+    tmp_path: Path, dates: str, value_date: str
+) -> None:
+    result = one_statement(tmp_path, entry(dates=dates))
+    assert result.rows.column("value_date").to_pylist() == [value_date]
+
+
+def test_a_malformed_datetime_is_rejected_naming_the_element(tmp_path: Path) -> None:
+    result = one_statement(tmp_path, entry(dates="<ValDt><DtTm>20.11.2026</DtTm></ValDt>"))
+    [rejected] = result.rejected
+    assert "Ntry[1]/ValDt" in rejected.reason and "ISO 8601" in rejected.reason
+
+
+@pytest.mark.parametrize(
+    ("version", "sts"),
+    [
+        ("08", "<Sts>BOOK</Sts>"),
+        ("09", "<Sts><Cd>BOOK</Cd></Sts>"),
+        ("10", "<Sts><Cd>BOOK</Cd></Sts>"),
+    ],
+)
+def test_status_as_text_or_code(tmp_path: Path, version: str, sts: str) -> None:
+    text = document(stmt(bal("OPBD", "0"), bal("CLBD", "2"), entry("2", sts=sts)), version=version)
+    result = read(write(tmp_path, text))
+    assert len(result.rows) == 1 and [t.holds for t in result.totals] == [True]
+
+
+def test_pending_code_status_of_v9_is_not_a_bank_line(tmp_path: Path) -> None:
+    text = document(stmt(entry("2", sts="<Sts><Cd>PDNG</Cd></Sts>")), version="09")
+    result = read(write(tmp_path, text))
+    assert len(result.rows) == 0 and [c.kind for c in result.control] == ["entry PDNG: not booked"]
+
+
+def test_reversed_entries_follow_their_own_indicator_in_the_balance(tmp_path: Path) -> None:
+    reversed_credit = entry("4.00", ind="DBIT", tail="<RvslInd>true</RvslInd>")
+    result = one_statement(
+        tmp_path, bal("OPBD", "10.00"), bal("CLBD", "16.00"), entry("10.00"), reversed_credit
+    )
+    assert sums(result) == {"EUR": Decimal("6.00")}
+    assert [t.holds for t in result.totals] == [True]
+
+
+def test_a_byte_order_mark_and_latin1_declaration_are_read(tmp_path: Path) -> None:
+    text = document(stmt(entry("1.00", tail="<AddtlNtryInf>Überweisung Müller</AddtlNtryInf>")))
+    latin = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    bom = write(tmp_path, "\ufeff" + text, name="bom.xml")
+    declared = write(tmp_path, latin, name="latin.xml", encoding="iso-8859-1")
+    for path in (bom, declared):
+        result = read(path)
+        assert result.rows.column("reference").to_pylist() == ["Überweisung Müller"]
+
+
+def test_supplementary_data_and_unknown_elements_are_ignored(tmp_path: Path) -> None:
+    extra = (
+        "<SplmtryData><PlcAndNm>Ntry</PlcAndNm><Envlp><x:Any xmlns:x='urn:bank:ext'>"
+        "<x:Amt Ccy='EUR'>999.00</x:Amt></x:Any></Envlp></SplmtryData>"
+        "<FutureElement>1</FutureElement>"
+    )
+    result = one_statement(
+        tmp_path, bal("OPBD", "0"), bal("CLBD", "1"), entry("1", tail=extra), extra
+    )
+    assert sums(result) == {"EUR": Decimal("1")} and [t.holds for t in result.totals] == [True]
+    assert result.records == 3
+
+
+def test_a_camt052_report_is_refused_naming_what_is_read(tmp_path: Path) -> None:
+    text = document(stmt(entry())).replace("camt.053.001.02", "camt.052.001.08")
+    with pytest.raises(
+        InputError, match=r"stmt.xml: line \d+: a camt.052 account report .* expected .*camt.053"
+    ):
+        read(write(tmp_path, text))
+
+
+def test_a_file_cut_off_midway_names_file_and_position(tmp_path: Path) -> None:
+    text = document(stmt(bal("OPBD", "0"), entry("1")))
+    cut = text[: text.index("<CdtDbtInd>", text.index("<Ntry>")) + 5]
+    with pytest.raises(InputError, match=r"^stmt.xml: line \d+, column \d+: not well-formed XML"):
+        read(write(tmp_path, cut))
+
+
+def test_decimals_of_any_length_the_currency_allows_are_read_exactly(tmp_path: Path) -> None:
+    result = one_statement(
+        tmp_path,
+        bal("OPBD", "0.1"),
+        bal("CLBD", "10.60000"),
+        bal("OPBD", "1.000", ccy="BHD"),
+        bal("CLBD", "0.766", ccy="BHD"),
+        bal("OPBD", "0", ccy="JPY"),
+        bal("CLBD", "100", ccy="JPY"),
+        entry("10.5000"),
+        entry("0.234", ccy="BHD", ind="DBIT"),
+        entry("100.00", ccy="JPY"),
+    )
+    assert sums(result) == {
+        "EUR": Decimal("10.50"),
+        "BHD": Decimal("-0.234"),
+        "JPY": Decimal("100"),
+    }
+    assert [(t.currency, t.holds) for t in result.totals] == [
+        ("BHD", True),
+        ("EUR", True),
+        ("JPY", True),
     ]

@@ -48,12 +48,13 @@ from walletrecon.sources.profiles import (
     ProfileSpec,
     Rejection,
 )
+from walletrecon.sources.profiles.camt_batches import batch_totals
 from walletrecon.sources.profiles.camt_entries import SIGNS, STATUSES, Entry, read_entry
 from walletrecon.sources.profiles.camt_entries import amount_text as text_of
 from walletrecon.sources.profiles.camt_totals import (
     Balance,
     balance_totals,
-    batch_totals,
+    page_chain,
     read_balance,
     summary_totals,
 )
@@ -81,6 +82,7 @@ class Statement:
     entries: list[tuple[Entry, Element]] = field(default_factory=list)
     control: list[ControlLine] = field(default_factory=list)
     totals: list[ControlTotal] = field(default_factory=list)
+    balances: list[Balance] = field(default_factory=list)
 
 
 def read(path: Path, spec: ProfileSpec) -> ProfileResult:
@@ -145,7 +147,19 @@ def read_statements(doc: Document, name: str) -> list[Statement]:
         own_id = doc.text(node, "Id")
         identifier = own_id if own_id and counts[own_id] == 1 else f"{own_id or message_id}@{index}"
         statements.append(read_statement(doc, node, path, identifier, header_day))
+        before = nodes[index - 2] if index > 1 else None
+        if before is not None and _pages_of_one_statement(doc, before, node):
+            chain = page_chain(
+                statements[-1].scope, statements[-2].balances, statements[-1].balances
+            )
+            statements[-1].totals.extend(chain)
     return statements
+
+
+def _pages_of_one_statement(doc: Document, before: Element, node: Element) -> bool:
+    """Whether two consecutive statements are pages of one (same Id, both with StmtPgntn)."""
+    paged = all(doc.child(n, "StmtPgntn") is not None for n in (before, node))
+    return paged and doc.text(before, "Id") == doc.text(node, "Id")
 
 
 def read_statement(
@@ -154,7 +168,7 @@ def read_statement(
     """One statement's entries, control records and checked totals."""
     label = "statement" if doc.kind == "053" else "notification"
     statement = Statement(identifier, f"{label} {identifier} ({path})")
-    balances = [
+    statement.balances = balances = [
         read_balance(doc, bal, f"{path}/Bal[{i}]")
         for i, bal in enumerate(doc.children(node, "Bal"), start=1)
     ]

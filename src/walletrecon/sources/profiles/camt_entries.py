@@ -12,8 +12,11 @@ then ``BookgDt``, then the statement's own date (see ``statement_date`` in the p
 
 Reference: the entry's identifiers and remittance texts, each kept once, in this fixed order,
 joined by `` | ``: NtryRef, AcctSvcrRef (the entry's, then each TxDtls's), EndToEndId, TxId,
-PmtInfId (batch, then TxDtls), InstrId, RmtInf/Ustrd, RmtInf/Strd/CdtrRefInf/Ref, AddtlNtryInf,
-AddtlTxInf. The SEPA placeholder ``NOTPROVIDED`` is left out.
+PmtInfId (batch, then TxDtls), MsgId (batch, then TxDtls), InstrId, RmtInf/Ustrd (every one),
+RmtInf/Strd/CdtrRefInf/Ref, AddtlNtryInf, AddtlTxInf. The placeholders banks write where a
+reference is mandatory but unknown (``NOTPROVIDED`` of the SEPA rulebooks, ``NONREF`` of the
+SWIFT MT heritage, ``NOT PROVIDED``) are left out of the reference, and an ``AcctSvcrRef`` or
+``NtryRef`` that is a placeholder never becomes a ``bank_line_id``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from walletrecon.sources.profiles.text import major_text
 STATUSES = ("BOOK", "PDNG", "INFO", "FUTR")
 SIGNS = {"CRDT": 1, "DBIT": -1}
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?")
-_PLACEHOLDERS = frozenset({"NOTPROVIDED"})
+_PLACEHOLDERS = frozenset({"NOTPROVIDED", "NOT PROVIDED", "NONREF"})
 _SPACES = re.compile(r"\s+")
 _TX = ("NtryDtls", "TxDtls")
 #: (paths under Ntry) per reference kind, in the order the reference is written.
@@ -41,6 +44,7 @@ REFERENCE_PATHS: tuple[tuple[tuple[str, ...], ...], ...] = (
     ((*_TX, "Refs", "EndToEndId"),),
     ((*_TX, "Refs", "TxId"),),
     (("NtryDtls", "Btch", "PmtInfId"), (*_TX, "Refs", "PmtInfId")),
+    (("NtryDtls", "Btch", "MsgId"), (*_TX, "Refs", "MsgId")),
     ((*_TX, "Refs", "InstrId"),),
     ((*_TX, "RmtInf", "Ustrd"),),
     ((*_TX, "RmtInf", "Strd", "CdtrRefInf", "Ref"),),
@@ -170,6 +174,13 @@ def reference_of(doc: Document, entry: Element) -> str | None:
     return " | ".join(seen) or None
 
 
+def own_reference(text: str | None) -> str | None:
+    """An identifier of the entry itself, None when absent or a placeholder."""
+    if text is None or _SPACES.sub(" ", text).strip().upper() in _PLACEHOLDERS:
+        return None
+    return text
+
+
 def read_entry(
     doc: Document, entry: Element, position: int, path: str, statement_date: str | None
 ) -> Entry:
@@ -180,8 +191,8 @@ def read_entry(
         path,
         line_of(entry),
         status,
-        servicer_ref=doc.text(entry, "AcctSvcrRef"),
-        entry_ref=doc.text(entry, "NtryRef"),
+        servicer_ref=own_reference(doc.text(entry, "AcctSvcrRef")),
+        entry_ref=own_reference(doc.text(entry, "NtryRef")),
     )
     try:
         if status is not None and status not in STATUSES:

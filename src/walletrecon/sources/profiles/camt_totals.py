@@ -2,17 +2,22 @@
 
 - Balances (camt.053 only; camt.054 carries none): per statement and currency, the opening
   booked balance (``OPBD``, else ``PRCD``, the previous closing) plus the signed amounts of the
-  booked entries must equal the closing booked balance (``CLBD``). A balance is signed by its
-  ``CdtDbtInd``; a balance without one is a credit. Booked means status BOOK or no status at all.
+  booked entries must equal the closing booked balance (``CLBD``). A statement split over pages
+  (``StmtPgntn``, each page its own ``Stmt``) carries interim booked balances (``ITBD``) instead:
+  a page without OPBD/PRCD opens with its first ITBD, a page without CLBD closes with its last
+  ITBD, so the chain is checked page by page; consecutive pages of one statement (same Id, both
+  with ``StmtPgntn``) in one file are also checked to open where the page before closed.
+  Available balances (``CLAV``, ``FWAV``, ...) are control records only. A balance is signed by
+  its ``CdtDbtInd``; a balance without one is a credit. Booked means status BOOK or no status.
   Without an opening or closing balance, with a malformed one, or with a rejected entry in the
   statement, the figure is reported unchecked (a warning), never guessed.
 - ``TxsSummry``: ``TtlNtries`` (count, ``Sum`` of the amounts without sign, and the net
   ``TtlNetNtry``/``TtlNetNtryAmt``), ``TtlCdtNtries`` and ``TtlDbtNtries`` (count and sum), each
-  checked where present, over every entry of the statement whatever its status.
+  checked where present, over every entry of the statement whatever its status. A sum over
+  entries in more than one currency is never compared (reported unchecked).
 - Batches: per ``NtryDtls``, ``Btch/NbOfTxs`` against the number of ``TxDtls`` and
   ``Btch/TtlAmt`` (signed by ``Btch/CdtDbtInd``, else the entry's) against the signed sum of their
-  amounts. A batch given with at most one ``TxDtls`` for more transactions is not itemised by the
-  bank (the schema makes the details optional): its count is reported unchecked.
+  amounts in the batch's currency: see ``camt_batches``.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from walletrecon.sources.profiles.text import major_text
 
 OPENING = ("OPBD", "PRCD")
 CLOSING = "CLBD"
-BALANCE_CHECK = "opening (OPBD/PRCD) + booked entries = closing CLBD"
+INTERIM = "ITBD"
+BALANCE_CHECK = "opening (OPBD/PRCD/ITBD) + booked entries = closing (CLBD/ITBD)"
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def balance_totals(
     scope: str, balances: list[Balance], entries: list[Entry], kind: str
 ) -> list[ControlTotal]:
     """The opening + entries = closing check of one statement, per currency."""
-    relevant = [b for b in balances if b.code in (*OPENING, CLOSING)]
+    relevant = [b for b in balances if b.code in (*OPENING, CLOSING, INTERIM)]
     if kind == "054" and not balances:
         return []
     booked = [e for e in entries if e.status in (None, "BOOK")]
@@ -100,15 +106,57 @@ def _unchecked(mine: list[Balance], broken: list[Balance], rejected: int) -> str
     if rejected:
         return f"{rejected} entries of the statement were rejected: their amounts are unknown"
     codes = [b.code for b in mine]
-    if codes.count(CLOSING) != 1:
+    if codes.count(CLOSING) > 1:
+        return "the statement has more than one CLBD in this currency"
+    opening, closing = _ends(mine)
+    if closing is None:
         return (
-            "the statement has no closing booked balance (CLBD) in this currency"
-            if CLOSING not in codes
-            else "the statement has more than one CLBD in this currency"
+            "the statement has no closing booked balance (CLBD, or ITBD on a page) in this "
+            "currency: its entries could not be checked against a balance"
         )
-    if not any(code in codes for code in OPENING):
-        return "the statement has no opening booked balance (OPBD or PRCD) in this currency"
+    if opening is None:
+        return (
+            "the statement has no opening booked balance (OPBD, PRCD, or ITBD on a page) in "
+            "this currency"
+        )
     return ""
+
+
+def page_chain(scope: str, previous: list[Balance], current: list[Balance]) -> list[ControlTotal]:
+    """Per currency, a page's opening ITBD against the closing ITBD of the page before it (two
+    pages of one statement, ``StmtPgntn``); nothing when either balance is not an ITBD."""
+    totals = []
+    for currency in sorted({b.currency for b in current if b.currency}):
+        _, closing = _ends([b for b in previous if b.currency == currency])
+        opening, _ = _ends([b for b in current if b.currency == currency])
+        if closing is None or opening is None or closing.code != INTERIM or opening.code != INTERIM:
+            continue
+        if closing.amount is None or opening.amount is None:
+            continue
+        totals.append(
+            ControlTotal(
+                scope,
+                f"opening ITBD = closing ITBD of the previous page ({closing.element})",
+                major_text(closing.amount),
+                major_text(opening.amount),
+                closing.amount == opening.amount,
+                currency,
+            )
+        )
+    return totals
+
+
+def _ends(mine: list[Balance]) -> tuple[Balance | None, Balance | None]:
+    """The opening and closing balance of one currency: OPBD, else PRCD, else the first ITBD;
+    CLBD, else the last ITBD that is not the opening one."""
+    interim = [b for b in mine if b.code == INTERIM]
+    opening = next((b for code in OPENING for b in mine if b.code == code), None)
+    if opening is None and interim:
+        opening = interim[0]
+    closing = next((b for b in mine if b.code == CLOSING), None)
+    if closing is None:
+        closing = next((b for b in reversed(interim) if b is not opening), None)
+    return opening, closing
 
 
 def _balance_total(
@@ -117,13 +165,13 @@ def _balance_total(
     """One currency's balance check (holds None with the note when it cannot be made)."""
     if note:
         return ControlTotal(scope, BALANCE_CHECK, "", "", None, currency, note)
-    opening = next(b for code in OPENING for b in mine if b.code == code)
-    closing = next(b for b in mine if b.code == CLOSING)
+    opening, closing = _ends(mine)
+    assert opening is not None and closing is not None
     assert opening.amount is not None and closing.amount is not None
     found = opening.amount + moved
     return ControlTotal(
         scope,
-        f"opening {opening.code} + booked entries = closing CLBD",
+        f"opening {opening.code} + booked entries = closing {closing.code}",
         major_text(closing.amount),
         major_text(found),
         found == closing.amount,
@@ -137,6 +185,13 @@ def summary_totals(
 ) -> list[ControlTotal]:
     """The checks of one ``TxsSummry`` against every entry of its statement."""
     known = all(e.amount is not None for e in entries)
+    currencies = sorted({e.currency for e in entries if e.currency})
+    mixed = (
+        f"the statement's entries are in {len(currencies)} currencies ({', '.join(currencies)}): "
+        "their amounts are not summed together"
+        if len(currencies) > 1
+        else ""
+    )
     groups = {
         "TtlNtries": entries,
         "TtlCdtNtries": [e for e in entries if e.amount is not None and e.amount > 0],
@@ -152,19 +207,23 @@ def summary_totals(
         if count is not None:
             # Every entry counts in TtlNtries, a rejected one too; the split needs the amounts.
             checkable = known or name == "TtlNtries"
-            totals.append(
-                _figure(scope, f"{where}/NbOfNtries", count, str(len(members)), checkable)
-            )
+            totals.append(figure(scope, f"{where}/NbOfNtries", count, str(len(members)), checkable))
         total = doc.text(group, "Sum")
         if total is not None:
             found = sum((abs(e.amount) for e in members if e.amount is not None), Decimal(0))
-            totals.append(_figure(scope, f"{where}/Sum", total, major_text(found), known))
-        totals.extend(_net_total(doc, group, where, scope, entries, known))
+            totals.append(figure(scope, f"{where}/Sum", total, major_text(found), known, mixed))
+        totals.extend(_net_total(doc, group, where, scope, entries, known, mixed))
     return totals
 
 
 def _net_total(
-    doc: Document, group: Element, where: str, scope: str, entries: list[Entry], known: bool
+    doc: Document,
+    group: Element,
+    where: str,
+    scope: str,
+    entries: list[Entry],
+    known: bool,
+    mixed: str,
 ) -> Iterable[ControlTotal]:
     """``TtlNetNtry`` (.04 on) or ``TtlNetNtryAmt`` with ``CdtDbtInd`` (.02, .03) of TtlNtries."""
     net = doc.child(group, "TtlNetNtry")
@@ -176,10 +235,12 @@ def _net_total(
     expected = ("-" if indicator == "DBIT" else "") + text
     found = sum((e.amount for e in entries if e.amount is not None), Decimal(0))
     check = f"{where}/{'TtlNetNtry/Amt' if net is not None else name}"
-    return [_figure(scope, check, expected, major_text(found), known)]
+    return [figure(scope, check, expected, major_text(found), known, mixed)]
 
 
-def _figure(scope: str, check: str, expected: str, found: str, checkable: bool) -> ControlTotal:
+def figure(
+    scope: str, check: str, expected: str, found: str, checkable: bool, mixed: str = ""
+) -> ControlTotal:
     """A figure compared as a number; unchecked when malformed or when amounts are unknown."""
     try:
         value = parse_decimal(expected)
@@ -190,55 +251,6 @@ def _figure(scope: str, check: str, expected: str, found: str, checkable: bool) 
         return ControlTotal(
             scope, check, expected, found, None, None, "an entry of the statement was rejected"
         )
+    if mixed:
+        return ControlTotal(scope, check, expected, "", None, None, mixed)
     return ControlTotal(scope, check, expected, found, value == Decimal(found))
-
-
-def batch_totals(
-    doc: Document, entry: Element, path: str, scope: str, sign: int
-) -> list[ControlTotal]:
-    """The ``Btch`` figures of each ``NtryDtls`` of one entry, against its ``TxDtls``."""
-    totals: list[ControlTotal] = []
-    for index, details in enumerate(doc.children(entry, "NtryDtls"), start=1):
-        batch = doc.child(details, "Btch")
-        if batch is None:
-            continue
-        where = f"{path}/NtryDtls[{index}]/Btch"
-        items = doc.children(details, "TxDtls")
-        count = doc.text(batch, "NbOfTxs")
-        if count is not None:
-            totals.append(_count_total(scope, where, count, len(items)))
-        total = doc.text(batch, "TtlAmt")
-        if total is not None:
-            indicator = doc.text(batch, "CdtDbtInd")
-            batch_sign = SIGNS.get(indicator or "", sign)
-            expected = ("-" if batch_sign < 0 else "") + total
-            totals.append(_detail_sum(doc, items, f"{where}/TtlAmt", scope, expected, sign))
-    return totals
-
-
-def _count_total(scope: str, where: str, count: str, items: int) -> ControlTotal:
-    """NbOfTxs against the TxDtls given; unchecked when the batch is not itemised."""
-    check = f"{where}/NbOfTxs = number of TxDtls"
-    if items <= 1 and count.strip() != str(items):
-        note = f"the entry gives {items} TxDtls for {count} transactions: the batch is not itemised"
-        return ControlTotal(scope, check, count, str(items), None, None, note)
-    return _figure(scope, check, count, str(items), True)
-
-
-def _detail_sum(
-    doc: Document, items: list[Element], where: str, scope: str, expected: str, sign: int
-) -> ControlTotal:
-    """TtlAmt against the signed sum of the TxDtls amounts (``Amt``, else ``AmtDtls/TxAmt``)."""
-    found = Decimal(0)
-    check = f"{where} = sum of TxDtls amounts"
-    for position, item in enumerate(items, start=1):
-        item_path = f"TxDtls[{position}]"
-        holder = item if doc.child(item, "Amt") is not None else doc.child(item, "AmtDtls", "TxAmt")
-        try:
-            if holder is None:
-                raise EntryError("amount", item_path, "no Amt or AmtDtls/TxAmt/Amt")
-            value, _ = amount_of(doc, holder, item_path, "Amt")
-        except EntryError as problem:
-            return ControlTotal(scope, check, expected, "", None, None, str(problem))
-        found += value * SIGNS.get(doc.text(item, "CdtDbtInd") or "", sign)
-    return _figure(scope, check, expected, major_text(found), True)

@@ -36,6 +36,7 @@ EXPECTED_ROOT = (
     "a <Document> in namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.NN or "
     f"camt.054.001.NN (NN {VERSIONS[0]} to {VERSIONS[-1]})"
 )
+_REPORT = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.052\.001\.\d\d")
 #: Element names that are one record each (see the profile's docstring).
 RECORD_ELEMENTS = ("Ntry", "Bal", "TxsSummry")
 _START_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(" + "|".join(RECORD_ELEMENTS) + r")[\s/>]")
@@ -139,6 +140,11 @@ def _document(root: Element, name: str) -> Document:
     """The Document of a parsed root, checking the root, namespace, version and message."""
     qname = etree.QName(root)
     match = NAMESPACE.fullmatch(qname.namespace or "")
+    if qname.localname == "Document" and _REPORT.fullmatch(qname.namespace or ""):
+        raise InputError(
+            f"{name}: line {root.sourceline}: a camt.052 account report is not read (this "
+            f"profile reads statements and notifications); expected {EXPECTED_ROOT}"
+        )
     if qname.localname != "Document" or match is None:
         found = f"<{qname.localname}> in namespace {qname.namespace or '(none)'}"
         raise InputError(f"{name}: line {root.sourceline}: expected {EXPECTED_ROOT}; found {found}")
