@@ -1,6 +1,9 @@
 """The pure kernel of one night: yesterday's state and tonight's rows in, findings and state out.
 
-No files, no DuckDB, no clock: the run date is an argument. The same function can run per shard.
+It runs the per-relation kernels (``kernels/``) in turn: payouts and balances on the rows as
+delivered; duplicates, which splits off the second rows of a key; settlement and then receipts
+on the ledger's working set (``kernels.ledger``); and gathers their findings, outcomes and state.
+No files, no DuckDB, no clock: the run date is an argument.
 """
 
 from __future__ import annotations
@@ -10,22 +13,18 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from walletrecon.classify import Evidence, classify
 from walletrecon.config import Config
 from walletrecon.kernels import balances as balances_kernel
+from walletrecon.kernels import duplicates as duplicates_kernel
+from walletrecon.kernels import ledger as ledger_rules
 from walletrecon.kernels import payouts as payouts_kernel
-from walletrecon.match.common import tolerance_minor, window_passed
-from walletrecon.match.duplicates import duplicate_findings, split_duplicates
-from walletrecon.match.fees import broken_fees, fee_due
-from walletrecon.match.pairs import broken_pairs
-from walletrecon.match.receipts import match_receipts
-from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
-from walletrecon.match.updates import cleared_entries, replace_updated, status_after_update
-from walletrecon.match.waiting import expects_receipt, expects_settlement, waiting
+from walletrecon.kernels import receipts as receipt_kernel
+from walletrecon.kernels import settlement as settlement_kernel
+from walletrecon.match.common import tolerance_minor
+from walletrecon.match.duplicates import DUPLICATE_KEYS
+from walletrecon.match.settlement import SETTLED_TYPES
 from walletrecon.state import (
     BANK_WORK,
-    FINDING,
-    LEDGER_WORK,
     RECEIPT_WORK,
     SETTLEMENT_WORK,
     SNAPSHOTS,
@@ -33,8 +32,9 @@ from walletrecon.state import (
     conform,
 )
 
-#: The id column of each source whose rows the kernel splits (all the outcomes need of them).
-ARRIVAL_IDS = {"ledger": "entry_id", "settlement": "settlement_id", "receipts": "receipt_id"}
+#: The id column of each source whose rows the duplicates kernel splits (all the outcomes need of
+#: them afterwards).
+ARRIVAL_IDS = {source: DUPLICATE_KEYS[source][0] for source in duplicates_kernel.SOURCES}
 
 
 @dataclass
@@ -76,42 +76,6 @@ class Night:
     cleared: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def _known(arrivals: Arrivals, source: str, rows: pl.DataFrame) -> pl.DataFrame:
-    """Keys of earlier nights' rows; an earlier version of one of tonight's rows (an update) is
-    the same row, not a duplicate of it."""
-    tonight = rows.select(pl.col(ARRIVAL_IDS[source]).alias("row_id"))
-    known = arrivals.known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
-    return known.join(tonight, on="row_id", how="anti")
-
-
-def _ledger_waiting(config: Config, run_date: dt.date) -> pl.Expr:
-    """Entries still waiting inside a window for a counterpart."""
-    windows = config.windows
-    return waiting("ledger_settlement", windows, run_date) | waiting(
-        "ledger_receipt", windows, run_date
-    )
-
-
-def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
-    """Entries carried to the next night: those still owed a counterpart, and, until the later
-    window ends, any entry with a relation still unmatched (a failed payment's receipt, a
-    line found by merchant_ref). Fully matched entries leave: later copies of their
-    counterparts are caught as duplicates through the registry, chargebacks find them there."""
-    windows = config.windows
-    # A counterpart dated up to a window after the entry may itself take a window to arrive.
-    horizon = 2 * max(windows.settlement_days, windows.receipt_days) + 1
-    settlement_open = pl.col("settlement_match").is_null()
-    receipt_open = (pl.col("entry_type") == "payment") & pl.col("receipt_match").is_null()
-    return (
-        (expects_settlement() & settlement_open)
-        | (expects_receipt() & receipt_open)
-        | (
-            ((settlement_open | receipt_open) | (pl.col("status") == "pending"))
-            & ~window_passed("item_date", horizon, run_date)
-        )
-    )
-
-
 def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
     """Reconcile one night.
 
@@ -141,65 +105,71 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ),
         run_date,
     )
-    wide = arrivals.release()
-    # Only entries the gateways settle enter the working set (the rest count in balances).
-    ledger_split = split_duplicates(
-        "ledger",
-        wide["ledger"],
-        _known(arrivals, "ledger", wide.pop("ledger")),
-        keep=pl.col("entry_type").is_in(SETTLED_TYPES),
-    )
-    line_split = split_duplicates(
-        "settlement", wide["settlement"], _known(arrivals, "settlement", wide.pop("settlement"))
-    )
-    receipt_split = split_duplicates(
-        "receipts", wide["receipts"], _known(arrivals, "receipts", wide.pop("receipts"))
-    )
-    replaced = replace_updated(previous.ledger, ledger_split.firsts)
-    updated_status = status_after_update(replaced.arrived)
-    duplicates = pl.concat(
-        [
-            duplicate_findings("ledger", ledger_split.duplicates),
-            duplicate_findings("settlement", line_split.duplicates),
-            duplicate_findings("receipts", receipt_split.duplicates),
-        ]
-    )
-    ledger = pl.concat([replaced.carried, conform(replaced.arrived, LEDGER_WORK)])
-    lines = pl.concat([previous.settlement, conform(line_split.firsts, SETTLEMENT_WORK)])
-    receipts = pl.concat([previous.receipts, conform(receipt_split.firsts, RECEIPT_WORK)])
-    cleared = cleared_entries(replaced.arrived)
-    del ledger_split, line_split, receipt_split, replaced
-
-    settled = match_settlement(ledger, lines, arrivals.payment_history)
-    received = match_receipts(settled.ledger, receipts)
-    del ledger, lines, receipts
-    fee_lines = broken_fees(settled.settlement, config, run_date)
-    lines = settled.settlement.with_columns(
-        (pl.col("fee_checked") | fee_due(config, run_date)).alias("fee_checked")
-    )
-    evidence = Evidence(
-        run_date=run_date,
-        config=config,
-        ledger=received.ledger,
-        settlement=lines,
-        receipts=received.receipts,
-        settlement_pairs=broken_pairs("settlement", received.ledger, lines, settled.pairs, config),
-        receipt_pairs=broken_pairs(
-            "receipts", received.ledger, received.receipts, received.pairs, config
+    duplicates = duplicates_kernel.run(
+        duplicates_kernel.DuplicateState(arrivals.known_keys),
+        arrivals.release(),
+        # Only entries the gateways settle enter the working set (the rest count in balances).
+        duplicates_kernel.DuplicateParams(
+            keep={"ledger": pl.col("entry_type").is_in(SETTLED_TYPES)}
         ),
-        fee_lines=fee_lines,
-        duplicates=duplicates,
+        run_date,
+    )
+    firsts = duplicates.firsts
+    work = ledger_rules.working_set(previous.ledger, firsts.pop("ledger"))
+    settled = settlement_kernel.run(
+        settlement_kernel.SettlementState(previous.settlement),
+        settlement_kernel.SettlementTonight(
+            work.ledger,
+            conform(firsts.pop("settlement"), SETTLEMENT_WORK),
+            arrivals.payment_history,
+        ),
+        settlement_kernel.SettlementParams(config),
+        run_date,
+    )
+    received = receipt_kernel.run(
+        receipt_kernel.ReceiptState(previous.receipts),
+        receipt_kernel.ReceiptTonight(
+            settled.ledger, conform(firsts.pop("receipts"), RECEIPT_WORK)
+        ),
+        receipt_kernel.ReceiptParams(config),
+        run_date,
     )
     found = pl.concat(
-        [conform(classify(evidence), FINDING), payouts.findings, balances.findings, updated_status]
+        [
+            duplicates.findings,
+            settled.findings,
+            received.findings,
+            payouts.findings,
+            balances.findings,
+            work.updated_status,
+        ]
+    )
+    ledger_outcomes = ledger_rules.entry_outcomes(
+        arrivals.ledger.join(
+            duplicates.outcomes.filter(pl.col("source") == "ledger"),
+            left_on="entry_id",
+            right_on="row_id",
+            how="anti",
+        ),
+        received.ledger,
+        found,
+        config.windows,
+        run_date,
     )
     outcomes = pl.concat(
-        [_outcomes(arrivals, evidence, found, config), payouts.outcomes, balances.outcomes]
+        [
+            duplicates.outcomes,
+            ledger_outcomes,
+            settled.outcomes,
+            received.outcomes,
+            payouts.outcomes,
+            balances.outcomes,
+        ]
     )
     state = NightState(
-        ledger=conform(received.ledger.filter(_ledger_kept(config, run_date)), LEDGER_WORK),
-        settlement=conform(lines.filter(pl.col("ledger_match").is_null()), SETTLEMENT_WORK),
-        receipts=conform(received.receipts.filter(pl.col("ledger_match").is_null()), RECEIPT_WORK),
+        ledger=ledger_rules.carried(received.ledger, config.windows, run_date),
+        settlement=settled.state["settlement"],
+        receipts=received.state["receipts"],
         bank=payouts.state["bank"],
         payouts=payouts.state["payouts"],
         postings=balances.state["postings"],
@@ -207,57 +177,4 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         open_discrepancies=previous.open_discrepancies,
         resolved_discrepancies=previous.resolved_discrepancies,
     )
-    return Night(state=state, findings=found, outcomes=outcomes, cleared=cleared)
-
-
-def _ids(frame: pl.DataFrame, column: str) -> pl.Series:
-    return frame.get_column(column).unique()
-
-
-def _outcomes(
-    arrivals: Arrivals,
-    evidence: Evidence,
-    found: pl.DataFrame,
-    config: Config,
-) -> pl.DataFrame:
-    """One outcome per ledger, settlement and receipt row that arrived tonight: discrepancy,
-    pending or matched (the payouts and balances kernels give their own rows' outcomes)."""
-    run_date, windows = evidence.run_date, config.windows
-    cited = (
-        found.select(pl.col("involved").explode().drop_nulls().unique().alias("ref"))
-        .with_columns(pl.col("ref").str.splitn(":", 2).alias("parts"))
-        .unnest("parts")
-        .rename({"field_0": "source", "field_1": "row_id"})
-    )
-    pending = {
-        "ledger": _ids(evidence.ledger.filter(_ledger_waiting(config, run_date)), "entry_id"),
-        "settlement": _ids(
-            evidence.settlement.filter(waiting("settlement", windows, run_date)), "settlement_id"
-        ),
-        "receipts": _ids(
-            evidence.receipts.filter(waiting("receipts", windows, run_date)), "receipt_id"
-        ),
-    }
-    sources = {
-        "ledger": (arrivals.ledger, "entry_id"),
-        "settlement": (arrivals.settlement, "settlement_id"),
-        "receipts": (arrivals.receipts, "receipt_id"),
-    }
-    parts = []
-    for source, (rows, id_column) in sources.items():
-        broken = cited.filter(pl.col("source") == source).get_column("row_id")
-        outcome = (
-            pl.when(pl.col(id_column).is_in(broken.implode()))
-            .then(pl.lit("discrepancy"))
-            .when(pl.col(id_column).is_in(pending[source].implode()))
-            .then(pl.lit("pending"))
-            .otherwise(pl.lit("matched"))
-        )
-        parts.append(
-            rows.select(
-                pl.lit(source).alias("source"),
-                pl.col(id_column).alias("row_id"),
-                outcome.alias("outcome"),
-            )
-        )
-    return pl.concat(parts)
+    return Night(state=state, findings=found, outcomes=outcomes, cleared=work.cleared)

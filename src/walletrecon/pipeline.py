@@ -1,8 +1,8 @@
 """One night, stage by stage, each stage timed:
 
 sources -> load and validate -> re-deliveries (DuckDB registry look-ups) -> match and classify
-(Polars kernel) -> lifecycle -> tickets -> manifest (books must balance) -> publish -> state for
-the next night.
+(Polars kernels, one per relation) -> lifecycle -> tickets -> manifest (books must balance) ->
+publish -> state for the next night.
 """
 
 from __future__ import annotations

@@ -43,14 +43,29 @@ def outcome_rows(source: str, rows: pl.DataFrame, id_column: str, outcome: pl.Ex
     )
 
 
+def judged_outcomes(
+    source: str,
+    rows: pl.DataFrame,
+    id_column: str,
+    findings: pl.DataFrame,
+    pending: pl.Series | None = None,
+) -> pl.DataFrame:
+    """(source, row_id, outcome) of tonight's rows of a source: ``discrepancy`` when a finding
+    names them (``involved``), ``pending`` when their id is among ``pending`` (still inside a
+    window), else ``matched``."""
+    cited = pl.col(id_column).is_in(cited_ids(source, findings).implode())
+    discrepancy, pending_, matched = pl.lit("discrepancy"), pl.lit("pending"), pl.lit("matched")
+    if pending is None:
+        outcome = pl.when(cited).then(discrepancy).otherwise(matched)
+    else:
+        waits = pl.col(id_column).is_in(pending.implode())
+        outcome = pl.when(cited).then(discrepancy).when(waits).then(pending_).otherwise(matched)
+    return outcome_rows(source, rows, id_column, outcome)
+
+
 def cited_outcomes(
     source: str, rows: pl.DataFrame, id_column: str, findings: pl.DataFrame
 ) -> pl.DataFrame:
     """Tonight's rows of a source that no window holds: ``discrepancy`` when a finding names
     them (``involved``), else ``matched``."""
-    outcome = (
-        pl.when(pl.col(id_column).is_in(cited_ids(source, findings).implode()))
-        .then(pl.lit("discrepancy"))
-        .otherwise(pl.lit("matched"))
-    )
-    return outcome_rows(source, rows, id_column, outcome)
+    return judged_outcomes(source, rows, id_column, findings)
