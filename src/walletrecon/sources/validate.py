@@ -374,15 +374,41 @@ def _rejected(
     )
 
 
+#: Rows validated at a time: the checks' working columns (text, parts, typed values, reasons)
+#: are several times the size of the rows they check, so a large file is validated a slice at a
+#: time and only the accepted rows accumulate. Validation is row by row: slicing changes nothing.
+VALIDATION_SLICE = 100_000
+
+
+def _validate_slice(
+    connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table, limits: InputLimits
+) -> Validated:
+    checked = _typed(connection, source, raw, limits).lazy().with_columns(_failed(source, limits))
+    return Validated(
+        accepted=_accepted(checked, source),
+        rejected=_rejected(connection, source, raw, checked, limits),
+    )
+
+
 def validate(
     connection: duckdb.DuckDBPyConnection,
     source: Source,
     raw: pa.Table,
     limits: InputLimits = DEFAULT_LIMITS,
+    slice_rows: int = VALIDATION_SLICE,
 ) -> Validated:
-    """Type and check every row of a raw table; split it into accepted and rejected rows."""
-    checked = _typed(connection, source, raw, limits).lazy().with_columns(_failed(source, limits))
+    """Type and check every row of a raw table; split it into accepted and rejected rows.
+
+    Runs a slice of ``slice_rows`` rows at a time (``VALIDATION_SLICE``), so that memory follows
+    the accepted rows, not the checks' working columns over the whole file.
+    """
+    if raw.num_rows <= slice_rows:
+        return _validate_slice(connection, source, raw, limits)
+    parts = [
+        _validate_slice(connection, source, raw.slice(offset, slice_rows), limits)
+        for offset in range(0, raw.num_rows, slice_rows)
+    ]
     return Validated(
-        accepted=_accepted(checked, source),
-        rejected=_rejected(connection, source, raw, checked, limits),
+        accepted=pl.concat([part.accepted for part in parts]),
+        rejected=pl.concat([part.rejected for part in parts]),
     )
