@@ -3,16 +3,20 @@ breaks of one type. A group's ticket stays open while any of its breaks is open.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.world import World, at, day
 from walletrecon.lifecycle import _digest
-from walletrecon.tickets import _ticket_id
+from walletrecon.tickets import _grouped, _many, _single, _ticket_id
 
 
 def tickets(world: World, night: int) -> list[dict[str, Any]]:
@@ -86,3 +90,56 @@ def test_ids_are_the_sha256_digits_earlier_nights_published() -> None:
     digests = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
     assert frame["discrepancy"].to_list() == [digest[:24] for digest in digests]
     assert frame["ticket"].to_list() == ["WR-" + digest[:12].upper() for digest in digests]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["CNY", "USD", None]),
+            st.one_of(st.none(), st.decimals(-1000, 1000, places=2)),
+            st.sampled_from(["settled", None]),
+            st.dates(dt.date(2026, 11, 1), dt.date(2026, 11, 3)),
+        ),
+        max_size=6,
+    )
+)
+def test_a_ticket_of_one_break_is_what_the_grouping_gives_it(
+    rows: list[tuple[str | None, Decimal | None, str | None, dt.date]],
+) -> None:
+    """The plain select for groups of one break gives, column by column, what the group-by of
+    several breaks gives a group of one (an unknown amount sums to 0, no resolution is '')."""
+    items = pl.DataFrame(
+        {
+            "group": [f"break:D{index}" for index in range(len(rows))],
+            "status": ["open"] * len(rows),
+            "discrepancy_id": [f"D{index}" for index in range(len(rows))],
+            "type": ["duplicate"] * len(rows),
+            "ticket_key": [f"K{index}" for index in range(len(rows))],
+            "queue": ["finance_ops"] * len(rows),
+            "priority": ["P2"] * len(rows),
+            "severity": ["high"] * len(rows),
+            "due_date": [row[3] for row in rows],
+            "opened_on": [row[3] for row in rows],
+            "age_days": [0] * len(rows),
+            "currency": [row[0] for row in rows],
+            "amount_value": [row[1] for row in rows],
+            "summary": ["s"] * len(rows),
+            "suggested_action": ["a"] * len(rows),
+            "resolution": [row[2] for row in rows],
+            "times_reopened": [0] * len(rows),
+            "run_date": [dt.date(2026, 11, 2)] * len(rows),
+        },
+        schema_overrides={
+            "currency": pl.String,
+            "amount_value": pl.Decimal(38, 4),
+            "resolution": pl.String,
+            "due_date": pl.Date,
+            "opened_on": pl.Date,
+            "run_date": pl.Date,
+        },
+    )
+    single = _single(items).sort("group")
+    grouped = _many(items).select(single.columns).sort("group")
+    assert single.equals(grouped.cast(single.schema))
+    assert single.schema == _grouped(items).schema

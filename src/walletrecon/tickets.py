@@ -70,8 +70,8 @@ def _group_key() -> pl.Expr:
     )
 
 
-def _grouped(items: pl.DataFrame) -> pl.DataFrame:
-    """One ticket per group, led by its most urgent break."""
+def _many(items: pl.DataFrame) -> pl.DataFrame:
+    """One ticket per group of several breaks, led by its most urgent break."""
     ordered = items.sort("priority", "ticket_key", "discrepancy_id", nulls_last=True)
     single_currency = pl.col("currency").drop_nulls().n_unique() <= 1
     total = pl.col("amount_value").sum()
@@ -103,6 +103,39 @@ def _grouped(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("times_reopened").max(),
         (pl.col("opened_on").min() == pl.col("run_date").first()).alias("opened_tonight"),
     )
+
+
+def _single(items: pl.DataFrame) -> pl.DataFrame:
+    """One ticket per group of one break: what ``_many`` gives for such a group (an amount
+    that is not known sums to 0; no resolution joins to the empty text), column by column."""
+    return items.select(
+        "group",
+        "status",
+        pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
+        "type",
+        pl.col("ticket_key").alias("key"),
+        "queue",
+        "priority",
+        "severity",
+        "due_date",
+        "opened_on",
+        "age_days",
+        "currency",
+        pl.col("amount_value").fill_null(0),
+        "summary",
+        "suggested_action",
+        pl.col("resolution").fill_null(""),
+        "times_reopened",
+        (pl.col("opened_on") == pl.col("run_date")).alias("opened_tonight"),
+    )
+
+
+def _grouped(items: pl.DataFrame) -> pl.DataFrame:
+    """One ticket per group. Most groups hold one break: they take a plain select, only the
+    groups of several breaks a group-by (the order of tickets is set later, by their ids)."""
+    alone = pl.len().over("group") == 1
+    single, many = _single(items.filter(alone)), _many(items.filter(~alone))
+    return pl.concat([single, many.select(single.columns).cast(single.schema)])
 
 
 def _suggested_action(column: str) -> pl.Expr:
