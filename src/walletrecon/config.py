@@ -191,7 +191,7 @@ def parse_size(value: object) -> int:
         raise ValueError('write a size as a quoted string with a unit, e.g. "6GB" or "512MB"')
     match = _SIZE.fullmatch(value)
     if match is None:
-        raise ValueError(f"{value!r} is not a size; expected e.g. \"6GB\" or \"512MB\"")
+        raise ValueError(f'{value!r} is not a size; expected e.g. "6GB" or "512MB"')
     size = int(Decimal(match.group(1)) * SIZE_UNITS[match.group(2).upper()])
     if size < SIZE_UNITS["MB"]:
         raise ValueError(f"{value!r} is too small; give at least 1MB")

@@ -22,6 +22,7 @@ from walletrecon.match.receipts import match_receipts
 from walletrecon.match.settlement import SETTLED_TYPES, match_settlement
 from walletrecon.match.updates import cleared_entries, replace_updated, status_after_update
 from walletrecon.match.waiting import expects_receipt, expects_settlement, waiting
+from walletrecon.shards import Executor, LocalExecutor
 from walletrecon.state import (
     BANK_WORK,
     FINDING,
@@ -112,14 +113,23 @@ def _ledger_kept(config: Config, run_date: dt.date) -> pl.Expr:
     )
 
 
-def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
-    """Reconcile one night.
+def reconcile(
+    previous: NightState,
+    arrivals: Arrivals,
+    run_date: dt.date,
+    config: Config,
+    executor: Executor | None = None,
+) -> Night:
+    """Reconcile one night; the payouts and balances kernels run through ``executor`` (by
+    default in this process, in as many hash shards as ``[engine] memory_limit`` asks for).
 
     Memory: tonight's rows are the largest frames. Payouts and balances read them first; then the
     kernel takes them over (``Arrivals.release``) and splits each source into duplicates and the
     rows that enter matching, letting the source's rows go as it does.
     """
-    payouts = payouts_kernel.run(
+    executor = executor or LocalExecutor(config.engine.memory_limit)
+    payouts = executor.run(
+        payouts_kernel.KERNEL,
         payouts_kernel.PayoutState(previous.payouts, previous.bank),
         # Duplicates count in their payout's sum: data as delivered.
         payouts_kernel.PayoutTonight(arrivals.settlement, conform(arrivals.bank, BANK_WORK)),
@@ -128,7 +138,8 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ),
         run_date,
     )
-    balances = balances_kernel.run(
+    balances = executor.run(
+        balances_kernel.KERNEL,
         balances_kernel.BalanceState(previous.postings, previous.snapshots),
         balances_kernel.BalanceTonight(
             entries=pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
