@@ -4,15 +4,20 @@ any number of shards as in one call; the shard count follows from the memory bud
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_kernel_balances import entries, snapshots
 from tests.test_kernel_payouts import bank, lines
+from walletrecon.cli import main
+from walletrecon.config import parse_config
+from walletrecon.errors import ConfigError
 from walletrecon.kernels import KernelResult
 from walletrecon.kernels import balances as balances_kernel
 from walletrecon.kernels import payouts as payouts_kernel
@@ -271,3 +276,32 @@ def test_the_shard_count_follows_from_the_memory_budget() -> None:
     state, tonight = _balance_inputs()
     plain = balances_kernel.run(state, tonight, BALANCE_PARAMS, RUN)
     assert_same(tight.run(balances_kernel.KERNEL, state, tonight, BALANCE_PARAMS, RUN), plain)
+
+
+def test_the_engine_table_reads_sizes_and_names_a_bad_one() -> None:
+    assert parse_config({}).engine.memory_limit is None
+    assert parse_config({"engine": {"memory_limit": "6GB"}}).engine.memory_limit == 6 * 1024**3
+    assert parse_config({"engine": {"memory_limit": "512mb"}}).engine.memory_limit == 512 * 1024**2
+    # Where the kernels run never changes what a night finds: the digest leaves it out.
+    assert parse_config({"engine": {"memory_limit": "1GB"}}).digest() == parse_config({}).digest()
+    for bad in ("6 gigabytes", "-1GB", "12", "0.1KB"):
+        with pytest.raises(ConfigError, match=r"engine\.memory_limit"):
+            parse_config({"engine": {"memory_limit": bad}})
+    with pytest.raises(ConfigError, match=r"engine\.memory_limit: .*quoted string"):
+        parse_config({"engine": {"memory_limit": 6}})
+    with pytest.raises(ConfigError, match=r"engine\.threads: unknown key"):
+        parse_config({"engine": {"threads": 4}})
+
+
+def test_the_spark_engine_without_java_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    inbox = Path(__file__).resolve().parent.parent / "sample_data" / "inbox"
+    arguments = ["run", "--date", "2026-11-16", "--inbox", str(inbox), "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, [*arguments, "--engine", "spark"])
+    assert result.exit_code == 2
+    assert "pip install walletrecon[spark]" in result.output
+    assert "Java runtime" in result.output
+    assert not (tmp_path / "discrepancies").exists()
