@@ -196,8 +196,7 @@ def balance_night(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame]:
     return entries(*posted).cast({**typed, "amount_minor": pl.Int64}), snapshots(*unique)
 
 
-@pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(payout_night(), min_size=1, max_size=3), st.sampled_from([2, 3, 5]))
 def test_payouts_sharded_equal_one_call_on_random_nights(
     nights: list[tuple[pl.DataFrame, pl.DataFrame]], shards: int
@@ -219,8 +218,7 @@ def test_payouts_sharded_equal_one_call_on_random_nights(
         assert_same(sharded, plain)
 
 
-@pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(balance_night(), min_size=1, max_size=3), st.sampled_from([2, 3, 5]))
 def test_balances_sharded_equal_one_call_on_random_nights(
     nights: list[tuple[pl.DataFrame, pl.DataFrame]], shards: int

@@ -12,8 +12,16 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from tests.test_shards import (
+    BALANCE_NIGHTS,
+    PAYOUT_NIGHTS,
+    assert_same,
+    balance_nights,
+    payout_nights,
+)
 from walletrecon import spark
 from walletrecon.cli import main
+from walletrecon.shards import LocalExecutor
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -85,3 +93,12 @@ def test_spark_engine_runs_kernels_in_more_than_one_shard(session: Any) -> None:
     # The executor really partitions: Spark's parallelism gives at least two shards here.
     executor = spark.SparkExecutor(session)
     assert executor.shard_count({"state.x": pl.DataFrame({"a": [1]})}) >= 2
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_spark_runs_the_kernels_per_shard_as_one_call_does(session: Any, shards: int) -> None:
+    executor = spark.SparkExecutor(session, shards=shards)
+    for run_nights, nights in ((balance_nights, BALANCE_NIGHTS), (payout_nights, PAYOUT_NIGHTS)):
+        whole = run_nights(LocalExecutor(shards=1), nights)
+        for sharded, plain in zip(run_nights(executor, nights), whole, strict=True):
+            assert_same(sharded, plain)
