@@ -1,7 +1,9 @@
 """Airflow DAG: one walletrecon task per business date, with catch-up and retries on exit 75.
 
 Copy this file into the DAGs folder of an Airflow deployment where `walletrecon` is installed,
-and set the Airflow Variables `walletrecon_inbox`, `walletrecon_out` and `walletrecon_config`.
+and set the Airflow Variables `walletrecon_inbox`, `walletrecon_out` and `walletrecon_config`;
+`walletrecon_engine` (optional, default `local`) picks where the kernels run: `spark` runs them
+on the Spark master named by the worker's `SPARK_MASTER` (see docs/operations.md).
 Each DAG run reconciles the business date of its logical date; `catchup=True` runs missed nights
 in order (`max_active_runs=1`, since the nights build on each other). The task exits 75 for
 transient failures (another run holds the output folder, disk full): Airflow retries those.
@@ -39,6 +41,8 @@ def reconcile_night(ds: str, **_: object) -> None:
         "json",
         "--wait",
         "600",
+        "--engine",
+        Variable.get("walletrecon_engine", default_var="local"),
     ]
     code = subprocess.run(command, check=False).returncode
     if code == TRANSIENT_EXIT:

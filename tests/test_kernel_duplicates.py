@@ -5,19 +5,19 @@ from __future__ import annotations
 import polars as pl
 
 from tests.kernel_frames import DAY, breaks, entries, lines, noon, outcomes, receipts
-from walletrecon.kernels.duplicates import DuplicateParams, DuplicateState, run
+from walletrecon.kernels.duplicates import DuplicateParams, DuplicateState, DuplicateTonight, run
 
 NO_HISTORY = DuplicateState(
     pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
 )
 
 
-def tonight(**frames: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    return {
-        "ledger": frames.get("ledger", entries()),
-        "settlement": frames.get("settlement", lines()),
-        "receipts": frames.get("receipts", receipts()),
-    }
+def tonight(**frames: pl.DataFrame) -> DuplicateTonight:
+    return DuplicateTonight(
+        ledger=frames.get("ledger", entries()),
+        settlement=frames.get("settlement", lines()),
+        receipts=frames.get("receipts", receipts()),
+    )
 
 
 def test_distinct_keys_give_no_duplicate_and_every_row_goes_on() -> None:
@@ -29,7 +29,7 @@ def test_distinct_keys_give_no_duplicate_and_every_row_goes_on() -> None:
     )
     assert result.findings.is_empty()
     assert result.outcomes.is_empty()
-    assert result.firsts["ledger"]["entry_id"].to_list() == ["E-T1", "E-T2"]
+    assert result.state["ledger"]["entry_id"].to_list() == ["E-T1", "E-T2"]
 
 
 def test_a_second_payment_entry_of_one_transaction_is_a_duplicate_the_earliest_stands() -> None:
@@ -40,7 +40,7 @@ def test_a_second_payment_entry_of_one_transaction_is_a_duplicate_the_earliest_s
     result = run(NO_HISTORY, tonight(ledger=ledger), DuplicateParams(), DAY)
     assert breaks(result.findings) == [("duplicate", "T1")]
     assert outcomes(result.outcomes) == {"E2": "discrepancy"}
-    assert result.firsts["ledger"]["entry_id"].to_list() == ["E1"]
+    assert result.state["ledger"]["entry_id"].to_list() == ["E1"]
 
 
 def test_two_entries_of_one_transfer_are_not_duplicates() -> None:
@@ -86,11 +86,12 @@ def test_keep_narrows_the_firsts_but_not_the_duplicates() -> None:
     ledger = entries({"txn_id": "T1", "entry_type": "transfer_out"}, {"txn_id": "T2"})
     params = DuplicateParams(keep={"ledger": pl.col("entry_type") == "payment"})
     result = run(NO_HISTORY, tonight(ledger=ledger), params, DAY)
-    assert result.firsts["ledger"]["txn_id"].to_list() == ["T2"]
-    assert result.firsts["settlement"].is_empty()
+    assert result.state["ledger"]["txn_id"].to_list() == ["T2"]
+    assert result.state["settlement"].is_empty()
 
 
 def test_the_kernel_takes_tonights_rows_over() -> None:
-    rows = tonight()
-    run(NO_HISTORY, rows, DuplicateParams(), DAY)
-    assert rows == {}
+    rows = tonight(ledger=entries({"txn_id": "T1"}))
+    result = run(NO_HISTORY, rows, DuplicateParams(), DAY)
+    assert (rows.ledger.height, rows.settlement.height, rows.receipts.height) == (0, 0, 0)
+    assert result.state["ledger"].height == 1

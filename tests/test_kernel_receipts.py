@@ -20,7 +20,7 @@ def test_a_payment_and_its_receipt_match_by_txn_id() -> None:
     )
     assert result.findings.is_empty()
     assert outcomes(result.outcomes) == {"R-T1": "matched"}
-    assert result.ledger["receipt_match"].to_list() == ["R-T1"]
+    assert result.state["ledger"]["receipt_match"].to_list() == ["R-T1"]
     assert result.state["receipts"].is_empty()
 
 
@@ -77,7 +77,7 @@ def test_one_receipt_pairs_with_one_payment_only() -> None:
         {"txn_id": "T1"}, {"txn_id": "T1", "entry_id": "E-T1-b", "created_at": noon(DAY, 1)}
     )
     result = run(NOTHING, ReceiptTonight(ledger, receipts({"txn_id": "T1"})), PARAMS, DAY)
-    assert result.ledger.select("entry_id", "receipt_match").rows() == [
+    assert result.state["ledger"].select("entry_id", "receipt_match").rows() == [
         ("E-T1", "R-T1"),
         ("E-T1-b", None),
     ]

@@ -30,7 +30,7 @@ def test_an_entry_and_its_line_match_by_reference_in_any_case() -> None:
     )
     assert result.findings.is_empty()
     assert outcomes(result.outcomes) == {"S-gw-t1": "matched"}
-    assert result.ledger["settlement_match"].to_list() == ["S-gw-t1"]
+    assert result.state["ledger"]["settlement_match"].to_list() == ["S-gw-t1"]
     assert result.state["settlement"].is_empty()
 
 
@@ -42,7 +42,7 @@ def test_a_line_without_a_reference_match_falls_back_to_merchant_ref() -> None:
     )
     result = run(NOTHING, tonight, PARAMS, DAY)
     assert result.findings.is_empty()
-    assert result.ledger["settlement_match"].to_list() == ["S-OTHER"]
+    assert result.state["ledger"]["settlement_match"].to_list() == ["S-OTHER"]
 
 
 def test_a_line_of_another_type_does_not_match() -> None:
@@ -50,7 +50,7 @@ def test_a_line_of_another_type_does_not_match() -> None:
         entries({"txn_id": "T1"}), lines({"gateway_ref": "GW-T1", "record_type": "refund"}), HISTORY
     )
     result = run(NOTHING, tonight, PARAMS, DAY)
-    assert result.ledger["settlement_match"].to_list() == [None]
+    assert result.state["ledger"]["settlement_match"].to_list() == [None]
     assert outcomes(result.outcomes) == {"S-GW-T1": "pending"}
 
 
@@ -133,7 +133,7 @@ def test_a_carried_line_matches_an_entry_arriving_later() -> None:
         DAY + dt.timedelta(days=1),
     )
     assert later.findings.is_empty()
-    assert later.ledger["settlement_match"].to_list() == ["S-GW-T1"]
+    assert later.state["ledger"]["settlement_match"].to_list() == ["S-GW-T1"]
     assert later.state["settlement"].is_empty()
 
 

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from tests.shared import shared
 from walletrecon import kinds
 from walletrecon.cli import main
 from walletrecon.config import Tickets, parse_config
@@ -24,7 +25,7 @@ from walletrecon.schemas import DISCREPANCY_SCHEMA, SEVERITIES
 from walletrecon.state import FINDING, OPEN_DISCREPANCIES, RESOLVED_DISCREPANCIES, conform, empty
 from walletrecon.tickets import build_tickets
 
-CONTRACT = Path(__file__).resolve().parents[1].parent / "shared" / "CONTRACT.md"
+CONTRACT = shared("CONTRACT.md")
 NIGHT = dt.date(2026, 11, 20)
 NEW_KIND = Kind(
     name="refund_mismatch",

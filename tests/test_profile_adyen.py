@@ -8,10 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.shared import shared
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, enforce_totals, read_profile
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "adyen"
+SAMPLES = shared("samples", "adyen")
 SPEC = ProfileSpec(source="settlement", display="adyen.csv")
 HEADER = (
     "Company Account,Merchant Account,Psp Reference,Merchant Reference,Payment Method,"

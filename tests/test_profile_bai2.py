@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import shared
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, enforce_totals, read_profile
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "bai2"
+SAMPLES = shared("samples", "bai2")
 
 # Expected figures worked out with sed/awk over the files, not with the reader: records split
 # at '/ NN,' onto their own lines, then

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import shared
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, enforce_totals, read_profile
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "mt940"
+SAMPLES = shared("samples", "mt940")
 
 # Expected figures worked out with grep/awk over the files, not with the reader:
 #   rows:     grep -a -c '^:61:' FILE

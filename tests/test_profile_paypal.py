@@ -8,10 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.shared import shared
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, enforce_totals, read_profile
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "paypal"
+SAMPLES = shared("samples", "paypal")
 SPEC = ProfileSpec(source="settlement", display="stl.csv")
 SH = '"SH","2026/01/06 00:00:00 -0800","2026/01/06 23:59:59 -0800","ACCT"'
 CH = (

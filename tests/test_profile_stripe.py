@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared import shared
 from walletrecon.errors import ConfigError, InputError
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, enforce_totals, read_profile
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "stripe"
+SAMPLES = shared("samples", "stripe")
 HEADER = (
     "balance_transaction_id,created,currency,gross,fee,net,reporting_category,source_id,"
     "automatic_payout_id\n"

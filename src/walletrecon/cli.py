@@ -30,7 +30,9 @@ from walletrecon.schemas import SEVERITIES, SOURCES, TICKET_STATUSES
 from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
 
 if TYPE_CHECKING:
+    from walletrecon.config import Config
     from walletrecon.pipeline import RunSummary
+    from walletrecon.shards import Executor
 
 INTERNAL_EXIT = 70
 TRANSIENT_EXIT = 75
@@ -135,6 +137,19 @@ def _check_inbox(inbox: Path) -> None:
         raise UsageError(f"inbox folder {inbox} does not exist")
 
 
+def _executor(engine: str, config: Config) -> Executor | None:
+    """The executor of ``--engine``: None for the local one (the kernel's default), or Spark;
+    a UsageError (exit 2) when Spark or Java is missing here."""
+    if engine == "local":
+        return None
+    from walletrecon import spark
+
+    reason = spark.missing()
+    if reason is not None:
+        raise UsageError(reason)
+    return spark.SparkExecutor(memory_limit=config.engine.memory_limit)
+
+
 def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
     """Run nights in order under the output folder's lock; exit with the contract's codes."""
     from walletrecon.lock import run_lock
@@ -145,6 +160,7 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
     try:
         _check_inbox(options.inbox)
         config = load_config(options.config_path)
+        executor = _executor(options.engine, config)
         with run_lock(options.out, options.wait_seconds):
             for night in dates:
                 with _stage_progress(night, options) as on_stage:
@@ -155,6 +171,7 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
                         config,
                         publish_outputs=not options.dry_run,
                         on_stage=on_stage,
+                        executor=executor,
                     )
                 _print_summary(summary, options.dry_run)
                 summaries.append(summary)

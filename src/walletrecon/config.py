@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -179,6 +180,34 @@ class Tickets(_Frozen):
         return amounts
 
 
+#: Size units of ``[engine] memory_limit`` (powers of 1024, as memory is counted).
+SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?B)\s*", re.IGNORECASE)
+
+
+def parse_size(value: object) -> int:
+    """Bytes of a size written like ``"6GB"``, ``"512MB"`` or ``"1.5GB"`` (units of 1024)."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError('write a size as a quoted string with a unit, e.g. "6GB" or "512MB"')
+    match = _SIZE.fullmatch(value)
+    if match is None:
+        raise ValueError(f'{value!r} is not a size; expected e.g. "6GB" or "512MB"')
+    size = int(Decimal(match.group(1)) * SIZE_UNITS[match.group(2).upper()])
+    if size < SIZE_UNITS["MB"]:
+        raise ValueError(f"{value!r} is too small; give at least 1MB")
+    return size
+
+
+class Engine(_Frozen):
+    """Where and how the kernels run (walletrecon's own keys; CONTRACT section 5).
+
+    ``memory_limit`` is the memory one machine (or one Spark task) may give a kernel's working set;
+    the number of hash shards follows from it. None: half of the machine's physical memory.
+    """
+
+    memory_limit: Annotated[int, BeforeValidator(parse_size)] | None = None
+
+
 class Config(_Frozen):
     """The whole run configuration."""
 
@@ -190,6 +219,7 @@ class Config(_Frozen):
     #: Delivered files and the profiles that read them (``[[inputs]]``, contract section 1b).
     inputs: tuple[InputSpec, ...] = ()
     input_limits: InputLimits = InputLimits()
+    engine: Engine = Engine()
 
     @field_validator("timezone")
     @classmethod
@@ -206,8 +236,9 @@ class Config(_Frozen):
         return {name.strip().lower(): schedule for name, schedule in fees.items()}
 
     def digest(self) -> str:
-        """SHA-256 of the normalised configuration, recorded in every manifest."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """SHA-256 of the normalised configuration, recorded in every manifest. The ``[engine]``
+        table is left out: where the kernels run never changes what a night finds."""
+        canonical = json.dumps(self.model_dump(mode="json", exclude={"engine"}), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -23,6 +23,7 @@ from walletrecon.kernels import settlement as settlement_kernel
 from walletrecon.match.common import tolerance_minor
 from walletrecon.match.duplicates import DUPLICATE_KEYS
 from walletrecon.match.settlement import SETTLED_TYPES
+from walletrecon.shards import Executor, LocalExecutor
 from walletrecon.state import (
     BANK_WORK,
     RECEIPT_WORK,
@@ -76,14 +77,23 @@ class Night:
     cleared: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, config: Config) -> Night:
-    """Reconcile one night.
+def reconcile(
+    previous: NightState,
+    arrivals: Arrivals,
+    run_date: dt.date,
+    config: Config,
+    executor: Executor | None = None,
+) -> Night:
+    """Reconcile one night; every kernel runs through ``executor`` (by default in this process,
+    in as many hash shards as ``[engine] memory_limit`` asks for).
 
     Memory: tonight's rows are the largest frames. Payouts and balances read them first; then the
     kernel takes them over (``Arrivals.release``) and splits each source into duplicates and the
     rows that enter matching, letting the source's rows go as it does.
     """
-    payouts = payouts_kernel.run(
+    executor = executor or LocalExecutor(config.engine.memory_limit)
+    payouts = executor.run(
+        payouts_kernel.KERNEL,
         payouts_kernel.PayoutState(previous.payouts, previous.bank),
         # Duplicates count in their payout's sum: data as delivered.
         payouts_kernel.PayoutTonight(arrivals.settlement, conform(arrivals.bank, BANK_WORK)),
@@ -92,7 +102,8 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ),
         run_date,
     )
-    balances = balances_kernel.run(
+    balances = executor.run(
+        balances_kernel.KERNEL,
         balances_kernel.BalanceState(previous.postings, previous.snapshots),
         balances_kernel.BalanceTonight(
             entries=pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
@@ -105,18 +116,20 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ),
         run_date,
     )
-    duplicates = duplicates_kernel.run(
+    duplicates = executor.run(
+        duplicates_kernel.KERNEL,
         duplicates_kernel.DuplicateState(arrivals.known_keys),
-        arrivals.release(),
+        duplicates_kernel.DuplicateTonight(**arrivals.release()),
         # Only entries the gateways settle enter the working set (the rest count in balances).
         duplicates_kernel.DuplicateParams(
             keep={"ledger": pl.col("entry_type").is_in(SETTLED_TYPES)}
         ),
         run_date,
     )
-    firsts = duplicates.firsts
+    firsts = duplicates.state
     work = ledger_rules.working_set(previous.ledger, firsts.pop("ledger"))
-    settled = settlement_kernel.run(
+    settled = executor.run(
+        settlement_kernel.KERNEL,
         settlement_kernel.SettlementState(previous.settlement),
         settlement_kernel.SettlementTonight(
             work.ledger,
@@ -126,14 +139,16 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         settlement_kernel.SettlementParams(config),
         run_date,
     )
-    received = receipt_kernel.run(
+    received = executor.run(
+        receipt_kernel.KERNEL,
         receipt_kernel.ReceiptState(previous.receipts),
         receipt_kernel.ReceiptTonight(
-            settled.ledger, conform(firsts.pop("receipts"), RECEIPT_WORK)
+            settled.state.pop("ledger"), conform(firsts.pop("receipts"), RECEIPT_WORK)
         ),
         receipt_kernel.ReceiptParams(config),
         run_date,
     )
+    ledger = received.state.pop("ledger")
     found = pl.concat(
         [
             duplicates.findings,
@@ -151,7 +166,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
             right_on="row_id",
             how="anti",
         ),
-        received.ledger,
+        ledger,
         found,
         config.windows,
         run_date,
@@ -167,7 +182,7 @@ def reconcile(previous: NightState, arrivals: Arrivals, run_date: dt.date, confi
         ]
     )
     state = NightState(
-        ledger=ledger_rules.carried(received.ledger, config.windows, run_date),
+        ledger=ledger_rules.carried(ledger, config.windows, run_date),
         settlement=settled.state["settlement"],
         receipts=received.state["receipts"],
         bank=payouts.state["bank"],

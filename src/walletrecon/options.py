@@ -42,6 +42,7 @@ class NightOptions:
     wait_seconds: float
     log_format: Literal["text", "json"]
     verbose: bool
+    engine: Literal["local", "spark"]
 
 
 def night_options(function: Callable[..., None]) -> Callable[..., None]:
@@ -92,6 +93,14 @@ def night_options(function: Callable[..., None]) -> Callable[..., None]:
             help="Logs on stderr: short lines, or one JSON object per line for schedulers.",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Log every stage (text format)."),
+        click.option(
+            "--engine",
+            type=click.Choice(["local", "spark"]),
+            default="local",
+            show_default=True,
+            help="Where the kernels run: this process, in hash shards under [engine] "
+            "memory_limit, or Spark (pip install walletrecon[spark] and a Java runtime).",
+        ),
         click.option(
             "--wait",
             "wait_seconds",

@@ -51,6 +51,7 @@ from walletrecon.publish import (
 )
 from walletrecon.report import render_report
 from walletrecon.schemas import REJECTED_SCHEMA
+from walletrecon.shards import Executor
 from walletrecon.sources.canonical import (
     FileRecord,
     Loaded,
@@ -330,17 +331,19 @@ def run_night(
     *,
     publish_outputs: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> RunSummary:
     """Reconcile one business date and publish its outputs (unless ``publish_outputs`` is off:
     a dry run computes everything and leaves the outputs and the state as they were).
 
     The caller holds the output folder's lock (``lock.run_lock``): a night first rolls back
-    whatever a killed run left half published."""
+    whatever a killed run left half published. ``executor`` runs the sharded kernels (by
+    default in this process)."""
     started = time.perf_counter()
     timer = Timer(run_date, on_start=on_stage)
     prepared = _prepare(run_date, inbox, out, config, timer)
     try:
-        return _finish(run_date, out, config, timer, prepared, started, publish_outputs)
+        return _finish(run_date, out, config, timer, prepared, started, publish_outputs, executor)
     finally:
         prepared.registry.unlink(missing_ok=True)
 
@@ -353,12 +356,13 @@ def _finish(
     prepared: Prepared,
     started: float,
     publish_outputs: bool,
+    executor: Executor | None = None,
 ) -> RunSummary:
     """The stages after loading: kernel, lifecycle, manifest, publish."""
     loaded, previous, deliveries = prepared.loaded, prepared.previous, prepared.deliveries
     state_date, dates = prepared.state_date, prepared.dates
     with timer.stage("reconcile"):
-        night = reconcile(previous, prepared.arrivals, run_date, config)
+        night = reconcile(previous, prepared.arrivals, run_date, config, executor)
     with timer.stage("lifecycle"):
         life = advance(
             previous.open_discrepancies,

@@ -21,7 +21,9 @@ class KernelResult:
     findings: pl.DataFrame
     #: (source, row_id, outcome) of tonight's rows of the kernel's own sources.
     outcomes: pl.DataFrame
-    #: The kernel's slice of the next night's state, by ``NightState`` frame name.
+    #: What the kernel hands on, by name: its slice of the next night's state (``NightState``
+    #: frame names), and the working set a later kernel of the night goes on with (the ledger
+    #: entries settlement hands to receipts; the first rows duplicates hands to both).
     state: dict[str, pl.DataFrame]
 
 

@@ -10,6 +10,7 @@ tonight's snapshots, ``discrepancy`` or ``matched`` (a snapshot never waits).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -18,6 +19,7 @@ from walletrecon.classify import findings
 from walletrecon.kernels import KernelResult, cited_outcomes
 from walletrecon.match.balances import reconcile_balances
 from walletrecon.match.common import money_label
+from walletrecon.shards import Kernel
 from walletrecon.state import SNAPSHOTS, conform
 
 
@@ -94,3 +96,13 @@ def run(
         outcomes=cited_outcomes("balances", tonight.snapshots, "row_id", found),
         state={"postings": result.postings, "snapshots": conform(result.snapshots, SNAPSHOTS)},
     )
+
+
+def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+    """Every frame of the kernel is keyed by its account: an account's postings, entries and
+    snapshots are always in one shard."""
+    return {name: pl.col("account_id") for name in frames}
+
+
+#: The kernel as the shard executors run it.
+KERNEL: Kernel[BalanceState, BalanceTonight, BalanceParams] = Kernel("balances", run, shard_keys)

@@ -11,12 +11,14 @@ enter matching.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from walletrecon.kernels import KernelResult, outcome_rows
 from walletrecon.match.duplicates import DUPLICATE_KEYS, duplicate_findings, split_duplicates
+from walletrecon.shards import Kernel
 
 #: The sources whose rows the kernel splits, in the order it splits them.
 SOURCES = ("ledger", "settlement", "receipts")
@@ -34,10 +36,13 @@ class DuplicateParams:
     keep: dict[str, pl.Expr] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class DuplicateResult(KernelResult):
-    #: Per source, tonight's first rows of each key that the later kernels need.
-    firsts: dict[str, pl.DataFrame]
+@dataclass
+class DuplicateTonight:
+    """Tonight's new rows of the three sources. Not frozen: the kernel takes them over."""
+
+    ledger: pl.DataFrame
+    settlement: pl.DataFrame
+    receipts: pl.DataFrame
 
 
 def known(known_keys: pl.DataFrame, source: str, rows: pl.DataFrame) -> pl.DataFrame:
@@ -50,19 +55,22 @@ def known(known_keys: pl.DataFrame, source: str, rows: pl.DataFrame) -> pl.DataF
 
 def run(
     state: DuplicateState,
-    tonight: dict[str, pl.DataFrame],
+    tonight: DuplicateTonight,
     params: DuplicateParams,
     run_date: dt.date,
-) -> DuplicateResult:
-    """Split each source's rows into firsts and duplicates.
+) -> KernelResult:
+    """Split each source's rows into firsts and duplicates; the firsts the later kernels need go
+    on by source name in ``state``.
 
-    ``tonight`` is taken over: each source's rows are popped from it as they are split, so that
-    the night's widest frames are let go one at a time. ``run_date`` is unused (the rule does not
-    depend on the date) and kept for the kernels' one signature.
+    ``tonight`` is taken over: each source's rows are let go (an empty frame left in their
+    place) once they are split, so that the night's widest frames do not all stay at once.
+    ``run_date`` is unused (the rule does not depend on the date) and kept for the kernels'
+    one signature.
     """
     found, outcomes, firsts = [], [], {}
     for source in SOURCES:
-        rows = tonight.pop(source)
+        rows = getattr(tonight, source)
+        setattr(tonight, source, rows.clear())
         split = split_duplicates(
             source, rows, known(state.known_keys, source, rows), keep=params.keep.get(source)
         )
@@ -72,6 +80,26 @@ def run(
             outcome_rows(source, split.duplicates, DUPLICATE_KEYS[source][0], pl.lit("discrepancy"))
         )
         firsts[source] = split.firsts
-    return DuplicateResult(
-        findings=pl.concat(found), outcomes=pl.concat(outcomes), state={}, firsts=firsts
-    )
+    return KernelResult(findings=pl.concat(found), outcomes=pl.concat(outcomes), state=firsts)
+
+
+def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+    """Rows keyed by the business key their duplicates share: txn_id for entries and receipts,
+    the normalised reference for lines; an earlier night's key by the same part of its
+    ``dup_key`` (a line's is 'ref_norm|record_type')."""
+    del frames
+    line_reference = pl.col("dup_key").str.replace(r"\|[^|]*$", "")
+    return {
+        "state.known_keys": pl.when(pl.col("source") == "settlement")
+        .then(line_reference)
+        .otherwise(pl.col("dup_key")),
+        "tonight.ledger": pl.col("txn_id"),
+        "tonight.settlement": pl.col("ref_norm"),
+        "tonight.receipts": pl.col("txn_id"),
+    }
+
+
+#: The kernel as the shard executors run it.
+KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
+    "duplicates", run, shard_keys
+)

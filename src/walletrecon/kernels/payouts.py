@@ -11,6 +11,7 @@ broken, ``pending`` while unclaimed or their payout is open, else ``matched``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -18,7 +19,8 @@ import polars as pl
 from walletrecon.classify import findings, involved
 from walletrecon.kernels import KernelResult, cited_ids, outcome_rows
 from walletrecon.match.common import money_label, window_passed
-from walletrecon.match.payouts import reconcile_payouts
+from walletrecon.match.payouts import assign_bank_lines, reconcile_payouts
+from walletrecon.shards import Kernel
 from walletrecon.state import BANK_WORK, PAYOUTS, conform
 
 
@@ -157,3 +159,41 @@ def run(
             "payouts": conform(kept_payouts(result.payouts, params.window_days, run_date), PAYOUTS),
         },
     )
+
+
+def _payout_key() -> pl.Expr:
+    return pl.col("payout_id").str.to_lowercase()
+
+
+def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+    """Payouts and settlement lines are keyed by payout. A bank line names its payout only in
+    free text, so its key is the payout it is assigned to among all payouts (the same rule as
+    the kernel's, over every payout of the night): in that payout's shard the kernel assigns it
+    the same way, since the shard holds the winning payout and a subset of the others. Bank lines
+    naming no payout (and settlement lines without a payout id) have a null key: all in shard 0,
+    where no payout claims them either."""
+    known = pl.concat(
+        [
+            frames["state.payouts"].select("payout_key"),
+            frames["tonight.settlement"].select(_payout_key().alias("payout_key")),
+        ]
+    )
+    keys = known.get_column("payout_key").drop_nulls().unique().sort().to_list()
+    bank = pl.concat([frames["state.bank"], conform(frames["tonight.bank"], BANK_WORK)])
+    assignment = assign_bank_lines(bank, keys).filter(pl.col("bank_line_id").is_not_null())
+    bank_key = pl.col("bank_line_id").replace_strict(
+        assignment.get_column("bank_line_id"),
+        assignment.get_column("payout_key"),
+        default=None,
+        return_dtype=pl.String,
+    )
+    return {
+        "state.payouts": pl.col("payout_key"),
+        "state.bank": bank_key,
+        "tonight.settlement": _payout_key(),
+        "tonight.bank": bank_key,
+    }
+
+
+#: The kernel as the shard executors run it.
+KERNEL: Kernel[PayoutState, PayoutTonight, PayoutParams] = Kernel("payouts", run, shard_keys)

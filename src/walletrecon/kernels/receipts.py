@@ -12,6 +12,7 @@ working set of entries, with their receipt matches recorded, goes back to ``kern
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,6 +24,7 @@ from walletrecon.match.common import money_label
 from walletrecon.match.pairs import broken_pairs
 from walletrecon.match.receipts import match_receipts
 from walletrecon.match.waiting import overdue, waiting
+from walletrecon.shards import Kernel
 from walletrecon.state import RECEIPT_WORK, conform
 
 
@@ -44,12 +46,6 @@ class ReceiptTonight:
 class ReceiptParams:
     #: Windows and tolerances.
     config: Config
-
-
-@dataclass(frozen=True)
-class ReceiptResult(KernelResult):
-    #: The working set of entries with tonight's receipt matches recorded.
-    ledger: pl.DataFrame
 
 
 def payment_not_received(ledger: pl.DataFrame, config: Config, run_date: dt.date) -> pl.DataFrame:
@@ -99,9 +95,10 @@ def receipts_missing_in_ledger(
 
 def run(
     state: ReceiptState, tonight: ReceiptTonight, params: ReceiptParams, run_date: dt.date
-) -> ReceiptResult:
+) -> KernelResult:
     """Match open receipts to open payments, check tonight's pairs, find what is overdue on
-    either side, and carry the unclaimed receipts forward."""
+    either side, and carry the unclaimed receipts forward (``state["receipts"]``); the entries,
+    with their matches recorded, go back to ``kernel.reconcile`` (``state["ledger"]``)."""
     config = params.config
     received = match_receipts(tonight.ledger, pl.concat([state.receipts, tonight.receipts]))
     found = pl.concat(
@@ -121,9 +118,17 @@ def run(
         "receipt_id"
     )
     kept = received.receipts.filter(pl.col("ledger_match").is_null())
-    return ReceiptResult(
+    return KernelResult(
         findings=found,
         outcomes=judged_outcomes("receipts", tonight.receipts, "receipt_id", found, pending),
-        state={"receipts": conform(kept, RECEIPT_WORK)},
-        ledger=received.ledger,
+        state={"receipts": conform(kept, RECEIPT_WORK), "ledger": received.ledger},
     )
+
+
+def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+    """Payments and receipts pair by txn_id only: every frame is keyed by it."""
+    return {name: pl.col("txn_id") for name in frames}
+
+
+#: The kernel as the shard executors run it.
+KERNEL: Kernel[ReceiptState, ReceiptTonight, ReceiptParams] = Kernel("receipts", run, shard_keys)

@@ -13,6 +13,7 @@ set of entries, with their settlement matches recorded, goes on to the receipts 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,11 +21,18 @@ import polars as pl
 from walletrecon.classify import findings, involved, pair_findings
 from walletrecon.config import Config
 from walletrecon.kernels import KernelResult, judged_outcomes
+from walletrecon.kernels.routing import (
+    component_labels,
+    keyed_by_component,
+    reference_node,
+    transaction_node,
+)
 from walletrecon.match.common import money_label
 from walletrecon.match.fees import broken_fees, fee_due
 from walletrecon.match.pairs import broken_pairs
 from walletrecon.match.settlement import match_settlement
 from walletrecon.match.waiting import overdue, waiting
+from walletrecon.shards import Kernel
 from walletrecon.state import SETTLEMENT_WORK, conform
 
 
@@ -48,12 +56,6 @@ class SettlementTonight:
 class SettlementParams:
     #: Windows, tolerances and fee schedules.
     config: Config
-
-
-@dataclass(frozen=True)
-class SettlementResult(KernelResult):
-    #: The working set of entries with tonight's settlement matches recorded.
-    ledger: pl.DataFrame
 
 
 def fee_mismatch(lines: pl.DataFrame) -> pl.DataFrame:
@@ -148,9 +150,11 @@ def run(
     tonight: SettlementTonight,
     params: SettlementParams,
     run_date: dt.date,
-) -> SettlementResult:
+) -> KernelResult:
     """Match open lines to open entries, check tonight's pairs and the fees due, find what is
-    overdue on either side, and carry the unclaimed lines forward."""
+    overdue on either side, and carry the unclaimed lines forward (``state["settlement"]``);
+    the entries, with their matches recorded, go on to the receipts kernel
+    (``state["ledger"]``)."""
     config = params.config
     settled = match_settlement(
         tonight.ledger, pl.concat([state.settlement, tonight.settlement]), tonight.payment_history
@@ -174,11 +178,55 @@ def run(
     pending = lines.filter(waiting("settlement", config.windows, run_date)).get_column(
         "settlement_id"
     )
-    return SettlementResult(
+    return KernelResult(
         findings=found,
         outcomes=judged_outcomes("settlement", tonight.settlement, "settlement_id", found, pending),
         state={
-            "settlement": conform(lines.filter(pl.col("ledger_match").is_null()), SETTLEMENT_WORK)
+            "settlement": conform(lines.filter(pl.col("ledger_match").is_null()), SETTLEMENT_WORK),
+            "ledger": settled.ledger,
         },
-        ledger=settled.ledger,
     )
+
+
+def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+    """Rows keyed by their component of references and transaction ids (``kernels.routing``):
+    an entry links its ref_norm and txn_id, a line its ref_norm and merchant_ref, a known
+    payment its ref_norm and txn_id, so every entry a line or a chargeback could pair with, by
+    either rule, is in its shard."""
+    lines = pl.concat([frames["state.settlement"], frames["tonight.settlement"]])
+    entries = pl.concat(
+        [
+            frames["tonight.ledger"].select("ref_norm", "txn_id"),
+            frames["tonight.payment_history"].select("ref_norm", "txn_id"),
+        ]
+    )
+    labels = component_labels(
+        pl.concat(
+            [
+                entries.select(
+                    reference_node("ref_norm").alias("a"), transaction_node("txn_id").alias("b")
+                ),
+                lines.select(
+                    reference_node("ref_norm").alias("a"),
+                    transaction_node("merchant_ref").alias("b"),
+                ),
+            ]
+        )
+    )
+    line_node = pl.coalesce(reference_node("ref_norm"), transaction_node("merchant_ref"))
+    entry_node = pl.coalesce(transaction_node("txn_id"), reference_node("ref_norm"))
+    return {
+        name: keyed_by_component(frames[name], labels, node, pl.col(fallback))
+        for name, node, fallback in (
+            ("state.settlement", line_node, "settlement_id"),
+            ("tonight.settlement", line_node, "settlement_id"),
+            ("tonight.ledger", entry_node, "entry_id"),
+            ("tonight.payment_history", entry_node, "entry_id"),
+        )
+    }
+
+
+#: The kernel as the shard executors run it.
+KERNEL: Kernel[SettlementState, SettlementTonight, SettlementParams] = Kernel(
+    "settlement", run, shard_keys
+)

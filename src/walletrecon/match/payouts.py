@@ -73,7 +73,7 @@ def _add_lines(payouts: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _assign_bank_lines(bank: pl.DataFrame, payout_keys: list[str]) -> pl.DataFrame:
+def assign_bank_lines(bank: pl.DataFrame, payout_keys: list[str]) -> pl.DataFrame:
     """(bank_line_id, payout_key) for bank lines whose reference names a known payout."""
     if not payout_keys or bank.is_empty():
         return pl.DataFrame(schema={"bank_line_id": pl.String, "payout_key": pl.String})
@@ -126,7 +126,7 @@ def reconcile_payouts(
     the payout's ``currency`` in minor units.
     """
     totals = _add_lines(payouts, new_lines)
-    assignment = _assign_bank_lines(bank, totals.get_column("payout_key").to_list())
+    assignment = assign_bank_lines(bank, totals.get_column("payout_key").to_list())
     assigned = bank.join(assignment, on="bank_line_id", how="inner")
     totals = conform(_add_bank(totals, assigned), PAYOUTS)
     paid = pl.col("bank_lines") > 0

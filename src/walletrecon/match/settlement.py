@@ -80,13 +80,22 @@ def _chargeback_targets(
         ]
     ).unique(subset=["entry_id"], keep="first")
     by_reference = chargebacks.join(known, on="ref_norm", how="inner").select(
-        "line_row", "entry_id", "txn_id"
+        "line_row", "entry_id", "txn_id", pl.lit(0).alias("rule")
     )
     rest = chargebacks.join(by_reference, on="line_row", how="anti")
     by_merchant_ref = rest.join(
         known.drop("ref_norm"), left_on="merchant_ref", right_on="txn_id", how="inner"
-    ).select("line_row", "entry_id", pl.col("merchant_ref").alias("txn_id"))
-    return pl.concat([by_reference, by_merchant_ref]).unique(subset=["line_row"], keep="first")
+    ).select(
+        "line_row", "entry_id", pl.col("merchant_ref").alias("txn_id"), pl.lit(1).alias("rule")
+    )
+    # A chargeback naming several known payments takes the one found by reference first, then
+    # the smallest entry id: the same one whatever order the joins return them in.
+    return (
+        pl.concat([by_reference, by_merchant_ref])
+        .sort("line_row", "rule", "entry_id")
+        .unique(subset=["line_row"], keep="first", maintain_order=True)
+        .drop("rule")
+    )
 
 
 def match_settlement(

@@ -1,0 +1,177 @@
+"""Hash shards and the local executor (DESIGN.md, "Shards").
+
+A kernel (``walletrecon.kernels``) reads frames keyed by one relation key. Every input frame is
+partitioned by a stable hash of its key, ``xxhash64(key) % n`` (polars-hash: the same value in
+every process and on every machine, so Spark uses the very same function), rows with a null key
+all in shard 0. Each shard is a complete, smaller kernel input: the kernel runs per shard and the
+findings, outcomes and state frames of the shards are concatenated.
+
+Kernel-agnostic: a ``Kernel`` names its run function and, per input frame, the expression of its
+key (``state.NAME`` / ``tonight.NAME`` after the fields of its state and tonight dataclasses).
+The number of shards follows from a memory budget (``[engine] memory_limit``): with small data
+it is one, and the kernel runs as it is, with no partitioning at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import polars as pl
+import polars_hash as plh
+
+from walletrecon.kernels import KernelResult
+
+S = TypeVar("S")
+T = TypeVar("T")
+P = TypeVar("P")
+
+#: Input frames by name: ``state.NAME`` and ``tonight.NAME``.
+Frames = dict[str, pl.DataFrame]
+#: Per input frame, the expression of its shard key (it may depend on all the frames: a bank
+#: line's key is the payout its reference names among all payouts).
+KeyRule = Callable[[Mapping[str, pl.DataFrame]], Mapping[str, pl.Expr]]
+
+#: The column holding a row's shard while frames are partitioned.
+SHARD = "__shard"
+#: A kernel's working set as a multiple of the estimated size of its input frames (joins,
+#: group-bys and the result frames held next to the inputs).
+WORKING_SET_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class Kernel(Generic[S, T, P]):
+    """A per-relation kernel as the executors see it: its run function and its shard keys."""
+
+    name: str
+    run: Callable[[S, T, P, dt.date], KernelResult]
+    keys: KeyRule
+
+
+class Executor(Protocol):
+    """Runs a kernel over its inputs, whole or per shard, with the same result."""
+
+    def run(
+        self, kernel: Kernel[S, T, P], state: S, tonight: T, params: P, run_date: dt.date
+    ) -> KernelResult:
+        """The kernel's result over the whole inputs."""
+        ...
+
+
+def shard_of(key: pl.Expr, shards: int) -> pl.Expr:
+    """The shard (0 to ``shards`` - 1) of a key: xxhash64 of its text modulo ``shards``; a null
+    key is in shard 0."""
+    digest = plh.concat_str([key.cast(pl.String)], separator="").nchash.xxhash64()
+    return (digest.cast(pl.UInt64) % shards).fill_null(0).cast(pl.Int32)
+
+
+def input_frames(state: object, tonight: object) -> Frames:
+    """A kernel's input frames by name, from the fields of its state and tonight dataclasses."""
+    frames: Frames = {}
+    for prefix, inputs in (("state", state), ("tonight", tonight)):
+        for item in dataclasses.fields(inputs):  # type: ignore[arg-type]
+            frames[f"{prefix}.{item.name}"] = getattr(inputs, item.name)
+    return frames
+
+
+def with_frames(template: Any, prefix: str, frames: Mapping[str, pl.DataFrame]) -> Any:
+    """A copy of a state or tonight dataclass holding the given frames (``prefix.NAME``)."""
+    names = {item.name for item in dataclasses.fields(template)}
+    return dataclasses.replace(template, **{name: frames[f"{prefix}.{name}"] for name in names})
+
+
+def partition(frames: Frames, keys: Mapping[str, pl.Expr], shards: int) -> list[Frames]:
+    """Every frame split by ``shard_of`` its key: one complete set of frames per shard (a shard
+    with no rows of a frame gets it empty, with its schema)."""
+    missing = sorted(set(frames) - set(keys))
+    if missing:
+        raise ValueError(f"no shard key for the kernel input frame(s) {', '.join(missing)}")
+    parts: list[Frames] = [{} for _ in range(shards)]
+    for name, frame in frames.items():
+        tagged = frame.with_columns(shard_of(keys[name], shards).alias(SHARD))
+        split = tagged.partition_by(SHARD, as_dict=True, include_key=False)
+        for shard in range(shards):
+            parts[shard][name] = split.get((shard,), frame.clear())
+    return parts
+
+
+def merge(results: list[KernelResult]) -> KernelResult:
+    """One result from the results of the shards: findings, outcomes and each state frame
+    concatenated."""
+    if len(results) == 1:
+        return results[0]
+    names = results[0].state.keys()
+    return KernelResult(
+        findings=pl.concat([result.findings for result in results]),
+        outcomes=pl.concat([result.outcomes for result in results]),
+        state={name: pl.concat([result.state[name] for result in results]) for name in names},
+    )
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory of this machine (4GB when the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3
+
+
+def memory_budget(memory_limit: int | None) -> int:
+    """The configured ``[engine] memory_limit``, or half of the machine's physical memory."""
+    return memory_limit if memory_limit is not None else physical_memory() // 2
+
+
+def shard_count(input_bytes: int, memory_limit: int) -> int:
+    """Shards needed so that one shard's working set (``WORKING_SET_FACTOR`` times its share of
+    the inputs) fits in the memory limit; at least one."""
+    return max(1, math.ceil(input_bytes * WORKING_SET_FACTOR / max(memory_limit, 1)))
+
+
+def frames_size(frames: Frames) -> int:
+    """Estimated bytes of the frames."""
+    return sum(int(frame.estimated_size()) for frame in frames.values())
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """Runs the shards one after the other in this process.
+
+    ``shards`` fixes the number of shards (tests); otherwise it follows from ``memory_limit``
+    (bytes; None: half of the machine's memory) and the size of the inputs.
+    """
+
+    memory_limit: int | None = None
+    shards: int | None = None
+
+    def shard_count(self, frames: Frames) -> int:
+        """The number of shards for these input frames."""
+        if self.shards is not None:
+            return self.shards
+        return shard_count(frames_size(frames), memory_budget(self.memory_limit))
+
+    def run(
+        self, kernel: Kernel[S, T, P], state: S, tonight: T, params: P, run_date: dt.date
+    ) -> KernelResult:
+        """The kernel over the whole inputs when one shard will do; else per shard, merged."""
+        frames = input_frames(state, tonight)
+        shards = self.shard_count(frames)
+        if shards == 1:
+            del frames  # a kernel may take its inputs over and let them go
+            return kernel.run(state, tonight, params, run_date)
+        parts = partition(frames, kernel.keys(frames), shards)
+        del frames
+        results = [
+            kernel.run(
+                with_frames(state, "state", part),
+                with_frames(tonight, "tonight", part),
+                params,
+                run_date,
+            )
+            for part in parts
+        ]
+        return merge(results)

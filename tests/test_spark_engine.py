@@ -1,0 +1,104 @@
+"""``walletrecon run --engine spark`` gives the same discrepancy rows as ``--engine local``, night
+after night, on the committed sample data and on a generated data set. One local Spark session
+serves the whole module (the command reuses it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from tests.test_shards import (
+    BALANCE_NIGHTS,
+    PAYOUT_NIGHTS,
+    assert_same,
+    balance_nights,
+    payout_nights,
+)
+from walletrecon import spark
+from walletrecon.cli import main
+from walletrecon.shards import LocalExecutor
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(spark.missing() is not None, reason=str(spark.missing())),
+]
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Any]:
+    """The local Spark session, started once."""
+    started = spark.session()
+    yield started
+    started.stop()
+
+
+def run_nights(inbox: Path, config: Path | None, out: Path, engine: str) -> None:
+    """``walletrecon run`` over every night of an inbox, in date order."""
+    runner = CliRunner()
+    for night in sorted(path.name for path in inbox.iterdir() if path.is_dir()):
+        arguments = ["run", "--date", night, "--inbox", str(inbox), "--out", str(out)]
+        arguments += ["--engine", engine, *(["--config", str(config)] if config else [])]
+        result = runner.invoke(main, arguments)
+        assert result.exit_code == 0, (engine, night, result.output, result.exception)
+
+
+def discrepancies(out: Path) -> dict[str, pl.DataFrame]:
+    """Every night's discrepancy rows, sorted (no column of them times the run)."""
+    nights = {}
+    for path in sorted(out.glob("discrepancies/*/*.parquet")):
+        frame = pl.read_parquet(path)
+        nights[path.parent.name] = frame.sort(frame.columns, nulls_last=True)
+    return nights
+
+
+def assert_engines_agree(inbox: Path, config: Path | None, tmp_path: Path) -> None:
+    run_nights(inbox, config, tmp_path / "local", "local")
+    run_nights(inbox, config, tmp_path / "spark", "spark")
+    local, sparked = discrepancies(tmp_path / "local"), discrepancies(tmp_path / "spark")
+    assert local.keys() == sparked.keys()
+    assert len(local) == len(list(inbox.iterdir()))
+    assert sum(frame.height for frame in local.values()) > 0
+    for night, frame in local.items():
+        assert frame.equals(sparked[night]), night
+
+
+@pytest.mark.parametrize(
+    "inbox",
+    [SAMPLE / "inbox", SAMPLE / "real_formats" / "inbox"],
+    ids=["sample", "real_formats"],
+)
+def test_spark_gives_the_local_rows_on_the_sample_data(
+    session: Any, inbox: Path, tmp_path: Path
+) -> None:
+    assert_engines_agree(inbox, inbox.parent / "walletrecon.toml", tmp_path)
+
+
+def test_spark_gives_the_local_rows_on_a_generated_data_set(session: Any, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    arguments = ["sample", "--out", str(data), "--days", "3", "--seed", "5", "--rows", "1500"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    config = data / "walletrecon.toml"
+    assert_engines_agree(data / "inbox", config if config.exists() else None, tmp_path / "runs")
+
+
+def test_spark_engine_runs_kernels_in_more_than_one_shard(session: Any) -> None:
+    # The executor really partitions: Spark's parallelism gives at least two shards here.
+    executor = spark.SparkExecutor(session)
+    assert executor.shard_count({"state.x": pl.DataFrame({"a": [1]})}) >= 2
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_spark_runs_the_kernels_per_shard_as_one_call_does(session: Any, shards: int) -> None:
+    executor = spark.SparkExecutor(session, shards=shards)
+    for run_nights, nights in ((balance_nights, BALANCE_NIGHTS), (payout_nights, PAYOUT_NIGHTS)):
+        whole = run_nights(LocalExecutor(shards=1), nights)
+        for sharded, plain in zip(run_nights(executor, nights), whole, strict=True):
+            assert_same(sharded, plain)
