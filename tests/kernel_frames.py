@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -18,19 +19,31 @@ def noon(day: dt.date = DAY, hours: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC) + dt.timedelta(hours=hours)
 
 
-def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    if not rows:
+def _built(
+    rows: tuple[dict[str, Any], ...],
+    defaults: Callable[[int, dict[str, Any], dt.date], dict[str, Any]],
+    schema: dict[str, pl.DataType],
+) -> pl.DataFrame:
+    """A frame of the rows, each over its defaults (from its index, itself and its day); a frame
+    with a gateway_ref gets its ref_norm unless the row gives one."""
+    filled = []
+    for index, row in enumerate(rows):
+        base = defaults(index, row, row.get("item_date", DAY)) | row
+        if "ref_norm" in schema and "ref_norm" not in row:
+            base["ref_norm"] = None if base["gateway_ref"] is None else base["gateway_ref"].lower()
+        filled.append(base)
+    if not filled:
         return empty(schema)
-    return conform(pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None), schema)
+    frame = pl.DataFrame(filled, schema_overrides=schema, infer_schema_length=None)
+    return conform(frame, schema)
 
 
 def entries(*rows: dict[str, Any]) -> pl.DataFrame:
     """Ledger entries: a succeeded CNY payment of 100.00 to merchant M1 by default."""
-    filled = []
-    for index, row in enumerate(rows):
+
+    def defaults(index: int, row: dict[str, Any], day: dt.date) -> dict[str, Any]:
         txn = row.get("txn_id", f"T{index}")
-        day = row.get("item_date", DAY)
-        base: dict[str, Any] = {
+        return {
             "entry_id": f"E-{txn}",
             "txn_id": txn,
             "account_id": "A1",
@@ -46,21 +59,16 @@ def entries(*rows: dict[str, Any]) -> pl.DataFrame:
             "first_run": day,
             "origin": f"ledger.csv:{index + 2}",
         }
-        base.update(row)
-        base.setdefault(
-            "ref_norm", None if base["gateway_ref"] is None else base["gateway_ref"].lower()
-        )
-        filled.append(base)
-    return _frame(filled, LEDGER_WORK)
+
+    return _built(rows, defaults, LEDGER_WORK)
 
 
 def lines(*rows: dict[str, Any]) -> pl.DataFrame:
     """Settlement lines: a CNY payment of 100.00 with no fee by default."""
-    filled = []
-    for index, row in enumerate(rows):
+
+    def defaults(index: int, row: dict[str, Any], day: dt.date) -> dict[str, Any]:
         ref = row.get("gateway_ref", f"GW-T{index}")
-        day = row.get("item_date", DAY)
-        base: dict[str, Any] = {
+        return {
             "settlement_id": f"S-{ref}",
             "gateway": "alipay",
             "gateway_ref": ref,
@@ -77,21 +85,16 @@ def lines(*rows: dict[str, Any]) -> pl.DataFrame:
             "origin": f"settlement.csv:{index + 2}",
             "fee_checked": False,
         }
-        base.update(row)
-        base.setdefault(
-            "ref_norm", None if base["gateway_ref"] is None else base["gateway_ref"].lower()
-        )
-        filled.append(base)
-    return _frame(filled, SETTLEMENT_WORK)
+
+    return _built(rows, defaults, SETTLEMENT_WORK)
 
 
 def receipts(*rows: dict[str, Any]) -> pl.DataFrame:
     """Merchant receipts: M1 received 100.00 CNY by default."""
-    filled = []
-    for index, row in enumerate(rows):
+
+    def defaults(index: int, row: dict[str, Any], day: dt.date) -> dict[str, Any]:
         txn = row.get("txn_id", f"T{index}")
-        day = row.get("item_date", DAY)
-        base: dict[str, Any] = {
+        return {
             "receipt_id": f"R-{txn}",
             "merchant_id": "M1",
             "txn_id": txn,
@@ -102,9 +105,8 @@ def receipts(*rows: dict[str, Any]) -> pl.DataFrame:
             "first_run": day,
             "origin": f"receipts.csv:{index + 2}",
         }
-        base.update(row)
-        filled.append(base)
-    return _frame(filled, RECEIPT_WORK)
+
+    return _built(rows, defaults, RECEIPT_WORK)
 
 
 def breaks(findings: pl.DataFrame) -> list[tuple[str, str]]:

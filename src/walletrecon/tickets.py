@@ -108,26 +108,17 @@ def _many(items: pl.DataFrame) -> pl.DataFrame:
 def _single(items: pl.DataFrame) -> pl.DataFrame:
     """One ticket per group of one break: what ``_many`` gives for such a group (an amount
     that is not known sums to 0; no resolution joins to the empty text), column by column."""
-    return items.select(
-        "group",
-        "status",
-        pl.concat_list("discrepancy_id").alias("discrepancy_ids"),
-        "type",
-        pl.col("ticket_key").alias("key"),
-        "queue",
-        "priority",
-        "severity",
-        "due_date",
-        "opened_on",
-        "age_days",
-        "currency",
-        pl.col("amount_value").fill_null(0),
-        "summary",
-        "suggested_action",
-        pl.col("resolution").fill_null(""),
-        "times_reopened",
-        (pl.col("opened_on") == pl.col("run_date")).alias("opened_tonight"),
-    )
+    derived = {
+        "discrepancy_ids": pl.concat_list("discrepancy_id"),
+        "key": pl.col("ticket_key"),
+        "amount_value": pl.col("amount_value").fill_null(0),
+        "resolution": pl.col("resolution").fill_null(""),
+        "opened_tonight": pl.col("opened_on") == pl.col("run_date"),
+    }
+    # The ticket's own columns the item carries as they are (the id and the amount's text are
+    # made later, from the group and amount_value).
+    kept = [name for name in TICKET_COLUMNS if name not in {*derived, "ticket_id", "amount"}]
+    return items.select("group", *kept, *(value.alias(name) for name, value in derived.items()))
 
 
 def _grouped(items: pl.DataFrame) -> pl.DataFrame:
