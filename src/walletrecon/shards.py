@@ -163,15 +163,24 @@ class LocalExecutor:
         if shards == 1:
             del frames  # a kernel may take its inputs over and let them go
             return kernel.run(state, tonight, params, run_date)
-        parts = partition(frames, kernel.keys(frames), shards)
-        del frames
-        results = [
-            kernel.run(
-                with_frames(state, "state", part),
-                with_frames(tonight, "tonight", part),
-                params,
-                run_date,
+        # One shard's rows at a time: the inputs stay as they are (the caller holds them) and
+        # only one shard's copy exists beside them, never a partitioned copy of everything.
+        keys = kernel.keys(frames)
+        shard_ids = {
+            name: frame.select(shard_of(keys[name], shards)).to_series()
+            for name, frame in frames.items()
+        }
+        del keys
+        results = []
+        for shard in range(shards):
+            part = {name: frame.filter(shard_ids[name] == shard) for name, frame in frames.items()}
+            results.append(
+                kernel.run(
+                    with_frames(state, "state", part),
+                    with_frames(tonight, "tonight", part),
+                    params,
+                    run_date,
+                )
             )
-            for part in parts
-        ]
+            del part
         return merge(results)

@@ -14,21 +14,29 @@ settle in ``MAX_ROUNDS``, every row gets one key: one shard, the rules exactly a
 from __future__ import annotations
 
 import polars as pl
+import polars_hash as plh
 
 #: Rounds of label propagation before giving up on partitioning (one shard then).
 MAX_ROUNDS = 32
 #: The one key of every row when the components did not settle.
-ONE_SHARD = "*"
+ONE_SHARD = 0
+
+
+def _node(kind: str, column: str) -> pl.Expr:
+    """A graph node: the 64-bit hash of its kind and text (null for a null text). Two texts of
+    one hash only put two components in one shard: the rules still run on the rows themselves."""
+    text = pl.concat_str([pl.lit(kind), pl.col(column)])
+    return plh.concat_str([text], separator="").nchash.xxhash64().cast(pl.UInt64)
 
 
 def reference_node(column: str) -> pl.Expr:
     """The graph node of a normalised gateway reference."""
-    return pl.concat_str([pl.lit("R:"), pl.col(column)])
+    return _node("R:", column)
 
 
 def transaction_node(column: str) -> pl.Expr:
     """The graph node of a transaction id (a ledger txn_id, a line's merchant_ref)."""
-    return pl.concat_str([pl.lit("T:"), pl.col(column)])
+    return _node("T:", column)
 
 
 def component_labels(edges: pl.DataFrame) -> pl.DataFrame | None:
@@ -77,4 +85,4 @@ def keyed_by_component(
         .join(labels, on="node", how="left", maintain_order="left")
         .get_column("label")
     )
-    return pl.coalesce(pl.lit(found), fallback)
+    return pl.coalesce(pl.lit(found).cast(pl.String), fallback.cast(pl.String))
