@@ -51,6 +51,8 @@ class Kernel(Generic[S, T, P]):
     name: str
     run: Callable[[S, T, P, dt.date], KernelResult]
     keys: KeyRule
+    #: The kernel's working set as a multiple of its inputs' size (what sets its shard count).
+    working_set: float = WORKING_SET_FACTOR
 
 
 class Executor(Protocol):
@@ -126,10 +128,10 @@ def memory_budget(memory_limit: int | None) -> int:
     return memory_limit if memory_limit is not None else physical_memory() // 2
 
 
-def shard_count(input_bytes: int, memory_limit: int) -> int:
+def shard_count(input_bytes: int, memory_limit: int, factor: float = WORKING_SET_FACTOR) -> int:
     """Shards needed so that one shard's working set (``WORKING_SET_FACTOR`` times its share of
     the inputs) fits in the memory limit; at least one."""
-    return max(1, math.ceil(input_bytes * WORKING_SET_FACTOR / max(memory_limit, 1)))
+    return max(1, math.ceil(input_bytes * factor / max(memory_limit, 1)))
 
 
 def frames_size(frames: Frames) -> int:
@@ -148,18 +150,19 @@ class LocalExecutor:
     memory_limit: int | None = None
     shards: int | None = None
 
-    def shard_count(self, frames: Frames) -> int:
-        """The number of shards for these input frames."""
+    def shard_count(self, frames: Frames, factor: float = WORKING_SET_FACTOR) -> int:
+        """The number of shards for these input frames (``factor``: the kernel's working set
+        as a multiple of its inputs)."""
         if self.shards is not None:
             return self.shards
-        return shard_count(frames_size(frames), memory_budget(self.memory_limit))
+        return shard_count(frames_size(frames), memory_budget(self.memory_limit), factor)
 
     def run(
         self, kernel: Kernel[S, T, P], state: S, tonight: T, params: P, run_date: dt.date
     ) -> KernelResult:
         """The kernel over the whole inputs when one shard will do; else per shard, merged."""
         frames = input_frames(state, tonight)
-        shards = self.shard_count(frames)
+        shards = self.shard_count(frames, kernel.working_set)
         if shards == 1:
             del frames  # a kernel may take its inputs over and let them go
             return kernel.run(state, tonight, params, run_date)

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from walletrecon.kernels import KernelResult
 from walletrecon.shards import (
+    WORKING_SET_FACTOR,
     Frames,
     Kernel,
     P,
@@ -184,11 +185,12 @@ class SparkExecutor:
     memory_limit: int | None = None
     shards: int | None = None
 
-    def shard_count(self, frames: Frames) -> int:
-        """The number of shards for these input frames."""
+    def shard_count(self, frames: Frames, factor: float = WORKING_SET_FACTOR) -> int:
+        """The number of shards for these input frames (``factor``: the kernel's working set
+        as a multiple of its inputs)."""
         if self.shards is not None:
             return self.shards
-        budget = shard_count(frames_size(frames), memory_budget(self.memory_limit))
+        budget = shard_count(frames_size(frames), memory_budget(self.memory_limit), factor)
         return max(budget, int(self._session().sparkContext.defaultParallelism))
 
     def _session(self) -> Any:
@@ -202,7 +204,7 @@ class SparkExecutor:
         """The kernel's result over the whole inputs, computed per shard by Spark."""
         spark = self._session()
         frames = input_frames(state, tonight)
-        parts = partition(frames, kernel.keys(frames), self.shard_count(frames))
+        parts = partition(frames, kernel.keys(frames), self.shard_count(frames, kernel.working_set))
         templates = {name: frame.clear() for name, frame in frames.items()}
         task = shard_task(
             kernel,

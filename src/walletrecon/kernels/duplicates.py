@@ -100,6 +100,8 @@ def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
 
 
 #: The kernel as the shard executors run it.
+#: Its working set is the first rows it copies out while it lets its inputs go (one at a time,
+#: whole): it shards only when its inputs alone pass the budget.
 KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
-    "duplicates", run, shard_keys
+    "duplicates", run, shard_keys, working_set=1
 )
