@@ -377,7 +377,7 @@ def _rejected(
 #: Rows validated at a time: the checks' working columns (text, parts, typed values, reasons)
 #: are several times the size of the rows they check, so a large file is validated a slice at a
 #: time and only the accepted rows accumulate. Validation is row by row: slicing changes nothing.
-VALIDATION_SLICE = 100_000
+VALIDATION_SLICE = 250_000
 
 
 def _validate_slice(
