@@ -32,15 +32,13 @@ from walletrecon.shards import (
     WORKING_SET_FACTOR,
     Frames,
     Kernel,
+    LocalExecutor,
     P,
     S,
     T,
-    frames_size,
     input_frames,
-    memory_budget,
     merge,
     partition,
-    shard_count,
     with_frames,
 )
 
@@ -186,12 +184,11 @@ class SparkExecutor:
     shards: int | None = None
 
     def shard_count(self, frames: Frames, factor: float = WORKING_SET_FACTOR) -> int:
-        """The number of shards for these input frames (``factor``: the kernel's working set
-        as a multiple of its inputs)."""
+        """The local executor's count for the same budget, raised to Spark's parallelism."""
+        planned = LocalExecutor(self.memory_limit, self.shards).shard_count(frames, factor)
         if self.shards is not None:
-            return self.shards
-        budget = shard_count(frames_size(frames), memory_budget(self.memory_limit), factor)
-        return max(budget, int(self._session().sparkContext.defaultParallelism))
+            return planned
+        return max(planned, int(self._session().sparkContext.defaultParallelism))
 
     def _session(self) -> Any:
         if self.spark is None:
