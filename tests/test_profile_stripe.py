@@ -57,6 +57,9 @@ def test_dashboard_export_needs_a_reference_column() -> None:
     result = read(path)
     assert counts(result) == (0, 2, 0, 2)
     assert "gateway_ref: no value" in result.rejected[0].reason
+    # The reason says which columns were looked for and what to set when the file has another.
+    assert "payment_intent_id, charge_id, source_id, source" in result.rejected[0].reason
+    assert "gateway_ref_column" in result.rejected[0].reason
     mapped = read(path, gateway_ref_column="balance_transaction_id")
     assert counts(mapped) == (2, 0, 0, 2)
     assert mapped.rows.column("gross_amount").to_pylist() == ["12.00", "0.77"]

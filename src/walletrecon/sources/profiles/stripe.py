@@ -211,10 +211,16 @@ def _working(
     frame = foldable_reversals(frame).with_columns(
         (pl.col("_type").is_in(list(CONTROL_TYPES)) | pl.col("_folds")).alias("_control")
     )
-    return frame, _cases(layout, minor, refs)
+    missing_reference = f"gateway_ref: no value in {', '.join(refs) or 'any reference column'}"
+    if "gateway_ref_column" not in options:
+        missing_reference += (
+            f" (expected one of {', '.join(REFERENCE_COLUMNS)}; the input option "
+            "gateway_ref_column names another column)"
+        )
+    return frame, _cases(layout, minor, missing_reference)
 
 
-def _cases(layout: dict[str, str | None], minor: bool, refs: list[str]) -> list[Case]:
+def _cases(layout: dict[str, str | None], minor: bool, missing_reference: str) -> list[Case]:
     """Why a transaction line cannot be mapped, as (condition, message), first check first."""
 
     def shown(column: str) -> pl.Expr:
@@ -279,7 +285,7 @@ def _cases(layout: dict[str, str | None], minor: bool, refs: list[str]) -> list[
         ),
         (
             pl.col("gateway_ref").is_null(),
-            pl.lit(f"gateway_ref: no value in {', '.join(refs) or 'any reference column'}"),
+            pl.lit(missing_reference),
         ),
     ]
     return cases
