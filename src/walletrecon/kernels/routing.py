@@ -75,9 +75,9 @@ def component_labels(edges: pl.DataFrame) -> pl.DataFrame | None:
 def keyed_by_component(
     frame: pl.DataFrame, labels: pl.DataFrame | None, node: pl.Expr, fallback: pl.Expr
 ) -> pl.Expr:
-    """The shard key of each row of ``frame``: the label of its ``node``, else ``fallback`` (a
-    row whose node links to nothing is a component of its own). With no labels (the
-    propagation did not settle) every row has the one key ``ONE_SHARD``."""
+    """The shard key of each row of ``frame``: the label of its ``node``, else the node itself
+    (a node no edge reaches is a component of its own), else ``fallback`` (a row with no node).
+    With no labels (the propagation did not settle) every row has the one key ``ONE_SHARD``."""
     if labels is None:
         return pl.lit(ONE_SHARD)
     found = (
@@ -85,4 +85,7 @@ def keyed_by_component(
         .join(labels, on="node", how="left", maintain_order="left")
         .get_column("label")
     )
-    return pl.coalesce(pl.lit(found).cast(pl.String), fallback.cast(pl.String))
+    # A node no edge reaches is a component of its own: rows sharing it share it as their key.
+    return pl.coalesce(
+        pl.lit(found).cast(pl.String), node.cast(pl.String), fallback.cast(pl.String)
+    )

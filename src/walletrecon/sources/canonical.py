@@ -125,7 +125,8 @@ def _local_date(column: pl.Expr, timezone: str) -> pl.Expr:
 def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str) -> pl.DataFrame:
     """Canonical accepted rows of a source in the kernel's working form."""
     origin = pl.concat_str(
-        [pl.col("origin_file"), pl.col("origin_row").cast(pl.String)], separator=":"
+        [pl.col("origin_file").cast(pl.String), pl.col("origin_row").cast(pl.String)],
+        separator=":",
     )
     base = accepted.with_columns(origin.alias("origin"), pl.lit(run_date).alias("first_run"))
     if source == "ledger":

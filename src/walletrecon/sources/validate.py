@@ -351,7 +351,13 @@ def _accepted(checked: pl.LazyFrame, source: Source) -> pl.DataFrame:
     return _collect(
         checked.filter(~pl.col(FAILED))
         .with_columns(map(amount_value, amounts))
-        .select("origin_file", "origin_row", *source.column_names, content_hash(source))
+        .select(
+            # One file name per row: categorical, not a copy of the name on every row.
+            pl.col("origin_file").cast(pl.Categorical),
+            "origin_row",
+            *source.column_names,
+            content_hash(source),
+        )
     )
 
 
