@@ -14,6 +14,7 @@ from walletrecon.kernels.settlement import (
     SettlementTonight,
     run,
 )
+from walletrecon.match.settlement import match_settlement
 from walletrecon.state import SETTLEMENT_WORK, empty
 
 PARAMS = SettlementParams(parse_config({}))
@@ -155,3 +156,23 @@ def test_a_chargeback_of_a_payment_known_only_from_history_is_matched() -> None:
         DAY + dt.timedelta(days=5),
     )
     assert breaks(unknown.findings) == [("missing_in_ledger", "GW-T1")]
+
+
+def test_a_chargeback_naming_several_known_payments_takes_the_reference_then_the_smallest_id() -> (
+    None
+):
+    payments = entries(
+        {"txn_id": "T1", "entry_id": "E9", "gateway_ref": "GW-1"},
+        {"txn_id": "T1", "entry_id": "E5", "gateway_ref": "GW-1"},
+        {"txn_id": "T2", "entry_id": "E1", "gateway_ref": "GW-7"},
+    )
+    chargeback = lines(
+        {"gateway_ref": "GW-1", "merchant_ref": "T2", "record_type": "chargeback"},
+        {"gateway_ref": "GW-8", "merchant_ref": "T1", "record_type": "chargeback"},
+    )
+    matched = match_settlement(payments, chargeback, HISTORY).settlement
+    # E1 is only found by merchant_ref: the reference rule comes first, then the smallest id.
+    assert matched.select("settlement_id", "ledger_match").rows() == [
+        ("S-GW-1", "E5"),
+        ("S-GW-8", "E5"),
+    ]

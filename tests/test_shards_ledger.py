@@ -5,6 +5,7 @@ merchant references collide across rows (the routing by connected component)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -59,9 +60,13 @@ RECEIPT = st.fixed_dictionaries(
 )
 
 
-def same_in_shards(kernel: Any, state: Any, tonight: Any, params: Any, shards: int) -> None:
-    whole = LocalExecutor(shards=1).run(kernel, state, tonight, params, RUN)
-    assert_same(LocalExecutor(shards=shards).run(kernel, state, tonight, params, RUN), whole)
+def same_in_shards(
+    kernel: Any, state: Any, tonight: Callable[[], Any], params: Any, shards: int
+) -> None:
+    """The kernel through ``shards`` shards against one call; ``tonight`` makes the inputs anew
+    for each run (a kernel may take them over)."""
+    whole = LocalExecutor(shards=1).run(kernel, state, tonight(), params, RUN)
+    assert_same(LocalExecutor(shards=shards).run(kernel, state, tonight(), params, RUN), whole)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -92,7 +97,7 @@ def test_settlement_in_shards_equals_one_call(
     same_in_shards(
         settlement_kernel.KERNEL,
         settlement_kernel.SettlementState(carried_lines),
-        settlement_kernel.SettlementTonight(
+        lambda: settlement_kernel.SettlementTonight(
             entries(*unique(ledger, "entry_id")), tonight_lines, payments
         ),
         settlement_kernel.SettlementParams(CONFIG),
@@ -116,7 +121,7 @@ def test_receipts_in_shards_equal_one_call(
     same_in_shards(
         receipt_kernel.KERNEL,
         receipt_kernel.ReceiptState(receipts(*unique(carried, "receipt_id"))),
-        receipt_kernel.ReceiptTonight(
+        lambda: receipt_kernel.ReceiptTonight(
             entries(*unique(ledger, "entry_id")),
             receipts(*[{**row, "receipt_id": f"N{n}"} for n, row in enumerate(tonight)]),
         ),
@@ -155,16 +160,14 @@ def test_duplicates_in_shards_equal_one_call(
         schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String},
     )
 
-    def tonight() -> duplicates_kernel.DuplicateTonight:
-        return duplicates_kernel.DuplicateTonight(
+    same_in_shards(
+        duplicates_kernel.KERNEL,
+        duplicates_kernel.DuplicateState(keys),
+        lambda: duplicates_kernel.DuplicateTonight(
             entries(*unique(ledger, "entry_id")),
             lines(*unique(settled, "settlement_id")),
             receipts(*unique(received, "receipt_id")),
-        )
-
-    state, params = duplicates_kernel.DuplicateState(keys), duplicates_kernel.DuplicateParams()
-    whole = LocalExecutor(shards=1).run(duplicates_kernel.KERNEL, state, tonight(), params, RUN)
-    sharded = LocalExecutor(shards=shards).run(
-        duplicates_kernel.KERNEL, state, tonight(), params, RUN
+        ),
+        duplicates_kernel.DuplicateParams(),
+        shards,
     )
-    assert_same(sharded, whole)

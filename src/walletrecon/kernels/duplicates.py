@@ -4,8 +4,8 @@ rule itself is ``match.duplicates``).
 State slice: (source, dup_key, row_id) of the rows of earlier nights that share a duplicate key
 with tonight's (the registry's answer). Tonight: the new rows of ledger, settlement and receipts.
 Findings: ``duplicate``, one per duplicate row. Outcomes: the duplicate rows, ``discrepancy``. The
-first rows of each key go on to the settlement and receipts kernels (``firsts``); duplicates never
-enter matching.
+first rows of each key go on to the settlement and receipts kernels (in ``state``, by source);
+duplicates never enter matching.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from walletrecon.kernels import KernelResult, outcome_rows
 from walletrecon.match.duplicates import DUPLICATE_KEYS, duplicate_findings, split_duplicates
 from walletrecon.shards import Kernel
 
-#: The sources whose rows the kernel splits, in the order it splits them.
-SOURCES = ("ledger", "settlement", "receipts")
+#: The sources whose rows the kernel splits (those with a duplicate rule), ledger first: the
+#: widest frame is let go first.
+SOURCES = tuple(sorted(DUPLICATE_KEYS))
 
 
 @dataclass(frozen=True)
