@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 import walletrecon.match.common as common
 import walletrecon.match.duplicates as duplicates
 import walletrecon.sources.redelivery as redelivery
-from walletrecon.history import exact_matches
 from walletrecon.match.common import pair_one_to_one
+from walletrecon.registry import exact_matches
 
 KEYS = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=0, max_size=12)
 

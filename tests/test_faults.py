@@ -23,11 +23,12 @@ KINDS = len(publish_module.KINDS)
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    """Every published file of an output folder (state included), by relative path."""
+    """Every published file of an output folder (state included), by relative path: not a
+    killed run's hidden leftovers (spills, staging), which the next run removes."""
     return {
         str(path.relative_to(out)): path.read_bytes()
         for path in sorted(out.rglob("*"))
-        if path.is_file() and not path.name.startswith(".")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(out).parts)
     }
 
 

@@ -13,28 +13,26 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import uuid
 from pathlib import Path
 
-import duckdb
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 import polars_hash as plh
 import pyarrow.parquet as pq
 
-from walletrecon.errors import StateError
 from walletrecon.modes import owner_writable
 from walletrecon.sources.inbox import FILES_SCHEMA
-from walletrecon.sources.redelivery import PRIOR_SCHEMA
 from walletrecon.state import NightState, conform, empty
-from walletrecon.store import sql_text
 
 STATE_DIR = "state"
 #: The registry format, kept in each registry file: content hashes (``validate.content_hash``) and
 #: key hashes made another way cannot find tonight's rows among an earlier night's.
 FORMAT_KEY = b"walletrecon.registry"
 FORMAT = b"3: xxhash64 content and key hashes, versions of updated entries"
+#: A registry file's stamp, new each time one is written: the key index (``keyindex``) records
+#: the stamp of each night it covers, and is not used for a night re-run since.
+STAMP_KEY = b"walletrecon.registry_stamp"
 #: What later nights need to know of each accepted row (``canonical.registry_rows``).
 REGISTRY_SCHEMA = {
     "source": pl.String,
@@ -110,19 +108,22 @@ def read_state(out: Path, run_date: dt.date | None) -> NightState:
 
 class RegistrySpill:
     """Tonight's registry rows, written to a file beside the outputs source by source as they are
-    made, so that they never sit in memory together; ``write_state`` moves the file into the
-    night's state. A killed run's leftover file is removed by the next run (``publish.recover``).
+    made, so that they never sit in memory together. The file lies in a folder of its own, where
+    the key index of the night is written too; ``write_state`` moves the folder's files into the
+    night's state. A killed run's leftover folder is removed by the next run (``publish.recover``).
     """
 
     def __init__(self, out: Path, run_date: dt.date) -> None:
         with owner_writable():
-            out.mkdir(parents=True, exist_ok=True)
-        self.path = out / f".registry-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}.parquet"
+            self.folder = out / f".registry-{run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
+            self.folder.mkdir(parents=True)
+        self.path = self.folder / REGISTRY_FILE
+        self.stamp = uuid.uuid4().hex
         self._writer: pq.ParquetWriter | None = None
 
     def write(self, rows: pl.DataFrame) -> None:
         table = rows.to_arrow(compat_level=pl.CompatLevel.newest())
-        table = table.replace_schema_metadata({FORMAT_KEY: FORMAT})
+        table = table.replace_schema_metadata({FORMAT_KEY: FORMAT, STAMP_KEY: self.stamp.encode()})
         if self._writer is None:
             # Ids are unique: a dictionary or statistics of them only cost time, here and when
             # later nights read the file.
@@ -145,6 +146,9 @@ class RegistrySpill:
             self._writer.close()
         return self.path
 
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def keys(self) -> pl.DataFrame:
         """(source, dup_key, dup_hash) of tonight's rows that have a duplicate key."""
         return (
@@ -155,14 +159,16 @@ class RegistrySpill:
         )
 
 
-def write_state(folder: Path, state: NightState, registry: Path, files: pl.DataFrame) -> None:
-    """Write a night's state and file registry into a (staging) folder and move its registry of
-    rows there."""
+def write_state(folder: Path, state: NightState, spill: Path, files: pl.DataFrame) -> None:
+    """Write a night's state and file registry into a (staging) folder and move the files of its
+    registry folder (``RegistrySpill``) there."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in state.frames().items():
         frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
     conform(files, FILES_SCHEMA).write_parquet(folder / FILES_FILE, compression="lz4")
-    os.replace(registry, folder / REGISTRY_FILE)
+    for path in spill.iterdir():
+        os.replace(path, folder / path.name)
+    spill.rmdir()
 
 
 def read_file_registry(out: Path, run_date: dt.date | None) -> pl.DataFrame:
@@ -189,133 +195,4 @@ def read_file_registry(out: Path, run_date: dt.date | None) -> pl.DataFrame:
                 }
     return conform(pl.DataFrame(list(rows.values())), FILES_SCHEMA).with_columns(
         pl.lit(-1, pl.Int64).alias("size"), pl.lit(-1, pl.Int64).alias("mtime_ns")
-    )
-
-
-def registry_files(out: Path, upto: dt.date | None) -> list[str]:
-    """Registry files of every run date up to and including ``upto``.
-
-    Raises StateError for a registry whose content hashes were made another way (an earlier
-    version's): re-deliveries of its rows would be taken for conflicting rows.
-    """
-    if upto is None:
-        return []
-    files = [state_folder(out, day) / REGISTRY_FILE for day in state_dates(out) if day <= upto]
-    for path in files:
-        metadata = pq.read_schema(path).metadata or {}
-        if metadata.get(FORMAT_KEY) != FORMAT:
-            raise StateError(
-                f"{path}: written by an earlier walletrecon whose content hashes this version "
-                "cannot compare; rebuild the state with `walletrecon backfill` from the first "
-                "business date into a new output folder"
-            )
-    return [str(path) for path in files]
-
-
-def _query(files: list[str], sql: str, options: str = "", **frames: pl.DataFrame) -> pl.DataFrame:
-    """Run a registry query over the given registry files, with frames as named tables
-    (``options``: more arguments of DuckDB's ``read_parquet``).
-
-    Each query has a DuckDB session of its own: closing it hands back the memory DuckDB keeps
-    after a large join, before the rest of the night needs it.
-    """
-    with duckdb.connect(":memory:") as connection:
-        for name, frame in frames.items():
-            # Arrow string views: handed to DuckDB without copying the text.
-            connection.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-        listing = "[" + ", ".join("'" + path.replace("'", "''") + "'" for path in files) + "]"
-        result: pl.DataFrame = connection.sql(
-            sql.replace("$registry", f"read_parquet({listing}{options})")
-        ).pl()
-        return result
-
-
-def _rows_at(path: str, numbers: npt.NDArray[np.int64], columns: list[str]) -> pl.DataFrame:
-    """The rows of one registry file at the given row numbers (sorted), reading only the row
-    groups that hold one."""
-    parquet = pq.ParquetFile(path)
-    metadata = parquet.metadata
-    sizes = np.array([metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)])
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    group_of = np.searchsorted(starts, numbers, side="right") - 1
-    groups = np.unique(group_of)
-    read = pl.from_arrow(parquet.read_row_groups(groups.tolist(), columns=columns))
-    assert isinstance(read, pl.DataFrame)
-    # Where each group starts among the groups read.
-    offsets = np.concatenate([[0], np.cumsum(sizes[groups])])[:-1]
-    found: pl.DataFrame = read[
-        numbers - starts[group_of] + offsets[np.searchsorted(groups, group_of)]
-    ]
-    return found
-
-
-def key_lookup(
-    files: list[str], key: str, hashes: pl.DataFrame, columns: list[str]
-) -> pl.DataFrame:
-    """Registry rows of the given files whose ``key`` hash is one of ``hashes`` (columns
-    ``columns`` and ``key``), in file and row order.
-
-    Two steps: the hits are found over the key column alone, then their other columns are read
-    from the row groups that hold a hit. Re-deliveries and repeated keys are few and mostly of
-    recent nights, so the wide columns of most earlier nights are never read.
-    """
-    hits = _query(
-        files,
-        sql_text("registry_key_hits").replace("$key", key),
-        ", filename=true, file_row_number=true",
-        tonight=hashes.select(key),
-    )
-    schema = pl.Schema({name: REGISTRY_SCHEMA[name] for name in (*columns, key)})
-    parts = [pl.DataFrame(schema=schema)]
-    for (path,), rows in hits.sort("filename").group_by("filename", maintain_order=True):
-        numbers = np.sort(rows.get_column("file_row_number").to_numpy().astype(np.int64))
-        parts.append(_rows_at(str(path), numbers, [*columns, key]).cast(schema))
-    return pl.concat(parts)
-
-
-def exact_matches(
-    candidates: pl.DataFrame, tonight: pl.DataFrame, key: str, columns: list[str]
-) -> pl.DataFrame:
-    """Registry rows found by key hash, kept where their key columns equal a row of tonight's."""
-    # The candidates are few: narrow tonight's rows to their hashes before joining.
-    tonight = tonight.filter(pl.col(key).is_in(candidates.get_column(key).implode()))
-    matched = candidates.join(tonight.select(key, *columns), on=key, suffix="__tonight")
-    same = pl.all_horizontal(pl.col(column) == pl.col(f"{column}__tonight") for column in columns)
-    return matched.filter(same).select(candidates.columns).unique(maintain_order=True).drop(key)
-
-
-def prior_rows(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
-    """The standing version (the latest accepted) of each row of earlier nights sharing
-    (source, row_id) with tonight's rows."""
-    if not files or tonight.is_empty():
-        return pl.DataFrame(schema={"source": pl.String, **PRIOR_SCHEMA})
-    keyed = tonight.select("source", "row_id", key_hash("row_id").alias("row_key"))
-    columns = ["source", "row_id", "content_hash", "stable_hash", "status", "origin", "accepted_on"]
-    candidates = key_lookup(files, "row_key", keyed, columns)
-    found = exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
-    return (
-        found.sort("accepted_on", maintain_order=True)
-        .unique(subset=["source", "row_id"], keep="last", maintain_order=True)
-        .select("source", *PRIOR_SCHEMA)
-    )
-
-
-def known_keys(files: list[str], tonight: pl.DataFrame) -> pl.DataFrame:
-    """Registry rows of earlier nights sharing a duplicate key with tonight's rows (source,
-    dup_key, dup_hash)."""
-    if not files or tonight.is_empty():
-        return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
-    candidates = key_lookup(files, "dup_hash", tonight, ["source", "dup_key", "row_id"])
-    return exact_matches(candidates, tonight, "dup_hash", ["source", "dup_key"])
-
-
-def payment_history(files: list[str], refs: pl.DataFrame) -> pl.DataFrame:
-    """Payment entries of earlier nights named by tonight's chargebacks (by reference or txn_id)."""
-    empty = pl.DataFrame(schema={"entry_id": pl.String, "txn_id": pl.String, "ref_norm": pl.String})
-    if not files or refs.is_empty():
-        return empty
-    return _query(
-        files,
-        sql_text("registry_payment_history"),
-        refs=refs.select("ref_norm", "merchant_ref"),
     )

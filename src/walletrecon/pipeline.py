@@ -22,16 +22,14 @@ import polars as pl
 from walletrecon.config import Config
 from walletrecon.errors import mark_stage
 from walletrecon.history import (
+    STATE_DIR,
     RegistrySpill,
-    known_keys,
-    payment_history,
     previous_state_date,
-    prior_rows,
     read_file_registry,
     read_state,
-    registry_files,
 )
 from walletrecon.kernel import Arrivals, reconcile
+from walletrecon.keyindex import build as build_index
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
 from walletrecon.manifest import (
@@ -42,12 +40,20 @@ from walletrecon.manifest import (
     control_totals,
     source_counts,
 )
+from walletrecon.modes import owner_writable
 from walletrecon.publish import (
     NightOutputs,
     mark_later_nights_stale,
     partition,
     publish,
     recover,
+)
+from walletrecon.registry import (
+    Registries,
+    known_keys,
+    payment_history,
+    prior_rows,
+    registries,
 )
 from walletrecon.report import render_report
 from walletrecon.schemas import REJECTED_SCHEMA
@@ -194,7 +200,7 @@ def _discrepancy_summary(
 
 
 def _arrivals(
-    files: list[str],
+    files: Registries,
     loaded: Loaded,
     run_date: dt.date,
     config: Config,
@@ -260,7 +266,9 @@ class Prepared:
     deliveries: Deliveries
     arrivals: Arrivals
     #: Tonight's registry rows, spilled to a file to keep them out of memory.
-    registry: Path
+    registry: RegistrySpill
+    #: The registries of earlier nights.
+    history: Registries
     state_date: dt.date | None
     dates: list[dt.date]
     warnings: list[str]
@@ -290,18 +298,19 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
                 LOGGER.warning(warning)
         with timer.stage("state"):
             previous = read_state(out, state_date)
-            files = registry_files(out, state_date)
+            files = registries(out, state_date)
         with timer.stage("deliveries"):
             deliveries, arrivals = _arrivals(files, loaded, run_date, config, registry)
     except BaseException:
-        registry.path.unlink(missing_ok=True)
+        registry.discard()
         raise
     return Prepared(
         loaded=loaded,
         previous=previous,
         deliveries=deliveries,
         arrivals=arrivals,
-        registry=registry.path,
+        registry=registry,
+        history=files,
         state_date=state_date,
         dates=found.dates,
         warnings=warnings,
@@ -318,6 +327,7 @@ STAGES = (
     "deliveries",
     "reconcile",
     "lifecycle",
+    "index",
     "manifest",
     "publish",
 )
@@ -345,7 +355,7 @@ def run_night(
     try:
         return _finish(run_date, out, config, timer, prepared, started, publish_outputs, executor)
     finally:
-        prepared.registry.unlink(missing_ok=True)
+        prepared.registry.discard()
 
 
 def _finish(
@@ -377,6 +387,16 @@ def _finish(
         before = {name: frame.height for name, frame in previous.frames().items()}
         del previous
         prepared.previous = NightState.initial()
+    if publish_outputs:
+        with timer.stage("index"), owner_writable():
+            spill = prepared.registry
+            build_index(
+                out / STATE_DIR,
+                state_date,
+                {**prepared.history.nights, run_date: (spill.path, spill.stamp)},
+                run_date,
+                spill.folder,
+            )
     with timer.stage("manifest"):
         outcomes = by_source(night.outcomes)
         counts = source_counts(
@@ -432,7 +452,7 @@ def _finish(
                 open_discrepancies=life.open,
                 resolved_discrepancies=life.resolved_history,
             ),
-            registry=prepared.registry,
+            registry=prepared.registry.folder,
             files=prepared.files,
         )
         if publish_outputs:

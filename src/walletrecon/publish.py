@@ -133,6 +133,8 @@ def recover(out: Path) -> list[str]:
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in [*out.glob(".registry-*.parquet"), *out.glob(JOURNAL_PREFIX + "*.tmp")]:
         leftover.unlink(missing_ok=True)
+    for leftover in out.glob(".registry-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     return undone
 
 

@@ -1,0 +1,284 @@
+"""The key index of the registries: where a key hash lies among earlier nights' registry rows,
+found without scanning every earlier night.
+
+Each night writes a *run* per key (``index-<key>.arrow``, Arrow IPC, in its state folder): the
+(hash, location) of registry rows with that key, sorted by hash, a location being the night (days
+since 1970) above the row number in that night's registry file. Runs merge like a binary
+counter: tonight's run takes in the newest earlier run while that covers no more nights than it,
+so the ``index.json`` of a state folder lists O(log nights) runs that cover every earlier night,
+and a row is rewritten O(log nights) times in its life. A look-up searches the sorted hashes of
+each run (``numpy.searchsorted``): its cost follows tonight's keys and the log of the history,
+not a scan of every earlier night's registry.
+
+A run's batches split the 64-bit hash space into equal power-of-two ranges, so a look-up or a
+merge holds one batch of each run at a time (about ``BATCH_ROWS`` entries) and a look-up skips
+the batches no key of tonight falls in. A run records the nights it covers and the stamp of each
+night's registry file (``history.RegistrySpill``). A run whose nights were re-run since (another
+stamp) or whose folder is gone is not used: the nights it covered are then looked up by scanning
+their registries, and indexed again by the next nights (``CATCH_UP`` a night).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: The registry columns indexed: the row id's hash and the duplicate key's hash.
+INDEX_KEYS = ("row_key", "dup_hash")
+#: In a state folder: the runs covering the nights up to its own, newest first, per key.
+INDEX_FILE = "index.json"
+#: Entries per batch of a run, about (batches are equal ranges of the hash space).
+BATCH_ROWS = 1 << 22
+#: Earlier nights no valid run covers, taken into tonight's run at most (the rest on later nights).
+CATCH_UP = 4
+#: The metadata key of a run file: the nights it covers, their registry stamps, its batches.
+RUN_KEY = b"walletrecon.index"
+RUN_SCHEMA = pa.schema([("hash", pa.uint64()), ("location", pa.uint64())])
+_EPOCH = dt.date(1970, 1, 1)
+_TOP = np.iinfo(np.uint64).max
+
+UInt64s = npt.NDArray[np.uint64]
+Int64s = npt.NDArray[np.int64]
+
+
+def folder_name(night: dt.date) -> str:
+    return f"run_date={night.isoformat()}"
+
+
+def run_file(key: str) -> str:
+    return f"index-{key}.arrow"
+
+
+def locations(night: dt.date, rows: Int64s) -> UInt64s:
+    """The locations of rows of a night's registry file."""
+    number = np.uint64((night - _EPOCH).days)
+    located: UInt64s = (number << np.uint64(32)) | rows.astype(np.uint64)
+    return located
+
+
+def split_locations(located: UInt64s) -> tuple[list[dt.date], Int64s]:
+    """(night, row number) of each location."""
+    days = (located >> np.uint64(32)).astype(np.int64)
+    rows = (located & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return [_EPOCH + dt.timedelta(days=int(number)) for number in days], rows
+
+
+def _shift(batches: int) -> int:
+    """How far a hash shifts right to give its batch number (64: every hash is in batch 0)."""
+    return 64 - (batches.bit_length() - 1)
+
+
+def _batch_of(hashes: UInt64s | np.uint64, batches: int) -> Int64s:
+    shift = _shift(batches)
+    if shift == 64:
+        return np.zeros(np.shape(hashes), dtype=np.int64)
+    return np.asarray(np.right_shift(hashes, np.uint64(shift)), dtype=np.int64)
+
+
+def _ranges(batches: int) -> list[tuple[np.uint64, np.uint64]]:
+    """The (first, last) hash of each batch, both inclusive."""
+    shift = _shift(batches)
+    if shift == 64:
+        return [(np.uint64(0), np.uint64(_TOP))]
+    starts = [np.uint64(number) << np.uint64(shift) for number in range(batches)]
+    ends = [np.uint64(start - np.uint64(1)) for start in starts[1:]] + [np.uint64(_TOP)]
+    return list(zip(starts, ends, strict=True))
+
+
+def _within(hashes: UInt64s, first: np.uint64, last: np.uint64) -> slice:
+    start = int(np.searchsorted(hashes, first, side="left"))
+    return slice(start, int(np.searchsorted(hashes, last, side="right")))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run file: the nights it covers, with their registry stamps, and its batch count."""
+
+    path: Path
+    nights: tuple[dt.date, ...]
+    stamps: tuple[str, ...]
+    batches: int
+    entries: int
+
+    @staticmethod
+    def read(path: Path) -> Run | None:
+        """The run at ``path``; None if there is none (or none this version reads)."""
+        if not path.is_file():
+            return None
+        try:
+            with pa.OSFile(str(path)) as handle:
+                metadata = pa.ipc.open_file(handle).schema.metadata or {}
+            document = json.loads(metadata[RUN_KEY])
+            nights = tuple(dt.date.fromisoformat(night) for night in document["nights"])
+            stamps = tuple(str(stamp) for stamp in document["stamps"])
+            return Run(path, nights, stamps, int(document["batches"]), int(document["entries"]))
+        except (pa.ArrowInvalid, OSError, KeyError, TypeError, ValueError):
+            return None
+
+    def holds(self, stamps: dict[dt.date, str], upto: dt.date) -> bool:
+        """Whether every night of the run is at most ``upto`` and still has its stamp."""
+        pairs = zip(self.nights, self.stamps, strict=True)
+        return all(night <= upto and stamps.get(night) == stamp for night, stamp in pairs)
+
+    def batches_at(self, wanted: Sequence[int]) -> Iterator[tuple[int, UInt64s, UInt64s]]:
+        """(number, hashes, locations) of the wanted batches, one read at a time."""
+        with pa.OSFile(str(self.path)) as handle:
+            reader = pa.ipc.open_file(handle)
+            for number in wanted:
+                batch = reader.get_batch(number)
+                yield number, batch.column(0).to_numpy(), batch.column(1).to_numpy()
+
+
+def valid_runs(
+    state_root: Path, upto: dt.date | None, key: str, stamps: dict[dt.date, str]
+) -> list[Run]:
+    """The runs listed by the state of ``upto`` that still hold (``Run.holds``), newest first,
+    no two covering the same night."""
+    if upto is None:
+        return []
+    listing = state_root / folder_name(upto) / INDEX_FILE
+    try:
+        folders = json.loads(listing.read_text(encoding="utf-8"))["runs"][key]
+    except (OSError, KeyError, TypeError, ValueError):
+        return []
+    runs: list[Run] = []
+    covered: set[dt.date] = set()
+    for folder in folders:
+        run = Run.read(state_root / str(folder) / run_file(key))
+        if run is not None and not covered.intersection(run.nights) and run.holds(stamps, upto):
+            runs.append(run)
+            covered.update(run.nights)
+    return runs
+
+
+def find(runs: list[Run], needles: UInt64s) -> UInt64s:
+    """The locations of every entry of the runs whose hash is one of ``needles`` (sorted,
+    unique), run by run and in hash order within a run."""
+    found: list[UInt64s] = []
+    for run in runs:
+        cuts = np.searchsorted(needles, [first for first, _ in _ranges(run.batches)], side="left")
+        cuts = np.append(cuts, needles.size)
+        wanted = [number for number in range(run.batches) if cuts[number] < cuts[number + 1]]
+        for number, hashes, located in run.batches_at(wanted):
+            part = needles[cuts[number] : cuts[number + 1]]
+            left = np.searchsorted(hashes, part, side="left")
+            counts = np.searchsorted(hashes, part, side="right") - left
+            left, counts = left[counts > 0], counts[counts > 0]
+            if counts.size:
+                starts = np.repeat(left - np.cumsum(counts) + counts, counts)
+                found.append(located[starts + np.arange(int(counts.sum()))])
+    return np.concatenate(found) if found else np.empty(0, dtype=np.uint64)
+
+
+# --- building tonight's run ----------------------------------------------------------------------
+
+
+@dataclass
+class _Sorted:
+    """Entries held in memory, sorted by hash: a night's registry read for its key."""
+
+    hashes: UInt64s
+    located: UInt64s
+
+    @staticmethod
+    def of_registry(path: Path, night: dt.date, key: str) -> _Sorted:
+        column = pq.read_table(path, columns=[key]).column(0).combine_chunks()
+        rows = np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False)).astype(np.int64)
+        hashes = column.drop_null().to_numpy().astype(np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        return _Sorted(hashes[order], locations(night, rows[order]))
+
+    def between(self, first: np.uint64, last: np.uint64) -> tuple[UInt64s, UInt64s]:
+        part = _within(self.hashes, first, last)
+        return self.hashes[part], self.located[part]
+
+    def __len__(self) -> int:
+        return int(self.hashes.size)
+
+
+@dataclass
+class _Stored:
+    """A run file read batch by batch as the merge walks the hash space."""
+
+    run: Run
+    _cached: dict[int, tuple[UInt64s, UInt64s]] = field(default_factory=dict)
+
+    def between(self, first: np.uint64, last: np.uint64) -> tuple[UInt64s, UInt64s]:
+        batches = self.run.batches
+        numbers = range(int(_batch_of(first, batches)), 1 + int(_batch_of(last, batches)))
+        missing = [number for number in numbers if number not in self._cached]
+        for number in list(self._cached):
+            if number not in numbers:
+                del self._cached[number]
+        for number, hashes, located in self.run.batches_at(missing):
+            self._cached[number] = (hashes, located)
+        hashes = np.concatenate([self._cached[number][0] for number in numbers])
+        located = np.concatenate([self._cached[number][1] for number in numbers])
+        part = _within(hashes, first, last)
+        return hashes[part], located[part]
+
+    def __len__(self) -> int:
+        return self.run.entries
+
+
+def _write_run(path: Path, parts: list[_Sorted | _Stored], nights: dict[dt.date, str]) -> None:
+    """Merge the parts into one run file covering ``nights`` (night: registry stamp)."""
+    total = sum(len(part) for part in parts)
+    batches = 1 << max(0, (max(1, -(-total // BATCH_ROWS)) - 1).bit_length())
+    ordered = sorted(nights)
+    document = {
+        "nights": [night.isoformat() for night in ordered],
+        "stamps": [nights[night] for night in ordered],
+        "batches": batches,
+        "entries": total,
+    }
+    schema = RUN_SCHEMA.with_metadata({RUN_KEY: json.dumps(document).encode()})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        for first, last in _ranges(batches):
+            pieces = [part.between(first, last) for part in parts]
+            hashes = np.concatenate([hashes for hashes, _ in pieces])
+            located = np.concatenate([located for _, located in pieces])
+            order = np.argsort(hashes, kind="stable")
+            writer.write_batch(
+                pa.record_batch([pa.array(hashes[order]), pa.array(located[order])], schema=schema)
+            )
+
+
+def build(
+    state_root: Path,
+    upto: dt.date | None,
+    registries: dict[dt.date, tuple[Path, str]],
+    tonight: dt.date,
+    target: Path,
+) -> None:
+    """Write tonight's runs and ``index.json`` into ``target`` (tonight's state folder to be).
+
+    ``registries`` holds the registry file and stamp of every night up to ``upto`` and of
+    tonight (whose file may still be elsewhere).
+    """
+    stamps = {night: stamp for night, (_, stamp) in registries.items() if night != tonight}
+    listing: dict[str, list[str]] = {}
+    for key in INDEX_KEYS:
+        chain = valid_runs(state_root, upto, key, stamps)
+        covered = {night for run in chain for night in run.nights}
+        behind = sorted(night for night in stamps if night not in covered)[-CATCH_UP:]
+        nights = [tonight, *behind]
+        parts: list[_Sorted | _Stored] = [
+            _Sorted.of_registry(registries[night][0], night, key) for night in nights
+        ]
+        taken = {night: registries[night][1] for night in nights}
+        while chain and len(chain[0].nights) <= len(taken):
+            run = chain.pop(0)
+            parts.append(_Stored(run))
+            taken.update(zip(run.nights, run.stamps, strict=True))
+        _write_run(target / run_file(key), parts, taken)
+        listing[key] = [folder_name(tonight), *(run.path.parent.name for run in chain)]
+    (target / INDEX_FILE).write_text(json.dumps({"runs": listing}, indent=1), encoding="utf-8")

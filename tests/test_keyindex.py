@@ -1,0 +1,62 @@
+"""The key index's runs (``keyindex``): a binary counter of nights, complete after every night,
+and a run that no longer holds is left out and its nights indexed again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_registry_lookup import FIRST, History
+from walletrecon import keyindex
+
+
+def run_sizes(history: History, key: str = "row_key") -> list[int]:
+    return [len(run.nights) for run in history.registries().runs(key)]
+
+
+@pytest.mark.parametrize("nights", [1, 2, 3, 7, 8, 13])
+def test_runs_are_a_binary_counter_of_the_nights(tmp_path: Path, nights: int) -> None:
+    history = History(tmp_path)
+    for number in range(nights):
+        history.add(number, [number, 100 + number], 2)
+    sizes = run_sizes(history)
+    assert sizes == [1 << bit for bit in range(nights.bit_length()) if nights >> bit & 1]
+    covered = sorted(night for run in history.registries().runs("row_key") for night in run.nights)
+    assert covered == sorted(history.nights)
+
+
+def test_a_rerun_night_leaves_its_run_out_until_a_later_night_indexes_it_again(
+    tmp_path: Path,
+) -> None:
+    history = History(tmp_path)
+    for number in range(4):
+        history.add(number, [number], 1)
+    assert run_sizes(history) == [4]
+    history.rewrite(2, [7])  # night 2 re-run: the run covering nights 0-3 no longer holds
+    assert run_sizes(history) == []
+    history.add(4, [4], 1)  # takes in (at most CATCH_UP of) the nights no run covers
+    runs = history.registries().runs("row_key")
+    assert [len(run.nights) for run in runs] == [1 + keyindex.CATCH_UP]
+    assert FIRST + dt.timedelta(days=2) in runs[0].nights
+
+
+def test_a_run_whose_folder_is_gone_is_left_out(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    for number in range(3):
+        history.add(number, [number], 1)
+    assert run_sizes(history) == [1, 2]
+    gone = FIRST + dt.timedelta(days=1)
+    (history.folder(gone) / keyindex.run_file("row_key")).unlink()
+    assert run_sizes(history) == [1]
+
+
+def test_find_gives_every_entry_of_a_repeated_hash(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    history.add(0, [5, 5, 9, None, 5], 2)
+    runs = history.registries().runs("row_key")
+    nights, rows = keyindex.split_locations(keyindex.find(runs, np.array([5], dtype=np.uint64)))
+    assert nights == [FIRST] * 3
+    assert sorted(rows.tolist()) == [0, 1, 4]
