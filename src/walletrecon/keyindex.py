@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 #: The registry columns indexed: the row id's hash and the duplicate key's hash.
 INDEX_KEYS = ("row_key", "dup_hash")
@@ -181,6 +181,12 @@ def find(runs: list[Run], needles: UInt64s) -> UInt64s:
 # --- building tonight's run ----------------------------------------------------------------------
 
 
+def _sort(hashes: UInt64s, located: UInt64s) -> tuple[UInt64s, UInt64s]:
+    """The entries sorted by hash (Polars sorts on every core; equal hashes in any order)."""
+    frame = pl.DataFrame({"hash": hashes, "location": located}).sort("hash")
+    return frame.get_column("hash").to_numpy(), frame.get_column("location").to_numpy()
+
+
 @dataclass
 class _Sorted:
     """Entries held in memory, sorted by hash: a night's registry read for its key."""
@@ -190,11 +196,17 @@ class _Sorted:
 
     @staticmethod
     def of_registry(path: Path, night: dt.date, key: str) -> _Sorted:
-        column = pq.read_table(path, columns=[key]).column(0).combine_chunks()
-        rows = np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False)).astype(np.int64)
-        hashes = column.drop_null().to_numpy().astype(np.uint64)
-        order = np.argsort(hashes, kind="stable")
-        return _Sorted(hashes[order], locations(night, rows[order]))
+        day = (night - _EPOCH).days << 32
+        frame = (
+            pl.scan_parquet(path)
+            .select(pl.col(key).alias("hash"))
+            .with_row_index("row")
+            .drop_nulls("hash")
+            .select("hash", (pl.col("row").cast(pl.UInt64) + day).alias("location"))
+            .sort("hash")
+            .collect()
+        )
+        return _Sorted(frame.get_column("hash").to_numpy(), frame.get_column("location").to_numpy())
 
     def between(self, first: np.uint64, last: np.uint64) -> tuple[UInt64s, UInt64s]:
         part = _within(self.hashes, first, last)
@@ -246,9 +258,10 @@ def _write_run(path: Path, parts: list[_Sorted | _Stored], nights: dict[dt.date,
             pieces = [part.between(first, last) for part in parts]
             hashes = np.concatenate([hashes for hashes, _ in pieces])
             located = np.concatenate([located for _, located in pieces])
-            order = np.argsort(hashes, kind="stable")
+            if sum(1 for piece, _ in pieces if piece.size) > 1:
+                hashes, located = _sort(hashes, located)
             writer.write_batch(
-                pa.record_batch([pa.array(hashes[order]), pa.array(located[order])], schema=schema)
+                pa.record_batch([pa.array(hashes), pa.array(located)], schema=schema)
             )
 
 
