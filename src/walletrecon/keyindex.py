@@ -129,12 +129,15 @@ class Run:
         return all(night <= upto and stamps.get(night) == stamp for night, stamp in pairs)
 
     def batches_at(self, wanted: Sequence[int]) -> Iterator[tuple[int, UInt64s, UInt64s]]:
-        """(number, hashes, locations) of the wanted batches, one read at a time."""
-        with pa.OSFile(str(self.path)) as handle:
-            reader = pa.ipc.open_file(handle)
-            for number in wanted:
-                batch = reader.get_batch(number)
-                yield number, batch.column(0).to_numpy(), batch.column(1).to_numpy()
+        """(number, hashes, locations) of the wanted batches, one at a time.
+
+        Each batch is mapped on its own and read in place (no copy); its pages leave the
+        process's memory with the last array using them, so a look-up holds one batch a run.
+        """
+        for number in wanted:
+            with pa.memory_map(str(self.path)) as source:
+                batch = pa.ipc.open_file(source).get_batch(number)
+            yield number, batch.column(0).to_numpy(), batch.column(1).to_numpy()
 
 
 def valid_runs(
@@ -159,6 +162,13 @@ def valid_runs(
     return runs
 
 
+def _entries(hashes: UInt64s, located: UInt64s | None = None) -> pl.DataFrame:
+    """Entries (or bare hashes) sorted by hash as a frame that knows it is sorted: Polars joins
+    and merges sorted frames in one pass."""
+    frame = pl.DataFrame({"hash": hashes} | ({} if located is None else {"location": located}))
+    return frame.with_columns(pl.col("hash").set_sorted())
+
+
 def find(runs: list[Run], needles: UInt64s) -> UInt64s:
     """The locations of every entry of the runs whose hash is one of ``needles`` (sorted,
     unique), run by run and in hash order within a run."""
@@ -168,23 +178,22 @@ def find(runs: list[Run], needles: UInt64s) -> UInt64s:
         cuts = np.append(cuts, needles.size)
         wanted = [number for number in range(run.batches) if cuts[number] < cuts[number + 1]]
         for number, hashes, located in run.batches_at(wanted):
-            part = needles[cuts[number] : cuts[number + 1]]
-            left = np.searchsorted(hashes, part, side="left")
-            counts = np.searchsorted(hashes, part, side="right") - left
-            left, counts = left[counts > 0], counts[counts > 0]
-            if counts.size:
-                starts = np.repeat(left - np.cumsum(counts) + counts, counts)
-                found.append(located[starts + np.arange(int(counts.sum()))])
+            part = _entries(needles[cuts[number] : cuts[number + 1]])
+            hits = part.join(_entries(hashes, located), on="hash", how="inner")
+            found.append(hits.get_column("location").to_numpy())
     return np.concatenate(found) if found else np.empty(0, dtype=np.uint64)
 
 
 # --- building tonight's run ----------------------------------------------------------------------
 
 
-def _sort(hashes: UInt64s, located: UInt64s) -> tuple[UInt64s, UInt64s]:
-    """The entries sorted by hash (Polars sorts on every core; equal hashes in any order)."""
-    frame = pl.DataFrame({"hash": hashes, "location": located}).sort("hash")
-    return frame.get_column("hash").to_numpy(), frame.get_column("location").to_numpy()
+def _merged(pieces: list[tuple[UInt64s, UInt64s]]) -> tuple[UInt64s, UInt64s]:
+    """Entries sorted by hash from pieces each sorted by hash (Polars sorts on every core)."""
+    filled = [(hashes, located) for hashes, located in pieces if hashes.size]
+    if len(filled) <= 1:
+        return filled[0] if filled else pieces[0]
+    merged = pl.concat([_entries(*piece) for piece in filled], rechunk=False).sort("hash")
+    return merged.get_column("hash").to_numpy(), merged.get_column("location").to_numpy()
 
 
 @dataclass
@@ -232,10 +241,14 @@ class _Stored:
                 del self._cached[number]
         for number, hashes, located in self.run.batches_at(missing):
             self._cached[number] = (hashes, located)
-        hashes = np.concatenate([self._cached[number][0] for number in numbers])
-        located = np.concatenate([self._cached[number][1] for number in numbers])
-        part = _within(hashes, first, last)
-        return hashes[part], located[part]
+        pieces = []
+        for number in numbers:
+            hashes, located = self._cached[number]
+            part = _within(hashes, first, last)
+            pieces.append((hashes[part], located[part]))
+        if len(pieces) == 1:
+            return pieces[0]
+        return np.concatenate([h for h, _ in pieces]), np.concatenate([loc for _, loc in pieces])
 
     def __len__(self) -> int:
         return self.run.entries
@@ -255,11 +268,7 @@ def _write_run(path: Path, parts: list[_Sorted | _Stored], nights: dict[dt.date,
     schema = RUN_SCHEMA.with_metadata({RUN_KEY: json.dumps(document).encode()})
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
         for first, last in _ranges(batches):
-            pieces = [part.between(first, last) for part in parts]
-            hashes = np.concatenate([hashes for hashes, _ in pieces])
-            located = np.concatenate([located for _, located in pieces])
-            if sum(1 for piece, _ in pieces if piece.size) > 1:
-                hashes, located = _sort(hashes, located)
+            hashes, located = _merged([part.between(first, last) for part in parts])
             writer.write_batch(
                 pa.record_batch([pa.array(hashes), pa.array(located)], schema=schema)
             )

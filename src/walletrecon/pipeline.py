@@ -12,6 +12,7 @@ import json
 import resource
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -275,6 +276,8 @@ class Prepared:
     #: Files of earlier folders read tonight, and the file registry for the next night.
     late: list[LateFile]
     files: pl.DataFrame
+    #: Tonight's key index runs, built in the background while the kernels run.
+    index_job: Future[None] | None = None
 
 
 def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
@@ -355,7 +358,25 @@ def run_night(
     try:
         return _finish(run_date, out, config, timer, prepared, started, publish_outputs, executor)
     finally:
+        if prepared.index_job is not None:
+            wait([prepared.index_job])  # its own failure, if any, was raised by _finish
         prepared.registry.discard()
+
+
+def _index_in_background(out: Path, run_date: dt.date, prepared: Prepared) -> Future[None]:
+    """Build tonight's key index runs (``keyindex.build``) beside tonight's registry, in a thread
+    while the kernels run: merging runs sorts and writes, which mostly leave the GIL."""
+    spill = prepared.registry
+    nights = {**prepared.history.nights, run_date: (spill.path, spill.stamp)}
+
+    def build() -> None:
+        with owner_writable():
+            build_index(out / STATE_DIR, prepared.state_date, nights, run_date, spill.folder)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+    job = pool.submit(build)
+    pool.shutdown(wait=False)  # the thread ends with the job
+    return job
 
 
 def _finish(
@@ -371,6 +392,8 @@ def _finish(
     """The stages after loading: kernel, lifecycle, manifest, publish."""
     loaded, previous, deliveries = prepared.loaded, prepared.previous, prepared.deliveries
     state_date, dates = prepared.state_date, prepared.dates
+    if publish_outputs:
+        prepared.index_job = _index_in_background(out, run_date, prepared)
     with timer.stage("reconcile"):
         night = reconcile(previous, prepared.arrivals, run_date, config, executor)
     with timer.stage("lifecycle"):
@@ -387,16 +410,9 @@ def _finish(
         before = {name: frame.height for name, frame in previous.frames().items()}
         del previous
         prepared.previous = NightState.initial()
-    if publish_outputs:
-        with timer.stage("index"), owner_writable():
-            spill = prepared.registry
-            build_index(
-                out / STATE_DIR,
-                state_date,
-                {**prepared.history.nights, run_date: (spill.path, spill.stamp)},
-                run_date,
-                spill.folder,
-            )
+    if prepared.index_job is not None:
+        with timer.stage("index"):
+            prepared.index_job.result()
     with timer.stage("manifest"):
         outcomes = by_source(night.outcomes)
         counts = source_counts(
