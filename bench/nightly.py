@@ -40,6 +40,15 @@ def measure(command: list[str], stdout: IO[bytes] | int = subprocess.DEVNULL) ->
 
     Exits naming the command when it fails.
     """
+    seconds, rss, _ = measure_usage(command, stdout)
+    return seconds, rss
+
+
+def measure_usage(
+    command: list[str], stdout: IO[bytes] | int = subprocess.DEVNULL
+) -> tuple[float, int, float]:
+    """Run a command as a child process; (wall seconds, peak RSS in MiB, CPU seconds) of that
+    child. CPU seconds (user and system) drift less than wall time on a shared host."""
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=stdout)
     _, status, usage = os.wait4(child.pid, 0)
@@ -47,15 +56,18 @@ def measure(command: list[str], stdout: IO[bytes] | int = subprocess.DEVNULL) ->
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{' '.join(command)} failed with exit code {code}")
-    return seconds, usage.ru_maxrss // 1024
+    return seconds, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
+
+
+def night_command(date: str, data: Path, out: Path) -> list[str]:
+    command = [sys.executable, "-m", "walletrecon.cli", "run", "--date", date]
+    command += ["--inbox", str(data / "inbox"), "--out", str(out)]
+    return [*command, "--config", str(data / "walletrecon.toml")]
 
 
 def run_night(date: str, data: Path, out: Path) -> tuple[float, int]:
     """Run one night in a child process; (wall seconds, peak RSS in MiB) of that child."""
-    command = [sys.executable, "-m", "walletrecon.cli", "run", "--date", date]
-    command += ["--inbox", str(data / "inbox"), "--out", str(out)]
-    command += ["--config", str(data / "walletrecon.toml")]
-    return measure(command)
+    return measure(night_command(date, data, out))
 
 
 def main() -> None:
@@ -72,13 +84,15 @@ def main() -> None:
         print(f"generated {args.days} nights of {args.rows:,} ledger rows in {generated:.1f} s")
     shutil.rmtree(out, ignore_errors=True)
     dates = sorted(child.name for child in (data / "inbox").iterdir() if child.is_dir())
-    print(f"{'night':<12}{'rows read':>12}{'wall s':>9}{'peak RSS MiB':>14}  stages (s)")
+    print(
+        f"{'night':<12}{'rows read':>12}{'wall s':>9}{'CPU s':>8}{'peak RSS MiB':>14}  stages (s)"
+    )
     for date in dates:
-        seconds, rss = run_night(date, data, out)
+        seconds, rss, cpu = measure_usage(night_command(date, data, out))
         manifest = json.loads((out / "manifest" / f"run_date={date}" / "manifest.json").read_text())
         rows = sum(item["read"] for item in manifest["outcomes"].values())
         stages = " ".join(f"{k}={v:.2f}" for k, v in manifest["timings_seconds"].items())
-        print(f"{date:<12}{rows:>12,}{seconds:>9.2f}{rss:>14,}  {stages}")
+        print(f"{date:<12}{rows:>12,}{seconds:>9.2f}{cpu:>8.2f}{rss:>14,}  {stages}")
 
 
 if __name__ == "__main__":
