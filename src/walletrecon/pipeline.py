@@ -209,11 +209,12 @@ def _arrivals(
 ) -> tuple[Deliveries, Arrivals]:
     """Shape tonight's rows, set aside re-deliveries, and gather what earlier nights knew;
     tonight's registry rows go to ``registry``."""
+    # Each source's accepted rows are let go as soon as they are shaped: the shaped frame holds
+    # what it keeps of them, and the rest (typed timestamps it replaces) is freed at once.
     shaped = {
-        source: shape(source, accepted, run_date, config.timezone)
-        for source, accepted in loaded.accepted.items()
+        source: shape(source, loaded.accepted.pop(source), run_date, config.timezone)
+        for source in list(loaded.accepted)
     }
-    loaded.accepted.clear()  # the shaped frames replace them; keep peak memory down
     ids = pl.concat(
         [frame.select(pl.lit(source).alias("source"), "row_id") for source, frame in shaped.items()]
         or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
