@@ -4,13 +4,16 @@ and a run that no longer holds is left out and its nights indexed again."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.test_registry_lookup import FIRST, History
+from tests.world import World, day
 from walletrecon import keyindex
+from walletrecon.registry import registries
 
 
 def run_sizes(history: History, key: str = "row_key") -> list[int]:
@@ -60,3 +63,28 @@ def test_find_gives_every_entry_of_a_repeated_hash(tmp_path: Path) -> None:
     nights, rows = keyindex.split_locations(keyindex.find(runs, np.array([5], dtype=np.uint64)))
     assert nights == [FIRST] * 3
     assert sorted(rows.tolist()) == [0, 1, 4]
+
+
+def test_nights_index_their_registries_and_a_rerun_night_is_found_again(tmp_path: Path) -> None:
+    """End to end: each published night leaves runs covering every night so far; after night 1
+    is re-run, only runs true to the registries are used, and its re-delivered row is still
+    told from a new one."""
+    world = World(tmp_path).payment(0, "T0").payment(1, "T1").payment(2, "T2")
+    world.run_through(2)
+    runs = registries(world.out, day(2)).runs("row_key")
+    assert sorted(night for run in runs for night in run.nights) == [day(0), day(1), day(2)]
+    world.run(1)  # a re-run: night 1's registry gets a new stamp
+    after = registries(world.out, day(2))
+    stamps = after.stamps()
+    for run in after.runs("row_key"):  # only runs made for the registries as they are now
+        assert all(
+            stamps[night] == stamp for night, stamp in zip(run.nights, run.stamps, strict=True)
+        )
+    # Night 3 repeats T1's ledger row (a re-delivery of night 1) and brings T3.
+    world.add(3, "ledger", *world.rows[(1, "ledger")]).payment(3, "T3")
+    summary = world.run(3)
+    manifest = json.loads(summary.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["outcomes"]["ledger"]["redelivered"] == 1
+    assert manifest["outcomes"]["ledger"]["read"] == 2
+    final = registries(world.out, day(3)).runs("row_key")
+    assert sorted(night for run in final for night in run.nights) == [day(n) for n in range(4)]
