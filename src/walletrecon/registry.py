@@ -99,23 +99,36 @@ def _query(files: list[str], sql: str, options: str = "", **frames: pl.DataFrame
         return result
 
 
+#: Registry row groups read at a time when gathering hits: only the hit rows are kept of each
+#: chunk, so memory follows the hits, not the file (a large night's registry is gigabytes).
+GROUPS_AT_A_TIME = 8
+
+
 def _rows_at(path: str, numbers: npt.NDArray[np.int64], columns: list[str]) -> pl.DataFrame:
     """The rows of one registry file at the given row numbers (sorted), reading only the row
-    groups that hold one."""
+    groups that hold one, a few at a time."""
     parquet = pq.ParquetFile(path)
     metadata = parquet.metadata
     sizes = np.array([metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)])
     starts = np.concatenate([[0], np.cumsum(sizes)])
     group_of = np.searchsorted(starts, numbers, side="right") - 1
     groups = np.unique(group_of)
-    read = pl.from_arrow(parquet.read_row_groups(groups.tolist(), columns=columns))
-    assert isinstance(read, pl.DataFrame)
-    # Where each group starts among the groups read.
-    offsets = np.concatenate([[0], np.cumsum(sizes[groups])])[:-1]
-    found: pl.DataFrame = read[
-        numbers - starts[group_of] + offsets[np.searchsorted(groups, group_of)]
-    ]
-    return found
+    found = []
+    for first in range(0, groups.size, GROUPS_AT_A_TIME):
+        chunk = groups[first : first + GROUPS_AT_A_TIME]
+        read = pl.from_arrow(parquet.read_row_groups(chunk.tolist(), columns=columns))
+        assert isinstance(read, pl.DataFrame)
+        wanted = np.isin(group_of, chunk)
+        # Where each group of the chunk starts among the rows read.
+        offsets = np.concatenate([[0], np.cumsum(sizes[chunk])])[:-1]
+        at = group_of[wanted]
+        found.append(read[numbers[wanted] - starts[at] + offsets[np.searchsorted(chunk, at)]])
+    if not found:
+        empty = pl.from_arrow(parquet.schema_arrow.empty_table().select(columns))
+        assert isinstance(empty, pl.DataFrame)
+        return empty
+    rows: pl.DataFrame = pl.concat(found)
+    return rows
 
 
 def _index_hits(registries: Registries, key: str, hashes: pl.DataFrame) -> pl.DataFrame:
