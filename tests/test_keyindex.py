@@ -31,6 +31,19 @@ def test_runs_are_a_binary_counter_of_the_nights(tmp_path: Path, nights: int) ->
     assert covered == sorted(history.nights)
 
 
+def test_a_run_of_max_run_nights_is_merged_no_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyindex, "MAX_RUN_NIGHTS", 4)
+    history = History(tmp_path)
+    for number in range(11):
+        history.add(number, [number], 1)
+        assert max(run_sizes(history)) <= 4
+    assert run_sizes(history) == [1, 2, 4, 4]
+    covered = sorted(night for run in history.registries().runs("row_key") for night in run.nights)
+    assert covered == sorted(history.nights)
+
+
 def test_a_rerun_night_leaves_its_run_out_until_a_later_night_indexes_it_again(
     tmp_path: Path,
 ) -> None:

@@ -114,10 +114,12 @@ def test_the_lookup_finds_exactly_the_rows_a_full_scan_finds(
     key: str,
 ) -> None:
     """Nights indexed or not (a state of an earlier version), some re-run after their index was
-    written, runs of several batches: the hits are those of a full scan, in night and row order."""
+    written, runs of several batches, runs no longer merged: the hits are those of a full scan,
+    in night and row order."""
     history = History(tmp_path_factory.mktemp("state"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(keyindex, "BATCH_ROWS", 8)
+        patch.setattr(keyindex, "MAX_RUN_NIGHTS", 3)
         for number, (keys, group, indexed) in enumerate(nights):
             history.add(number, keys, group, index=indexed)
     for number in rerun:

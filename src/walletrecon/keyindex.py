@@ -4,11 +4,14 @@ found without scanning every earlier night.
 Each night writes a *run* per key (``index-<key>.arrow``, Arrow IPC, in its state folder): the
 (hash, location) of registry rows with that key, sorted by hash, a location being the night (days
 since 1970) above the row number in that night's registry file. Runs merge like a binary
-counter: tonight's run takes in the newest earlier run while that covers no more nights than it,
-so the ``index.json`` of a state folder lists O(log nights) runs that cover every earlier night,
-and a row is rewritten O(log nights) times in its life. A look-up searches the sorted hashes of
-each run (``numpy.searchsorted``): its cost follows tonight's keys and the log of the history,
-not a scan of every earlier night's registry.
+counter up to ``MAX_RUN_NIGHTS`` nights: tonight's run takes in the newest earlier run while
+that covers no more nights than it, so the ``index.json`` of a state folder lists the runs that
+cover every earlier night (a few per ``MAX_RUN_NIGHTS`` nights), and a row is rewritten at most
+log2(``MAX_RUN_NIGHTS``) + 1 times. A look-up joins tonight's sorted hashes with each run's, a
+batch at a time (a merge join of sorted frames in Polars): 16 bytes an entry read from memory,
+not a DuckDB scan of every earlier night's registry. With millions of keys a night every batch
+holds one of them, so the look-up still reads every entry; a per-run filter in front (a blocked
+Bloom filter) would let it follow tonight's keys alone.
 
 A run's batches split the 64-bit hash space into equal power-of-two ranges, so a look-up or a
 merge holds one batch of each run at a time (about ``BATCH_ROWS`` entries) and a look-up skips
@@ -37,6 +40,10 @@ INDEX_KEYS = ("row_key", "dup_hash")
 INDEX_FILE = "index.json"
 #: Entries per batch of a run, about (batches are equal ranges of the hash space).
 BATCH_ROWS = 1 << 22
+#: A run covering this many nights is merged no more: a look-up reads every entry of the batches
+#: its keys fall in whatever the runs, so more runs cost it little, while merging ever larger runs
+#: would rewrite the whole history every power of two nights.
+MAX_RUN_NIGHTS = 16
 #: Earlier nights no valid run covers, taken into tonight's run at most (the rest on later nights).
 CATCH_UP = 4
 #: The metadata key of a run file: the nights it covers, their registry stamps, its batches.
@@ -297,7 +304,9 @@ def build(
             _Sorted.of_registry(registries[night][0], night, key) for night in nights
         ]
         taken = {night: registries[night][1] for night in nights}
-        while chain and len(chain[0].nights) <= len(taken):
+        while chain and len(chain[0].nights) <= len(taken) < MAX_RUN_NIGHTS:
+            if len(chain[0].nights) + len(taken) > MAX_RUN_NIGHTS:
+                break
             run = chain.pop(0)
             parts.append(_Stored(run))
             taken.update(zip(run.nights, run.stamps, strict=True))
