@@ -16,6 +16,11 @@ from walletrecon import keyindex
 from walletrecon.registry import registries
 
 
+def run_folders(out: Path) -> list[str]:
+    """The state folders holding a run file of the row key."""
+    return sorted(path.parent.name for path in out.glob("state/*/" + keyindex.run_file("row_key")))
+
+
 def run_sizes(history: History, key: str = "row_key") -> list[int]:
     return [len(run.nights) for run in history.registries().runs(key)]
 
@@ -86,6 +91,8 @@ def test_nights_index_their_registries_and_a_rerun_night_is_found_again(tmp_path
     world.run_through(2)
     runs = registries(world.out, day(2)).runs("row_key")
     assert sorted(night for run in runs for night in run.nights) == [day(0), day(1), day(2)]
+    # Night 1's run took night 0's in, which went once night 1 was published.
+    assert run_folders(world.out) == [keyindex.folder_name(day(1)), keyindex.folder_name(day(2))]
     world.run(1)  # a re-run: night 1's registry gets a new stamp
     after = registries(world.out, day(2))
     stamps = after.stamps()
@@ -101,3 +108,4 @@ def test_nights_index_their_registries_and_a_rerun_night_is_found_again(tmp_path
     assert manifest["outcomes"]["ledger"]["read"] == 2
     final = registries(world.out, day(3)).runs("row_key")
     assert sorted(night for run in final for night in run.nights) == [day(n) for n in range(4)]
+    assert run_folders(world.out) == [keyindex.folder_name(day(3))]

@@ -287,14 +287,18 @@ def build(
     registries: dict[dt.date, tuple[Path, str]],
     tonight: dt.date,
     target: Path,
-) -> None:
-    """Write tonight's runs and ``index.json`` into ``target`` (tonight's state folder to be).
+) -> list[Path]:
+    """Write tonight's runs and ``index.json`` into ``target`` (tonight's state folder to be);
+    return the earlier run files tonight's runs took in.
 
     ``registries`` holds the registry file and stamp of every night up to ``upto`` and of
-    tonight (whose file may still be elsewhere).
+    tonight (whose file may still be elsewhere). Once tonight is published, the runs taken in
+    can go (``retire``): only a re-run of an earlier night would have read them, and it then
+    scans those nights' registries instead.
     """
     stamps = {night: stamp for night, (_, stamp) in registries.items() if night != tonight}
     listing: dict[str, list[str]] = {}
+    taken_in: list[Path] = []
     for key in INDEX_KEYS:
         chain = valid_runs(state_root, upto, key, stamps)
         covered = {night for run in chain for night in run.nights}
@@ -309,7 +313,15 @@ def build(
                 break
             run = chain.pop(0)
             parts.append(_Stored(run))
+            taken_in.append(run.path)
             taken.update(zip(run.nights, run.stamps, strict=True))
         _write_run(target / run_file(key), parts, taken)
         listing[key] = [folder_name(tonight), *(run.path.parent.name for run in chain)]
     (target / INDEX_FILE).write_text(json.dumps({"runs": listing}, indent=1), encoding="utf-8")
+    return taken_in
+
+
+def retire(runs: list[Path]) -> None:
+    """Remove run files a published night's runs took in (they hold nothing else)."""
+    for path in runs:
+        path.unlink(missing_ok=True)

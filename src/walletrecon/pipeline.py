@@ -31,6 +31,7 @@ from walletrecon.history import (
 )
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.keyindex import build as build_index
+from walletrecon.keyindex import retire as retire_runs
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
 from walletrecon.manifest import (
@@ -278,7 +279,7 @@ class Prepared:
     late: list[LateFile]
     files: pl.DataFrame
     #: Tonight's key index runs, built in the background while the kernels run.
-    index_job: Future[None] | None = None
+    index_job: Future[list[Path]] | None = None
 
 
 def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
@@ -364,15 +365,15 @@ def run_night(
         prepared.registry.discard()
 
 
-def _index_in_background(out: Path, run_date: dt.date, prepared: Prepared) -> Future[None]:
+def _index_in_background(out: Path, run_date: dt.date, prepared: Prepared) -> Future[list[Path]]:
     """Build tonight's key index runs (``keyindex.build``) beside tonight's registry, in a thread
     while the kernels run: merging runs sorts and writes, which mostly leave the GIL."""
     spill = prepared.registry
     nights = {**prepared.history.nights, run_date: (spill.path, spill.stamp)}
 
-    def build() -> None:
+    def build() -> list[Path]:
         with owner_writable():
-            build_index(out / STATE_DIR, prepared.state_date, nights, run_date, spill.folder)
+            return build_index(out / STATE_DIR, prepared.state_date, nights, run_date, spill.folder)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
     job = pool.submit(build)
@@ -411,9 +412,10 @@ def _finish(
         before = {name: frame.height for name, frame in previous.frames().items()}
         del previous
         prepared.previous = NightState.initial()
+    taken_in: list[Path] = []
     if prepared.index_job is not None:
         with timer.stage("index"):
-            prepared.index_job.result()
+            taken_in = prepared.index_job.result()
     with timer.stage("manifest"):
         outcomes = by_source(night.outcomes)
         counts = source_counts(
@@ -475,6 +477,7 @@ def _finish(
         if publish_outputs:
             publish(out, outputs, run_date)
             mark_later_nights_stale(out, run_date)
+            retire_runs(taken_in)
     LOGGER.info(
         f"{run_date} done",
         extra={
