@@ -45,12 +45,14 @@ def measure(command: list[str], stdout: IO[bytes] | int = subprocess.DEVNULL) ->
 
 
 def measure_usage(
-    command: list[str], stdout: IO[bytes] | int = subprocess.DEVNULL
+    command: list[str],
+    stdout: IO[bytes] | int = subprocess.DEVNULL,
+    stderr: IO[bytes] | int | None = None,
 ) -> tuple[float, int, float]:
     """Run a command as a child process; (wall seconds, peak RSS in MiB, CPU seconds) of that
     child. CPU seconds (user and system) drift less than wall time on a shared host."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=stdout)
+    child = subprocess.Popen(command, stdout=stdout, stderr=stderr)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
