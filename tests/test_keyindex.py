@@ -78,9 +78,9 @@ def test_find_gives_every_entry_of_a_repeated_hash(tmp_path: Path) -> None:
     history = History(tmp_path)
     history.add(0, [5, 5, 9, None, 5], 2)
     runs = history.registries().runs("row_key")
-    nights, rows = keyindex.split_locations(keyindex.find(runs, np.array([5], dtype=np.uint64)))
-    assert nights == [FIRST] * 3
-    assert sorted(rows.tolist()) == [0, 1, 4]
+    found = keyindex.located_rows(keyindex.find(runs, np.array([5], dtype=np.uint64)))
+    assert found.get_column("night").to_list() == [FIRST] * 3
+    assert sorted(found.get_column("row").to_list()) == [0, 1, 4]
 
 
 def test_nights_index_their_registries_and_a_rerun_night_is_found_again(tmp_path: Path) -> None:

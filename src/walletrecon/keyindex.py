@@ -64,18 +64,18 @@ def run_file(key: str) -> str:
     return f"index-{key}.arrow"
 
 
-def locations(night: dt.date, rows: Int64s) -> UInt64s:
-    """The locations of rows of a night's registry file."""
-    number = np.uint64((night - _EPOCH).days)
-    located: UInt64s = (number << np.uint64(32)) | rows.astype(np.uint64)
-    return located
+def location(night: dt.date, row: pl.Expr) -> pl.Expr:
+    """The location of a row of a night's registry file: the night's day number above its row."""
+    return row.cast(pl.UInt64) + ((night - _EPOCH).days << 32)
 
 
-def split_locations(located: UInt64s) -> tuple[list[dt.date], Int64s]:
-    """(night, row number) of each location."""
-    days = (located >> np.uint64(32)).astype(np.int64)
-    rows = (located & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    return [_EPOCH + dt.timedelta(days=int(number)) for number in days], rows
+def located_rows(located: UInt64s) -> pl.DataFrame:
+    """(night, row) of each location, in their order."""
+    frame = pl.DataFrame({"location": located}, schema={"location": pl.UInt64})
+    return frame.select(
+        (pl.col("location") // (1 << 32)).cast(pl.Int32).cast(pl.Date).alias("night"),
+        (pl.col("location") % (1 << 32)).cast(pl.Int64).alias("row"),
+    )
 
 
 def _shift(batches: int) -> int:
@@ -212,13 +212,12 @@ class _Sorted:
 
     @staticmethod
     def of_registry(path: Path, night: dt.date, key: str) -> _Sorted:
-        day = (night - _EPOCH).days << 32
         frame = (
             pl.scan_parquet(path)
             .select(pl.col(key).alias("hash"))
             .with_row_index("row")
             .drop_nulls("hash")
-            .select("hash", (pl.col("row").cast(pl.UInt64) + day).alias("location"))
+            .select("hash", location(night, pl.col("row")).alias("location"))
             .sort("hash")
             .collect()
         )

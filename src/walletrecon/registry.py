@@ -31,7 +31,7 @@ from walletrecon.history import (
     state_dates,
     state_folder,
 )
-from walletrecon.keyindex import Run, find, split_locations, valid_runs
+from walletrecon.keyindex import Run, find, located_rows, valid_runs
 from walletrecon.sources.redelivery import PRIOR_SCHEMA
 from walletrecon.store import sql_text
 
@@ -67,7 +67,7 @@ def registries(out: Path, upto: dt.date | None) -> Registries:
     version's): re-deliveries of its rows would be taken for conflicting rows.
     """
     nights: dict[dt.date, tuple[Path, str]] = {}
-    for day in state_dates(out) if upto is not None else []:
+    for day in state_dates(out):
         if upto is not None and day <= upto:
             path = state_folder(out, day) / REGISTRY_FILE
             metadata = pq.read_schema(path).metadata or {}
@@ -135,13 +135,11 @@ def _index_hits(registries: Registries, key: str, hashes: pl.DataFrame) -> pl.Da
     """(filename, file_row_number) of the rows the key index finds for the hashes."""
     runs = registries.runs(key)
     needles = hashes.get_column(key).drop_nulls().unique().sort().to_numpy().astype(np.uint64)
-    nights, rows = split_locations(find(runs, needles) if runs else np.empty(0, np.uint64))
-    return pl.DataFrame(
-        {
-            "filename": [str(registries.nights[night][0]) for night in nights],
-            "file_row_number": rows,
-        },
-        schema={"filename": pl.String, "file_row_number": pl.Int64},
+    found = located_rows(find(runs, needles) if runs else np.empty(0, np.uint64))
+    files = {night: str(path) for night, (path, _) in registries.nights.items()}
+    return found.select(
+        pl.col("night").replace_strict(files, return_dtype=pl.String).alias("filename"),
+        pl.col("row").alias("file_row_number"),
     )
 
 
