@@ -154,11 +154,15 @@ def _running_at(
 
 
 def check_balances(
-    postings: pl.DataFrame, snapshots: pl.DataFrame, tolerance: pl.Expr
+    postings: pl.DataFrame,
+    snapshots: pl.DataFrame,
+    tolerance: pl.Expr,
+    wanted: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Every snapshot with expected_minor and a verdict; snapshots (in ``SNAPSHOT_ORDER``) are
-    checked against the one before them among those given. Postings carry ``ACCOUNT_KEY``
-    (``add_postings``)."""
+    """Snapshots with expected_minor and a verdict; snapshots (in ``SNAPSHOT_ORDER``) are
+    checked against the one before them among those given. Only the snapshots whose row_id is
+    in ``wanted`` are checked (all when None): the others serve as the ones before. Postings
+    carry ``ACCOUNT_KEY`` (``add_postings``)."""
     # Accounts are compared as numbers (their categorical code), not as text.
     running = (
         postings.select(ACCOUNT_KEY, "day", "total_minor")
@@ -178,6 +182,8 @@ def check_balances(
         pl.when(same_account).then(pl.col("item_date").shift(1)).alias("previous_date"),
         _account_key(),
     )
+    if wanted is not None:
+        chained = chained.join(wanted, on="row_id", how="semi")
     at_snapshot = _running_at(running, chained, "item_date", "running_now")
     at_previous = _running_at(
         running,
@@ -224,13 +230,12 @@ def reconcile_balances(
         .unique(subset=["row_id"], keep="first", maintain_order=True)
         .sort(SNAPSHOT_ORDER)
     )
-    checked = check_balances(updated, everything, tolerance)
     # The latest carried snapshot is checked again while no later one has come in.
     latest = latest_snapshots(everything, keep=1).join(carried, on="row_id", how="semi")
     to_report = pl.concat([snapshots.select("row_id"), latest.select("row_id")]).unique()
     kept = latest_snapshots(everything, keep=SNAPSHOTS_KEPT)
     return BalanceResult(
         postings=compact_postings(conform(updated, POSTINGS), kept, run_date),
-        checks=checked.join(to_report, on="row_id", how="semi"),
+        checks=check_balances(updated, everything, tolerance, wanted=to_report),
         snapshots=kept,
     )
