@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from walletrecon.state import NightState
 
 #: Output kinds in the order they are swapped in; the state comes last.
 KINDS = ("discrepancies", "tickets", "rejected", "report", "manifest", STATE_DIR)
+#: Files written at the same time while a night is staged (the machine has few cores).
+STAGING_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -49,36 +52,60 @@ def partition(out: Path, kind: str, run_date: dt.date) -> Path:
     return out / kind / f"run_date={run_date.isoformat()}"
 
 
-def _write_tickets(folder: Path, tickets: pl.DataFrame) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    records = tickets.with_columns(
+def _ticket_records(tickets: pl.DataFrame) -> pl.DataFrame:
+    return tickets.with_columns(
         pl.col("due_date").cast(pl.String), pl.col("opened_on").cast(pl.String)
     )
-    records.write_ndjson(folder / "tickets.jsonl")
-    flat = records.with_columns(pl.col("discrepancy_ids").list.join(" "))
+
+
+def _write_tickets_jsonl(folder: Path, tickets: pl.DataFrame) -> None:
+    _ticket_records(tickets).write_ndjson(folder / "tickets.jsonl")
+
+
+def _write_tickets_csv(folder: Path, tickets: pl.DataFrame) -> None:
+    flat = _ticket_records(tickets).with_columns(pl.col("discrepancy_ids").list.join(" "))
     write_csv(flat, folder / "tickets.csv")
 
 
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     discrepancies = partition(staging, "discrepancies", run_date)
     discrepancies.mkdir(parents=True)
-    outputs.discrepancies.write_parquet(discrepancies / "part-0.parquet")
-    _write_tickets(partition(staging, "tickets", run_date), outputs.tickets)
     rejected = partition(staging, "rejected", run_date)
     rejected.mkdir(parents=True)
-    outputs.rejected.write_parquet(rejected / "rejected.parquet")
-    write_csv(outputs.rejected, rejected / "rejected.csv")
     report = partition(staging, "report", run_date)
     report.mkdir(parents=True)
-    (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
-    write_state(
-        partition(staging, STATE_DIR, run_date), outputs.state, outputs.registry, outputs.files
-    )
-    written = {
-        str(path.relative_to(staging)): file_sha256(path)
-        for path in sorted(staging.rglob("*"))
-        if path.is_file() and STATE_DIR not in path.relative_to(staging).parts
-    }
+    tickets = partition(staging, "tickets", run_date)
+    tickets.mkdir(parents=True)
+    # The large files are written side by side: Polars and Arrow leave the GIL as they encode,
+    # and the largest (discrepancies, tickets, state) grow with the open breaks.
+    with ThreadPoolExecutor(max_workers=STAGING_THREADS, thread_name_prefix="stage") as pool:
+        jobs = [
+            pool.submit(_write_tickets_jsonl, tickets, outputs.tickets),
+            pool.submit(
+                write_state,
+                partition(staging, STATE_DIR, run_date),
+                outputs.state,
+                outputs.registry,
+                outputs.files,
+            ),
+            pool.submit(_write_tickets_csv, tickets, outputs.tickets),
+            pool.submit(outputs.discrepancies.write_parquet, discrepancies / "part-0.parquet"),
+        ]
+        outputs.rejected.write_parquet(rejected / "rejected.parquet")
+        write_csv(outputs.rejected, rejected / "rejected.csv")
+        (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
+        for job in jobs:
+            job.result()
+        files = [
+            path
+            for path in sorted(staging.rglob("*"))
+            if path.is_file() and STATE_DIR not in path.relative_to(staging).parts
+        ]
+        digests = pool.map(file_sha256, files)
+        written = {
+            str(path.relative_to(staging)): digest
+            for path, digest in zip(files, digests, strict=True)
+        }
     manifest = {**outputs.manifest, "outputs": written}
     folder = partition(staging, "manifest", run_date)
     folder.mkdir(parents=True)
