@@ -43,8 +43,20 @@ def replace_updated(carried: pl.DataFrame, arrived: pl.DataFrame) -> Replaced:
     ids = updated_ids(arrived)
     if ids.is_empty():
         return Replaced(carried=carried, arrived=arrived)
-    earlier = carried.join(ids, on="entry_id", how="semi").select("entry_id", *_MATCHES)
-    inherited = arrived.drop(_MATCHES, strict=False).join(earlier, on="entry_id", how="left")
+    # The working set holds one version of an entry: its matches are looked up by id, and
+    # tonight's entries get two new columns without being copied (a join would gather every
+    # column of every entry).
+    earlier = (
+        carried.join(ids, on="entry_id", how="semi")
+        .select("entry_id", *_MATCHES)
+        .unique("entry_id", keep="last", maintain_order=True)
+    )
+    inherited = arrived.drop(_MATCHES, strict=False).with_columns(
+        pl.col("entry_id")
+        .replace_strict(earlier.get_column("entry_id"), earlier.get_column(name), default=None)
+        .alias(name)
+        for name in _MATCHES
+    )
     return Replaced(carried=carried.join(ids, on="entry_id", how="anti"), arrived=inherited)
 
 
