@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from walletrecon.kernels.balances import BalanceParams, BalanceState, BalanceTonight, run
+from walletrecon.match.balances import SNAPSHOT_ORDER, add_postings, check_balances
 from walletrecon.state import POSTINGS, SNAPSHOTS, conform, empty
 
 RUN = dt.date(2026, 11, 20)
@@ -108,3 +111,42 @@ def test_yesterdays_postings_and_snapshot_carry_a_balance_forward() -> None:
     ]
     assert later.outcomes.rows() == [("balances", "S2", "discrepancy")]
     assert later.state["snapshots"]["row_id"].to_list() == ["S1", "S2"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A1", "A2"]), st.integers(-500, 500), st.integers(10, 19)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.lists(
+        st.tuples(st.sampled_from(["A1", "A2"]), st.integers(10, 19), st.integers(-900, 900)),
+        min_size=1,
+        max_size=8,
+    ),
+    st.data(),
+)
+def test_checking_some_snapshots_gives_them_the_verdicts_of_checking_all(
+    posted: list[tuple[str, int, int]], reported: list[tuple[str, int, int]], data: st.DataObject
+) -> None:
+    """Only tonight's snapshots (and the latest carried one) are checked; the others serve as
+    the ones before them. Checking a subset must give it exactly the verdicts it gets when all
+    the snapshots are checked."""
+    postings = add_postings(
+        empty(POSTINGS),
+        entries(*((account, amount, f"2026-11-{day}") for account, amount, day in posted)),
+        ZONE,
+    )
+    rows = [
+        (f"B{i}", account, f"2026-11-{day}", bal) for i, (account, day, bal) in enumerate(reported)
+    ]
+    ordered = snapshots(*rows).sort(SNAPSHOT_ORDER)
+    wanted = data.draw(st.lists(st.sampled_from([row[0] for row in rows]), unique=True))
+    subset = pl.DataFrame({"row_id": wanted}, schema={"row_id": pl.String})
+    tolerance = pl.lit(0, pl.Int64)
+    everything = check_balances(postings, ordered, tolerance)
+    some = check_balances(postings, ordered, tolerance, wanted=subset)
+    expected = everything.join(subset, on="row_id", how="semi").sort("row_id")
+    assert some.sort("row_id").equals(expected)
+    assert some.height == len(wanted)
