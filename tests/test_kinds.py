@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from tests.shared import shared
 from walletrecon import kinds
 from walletrecon.cli import main
-from walletrecon.config import Tickets, parse_config
+from walletrecon.config import DUE_DAYS, Tickets, parse_config
 from walletrecon.errors import ConfigError
 from walletrecon.evaluate import score
 from walletrecon.kinds import KINDS, NO_LONGER_FOUND, QUEUES, STEPS, Kind
@@ -147,3 +147,9 @@ def test_the_tickets_type_choice_is_the_registry() -> None:
     assert tuple(choice.choices) == kinds.names()
     result = CliRunner().invoke(main, ["tickets", "--out", ".", "--type", NEW_KIND.name])
     assert result.exit_code == 2 and "refund_mismatch" in result.output
+
+
+def test_every_severity_has_days_to_fix_and_a_partial_setting_keeps_the_rest() -> None:
+    assert set(DUE_DAYS) == set(SEVERITIES)
+    assert Tickets().due_days == DUE_DAYS
+    assert Tickets(due_days={"high": 0}).due_days == {**DUE_DAYS, "high": 0}

@@ -13,7 +13,7 @@ import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -30,10 +30,11 @@ from walletrecon import kinds
 from walletrecon.errors import ConfigError, describe_os_error
 from walletrecon.kinds import QUEUES
 from walletrecon.money import currency_exponents, parse_decimal, to_minor
-from walletrecon.schemas import SEVERITIES
+from walletrecon.schemas import SEVERITIES, RecordType
 from walletrecon.sources.inputs import InputSpec
 
-RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
+#: Days to fix a break, per severity, unless the configuration says otherwise.
+DUE_DAYS: dict[str, int] = {"critical": 1, "high": 2, "medium": 5, "low": 10}
 
 
 def _exact_decimal(value: object) -> Decimal:
@@ -145,9 +146,7 @@ class Tickets(_Frozen):
     #: Queue per discrepancy type; a type not named keeps its built-in queue.
     queues: dict[str, str] = Field(default_factory=dict)
     #: Days to fix, per severity, counted from the night a break was first seen.
-    due_days: dict[str, int] = Field(
-        default_factory=lambda: {"critical": 1, "high": 2, "medium": 5, "low": 10}
-    )
+    due_days: dict[str, int] = Field(default_factory=lambda: dict(DUE_DAYS))
     #: Per currency, the absolute amount (major units) from which a ticket is one priority higher.
     large_amount: dict[str, ExactDecimal] = Field(default_factory=dict)
 
@@ -169,7 +168,7 @@ class Tickets(_Frozen):
             raise ValueError(f"unknown severity {sorted(unknown)[0]!r}")
         if any(days < 0 for days in due_days.values()):
             raise ValueError("days to fix cannot be negative")
-        return {"critical": 1, "high": 2, "medium": 5, "low": 10, **due_days}
+        return {**DUE_DAYS, **due_days}
 
     @field_validator("large_amount")
     @classmethod

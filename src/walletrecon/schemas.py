@@ -26,7 +26,9 @@ ENTRY_TYPES = (
 ENTRY_STATUSES = ("succeeded", "pending", "failed", "reversed")
 #: The statuses of a remediation ticket.
 TICKET_STATUSES = ("new", "open", "resolved")
-RECORD_TYPES = ("payment", "refund", "topup", "withdrawal", "chargeback")
+#: The kinds of settlement line.
+RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
+RECORD_TYPES: tuple[str, ...] = get_args(RecordType)
 #: Ledger entry types that a gateway settles, and so are matched against settlement lines.
 SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")
 #: How urgent a break is, from the least to the most.
