@@ -229,3 +229,37 @@ def test_rejected_line_notes_only_its_own_statement(tmp_path: Path) -> None:
     good = statement(":61:240102D10,00NTRFX\n").replace("REF1", "REF2")
     result = read(write(tmp_path, bad + good))
     assert [t.note for t in result.totals] == ["rejected lines are not in the sum", ""]
+
+
+def page(number: str, opening: str, lines: str, closing: str) -> str:
+    """One page of a statement that runs over several messages (``:28C:`` 7/1, 7/2, ...)."""
+    return f":20:REF1\n:25:NL01BANK0123\n:28C:{number}\n{opening}\n{lines}{closing}\n-\n"
+
+
+def test_a_statement_over_pages_checks_each_page_from_its_interim_balances(
+    tmp_path: Path,
+) -> None:
+    first = page("7/1", ":60F:C240101EUR100,00", ":61:240102D10,00NTRFA\n", ":62M:C240102EUR90,00")
+    second = page("7/2", ":60M:C240102EUR90,00", ":61:240102C5,00NTRFB\n", ":62F:C240102EUR95,00")
+    result = read(write(tmp_path, first + second))
+    assert result.rows["amount"].to_pylist() == ["-10.00", "5.00"]
+    assert [t.holds for t in result.totals] == [True, True]
+    assert len(result.control) == 4  # :60F: :62M: :60M: :62F:
+    # A page whose interim closing balance is off stops the night like any statement.
+    wrong = page("7/2", ":60M:C240102EUR90,00", ":61:240102C5,00NTRFB\n", ":62F:C240102EUR96,00")
+    result = read(write(tmp_path, first + wrong))
+    assert [t.holds for t in result.totals] == [True, False]
+    with pytest.raises(InputError, match=r"no\. 7/2.*expected 96\.00, found 95\.00 EUR"):
+        enforce_totals(result, ProfileSpec("bank", display="D/x.sta"))
+
+
+def test_non_swift_ns_fields_are_not_line_text_and_keep_the_86_with_its_line(
+    tmp_path: Path,
+) -> None:
+    body = (
+        ":61:240102D4,00NTRFA\n:NS:01Kontoauszug\n22 bank's own\n:86:after the NS\n"
+        ":61:240102D6,00NTRFB\n:86:before the NS\n:NS:22more\n"
+    )
+    result = read(write(tmp_path, statement(body)))
+    assert result.rows["reference"].to_pylist() == ["A after the NS", "B before the NS"]
+    assert len(result.rejected) == 0 and [t.holds for t in result.totals] == [True]

@@ -1,9 +1,9 @@
 """SWIFT MT940 customer statements: one bank line per ``:61:`` with its ``:86:`` text.
 
-A thin tokenizer of our own: a field starts at a line beginning ``:NN[A-Z]?:`` and runs over
-its continuation lines. SWIFT FIN envelopes (``{1:..}{4:`` and ``-}{5:..}``), free-text
-preambles before the first tag, ``:940:`` header lines, SOH/ETX framing, the DOS EOF byte,
-CRLF and blank lines are structure and skipped. (The ``mt-940`` package was tried on every
+A thin tokenizer of our own: a field starts at a line beginning ``:NN[A-Z]?:`` (or ``:NS:``)
+and runs over its continuation lines. SWIFT FIN envelopes (``{1:..}{4:`` and ``-}{5:..}``),
+free-text preambles before the first tag, ``:940:`` header lines, banks' non-SWIFT ``:NS:``
+fields, SOH/ETX framing, the DOS EOF byte, CRLF and blank lines are structure and skipped. (The ``mt-940`` package was tried on every
 sample: it fails on the ASN Bank file, reads 1 of 39 Rabobank lines and keeps no line numbers.)
 
 What counts as a record (``records``): every ``:61:`` line (a bank row, or rejected) and every
@@ -49,7 +49,10 @@ from walletrecon.sources.profiles.text import decode_file, major_text
 #: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
 OPTIONS: tuple[str, ...] = ()
 
-TAG = re.compile(r"^:(\d\d[A-Z]?):(.*)$")
+TAG = re.compile(r"^:(\d\d[A-Z]?|NS):(.*)$")
+#: A bank's own non-SWIFT field (German banks' ``:NS:``, after a ``:61:`` or ``:86:``): a field of
+#: its own, never part of a line's text, and skipped.
+NON_SWIFT = "NS"
 #: SWIFT FIN envelope blocks (``{1:..}``) and the end of a message text (``-`` or ``-}``).
 ENVELOPE = re.compile(r"^(?:\{\d:|-$|-\})")
 FRAMING = str.maketrans("", "", "\x01\x03\x1a")
@@ -110,6 +113,8 @@ def group(fields: list[Field], name: str) -> list[Statement]:
     statements: list[Statement] = []
     previous = ""
     for item in fields:
+        if item.tag == NON_SWIFT:
+            continue  # a ``:86:`` after it still belongs to the line before it
         if item.tag == "20":
             statements.append(Statement(item.row))
         elif not statements:
