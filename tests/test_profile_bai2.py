@@ -198,3 +198,27 @@ def test_bad_value_date_and_funds_type_reject_the_line(tmp_path: Path) -> None:
 def test_empty_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"D/x\.bai2: no BAI2 records; expected a 01 file header"):
         read(write(tmp_path, "\n\n"))
+
+
+def test_type_code_ranges_give_the_sign_and_loan_and_status_codes_are_rejected(
+    tmp_path: Path,
+) -> None:
+    """BAI2's detail ranges: 100-399 credits, 400-699 debits, 700-799 loan detail and 900-919
+    status (no money moved on the account), 920-959 custom credits, 960-999 custom debits."""
+    codes = [100, 399, 400, 699, 700, 799, 919, 920, 959, 960, 999]
+    details = "".join(f"16,{code},1,,,,C{code}/\n" for code in codes)
+    result = read(write(tmp_path, bai(details, len(codes) + 2, 500 + len(codes))), "warn")
+    rows = result.rows
+    signs = dict(zip(rows["reference"].to_pylist(), rows["amount"].to_pylist(), strict=True))
+    assert signs == {
+        "C100": "0.01",
+        "C399": "0.01",
+        "C400": "-0.01",
+        "C699": "-0.01",
+        "C920": "0.01",
+        "C959": "0.01",
+        "C960": "-0.01",
+        "C999": "-0.01",
+    }
+    assert [r.row for r in result.rejected] == [8, 9, 10]  # the 700, 799 and 919 lines
+    assert all("neither a credit" in r.reason for r in result.rejected)
