@@ -15,7 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from walletrecon import keyindex
-from walletrecon.history import FORMAT, FORMAT_KEY, REGISTRY_FILE, REGISTRY_SCHEMA, STAMP_KEY
+from walletrecon.history import (
+    FORMAT,
+    FORMAT_KEY,
+    REGISTRY_FILE,
+    REGISTRY_SCHEMA,
+    STAMP_KEY,
+    RegistrySpill,
+)
 from walletrecon.registry import Registries, key_lookup
 
 FIRST = dt.date(2026, 11, 1)
@@ -141,3 +148,32 @@ def test_no_hit_gives_the_typed_empty_frame(tmp_path: Path) -> None:
         {"row_id": pl.String, "accepted_on": pl.Date, "row_key": pl.UInt64}
     )
     assert found.is_empty()
+
+
+def test_a_spill_writes_sources_in_order_and_raises_a_failed_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tonight's registry rows are written in a thread, source after source: the file holds
+    them in the order given, and a write that failed is raised by the next call, not lost."""
+    rows = pl.DataFrame(schema=REGISTRY_SCHEMA)
+    spill = RegistrySpill(tmp_path, FIRST)
+    for source, ids in (("ledger", ["E1", "E2"]), ("settlement", ["S1"])):
+        named = pl.DataFrame({"source": [source] * len(ids), "row_id": ids})
+        spill.write(pl.concat([rows, named], how="diagonal"))
+    path = spill.close()
+    assert pl.read_parquet(path)["row_id"].to_list() == ["E1", "E2", "S1"]
+    metadata = pq.read_schema(path).metadata
+    assert metadata[STAMP_KEY] == spill.stamp.encode() and metadata[FORMAT_KEY] == FORMAT
+    spill.discard()
+    assert not spill.folder.exists()
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    failing = RegistrySpill(tmp_path, FIRST)
+    monkeypatch.setattr(pq, "ParquetWriter", full)
+    failing.write(rows)
+    with pytest.raises(OSError, match="No space left"):
+        failing.close()
+    failing.discard()
+    assert not failing.folder.exists()

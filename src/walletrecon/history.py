@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -111,6 +112,9 @@ class RegistrySpill:
     made, so that they never sit in memory together. The file lies in a folder of its own, where
     the key index of the night is written too; ``write_state`` moves the folder's files into the
     night's state. A killed run's leftover folder is removed by the next run (``publish.recover``).
+
+    Each source's rows are encoded and written in a thread of their own while the next source is
+    worked on (Arrow leaves the GIL as it encodes); ``close`` waits for the last.
     """
 
     def __init__(self, out: Path, run_date: dt.date) -> None:
@@ -120,8 +124,15 @@ class RegistrySpill:
         self.path = self.folder / REGISTRY_FILE
         self.stamp = uuid.uuid4().hex
         self._writer: pq.ParquetWriter | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry")
+        self._pending: Future[None] | None = None
 
     def write(self, rows: pl.DataFrame) -> None:
+        """Queue a source's rows; an earlier write's failure is raised here."""
+        self._wait()
+        self._pending = self._pool.submit(self._write, rows)
+
+    def _write(self, rows: pl.DataFrame) -> None:
         table = rows.to_arrow(compat_level=pl.CompatLevel.newest())
         table = table.replace_schema_metadata({FORMAT_KEY: FORMAT, STAMP_KEY: self.stamp.encode()})
         if self._writer is None:
@@ -138,15 +149,23 @@ class RegistrySpill:
         # Row groups of modest size: the writer buffers one, and readers read one per thread.
         self._writer.write_table(table.cast(self._writer.schema), row_group_size=REGISTRY_ROW_GROUP)
 
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def close(self) -> Path:
         """Finish the file (an empty registry if nothing was written) and return its path."""
+        self._wait()
         if self._writer is None:
-            self.write(pl.DataFrame(schema=REGISTRY_SCHEMA))
+            self._write(pl.DataFrame(schema=REGISTRY_SCHEMA))
         if self._writer is not None:
             self._writer.close()
+        self._pool.shutdown()
         return self.path
 
     def discard(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def keys(self) -> pl.DataFrame:
