@@ -64,7 +64,7 @@ def test_a_balance_equal_to_the_postings_is_matched_and_carried() -> None:
         RUN,
     )
     assert result.findings.is_empty()
-    assert result.outcomes.rows() == [("balances", "S1", "matched")]
+    assert result.outcomes.rows() == [("balances", "S1", "matched", "CNY", 700)]
     assert result.state["postings"].select("account_id", "total_minor").rows() == [("A1", 700)]
     assert result.state["snapshots"]["row_id"].to_list() == ["S1"]
 
@@ -84,8 +84,8 @@ def test_a_balance_off_the_postings_is_one_break_at_the_latest_snapshot() -> Non
     ]
     # S2 rolls forward from S1's reported 900 with nothing posted in between: it agrees.
     assert sorted(result.outcomes.rows()) == [
-        ("balances", "S1", "discrepancy"),
-        ("balances", "S2", "matched"),
+        ("balances", "S1", "discrepancy", "CNY", 900),
+        ("balances", "S2", "matched", "CNY", 900),
     ]
 
 
@@ -109,7 +109,7 @@ def test_yesterdays_postings_and_snapshot_carry_a_balance_forward() -> None:
     assert later.findings.select("key", "expected_minor", "actual_minor").rows() == [
         ("A1", 750, 700)
     ]
-    assert later.outcomes.rows() == [("balances", "S2", "discrepancy")]
+    assert later.outcomes.rows() == [("balances", "S2", "discrepancy", "CNY", 700)]
     assert later.state["snapshots"]["row_id"].to_list() == ["S1", "S2"]
 
 

@@ -54,7 +54,7 @@ def test_a_bank_line_paying_the_net_reconciles_its_payout() -> None:
     tonight = PayoutTonight(lines(1000, 2000), bank(("B1", 3000, "po-77")))
     result = run(NOTHING, tonight, PARAMS, RUN)
     assert result.findings.is_empty()
-    assert result.outcomes.rows() == [("bank", "B1", "matched")]
+    assert result.outcomes.rows() == [("bank", "B1", "matched", "CNY", 3000)]
     assert result.state["payouts"]["payout_id"].to_list() == ["PO-77"]  # kept for its window
     assert result.state["bank"].is_empty()
 
@@ -64,7 +64,7 @@ def test_a_bank_line_paying_another_amount_breaks_the_payout_at_once() -> None:
     assert result.findings.select("type", "key", "expected_minor", "actual_minor").rows() == [
         ("payout_mismatch", "PO-77", 1000, 900)
     ]
-    assert result.outcomes.rows() == [("bank", "B1", "discrepancy")]
+    assert result.outcomes.rows() == [("bank", "B1", "discrepancy", "CNY", 900)]
 
 
 def test_a_payout_waits_for_its_bank_line_until_the_window_ends() -> None:
@@ -81,7 +81,7 @@ def test_a_payout_waits_for_its_bank_line_until_the_window_ends() -> None:
 
 def test_an_unclaimed_bank_line_is_pending_then_a_break_and_carried_meanwhile() -> None:
     first = run(NOTHING, PayoutTonight(lines(), bank(("B9", 500, "rent"))), PARAMS, RUN)
-    assert first.outcomes.rows() == [("bank", "B9", "pending")]
+    assert first.outcomes.rows() == [("bank", "B9", "pending", "CNY", 500)]
     assert first.state["bank"]["bank_line_id"].to_list() == ["B9"]
     after = run(
         PayoutState(first.state["payouts"], first.state["bank"]),

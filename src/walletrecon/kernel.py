@@ -23,6 +23,7 @@ from walletrecon.kernels import settlement as settlement_kernel
 from walletrecon.match.common import tolerance_minor
 from walletrecon.match.duplicates import DUPLICATE_KEYS
 from walletrecon.match.settlement import SETTLED_TYPES
+from walletrecon.schemas import CONTROL_AMOUNT
 from walletrecon.shards import Executor, LocalExecutor
 from walletrecon.state import (
     BANK_WORK,
@@ -33,9 +34,12 @@ from walletrecon.state import (
     conform,
 )
 
-#: The id column of each source whose rows the duplicates kernel splits (all the outcomes need of
-#: them afterwards).
-ARRIVAL_IDS = {source: DUPLICATE_KEYS[source][0] for source in duplicates_kernel.SOURCES}
+#: The columns of each source whose rows the duplicates kernel splits that the outcomes need of
+#: them afterwards: the id, the currency and the control amount.
+ARRIVAL_IDS = {
+    source: [DUPLICATE_KEYS[source][0], "currency", CONTROL_AMOUNT[source]]
+    for source in duplicates_kernel.SOURCES
+}
 
 
 @dataclass
@@ -59,10 +63,10 @@ class Arrivals:
     superseded: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def release(self) -> dict[str, pl.DataFrame]:
-        """Hand over the rows of the split sources; keep only their ids here."""
+        """Hand over the rows of the split sources; keep only their ids and amounts here."""
         rows = {source: getattr(self, source) for source in ARRIVAL_IDS}
-        for source, column in ARRIVAL_IDS.items():
-            setattr(self, source, rows[source].select(column))
+        for source, columns in ARRIVAL_IDS.items():
+            setattr(self, source, rows[source].select(columns))
         return rows
 
 

@@ -9,26 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
 
 import polars as pl
+import polars_hash as plh
 
 from walletrecon import __version__
 from walletrecon.errors import ReconciliationIntegrityError
 from walletrecon.match.common import money_text
-from walletrecon.schemas import OUTCOMES
+from walletrecon.schemas import CONTROL_AMOUNT, OUTCOMES
 from walletrecon.sources.canonical import FileRecord
 
-#: The amount column whose control totals are kept, per source.
-CONTROL_AMOUNT = {
-    "ledger": "amount_minor",
-    "settlement": "gross_minor",
-    "receipts": "amount_minor",
-    "bank": "amount_minor",
-    "balances": "balance_minor",
-}
 OUTCOME_NAMES = ("matched", "discrepancy", "pending")
 
 
@@ -56,22 +50,74 @@ class SourceCounts:
         return self.read == accounted
 
 
+def _fingerprint(ids: pl.Expr) -> list[pl.Expr]:
+    """Two sums that stand for a set of row ids, whatever their order: the high and the low 32
+    bits of each id's xxhash64, added up (exact in 64 bits up to two billion rows). A row that
+    is missing, counted twice or not one of the accepted rows changes them."""
+    digest = plh.concat_str([ids], separator="").nchash.xxhash64().cast(pl.UInt64)
+    return [
+        (digest // 2**32).cast(pl.Int64).sum().alias("ids_high"),
+        (digest % 2**32).cast(pl.Int64).sum().alias("ids_low"),
+    ]
+
+
+#: Rows, control amount and ids fingerprint per source, outcome and currency (``tally``).
+TALLY_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "outcome": pl.String,
+        "currency": pl.String,
+        "rows": pl.Int64,
+        "minor": pl.Int64,
+        "ids_high": pl.Int64,
+        "ids_low": pl.Int64,
+    }
+)
+_SUMS = ("rows", "minor", "ids_high", "ids_low")
+
+
+def tally(rows: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
+    """Rows added up per source, outcome and currency: their count, control amount and ids
+    fingerprint (``TALLY_SCHEMA``): the few rows the books need.
+
+    ``rows`` are either outcome rows (``kernels.outcome_rows``: source, row_id, outcome,
+    currency, amount_minor) or, with ``source``, a source's accepted rows (row_id, currency and
+    its ``CONTROL_AMOUNT`` column), whose outcome is null.
+    """
+    if source is not None:
+        rows = rows.select(
+            pl.lit(source).alias("source"),
+            "row_id",
+            pl.lit(None, pl.String).alias("outcome"),
+            "currency",
+            pl.col(CONTROL_AMOUNT[source]).alias("amount_minor"),
+        )
+    return (
+        rows.group_by("source", "outcome", "currency")
+        .agg(
+            pl.len().alias("rows"),
+            pl.col("amount_minor").sum().alias("minor"),
+            *_fingerprint(pl.col("row_id")),
+        )
+        .cast(TALLY_SCHEMA)
+    )
+
+
 def source_counts(
     files: list[FileRecord],
     rejected: pl.DataFrame,
     redelivered: dict[str, int],
-    outcomes: dict[str, pl.DataFrame],
+    outcomes: pl.DataFrame,
     superseded: dict[str, int] | None = None,
     updated: dict[str, int] | None = None,
 ) -> dict[str, SourceCounts]:
-    """Per-source counts; rows read come from the files, the rest from the frames."""
+    """Per-source counts; rows read come from the files, the rest from the frames (``outcomes``
+    is the outcome rows' ``tally``)."""
     superseded, updated = superseded or {}, updated or {}
+    per_outcome = outcomes.group_by("source", "outcome").agg(pl.col("rows").sum())
+    found = {(source, outcome): int(rows) for source, outcome, rows in per_outcome.iter_rows()}
     counts: dict[str, SourceCounts] = {}
     for source in sorted({record.source for record in files}):
-        per_outcome = _outcomes_of(outcomes, source).get_column("outcome").value_counts()
-        by_name = dict(
-            zip(per_outcome["outcome"].to_list(), per_outcome["count"].to_list(), strict=True)
-        )
         counts[source] = SourceCounts(
             read=sum(record.rows_read for record in files if record.source == source),
             rejected=rejected.filter(pl.col("source") == source).height,
@@ -79,37 +125,9 @@ def source_counts(
             control=sum(record.control for record in files if record.source == source),
             superseded=superseded.get(source, 0),
             updated=updated.get(source, 0),
-            **{name: int(by_name.get(name, 0)) for name in OUTCOME_NAMES},
+            **{name: found.get((source, name), 0) for name in OUTCOME_NAMES},
         )
     return counts
-
-
-def by_source(outcomes: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The outcomes of each source. The kernel lists them source by source, so each source's
-    rows are one slice of the frame (no copy); otherwise they are picked out."""
-    runs = outcomes.select(pl.col("source").rle()).unnest("source")
-    sources = runs.get_column("value").to_list()
-    if len(set(sources)) < len(sources):
-        return {source: outcomes.filter(pl.col("source") == source) for source in set(sources)}
-    slices, offset = {}, 0
-    for source, length in zip(sources, runs.get_column("len").to_list(), strict=True):
-        slices[source] = outcomes.slice(offset, length)
-        offset += length
-    return slices
-
-
-def _outcomes_of(outcomes: dict[str, pl.DataFrame], source: str) -> pl.DataFrame:
-    schema = {"source": pl.String, "row_id": pl.String, "outcome": pl.String}
-    return outcomes.get(source, pl.DataFrame(schema=schema))
-
-
-def _with_outcomes(amounts: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
-    """Each accepted row with its outcome: side by side when both list the same rows in the
-    same order (the kernel keeps that order), else by a join on the row id."""
-    ids = amounts.get_column("row_id")
-    if outcomes.height == amounts.height and outcomes.get_column("row_id").equals(ids):
-        return amounts.with_columns(outcomes.get_column("outcome"))
-    return amounts.join(outcomes.select("row_id", "outcome"), on="row_id", how="left")
 
 
 def _outcome_order(name: str) -> tuple[int, str]:
@@ -117,37 +135,46 @@ def _outcome_order(name: str) -> tuple[int, str]:
     return (OUTCOMES.index(name) if name in OUTCOMES else len(OUTCOMES), name)
 
 
-def control_totals(
-    accepted: dict[str, pl.DataFrame], outcomes: dict[str, pl.DataFrame]
-) -> dict[str, Any]:
-    """Accepted amounts per source and currency, and the same amounts split by outcome."""
+def control_totals(accepted: pl.DataFrame, outcomes: pl.DataFrame) -> dict[str, Any]:
+    """Accepted amounts per source and currency, and the same amounts split by outcome (from
+    the ``tally`` of the accepted rows and of the outcome rows)."""
     totals: dict[str, Any] = {}
-    for source, rows in accepted.items():
-        column = CONTROL_AMOUNT[source]
-        amounts = rows.select("row_id", "currency", column)
-        joined = _with_outcomes(amounts, _outcomes_of(outcomes, source))
-        grouped = joined.group_by("currency", "outcome").agg(pl.col(column).sum().alias("minor"))
-        accepted_by_currency = dict(
-            amounts.group_by("currency").agg(pl.col(column).sum()).iter_rows()
-        )
+    for source in sorted(set(accepted.get_column("source"))):
         per_currency: dict[str, Any] = {}
-        for currency in sorted(accepted_by_currency):
-            accepted_minor = int(accepted_by_currency[currency])
-            parts = grouped.filter(pl.col("currency") == currency)
+        mine = accepted.filter(pl.col("source") == source)
+        for currency, accepted_minor in sorted(mine.select("currency", "minor").rows()):
+            parts = outcomes.filter((pl.col("source") == source) & (pl.col("currency") == currency))
             found = {
                 str(outcome): int(minor)
-                for outcome, minor in parts.select("outcome", "minor").iter_rows()
+                for outcome, minor in parts.select("outcome", "minor").rows()
             }
             # In the order of OUTCOMES (group_by has none), so a re-run writes the same bytes.
             by_outcome = {name: found[name] for name in sorted(found, key=_outcome_order)}
             per_currency[currency] = {
-                "accepted_minor": accepted_minor,
-                "accepted": _money(accepted_minor, currency),
+                "accepted_minor": int(accepted_minor),
+                "accepted": _money(int(accepted_minor), currency),
                 "by_outcome_minor": by_outcome,
-                "balanced": sum(by_outcome.values()) == accepted_minor and "None" not in by_outcome,
+                "balanced": sum(by_outcome.values()) == accepted_minor,
             }
         totals[source] = per_currency
     return totals
+
+
+def unaccounted(accepted: pl.DataFrame, outcomes: pl.DataFrame) -> list[str]:
+    """Sources whose outcome rows are not exactly their accepted rows: per currency, the rows,
+    amounts and ids fingerprints of the two ``tally`` frames differ (outcome rows of a currency
+    no accepted row has included)."""
+    keys = ["source", "currency"]
+    sums = [pl.col(name).sum() for name in _SUMS]
+    both = (
+        accepted.group_by(keys)
+        .agg(sums)
+        .join(outcomes.group_by(keys).agg(sums), on=keys, how="full", coalesce=True)
+    )
+    differ = pl.any_horizontal(
+        pl.col(name).fill_null(0) != pl.col(f"{name}_right").fill_null(0) for name in _SUMS
+    )
+    return sorted(set(both.filter(differ).get_column("source")))
 
 
 def _money(minor: int, currency: str) -> str:
@@ -155,12 +182,18 @@ def _money(minor: int, currency: str) -> str:
     return str(frame.select(money_text(pl.col("minor"), "currency")).item())
 
 
-def check_books(counts: dict[str, SourceCounts], totals: dict[str, Any]) -> None:
-    """Raise when any source's rows or control totals do not balance."""
+def check_books(
+    counts: dict[str, SourceCounts], totals: dict[str, Any], unaccounted: Sequence[str] = ()
+) -> None:
+    """Raise when any source's rows or control totals do not balance, or when the outcome rows
+    of a source are not its accepted rows (``unaccounted``)."""
     problems = [
         f"{source}: {asdict(item)} do not add up"
         for source, item in counts.items()
         if not item.balanced
+    ]
+    problems += [
+        f"{source}: the rows given an outcome are not the rows accepted" for source in unaccounted
     ]
     for source, per_currency in totals.items():
         problems += [

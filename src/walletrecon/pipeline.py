@@ -35,12 +35,13 @@ from walletrecon.keyindex import retire as retire_runs
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
 from walletrecon.manifest import (
-    CONTROL_AMOUNT,
+    TALLY_SCHEMA,
     build_manifest,
-    by_source,
     check_books,
     control_totals,
     source_counts,
+    tally,
+    unaccounted,
 )
 from walletrecon.modes import owner_writable
 from walletrecon.publish import (
@@ -138,10 +139,12 @@ class RunSummary:
 class Deliveries:
     """Tonight's accepted rows after re-deliveries, and what was set aside."""
 
-    #: Per source, tonight's new rows (after loading: their ids and control amounts).
+    #: Per source, tonight's new rows (once the kernel has them, none are kept here).
     new: dict[str, pl.DataFrame]
     redelivered: dict[str, int]
     rejected: pl.DataFrame
+    #: What the books need of the new rows: their ``manifest.tally`` (a few rows).
+    accepted: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
     #: Per source, tonight's versions replaced by a later one tonight, and the updates accepted.
     superseded: dict[str, pl.DataFrame] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
@@ -233,13 +236,17 @@ def _arrivals(
         known_keys=known_keys(files, registry.keys()),
         payment_history=payment_history(files, chargebacks),
     )
-    # The manifest needs only the amounts of tonight's rows: the kernel alone holds the rest.
-    amounts = {
-        source: frame.select("row_id", "currency", CONTROL_AMOUNT[source])
-        for source, frame in deliveries.new.items()
-    }
+    # The manifest needs only the sums of tonight's rows: the kernel alone holds the rows.
+    accepted = (
+        pl.concat(
+            [tally(frame, source) for source, frame in deliveries.new.items()],
+            how="vertical",
+        )
+        if deliveries.new
+        else pl.DataFrame(schema=TALLY_SCHEMA)
+    )
     superseded = {source: frame.select("row_id") for source, frame in deliveries.superseded.items()}
-    return replace(deliveries, new=amounts, superseded=superseded), arrivals
+    return replace(deliveries, new={}, accepted=accepted, superseded=superseded), arrivals
 
 
 def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> list[str]:
@@ -417,7 +424,7 @@ def _finish(
         with timer.stage("index"):
             taken_in = prepared.index_job.result()
     with timer.stage("manifest"):
-        outcomes = by_source(night.outcomes)
+        outcomes = tally(night.outcomes)
         counts = source_counts(
             loaded.files,
             deliveries.rejected,
@@ -426,8 +433,8 @@ def _finish(
             superseded={source: frame.height for source, frame in deliveries.superseded.items()},
             updated=deliveries.updated,
         )
-        totals = control_totals(deliveries.new, outcomes)
-        check_books(counts, totals)
+        totals = control_totals(deliveries.accepted, outcomes)
+        check_books(counts, totals, unaccounted(deliveries.accepted, outcomes))
         carried = {
             name: {"before": before[name], "after": frame.height}
             for name, frame in night.state.frames().items()

@@ -31,6 +31,15 @@ RecordType = Literal["payment", "refund", "topup", "withdrawal", "chargeback"]
 RECORD_TYPES: tuple[str, ...] = get_args(RecordType)
 #: Ledger entry types that a gateway settles, and so are matched against settlement lines.
 SETTLED_ENTRY_TYPES = ("payment", "refund", "topup", "withdrawal")
+#: The amount column whose control totals the manifest keeps, per source: every outcome row
+#: carries it (``kernels.outcome_rows``), so the totals need no join of outcomes to rows.
+CONTROL_AMOUNT = {
+    "ledger": "amount_minor",
+    "settlement": "gross_minor",
+    "receipts": "amount_minor",
+    "bank": "amount_minor",
+    "balances": "balance_minor",
+}
 #: How urgent a break is, from the least to the most.
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITIES: tuple[str, ...] = get_args(Severity)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.schemas import CONTROL_AMOUNT
+
 
 @dataclass(frozen=True)
 class KernelResult:
@@ -19,7 +21,8 @@ class KernelResult:
 
     #: Findings in the ``state.FINDING`` shape.
     findings: pl.DataFrame
-    #: (source, row_id, outcome) of tonight's rows of the kernel's own sources.
+    #: (source, row_id, outcome, currency, amount_minor) of tonight's rows of the kernel's own
+    #: sources (``outcome_rows``).
     outcomes: pl.DataFrame
     #: What the kernel hands on, by name: its slice of the next night's state (``NightState``
     #: frame names), and the working set a later kernel of the night goes on with (the ledger
@@ -39,9 +42,15 @@ def cited_ids(source: str, findings: pl.DataFrame) -> pl.Series:
 
 
 def outcome_rows(source: str, rows: pl.DataFrame, id_column: str, outcome: pl.Expr) -> pl.DataFrame:
-    """(source, row_id, outcome) of a source's rows."""
+    """(source, row_id, outcome, currency, amount_minor) of a source's rows: each row's outcome
+    with its currency and control amount (``schemas.CONTROL_AMOUNT``), which the manifest's
+    control totals add up."""
     return rows.select(
-        pl.lit(source).alias("source"), pl.col(id_column).alias("row_id"), outcome.alias("outcome")
+        pl.lit(source).alias("source"),
+        pl.col(id_column).alias("row_id"),
+        outcome.alias("outcome"),
+        pl.col("currency"),
+        pl.col(CONTROL_AMOUNT[source]).alias("amount_minor"),
     )
 
 

@@ -3,8 +3,9 @@
 A thin tokenizer of our own: a field starts at a line beginning ``:NN[A-Z]?:`` (or ``:NS:``)
 and runs over its continuation lines. SWIFT FIN envelopes (``{1:..}{4:`` and ``-}{5:..}``),
 free-text preambles before the first tag, ``:940:`` header lines, banks' non-SWIFT ``:NS:``
-fields, SOH/ETX framing, the DOS EOF byte, CRLF and blank lines are structure and skipped. (The ``mt-940`` package was tried on every
-sample: it fails on the ASN Bank file, reads 1 of 39 Rabobank lines and keeps no line numbers.)
+fields, SOH/ETX framing, the DOS EOF byte, CRLF and blank lines are structure and skipped.
+(The ``mt-940`` package was tried on every sample: it fails on the ASN Bank file, reads 1 of 39
+Rabobank lines and keeps no line numbers.)
 
 What counts as a record (``records``): every ``:61:`` line (a bank row, or rejected) and every
 balance field ``:60F:``/``:60M:``/``:62F:``/``:62M:``/``:64:``/``:65:`` (control). A ``:86:``
