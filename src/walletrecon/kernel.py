@@ -36,7 +36,7 @@ from walletrecon.state import (
 
 #: The columns of each source whose rows the duplicates kernel splits that the outcomes need of
 #: them afterwards: the id, the currency and the control amount.
-ARRIVAL_IDS = {
+ARRIVAL_COLUMNS = {
     source: [DUPLICATE_KEYS[source][0], "currency", CONTROL_AMOUNT[source]]
     for source in duplicates_kernel.SOURCES
 }
@@ -64,8 +64,8 @@ class Arrivals:
 
     def release(self) -> dict[str, pl.DataFrame]:
         """Hand over the rows of the split sources; keep only their ids and amounts here."""
-        rows = {source: getattr(self, source) for source in ARRIVAL_IDS}
-        for source, columns in ARRIVAL_IDS.items():
+        rows = {source: getattr(self, source) for source in ARRIVAL_COLUMNS}
+        for source, columns in ARRIVAL_COLUMNS.items():
             setattr(self, source, rows[source].select(columns))
         return rows
 
