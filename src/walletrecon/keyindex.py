@@ -307,9 +307,7 @@ def build(
             _Sorted.of_registry(registries[night][0], night, key) for night in nights
         ]
         taken = {night: registries[night][1] for night in nights}
-        while chain and len(chain[0].nights) <= len(taken) < MAX_RUN_NIGHTS:
-            if len(chain[0].nights) + len(taken) > MAX_RUN_NIGHTS:
-                break
+        while chain and len(chain[0].nights) <= len(taken) <= MAX_RUN_NIGHTS - len(chain[0].nights):
             run = chain.pop(0)
             parts.append(_Stored(run))
             taken_in.append(run.path)

@@ -15,10 +15,10 @@ from importlib import metadata
 from typing import Any
 
 import polars as pl
-import polars_hash as plh
 
 from walletrecon import __version__
 from walletrecon.errors import ReconciliationIntegrityError
+from walletrecon.history import key_hash
 from walletrecon.match.common import money_text
 from walletrecon.schemas import CONTROL_AMOUNT, OUTCOMES
 from walletrecon.sources.canonical import FileRecord
@@ -50,11 +50,11 @@ class SourceCounts:
         return self.read == accounted
 
 
-def _fingerprint(ids: pl.Expr) -> list[pl.Expr]:
+def _fingerprint(ids: str) -> list[pl.Expr]:
     """Two sums that stand for a set of row ids, whatever their order: the high and the low 32
     bits of each id's xxhash64, added up (exact in 64 bits up to two billion rows). A row that
     is missing, counted twice or not one of the accepted rows changes them."""
-    digest = plh.concat_str([ids], separator="").nchash.xxhash64().cast(pl.UInt64)
+    digest = key_hash(ids)
     return [
         (digest // 2**32).cast(pl.Int64).sum().alias("ids_high"),
         (digest % 2**32).cast(pl.Int64).sum().alias("ids_low"),
@@ -97,7 +97,7 @@ def tally(rows: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
         .agg(
             pl.len().alias("rows"),
             pl.col("amount_minor").sum().alias("minor"),
-            *_fingerprint(pl.col("row_id")),
+            *_fingerprint("row_id"),
         )
         .cast(TALLY_SCHEMA)
     )
@@ -183,17 +183,17 @@ def _money(minor: int, currency: str) -> str:
 
 
 def check_books(
-    counts: dict[str, SourceCounts], totals: dict[str, Any], unaccounted: Sequence[str] = ()
+    counts: dict[str, SourceCounts], totals: dict[str, Any], strangers: Sequence[str] = ()
 ) -> None:
     """Raise when any source's rows or control totals do not balance, or when the outcome rows
-    of a source are not its accepted rows (``unaccounted``)."""
+    of a source are not its accepted rows (``strangers``, as ``unaccounted`` finds them)."""
     problems = [
         f"{source}: {asdict(item)} do not add up"
         for source, item in counts.items()
         if not item.balanced
     ]
     problems += [
-        f"{source}: the rows given an outcome are not the rows accepted" for source in unaccounted
+        f"{source}: the rows given an outcome are not the rows accepted" for source in strangers
     ]
     for source, per_currency in totals.items():
         problems += [
