@@ -9,7 +9,7 @@ No files, no DuckDB, no clock: the run date is an argument.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import polars as pl
 
@@ -34,12 +34,10 @@ from walletrecon.state import (
     conform,
 )
 
-#: The columns of each source whose rows the duplicates kernel splits that the outcomes need of
-#: them afterwards: the id, the currency and the control amount.
-ARRIVAL_COLUMNS = {
-    source: [DUPLICATE_KEYS[source][0], "currency", CONTROL_AMOUNT[source]]
-    for source in duplicates_kernel.SOURCES
-}
+#: What the ledger's outcomes need of tonight's entries once the duplicates kernel has split them:
+#: the id, the currency and the control amount. Settlement lines and receipts get their outcomes
+#: from the kernels that hold them, so nothing of theirs is kept.
+ARRIVAL_COLUMNS = [DUPLICATE_KEYS["ledger"][0], "currency", CONTROL_AMOUNT["ledger"]]
 
 
 @dataclass
@@ -63,11 +61,18 @@ class Arrivals:
     superseded: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def release(self) -> dict[str, pl.DataFrame]:
-        """Hand over the rows of the split sources; keep only their ids and amounts here."""
-        rows = {source: getattr(self, source) for source in ARRIVAL_COLUMNS}
-        for source, columns in ARRIVAL_COLUMNS.items():
-            setattr(self, source, rows[source].select(columns))
+        """Hand over the rows of the split sources; keep only the ledger's ids and amounts here
+        (``ARRIVAL_COLUMNS``), and the others' schemas."""
+        rows = {source: getattr(self, source) for source in duplicates_kernel.SOURCES}
+        for source, frame in rows.items():
+            kept = frame.select(ARRIVAL_COLUMNS) if source == "ledger" else frame.clear()
+            setattr(self, source, kept)
         return rows
+
+    def let_go(self) -> None:
+        """Let every frame go, keeping its schema: for after the kernel has run."""
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name).clear())
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ class Night:
 
 
 def reconcile(
-    previous: NightState,
+    previous: dict[str, pl.DataFrame],
     arrivals: Arrivals,
     run_date: dt.date,
     config: Config,
@@ -91,6 +96,10 @@ def reconcile(
     """Reconcile one night; every kernel runs through ``executor`` (by default in this process,
     in as many hash shards as ``[engine] memory_limit`` asks for).
 
+    ``previous`` holds yesterday's state by ``NightState`` field name. The kernel takes it over:
+    it takes each frame out as its kernel runs, so that yesterday's frames are let go once read;
+    the discrepancies pass on to the state it returns.
+
     Memory: tonight's rows are the largest frames. Payouts and balances read them first; then the
     kernel takes them over (``Arrivals.release``) and splits each source into duplicates and the
     rows that enter matching, letting the source's rows go as it does.
@@ -98,7 +107,7 @@ def reconcile(
     executor = executor or LocalExecutor(config.engine.memory_limit)
     payouts = executor.run(
         payouts_kernel.KERNEL,
-        payouts_kernel.PayoutState(previous.payouts, previous.bank),
+        payouts_kernel.PayoutState(previous.pop("payouts"), previous.pop("bank")),
         # Duplicates count in their payout's sum: data as delivered.
         payouts_kernel.PayoutTonight(arrivals.settlement, conform(arrivals.bank, BANK_WORK)),
         payouts_kernel.PayoutParams(
@@ -108,7 +117,7 @@ def reconcile(
     )
     balances = executor.run(
         balances_kernel.KERNEL,
-        balances_kernel.BalanceState(previous.postings, previous.snapshots),
+        balances_kernel.BalanceState(previous.pop("postings"), previous.pop("snapshots")),
         balances_kernel.BalanceTonight(
             entries=pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
             if arrivals.superseded.height
@@ -131,10 +140,11 @@ def reconcile(
         run_date,
     )
     firsts = duplicates.state
-    work = ledger_rules.working_set(previous.ledger, firsts.pop("ledger"))
+    work = ledger_rules.working_set(previous.pop("ledger"), firsts.pop("ledger"))
+    updated_status, cleared = work.updated_status, work.cleared
     settled = executor.run(
         settlement_kernel.KERNEL,
-        settlement_kernel.SettlementState(previous.settlement),
+        settlement_kernel.SettlementState(previous.pop("settlement")),
         settlement_kernel.SettlementTonight(
             work.ledger,
             conform(firsts.pop("settlement"), SETTLEMENT_WORK),
@@ -143,9 +153,10 @@ def reconcile(
         settlement_kernel.SettlementParams(config),
         run_date,
     )
+    del work  # the entries as they were before settlement: the kernel returned them matched
     received = executor.run(
         receipt_kernel.KERNEL,
-        receipt_kernel.ReceiptState(previous.receipts),
+        receipt_kernel.ReceiptState(previous.pop("receipts")),
         receipt_kernel.ReceiptTonight(
             settled.state.pop("ledger"), conform(firsts.pop("receipts"), RECEIPT_WORK)
         ),
@@ -160,7 +171,7 @@ def reconcile(
             received.findings,
             payouts.findings,
             balances.findings,
-            work.updated_status,
+            updated_status,
         ]
     )
     ledger_outcomes = ledger_rules.entry_outcomes(
@@ -193,7 +204,7 @@ def reconcile(
         payouts=payouts.state["payouts"],
         postings=balances.state["postings"],
         snapshots=balances.state["snapshots"],
-        open_discrepancies=previous.open_discrepancies,
-        resolved_discrepancies=previous.resolved_discrepancies,
+        open_discrepancies=previous.pop("open_discrepancies"),
+        resolved_discrepancies=previous.pop("resolved_discrepancies"),
     )
-    return Night(state=state, findings=found, outcomes=outcomes, cleared=work.cleared)
+    return Night(state=state, findings=found, outcomes=outcomes, cleared=cleared)

@@ -268,8 +268,8 @@ def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> lis
 
 @dataclass
 class Prepared:
-    """Everything loaded for a night, before the kernel runs. ``_finish`` lets go of
-    ``previous`` once the lifecycle has read it."""
+    """Everything loaded for a night, before the kernel runs. ``_finish`` hands ``previous``
+    over to the kernel, and lets go of the arrivals once the kernel has run."""
 
     loaded: Loaded
     previous: NightState
@@ -399,26 +399,29 @@ def _finish(
     executor: Executor | None = None,
 ) -> RunSummary:
     """The stages after loading: kernel, lifecycle, manifest, publish."""
-    loaded, previous, deliveries = prepared.loaded, prepared.previous, prepared.deliveries
+    loaded, deliveries = prepared.loaded, prepared.deliveries
     state_date, dates = prepared.state_date, prepared.dates
     if publish_outputs:
         prepared.index_job = _index_in_background(out, run_date, prepared)
+    # The kernel takes yesterday's state over and lets each frame go once read; the manifest
+    # keeps its sizes. Tonight's rows go with the arrivals once the kernel is done.
+    before = {name: frame.height for name, frame in prepared.previous.frames().items()}
+    yesterday = prepared.previous.frames()
+    prepared.previous = NightState.initial()
     with timer.stage("reconcile"):
-        night = reconcile(previous, prepared.arrivals, run_date, config, executor)
+        night = reconcile(yesterday, prepared.arrivals, run_date, config, executor)
+        del yesterday
+        prepared.arrivals.let_go()
     with timer.stage("lifecycle"):
         life = advance(
-            previous.open_discrepancies,
-            previous.resolved_discrepancies,
+            night.state.open_discrepancies,
+            night.state.resolved_discrepancies,
             night.findings,
             run_date,
             cleared=night.cleared,
         )
         report_rows = to_report_rows(life.open, run_date)
         tickets = build_tickets(report_rows, life.resolved, run_date, config.tickets)
-        # Yesterday's state is read: keep its sizes for the manifest and let the frames go.
-        before = {name: frame.height for name, frame in previous.frames().items()}
-        del previous
-        prepared.previous = NightState.initial()
     taken_in: list[Path] = []
     if prepared.index_job is not None:
         with timer.stage("index"):
