@@ -4,6 +4,9 @@ serves the whole module (the command reuses it)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,3 +105,32 @@ def test_spark_runs_the_kernels_per_shard_as_one_call_does(session: Any, shards:
         whole = run_nights(LocalExecutor(shards=1), nights)
         for sharded, plain in zip(run_nights(executor, nights), whole, strict=True):
             assert_same(sharded, plain)
+
+
+def test_spark_submit_as_the_operations_guide_shows_gives_the_local_rows(tmp_path: Path) -> None:
+    """docs/operations.md's ``spark-submit`` line, with a local master and a backfill of every
+    sample night in one submission, gives the local engine's rows."""
+    bin_dir = Path(sys.executable).parent
+    submit = bin_dir / "spark-submit"
+    if not submit.exists():
+        pytest.skip(f"no spark-submit beside {sys.executable}")
+    inbox, config = SAMPLE / "inbox", SAMPLE / "walletrecon.toml"
+    nights = sorted(path.name for path in inbox.iterdir() if path.is_dir())
+    out = tmp_path / "submitted"
+    command = [str(submit), "--master", "local[2]", "--deploy-mode", "client"]
+    command += [
+        "--conf",
+        "spark.sql.shuffle.partitions=3",
+        str(Path(spark.__file__).parent / "cli.py"),
+    ]
+    command += ["backfill", "--from", nights[0], "--to", nights[-1], "--inbox", str(inbox)]
+    command += ["--out", str(out), "--config", str(config), "--engine", "spark"]
+    # An activated environment: spark-submit finds Spark through the python on the PATH.
+    environment = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_nights(inbox, config, tmp_path / "local", "local")
+    local, submitted = discrepancies(tmp_path / "local"), discrepancies(out)
+    assert list(submitted) == [f"run_date={night}" for night in nights]
+    for night, frame in local.items():
+        assert frame.equals(submitted[night]), night
