@@ -149,6 +149,15 @@ def test_truncated_line_is_an_input_error_naming_the_line(tmp_path: Path) -> Non
         read_profile(path, "adyen", SPEC)
 
 
+def test_quoted_field_over_two_lines_is_an_input_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "adyen.csv"
+    settled = SETTLED.split(",")
+    settled[3] = '"two\nlines"'
+    path.write_text(f"{HEADER}\n{','.join(settled)}\n{PAYOUT}")
+    with pytest.raises(InputError, match=r"adyen.csv: line 2: a quote opens a field that the"):
+        read_profile(path, "adyen", SPEC)
+
+
 def test_empty_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="line 1: empty file"):
         _read(tmp_path, "")

@@ -212,15 +212,22 @@ def test_quoted_value_over_two_lines_keeps_physical_lines(tmp_path: Path) -> Non
 
 def test_stray_quote_is_a_file_error_naming_its_line(tmp_path: Path) -> None:
     text = 'Konto,Datum,Betrag,Waehrung\nA1,2026-01-30,1,EU"R\nA2,2026-01-30,2,EUR\n'
-    with pytest.raises(InputError, match=r"in\.csv: .*line 2 has an odd number of \" characters"):
+    with pytest.raises(InputError, match=r"in\.csv: line 2: a quote opens a field that is never"):
         read(write(tmp_path, text), "bank", BANK_COLUMNS)
 
 
-def test_unclosed_quote_keeps_what_it_swallowed_in_the_rejection(tmp_path: Path) -> None:
+def test_unclosed_quote_stops_the_file_naming_its_line(tmp_path: Path) -> None:
+    # The rest of the file would be one value: never a short read, never a swallowed row.
     text = 'Konto,Datum,Betrag,Waehrung\nA1,2026-01-30,1,EUR\nA2,2026-01-30,"2,EUR\nA3,x,3,EUR\n'
+    with pytest.raises(InputError, match=r"in\.csv: line 3: a quote opens a field that is never"):
+        read(write(tmp_path, text), "bank", BANK_COLUMNS)
+
+
+def test_stray_quotes_that_close_each_other_reject_the_lines_between(tmp_path: Path) -> None:
+    text = 'Konto,Datum,Betrag,Waehrung\nA1,2026-01-30,"1,EUR\nA2,x,2,EU"R\nA3,2026-01-30,3,EUR\n'
     result = read(write(tmp_path, text), "bank", BANK_COLUMNS)
     assert counts(result) == (1, 1, 0, 2)
-    assert result.rejected[0].row == 3 and result.rejected[0].raw.endswith("\nA3,x,3,EUR")
+    assert result.rejected[0].row == 2 and result.rejected[0].raw.endswith('\nA2,x,2,EU"R')
 
 
 # --- .xlsx --------------------------------------------------------------------------------------

@@ -277,8 +277,10 @@ def test_structure_errors_name_the_line(tmp_path: Path) -> None:
         _read(tmp_path, SH, CH.replace('"Fee Amount"', '"Fee"'), PAYMENT)
     with pytest.raises(InputError, match="line 1: no RH or SH header"):
         _read(tmp_path, "")
-    with pytest.raises(InputError, match="a quoted field spans lines"):
+    with pytest.raises(InputError, match="line 3: a quote opens a field that the line does not"):
         _read(tmp_path, SH, CH, PAYMENT.replace('"I1"', '"I\n1"'))
+    with pytest.raises(InputError, match="line 3: a quote opens a field that the line does not"):
+        _read(tmp_path, SH, CH, PAYMENT.replace('"I1"', '"I1'), PAYMENT)
 
 
 def test_options_and_encoding(tmp_path: Path) -> None:

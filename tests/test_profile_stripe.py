@@ -344,3 +344,16 @@ def test_dashboard_balance_history_export(tmp_path: Path) -> None:
     assert result.rows.column("payout_id").to_pylist() == ["po_1", "po_1"]
     assert result.rows.column("merchant_ref").to_pylist() == ["A-1", "A-1"]
     assert [(t.found, t.holds) for t in result.totals] == [("-96.22", True), ("96.22", True)]
+
+
+def test_a_quote_never_closed_stops_the_file_instead_of_swallowing_its_rest(tmp_path: Path) -> None:
+    # The open quote's value would run to the end of the file with the right number of fields:
+    # one row read, the others gone without a word.
+    body = (
+        't1,2026-01-30 10:00:00,usd,1.00,0.00,1.00,charge,ch_1,"open\n'
+        "t2,2026-01-30 10:00:00,usd,2.00,0.00,2.00,charge,ch_2,po_1\n"
+    )
+    with pytest.raises(InputError, match=r"stripe\.csv: line 2: a quote opens a field that is"):
+        inline(tmp_path, body)
+    closed = inline(tmp_path, body.replace('"open', '"a, b"'))
+    assert counts(closed) == (2, 0, 0, 2)

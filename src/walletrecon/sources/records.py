@@ -106,8 +106,9 @@ def _join(parts: list[Positions]) -> Positions:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
-def _check_quotes(path: Path, quotes: Positions, breaks: Positions) -> None:
-    """Every quoted field is closed, within the line-break and byte limits."""
+def check_quotes(path: Path | str, quotes: Positions, breaks: Positions) -> None:
+    """Every quoted field is closed, within the line-break and byte limits (``quotes`` and
+    ``breaks``: sorted byte offsets of the quote characters and of the line breaks)."""
     line_of = np.searchsorted(breaks, quotes) + 1  # physical line of each quote
     if len(quotes) % 2:
         raise InputError(
@@ -136,7 +137,7 @@ def scan_records(path: Path) -> RecordScan:
     record larger than ``MAX_RECORD_BYTES``.
     """
     quotes, breaks, crlf, size = _positions(path)
-    _check_quotes(path, quotes, breaks)
+    check_quotes(path, quotes, breaks)
     inside = np.searchsorted(quotes, breaks) % 2 == 1
     ends, ends_crlf = breaks[~inside], crlf[~inside]
     starts = np.concatenate([[0], ends + 1])

@@ -54,6 +54,7 @@ from walletrecon.sources.profiles import (
 )
 from walletrecon.sources.profiles.adyen_checks import payout_totals, rejection_reasons
 from walletrecon.sources.profiles.adyen_zones import iso_timestamps
+from walletrecon.sources.profiles.delimited import first_odd_quote_line
 from walletrecon.sources.profiles.report_lines import (
     Lines,
     as_decimal,
@@ -209,9 +210,11 @@ def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     frame = _read_table(lines, header, name)
     records = lines.nonblank()[1:]
     if frame.height != len(records):
+        odd = first_odd_quote_line(lines.data, '"')
+        where = f"line {odd}: a quote opens a field that the line does not close; " if odd else ""
         raise InputError(
-            f"{name}: {frame.height} records read but {len(records)} non-blank lines follow the "
-            "header; a quoted field may span lines, which the report never does"
+            f"{name}: {where}{frame.height} records read but {len(records)} non-blank lines "
+            "follow the header; a quoted field may span lines, which the report never does"
         )
     frame = frame.with_columns(origin_row=pl.Series(records + 1, dtype=pl.Int64))
     frame = rejection_reasons(_mapped(frame, spec), CONTROL_TYPES, REVERSAL_TYPES, RECORD_TYPES)

@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles.text import decode_file
+from walletrecon.sources.records import check_quotes
 
 
 @dataclass
@@ -51,18 +52,24 @@ class Records:
         return self.data[self.starts[index] : self.ends[index]].decode("utf-8").rstrip("\r")
 
 
-def record_spans(data: bytes, quote: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def record_spans(
+    data: bytes, quote: str, name: str = ""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start and end byte offsets and 1-based first lines of the non-empty records of UTF-8
     ``data``.
 
     A newline ends a record when the quote characters before it are balanced (a doubled quote
-    inside a quoted value counts twice and keeps the balance)."""
+    inside a quoted value counts twice and keeps the balance). InputError (naming ``name`` and
+    the line) for a quote never closed or a quoted value over the limits
+    (``records.check_quotes``)."""
     array = np.frombuffer(data, np.uint8)
     newlines = np.flatnonzero(array == 10)
     numbers = np.arange(2, len(newlines) + 2, dtype=np.int64)
     if quote:
         quotes = np.flatnonzero(array == ord(quote))
         if len(quotes):
+            # A quote never closed would make the rest of the file one value (one record).
+            check_quotes(name, quotes, newlines)
             balanced = (np.searchsorted(quotes, newlines) % 2) == 0
             newlines, numbers = newlines[balanced], numbers[balanced]
     lines = np.concatenate(([1], numbers)).astype(np.int64)
@@ -113,7 +120,7 @@ def read_records(
     """Read a delimited file as strings: header, data rows with their lines, malformed rows."""
     name = display or str(path)
     data = utf8_bytes(path, encoding, name)
-    starts, ends, lines = record_spans(data, quote)
+    starts, ends, lines = record_spans(data, quote, name)
     first = int(np.searchsorted(lines, skip_header_lines + 1))
     if first >= len(starts):
         raise InputError(f"{name}: no header row after {skip_header_lines} skipped line(s)")

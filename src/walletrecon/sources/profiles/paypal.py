@@ -33,6 +33,7 @@ import polars as pl
 
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ControlLine, ProfileResult, ProfileSpec, Rejection
+from walletrecon.sources.profiles.delimited import first_odd_quote_line
 from walletrecon.sources.profiles.paypal_checks import count_totals, footer_totals
 from walletrecon.sources.profiles.paypal_map import (
     FIELDS,
@@ -83,6 +84,12 @@ def count_records(lines: Lines) -> int:
 
 def _grid(lines: Lines, name: str) -> pl.DataFrame:
     """Every physical line as string fields c0..cN, with its line number and field count."""
+    odd = first_odd_quote_line(lines.data, '"')
+    if odd is not None:
+        raise InputError(
+            f"{name}: line {odd}: a quote opens a field that the line does not close; expected "
+            'one record per line, with a quote inside a value doubled ("")'
+        )
     delimiter = delimiter_of(lines)
     fields = _fields_per_line(lines, delimiter)
     width = int(fields.max()) if len(fields) else 1
