@@ -357,3 +357,23 @@ def test_a_quote_never_closed_stops_the_file_instead_of_swallowing_its_rest(tmp_
         inline(tmp_path, body)
     closed = inline(tmp_path, body.replace('"open', '"a, b"'))
     assert counts(closed) == (2, 0, 0, 2)
+
+
+def test_a_local_time_a_daylight_saving_change_skips_or_repeats_is_rejected_for_its_zone(
+    tmp_path: Path,
+) -> None:
+    body = "".join(
+        f"t{n},{stamp},usd,1.00,0.00,1.00,charge,ch_{n},\n"
+        for n, stamp in enumerate(
+            ("2026-03-29 02:30:00", "2026-10-25 02:30:00", "2026-03-29 03:30")
+        )
+    )
+    result = inline(tmp_path, body, timezone="Europe/Berlin")
+    assert counts(result) == (1, 2, 0, 3)
+    assert result.rows.column("settled_at").to_pylist() == ["2026-03-29T03:30:00+02:00"]
+    for rejection in result.rejected:
+        assert "does not exist or is ambiguous in zone Europe/Berlin" in rejection.reason
+    # Without the option the same times are UTC, and a malformed one keeps its own reason.
+    assert counts(inline(tmp_path, body)) == (3, 0, 0, 3)
+    bad = inline(tmp_path, "t1,2026-13-01 01:00:00,usd,1.00,0.00,1.00,charge,ch_1,\n")
+    assert "is not a timestamp" in bad.rejected[0].reason

@@ -65,7 +65,7 @@ from walletrecon.sources.profiles import (
     Rejection,
 )
 from walletrecon.sources.profiles.delimited import Records, read_records
-from walletrecon.sources.profiles.stripe_time import column_key, settled_at
+from walletrecon.sources.profiles.stripe_time import column_key, settled_at, unplaced
 from walletrecon.sources.profiles.stripe_totals import payout_totals
 from walletrecon.sources.profiles.stripe_types import (
     CONTROL_TYPES,
@@ -197,6 +197,7 @@ def _working(
         ),
         (clean(role["payout"]) if "payout" in role else pl.lit(None, pl.String)).alias("payout_id"),
         settled_at(str(layout["time"]), options.get("timezone")).alias("settled_at"),
+        unplaced(str(layout["time"]), options.get("timezone")).alias("_unplaced"),
     ).with_columns(_exponent(pl.col("currency"), minor).alias("_exp"))
     frame = frame.with_columns(
         _amount(str(layout["gross"]), minor).alias("_gross"),
@@ -217,10 +218,12 @@ def _working(
             f" (expected one of {', '.join(REFERENCE_COLUMNS)}; the input option "
             "gateway_ref_column names another column)"
         )
-    return frame, _cases(layout, minor, missing_reference)
+    return frame, _cases(layout, minor, missing_reference, options.get("timezone"))
 
 
-def _cases(layout: dict[str, str | None], minor: bool, missing_reference: str) -> list[Case]:
+def _cases(
+    layout: dict[str, str | None], minor: bool, missing_reference: str, zone: str | None
+) -> list[Case]:
     """Why a transaction line cannot be mapped, as (condition, message), first check first."""
 
     def shown(column: str) -> pl.Expr:
@@ -278,6 +281,14 @@ def _cases(layout: dict[str, str | None], minor: bool, missing_reference: str) -
         (
             (typ != "payment") & (units["gross"] > 0),
             shown("gross") + pl.lit("' is positive; Stripe writes refunds and disputes negative"),
+        ),
+        (
+            pl.col("_unplaced"),
+            shown("time")
+            + pl.lit(
+                f"' does not exist or is ambiguous in zone {zone} (a daylight-saving change); "
+                "expected an unambiguous local time"
+            ),
         ),
         (
             pl.col("settled_at").is_null(),
