@@ -57,7 +57,8 @@ class Lines:
         return len(self.starts)
 
     def nonblank(self) -> np.ndarray:
-        """0-based indexes of the lines holding anything but white space before EOL."""
+        """0-based indexes of the lines holding anything before EOL (a line of spaces is not
+        blank: a report never writes one, so it is read, and refused, as a broken line)."""
         return np.flatnonzero(self.ends > self.starts)
 
     def text(self, index: int) -> str:
