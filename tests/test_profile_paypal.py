@@ -293,12 +293,17 @@ def test_options_and_encoding(tmp_path: Path) -> None:
         read_profile(path, "paypal", SPEC)
 
 
-def test_kwd_minor_units_and_gateway_name(tmp_path: Path) -> None:
+def test_every_currency_in_hundredths_and_gateway_name(tmp_path: Path) -> None:
+    # PayPal's specification: "100,00 yen and $100.00 USD are both represented as 10000".
     spec = ProfileSpec(source="settlement", gateway="paypal_eu")
     (row,) = _rows(_read(tmp_path, SH, CH, _sb("K", "T0006", "CR", "1250", "KWD"), spec=spec))
-    assert (row["gross_amount"], row["gateway"]) == ("1.25", "paypal_eu")
-    (row,) = _rows(_read(tmp_path, SH, CH, _sb("J", "T0006", "CR", "1250", "JPY")))
-    assert row["gross_amount"] == "1250"
+    assert (row["gross_amount"], row["gateway"]) == ("12.5", "paypal_eu")
+    (row,) = _rows(_read(tmp_path, SH, CH, _sb("J", "T0006", "CR", "10000", "JPY")))
+    assert row["gross_amount"] == "100"
+    result = _read(tmp_path, SH, CH, _sb("J", "T0006", "CR", "10050", "JPY"))
+    (rejection,) = result.rejected
+    assert rejection.column == "Gross Transaction Amount"
+    assert "10050 is hundredths of JPY, which has no such fraction" in rejection.reason
 
 
 # --- variants of real senders -------------------------------------------------------------------

@@ -357,20 +357,22 @@ def test_paypal_tiny_frame_currencies_refunds_chargebacks_duplicates(
     result, rejected = round_trip(
         connection, tmp_path, rows, paypal_writer, "paypal", paypal.canonical_ids
     )
-    assert rejected == set()
+    # PayPal writes hundredths: 2.345 KWD (S6) cannot be written, and its line is rejected.
+    assert rejected == {5} == set(paypal.expected_rejections(rows.with_row_index())["index"])
+    (rejection,) = result.rejected
+    assert rejection.column == "Gross Transaction Amount"
     read = pl.from_arrow(result.rows)
     assert read["settlement_id"].to_list() == [  # type: ignore[index]
-        "GW-1/T0006", "GW-1/T1107", "GW-1/T1107", "GW-1/T1201", "gw-2/T0006", "GW-3/T0006",
-        "GW-4/T0006",
+        "GW-1/T0006", "GW-1/T1107", "GW-1/T1107", "GW-1/T1201", "gw-2/T0006", "GW-4/T0006",
     ]  # fmt: skip
     assert read["fee_amount"].to_list()[-1] == "0.1"  # type: ignore[index]
-    assert read["payout_id"].null_count() == rows.height  # type: ignore[index]
+    assert read["payout_id"].null_count() == read.height  # type: ignore[index]
     assert sum(t.holds is True for t in result.totals) == len(result.totals) == 4 * 3 * 2 + 3
     lines = (tmp_path / "file").read_text().splitlines()
     assert lines[4].startswith("SB,GW-1,T1,,,T0006,2026/11/19 10:00:00 +0800,")
     assert (
-        "SB,gw-2,T1,,,T0006,2026/11/19 11:00:00 +0800,2026/11/19 11:00:00 +0800,CR,1500,JPY,DR,45"
-        in lines[8]
+        "SB,gw-2,T1,,,T0006,2026/11/19 11:00:00 +0800,2026/11/19 11:00:00 +0800,"
+        "CR,150000,JPY,DR,4500" in lines[8]
     )
 
 
@@ -426,10 +428,12 @@ def test_paypal_refuses_a_converted_row(tmp_path: Path) -> None:
 # --- every writer, on rows hypothesis makes ------------------------------------------------------
 
 PLACES = {"USD": 2, "JPY": 0, "KWD": 3, "CNY": 2}
-WRITERS: dict[str, tuple[Writer, Ids, dict[str, str]]] = {
-    "adyen": (adyen_writer, adyen.canonical_ids, {}),
-    "stripe": (stripe_writer, stripe.canonical_ids, stripe.READ_OPTIONS),
-    "paypal": (paypal_writer, paypal.canonical_ids, {}),
+#: Per reader: writer, the ids it gives back, read options, and the currencies it carries
+#: (PayPal settles no three-decimal currency: its amounts are hundredths).
+WRITERS: dict[str, tuple[Writer, Ids, dict[str, str], list[str]]] = {
+    "adyen": (adyen_writer, adyen.canonical_ids, {}, sorted(PLACES)),
+    "stripe": (stripe_writer, stripe.canonical_ids, stripe.READ_OPTIONS, sorted(PLACES)),
+    "paypal": (paypal_writer, paypal.canonical_ids, {}, ["CNY", "JPY", "USD"]),
 }
 
 
@@ -438,10 +442,10 @@ def _money(units: int, currency: str) -> str:
 
 
 @st.composite
-def settlement_row(draw: st.DrawFn) -> dict[str, str]:
+def settlement_row(draw: st.DrawFn, currencies: list[str]) -> dict[str, str]:
     """A clean canonical settlement row: any type the gateways carry, amounts that add up."""
     kind = draw(st.sampled_from(["payment", "refund", "chargeback"]))
-    currency = draw(st.sampled_from(sorted(PLACES)))
+    currency = draw(st.sampled_from(currencies))
     gross, fee = draw(st.integers(0, 10**9)), draw(st.integers(0, 10**6))
     moment = datetime.fromtimestamp(draw(st.integers(1_780_000_000, 1_800_000_000)), UTC)
     local = moment.astimezone(ZoneInfo(ZONE))
@@ -463,14 +467,15 @@ def settlement_row(draw: st.DrawFn) -> dict[str, str]:
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(rows=st.lists(settlement_row(), min_size=1, max_size=8))
+@given(data=st.data())
 def test_writers_round_trip_any_clean_rows(
     connection: duckdb.DuckDBPyConnection,
     tmp_path: Path,
     reader: str,
-    rows: list[dict[str, str]],
+    data: st.DataObject,
 ) -> None:
-    writer, ids, options = WRITERS[reader]
+    writer, ids, options, currencies = WRITERS[reader]
+    rows = data.draw(st.lists(settlement_row(currencies), min_size=1, max_size=8))
     numbered = [{**row, "settlement_id": f"S{index}"} for index, row in enumerate(rows)]
     _, rejected = round_trip(connection, tmp_path, frame(*numbered), writer, reader, ids, options)
     assert rejected == set()

@@ -220,6 +220,6 @@ def make_ledger(
     del singles, transfers
     ledger.reorder(np.argsort(ledger["created"], kind="stable"))
     ledger["entry"] = counters.take("entry", len(ledger))
-    ledger["gateway"] = rails.route(ledger["entry_type"], ledger["gateway"])
+    ledger["gateway"] = rails.route(ledger["entry_type"], ledger["gateway"], ledger["currency"])
     _assign_references(rng, ledger, counters)
     return ledger

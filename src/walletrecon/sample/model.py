@@ -34,6 +34,8 @@ ADYEN, STRIPE, BANK_X, PAYPAL = range(4)
 #: Canonical nights route every entry over adyen, stripe and bank_x (PayPal is a real-format
 #: rail, see :class:`Rails`); the zero weight keeps the draws of older data sets.
 GATEWAY_WEIGHTS = np.array([0.5, 0.3, 0.2, 0.0])
+#: The currencies PayPal settles here: its report writes hundredths of every currency.
+PAYPAL_CURRENCIES: tuple[int, ...] = (CNY, USD, JPY)
 
 PAYMENT, REFUND, TOPUP, WITHDRAWAL, TRANSFER_IN, TRANSFER_OUT, FEE, ADJUSTMENT = range(8)
 #: Entry types the wallet sends to a gateway: they carry a gateway_ref and get a settlement line.
@@ -84,17 +86,21 @@ class Rails:
     - a PayPal line's only id is its transaction id, the gateway_ref: a second line for the same
       reference and type (a duplicate) would read as the same line delivered again;
     - PayPal's report names no payout per line (it sweeps a balance), so its lines carry no
-      payout_id and the bank pays no payout of theirs.
+      payout_id and the bank pays no payout of theirs;
+    - PayPal writes every amount in hundredths and settles no three-decimal currency
+      (``PAYPAL_CURRENCIES``): bank_x's card entries in another currency go to Adyen.
     """
 
     real: bool = False
 
-    def route(self, entry_type: IntArray, drawn: IntArray) -> IntArray:
-        """The gateway of each routed entry from the drawn one (unchanged for canonical)."""
+    def route(self, entry_type: IntArray, drawn: IntArray, currency: IntArray) -> IntArray:
+        """The gateway of each routed entry from the drawn one and its currency (unchanged for
+        canonical)."""
         if not self.real:
             return drawn
         funding = np.isin(entry_type, (TOPUP, WITHDRAWAL))
-        card = np.where(drawn == BANK_X, PAYPAL, drawn)
+        paypal = np.where(np.isin(currency, PAYPAL_CURRENCIES), PAYPAL, ADYEN)
+        card = np.where(np.isin(drawn, (BANK_X, PAYPAL)), paypal, drawn)
         return np.where(drawn < 0, drawn, np.where(funding, BANK_X, card)).astype(np.int64)
 
     @property

@@ -1,8 +1,8 @@
 """Settlement rows as a PayPal Settlement Report (STL, CSV), as the ``paypal`` profile reads it.
 
 One report and one section: ``RH``, ``FH``, ``SH``, ``CH`` (PayPal's 22 columns), one ``SB``
-line per canonical row, then ``SF`` per currency (gross and fee credits and debits in minor
-units), ``SC``, ``RF`` per currency, ``RC`` and ``FF`` (SB line counts), so every control total
+line per canonical row, then ``SF`` per currency (gross and fee credits and debits in
+hundredths), ``SC``, ``RF`` per currency, ``RC`` and ``FF`` (SB line counts), so every control total
 of the reader holds. Columns:
 
 - ``Transaction ID`` = gateway_ref (trimmed), ``Invoice ID`` = merchant_ref.
@@ -11,7 +11,8 @@ of the reader holds. Columns:
   DR (a bank deposit code the reader rejects naming it): PayPal's own withdrawal ``T0400`` is a
   sweep of the balance, a control line. Any other record_type is written ``T9999``, rejected too
   (:func:`expected_rejections`).
-- Amounts in minor units of the currency, unsigned, with ``CR``/``DR``; the fee is written as
+- Amounts in hundredths of the currency's unit whatever its exponent (as PayPal writes them:
+  100 yen is ``10000``), unsigned, with ``CR``/``DR``; the fee is written as
   what makes the reader's net (signed gross + signed fee) the canonical net: the canonical fee
   when the net follows from gross and fee, else gross - net (``CR`` when negative). A text that is
   no exact amount of a known currency is written as it is, and the reader rejects the line.
@@ -37,6 +38,8 @@ import polars as pl
 
 from walletrecon.money import currency_exponents
 from walletrecon.sample.real.settlement_text import STAMP, amount, csv_text, utc_time
+from walletrecon.sources.profiles.paypal_map import STL_DECIMALS
+from walletrecon.sources.profiles.text import major_text
 
 #: Canonical record_type -> (T-code, gross indicator) the reader maps back to it.
 EVENTS: dict[str, tuple[str, str]] = {
@@ -64,12 +67,12 @@ def event(record_type: str) -> tuple[str, str]:
 
 
 def _units(text: str | None, currency: str | None) -> int | None:
-    """An amount in whole minor units of the currency; None when not exact or unknown."""
+    """An amount in whole hundredths (``STL_DECIMALS``); None when not exact or the currency is
+    unknown."""
     value = amount(text)
-    places = currency_exponents().get(currency or "")
-    if value is None or places is None:
+    if value is None or (currency or "") not in currency_exponents():
         return None
-    scaled = value.scaleb(places)
+    scaled = value.scaleb(STL_DECIMALS)
     return int(scaled) if scaled == scaled.to_integral_value() else None
 
 
@@ -100,15 +103,27 @@ def canonical_ids(rows: pl.DataFrame, gateway: str = "paypal") -> pl.DataFrame:
 
 def _reader_fee(row: dict[str, str | None]) -> str | None:
     """The fee_amount the reader gives: the debited fee written, 0 for a credited one."""
-    units, places = fee_units(row), currency_exponents().get(row["currency"] or "")
-    if units is None or places is None:
+    units = fee_units(row)
+    if units is None or (row["currency"] or "") not in currency_exponents():
         return row["fee_amount"]
-    return str(Decimal(max(units, 0)).scaleb(-places))
+    return major_text(Decimal(max(units, 0)).scaleb(-STL_DECIMALS))
 
 
 def expected_rejections(rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows the reader rejects for their record type (no settlement T-code carries it)."""
-    return rows.filter(~pl.col("record_type").is_in(list(EVENTS)))
+    """The rows the reader rejects for their record type (no settlement T-code carries it) or
+    for an amount the STL cannot write (a fraction below a hundredth: 2.345 KWD)."""
+    amounts = ("gross_amount", "fee_amount", "net_amount")
+    unwritable = [
+        (row["currency"] or "") in currency_exponents()
+        and any(
+            amount(row[name]) is not None and _units(row[name], row["currency"]) is None
+            for name in amounts
+        )
+        for row in rows.iter_rows(named=True)
+    ]
+    return rows.filter(
+        ~pl.col("record_type").is_in(list(EVENTS)) | pl.Series(unwritable, dtype=pl.Boolean)
+    )
 
 
 def completion(settled_at: str, zone: str) -> str:

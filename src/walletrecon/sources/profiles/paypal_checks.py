@@ -1,7 +1,7 @@
 """The control figures of a PayPal STL file, checked against its section-body (SB) lines.
 
 - ``SF`` (per section and currency) and ``RF`` (per report and currency): total gross credits,
-  gross debits, fee credits and fee debits (fields 2-5, minor units) against the sums of the SB
+  gross debits, fee credits and fee debits (fields 2-5, hundredths) against the sums of the SB
   lines of that scope in that currency (every SB line, whatever its outcome). The later fields
   (balances, holds) are not checked: the samples' own balances do not add up and PayPal's
   specification was not at hand to confirm their order.
@@ -12,17 +12,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 
 from walletrecon.errors import InputError
 from walletrecon.sources.profiles import ControlTotal
-from walletrecon.sources.profiles.text import minor_to_major
+from walletrecon.sources.profiles.paypal_map import STL_DECIMALS
+from walletrecon.sources.profiles.text import major_text
 
 _FIGURES = ("gross credits", "gross debits", "fee credits", "fee debits")
 
 
 def _sums(body: pl.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[int]]:
-    """Per key: gross CR, gross DR, fee CR, fee DR in minor units (readable amounts only)."""
+    """Per key: gross CR, gross DR, fee CR, fee DR in hundredths (readable amounts only)."""
     gross = pl.col("gross").str.to_integer(strict=False).fill_null(0)
     fee = pl.col("fee").str.to_integer(strict=False).fill_null(0)
     frame = body.group_by(keys).agg(
@@ -35,11 +38,9 @@ def _sums(body: pl.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[
     return {tuple(row[:width]): list(row[width:]) for row in frame.iter_rows()}
 
 
-def _money(minor: int, currency: str) -> str:
-    try:
-        return minor_to_major(str(minor), currency)
-    except ValueError:
-        return str(minor)
+def _money(minor: int) -> str:
+    """An STL amount (hundredths, ``paypal_map.STL_DECIMALS``) as major-unit text."""
+    return major_text(Decimal(minor).scaleb(-STL_DECIMALS))
 
 
 def _int(trailer: dict[str, object], index: int, name: str) -> int:
@@ -72,8 +73,8 @@ def footer_totals(trailers: pl.DataFrame, body: pl.DataFrame, name: str) -> list
                 ControlTotal(
                     scope,
                     f"{figure} = sum of SB lines",
-                    _money(expected, currency),
-                    _money(value, currency),
+                    _money(expected),
+                    _money(value),
                     expected == value,
                     currency,
                 )

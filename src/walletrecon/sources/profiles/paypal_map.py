@@ -15,7 +15,10 @@ enough to classify) to outcomes:
 | T15xx, T21xx, T1105, T1110, T1111 | holds on the balance and their releases | control ``hold`` |
 | anything else (T00xx debit, T03xx funding, other reversals, ...) | | rejected, naming the code |
 
-Amounts are minor units with a ``CR``/``DR`` indicator. ``gross_amount`` and ``fee_amount`` are
+Amounts are hundredths of the currency's unit, whatever its ISO 4217 exponent (PayPal's
+specification: "100,00 yen and $100.00 USD are both represented as 10000"), with a ``CR``/``DR``
+indicator; an amount with a fraction its currency does not have (``10050`` yen) is rejected.
+``gross_amount`` and ``fee_amount`` are
 unsigned; ``net_amount`` is what the line does to the balance (gross and fee signed by their own
 indicators), so a fee credited back on a refund shows in the net and ``fee_amount`` is 0.
 
@@ -73,14 +76,33 @@ def outcome() -> pl.Expr:
     )
 
 
+#: Decimal places of every STL amount, whatever the currency's ISO 4217 exponent.
+STL_DECIMALS = 2
+
+
 def major(minor: str, currency: str) -> pl.Expr:
-    """Minor-unit digits to an exact Decimal in major units by the currency's ISO 4217
-    exponent (null for an unknown currency or text that is not digits)."""
-    factors = {code: f"1e-{exponent}" for code, exponent in currency_exponents().items()}
-    factor = pl.col(currency).replace_strict(factors, default=None)
-    scaled = factor.str.to_decimal(scale=AMOUNT_SCALE).cast(AMOUNT_DTYPE)
-    digits = pl.when(pl.col(minor).str.contains(r"^\d+$")).then(pl.col(minor))
-    return (digits.str.to_decimal(scale=0).cast(pl.Decimal(38, 0)) * scaled).cast(AMOUNT_DTYPE)
+    """STL amount digits (hundredths, ``STL_DECIMALS``) to an exact Decimal in major units
+    (null for an unknown currency or text that is not digits)."""
+    known = pl.col(currency).is_in(list(currency_exponents()))
+    digits = pl.when(pl.col(minor).str.contains(r"^\d+$") & known).then(pl.col(minor))
+    scale = pl.lit(f"1e-{STL_DECIMALS}").str.to_decimal(scale=AMOUNT_SCALE).cast(AMOUNT_DTYPE)
+    return (digits.str.to_decimal(scale=0).cast(pl.Decimal(38, 0)) * scale).cast(AMOUNT_DTYPE)
+
+
+def _beyond_exponent(minor: str, currency: str) -> pl.Expr:
+    """True where an STL amount holds a fraction its currency does not have (hundredths of
+    a yen)."""
+    exponent = pl.col(currency).replace_strict(currency_exponents(), default=None)
+    shift = (STL_DECIMALS - exponent).clip(lower_bound=0).cast(pl.Int64)
+    value = pl.col(minor).str.to_integer(strict=False)
+    return (value % pl.lit(10).pow(shift) != 0).fill_null(False)
+
+
+def _unit(currency: str) -> pl.Expr:
+    """The STL amount of the currency's smallest unit, as text (``100`` for JPY)."""
+    exponent = pl.col(currency).replace_strict(currency_exponents(), default=None)
+    shift = (STL_DECIMALS - exponent).clip(lower_bound=0).cast(pl.Int64)
+    return pl.lit(10).pow(shift).cast(pl.String)
 
 
 def _dec(expr: pl.Expr) -> pl.Expr:
@@ -121,7 +143,7 @@ def rules() -> list[tuple[str, pl.Expr, pl.Expr]]:
             "Gross Transaction Amount",
             ~pl.col("gross").fill_null("").str.contains(r"^\d+$"),
             pl.format(
-                "Gross Transaction Amount: expected whole minor units (digits only, e.g. 1250), {}",
+                "Gross Transaction Amount: expected hundredths (digits only, e.g. 1250), {}",
                 found("gross"),
             ),
         ),
@@ -133,9 +155,31 @@ def rules() -> list[tuple[str, pl.Expr, pl.Expr]]:
             ),
         ),
         (
+            "Gross Transaction Amount",
+            _beyond_exponent("gross", "gross_ccy"),
+            pl.format(
+                "Gross Transaction Amount: {} is hundredths of {}, which has no such fraction; "
+                "expected a multiple of {}",
+                pl.col("gross"),
+                pl.col("gross_ccy"),
+                _unit("gross_ccy"),
+            ),
+        ),
+        (
             "Fee Amount",
             has_fee & ~pl.col("fee").fill_null("").str.contains(r"^\d+$"),
-            pl.format("Fee Amount: expected whole minor units (digits only), {}", found("fee")),
+            pl.format("Fee Amount: expected hundredths (digits only), {}", found("fee")),
+        ),
+        (
+            "Fee Amount",
+            has_fee & _beyond_exponent("fee", "gross_ccy"),
+            pl.format(
+                "Fee Amount: {} is hundredths of {}, which has no such fraction; expected a "
+                "multiple of {}",
+                pl.col("fee"),
+                pl.col("gross_ccy"),
+                _unit("gross_ccy"),
+            ),
         ),
         (
             "Fee Debit or Credit",
