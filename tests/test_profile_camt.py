@@ -4,6 +4,7 @@ with the file, line or element, and what was expected."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -1007,3 +1008,52 @@ def test_decimals_of_any_length_the_currency_allows_are_read_exactly(tmp_path: P
         ("EUR", True),
         ("JPY", True),
     ]
+
+
+# --- what real banks also send ------------------------------------------------------------------
+
+
+def test_a_zero_credit_counts_among_the_credit_entries_of_the_summary(tmp_path: Path) -> None:
+    summary = (
+        "<TxsSummry><TtlCdtNtries><NbOfNtries>2</NbOfNtries><Sum>20.00</Sum></TtlCdtNtries>"
+        "<TtlDbtNtries><NbOfNtries>1</NbOfNtries><Sum>10.00</Sum></TtlDbtNtries></TxsSummry>"
+    )
+    result = one_statement(
+        tmp_path,
+        summary,
+        entry("20.00"),
+        entry("0.00"),
+        entry("10.00", ind="DBIT"),
+    )
+    summary_checks = checks(result, "TxsSummry")
+    assert len(summary_checks) == 4 and all(total.holds for total in summary_checks)
+    # One credit too many is still found.
+    wrong = one_statement(tmp_path, summary, entry("20.00"), entry("10.00", ind="DBIT"))
+    assert not all(total.holds for total in checks(wrong, "TxsSummry"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_known_by_its_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    text = document(stmt(entry("12.50"))).replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    mark = codecs.BOM_UTF16_LE if encoding.endswith("le") else codecs.BOM_UTF16_BE
+    path = tmp_path / "stmt.xml"
+    path.write_bytes(mark + text.encode(encoding))
+    assert read(path).rows.column("amount").to_pylist() == ["12.50"]
+
+
+@pytest.mark.parametrize("written", ["2026-11-21Z", "2026-11-21+01:00", "2026-11-21-05:00"])
+def test_a_date_with_its_zone_is_its_day(tmp_path: Path, written: str) -> None:
+    dates = f"<ValDt><Dt>{written}</Dt></ValDt>"
+    result = one_statement(tmp_path, entry(dates=dates))
+    assert result.rows.column("value_date").to_pylist() == ["2026-11-21"]
+    bad = one_statement(tmp_path, entry(dates="<ValDt><Dt>2026-11-21+25:00</Dt></ValDt>"))
+    assert bad.rows.num_rows == 0 and "is not a date" in bad.rejected[0].reason
+
+
+def test_a_banks_own_elements_in_supplementary_data_are_not_records(tmp_path: Path) -> None:
+    extension = (
+        '<SplmtryData><Envlp><x:Ext xmlns:x="urn:bank:ext"><x:Bal>1</x:Bal>'
+        "</x:Ext></Envlp></SplmtryData>"
+    )
+    result = one_statement(tmp_path, entry("1.00"), extension)
+    assert (result.rows.num_rows, result.records) == (1, 1)

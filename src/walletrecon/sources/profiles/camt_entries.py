@@ -76,6 +76,8 @@ class Entry:
     line: int
     status: str | None
     amount: Decimal | None = None
+    #: ``CRDT`` or ``DBIT``: what the entry is, even at a zero amount.
+    indicator: str | None = None
     currency: str | None = None
     value_date: str | None = None
     dated_by_statement: bool = False
@@ -145,12 +147,19 @@ def date_of(doc: Document, parent: Element | None, path: str, name: str) -> str 
         ) from None
 
 
+#: An ``xs:date`` (ISODate): the day, and an optional zone (``Z`` or ``±HH:MM``) that does not
+#: change the day written.
+_XS_DATE = re.compile(r"\A([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-](?:0[0-9]|1[0-4]):[0-5][0-9])?\Z")
+
+
 def _iso_date(day: str | None, moment: str | None) -> str | None:
-    """``YYYY-MM-DD`` of a ``Dt`` or the date part of a ``DtTm``; ValueError when malformed."""
+    """``YYYY-MM-DD`` of a ``Dt`` (an ``xs:date``, its zone if any left aside) or the date part
+    of a ``DtTm``; ValueError when malformed."""
     if day is not None:
-        if len(day) != 10:
+        written = _XS_DATE.match(day)
+        if written is None:
             raise ValueError(day)
-        return date.fromisoformat(day).isoformat()
+        return date.fromisoformat(written.group(1)).isoformat()
     if moment is not None:
         return datetime.fromisoformat(moment).date().isoformat()
     return None
@@ -210,6 +219,7 @@ def read_entry(
     return replace(
         base,
         amount=amount,
+        indicator=doc.text(entry, "CdtDbtInd"),
         currency=currency,
         value_date=value_date or statement_date,
         dated_by_statement=value_date is None,

@@ -194,8 +194,9 @@ def summary_totals(
     )
     groups = {
         "TtlNtries": entries,
-        "TtlCdtNtries": [e for e in entries if e.amount is not None and e.amount > 0],
-        "TtlDbtNtries": [e for e in entries if e.amount is not None and e.amount < 0],
+        # By the entries' own indicator: a 0.00 credit is a credit entry.
+        "TtlCdtNtries": [e for e in entries if e.amount is not None and e.indicator == "CRDT"],
+        "TtlDbtNtries": [e for e in entries if e.amount is not None and e.indicator == "DBIT"],
     }
     totals: list[ControlTotal] = []
     for name, members in groups.items():

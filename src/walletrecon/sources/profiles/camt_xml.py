@@ -40,7 +40,13 @@ _REPORT = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.052\.001\.\d\d")
 #: Element names that are one record each (see the profile's docstring).
 RECORD_ELEMENTS = ("Ntry", "Bal", "TxsSummry")
 _START_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(" + "|".join(RECORD_ELEMENTS) + r")[\s/>]")
-_HIDDEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.DOTALL)
+#: Left out of the record count: comments, CDATA sections and ``SplmtryData`` (ISO 20022's
+#: place for a bank's own elements, in its own namespaces: its ``Bal`` is none of ours).
+_HIDDEN = re.compile(
+    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>"
+    r"|<((?:[A-Za-z_][\w.-]*:)?SplmtryData)[\s>].*?</\1\s*>",
+    re.DOTALL,
+)
 _DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
 _ROOT_START = re.compile(r"<[A-Za-z_]")
 _POSITION = re.compile(r", line \d+, column \d+$")
@@ -166,7 +172,8 @@ def _document(root: Element, name: str) -> Document:
 
 def count_records(text: str) -> int:
     """The file's records counted by a plain text scan, apart from the parser: start tags of
-    ``Ntry``, ``Bal`` and ``TxsSummry`` (comments and CDATA sections left out)."""
+    ``Ntry``, ``Bal`` and ``TxsSummry`` (comments, CDATA sections and ``SplmtryData`` left
+    out)."""
     return len(_START_TAG.findall(_HIDDEN.sub("", text)))
 
 

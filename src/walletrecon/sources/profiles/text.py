@@ -57,6 +57,12 @@ def xml_encoding(path: Path, configured: str) -> str:
             head = handle.read(256)
     except OSError:
         return configured  # decode_file names the error
+    if codecs.lookup(configured).name == "utf-8":
+        # XML 1.0 (4.3.3, appendix F): UTF-16 is known by its byte order mark, before any
+        # declaration can be read.
+        for mark, encoding in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+            if head.startswith(mark):
+                return encoding
     found = _XML_ENCODING.match(head)
     if found is None or codecs.lookup(configured).name != "utf-8":
         return configured
