@@ -124,6 +124,22 @@ def test_several_records_on_one_line(tmp_path: Path) -> None:
     assert result.rows["origin_row"].to_pylist() == [4, 4]
 
 
+def test_a_slash_glued_to_digits_and_a_comma_in_text_is_text(tmp_path: Path) -> None:
+    # "2026/03, FLAT" looks like "/" + record code 03 + ","; records sharing a line are written
+    # with white space after the "/" ("A/ 16,..."), so this one is the text's.
+    details = (
+        "16,195,5000,0,SL1,,RENT FOR 2026/03, FLAT 4\n"
+        "16,195,3000,0,SL2,,PAID INVOICES 2026/01,2026/02/ 16,195,1000,0,SL3,,NEXT/\n"
+    )
+    result = read(write(tmp_path, bai(details, 5, 9500)))
+    assert result.rows["reference"].to_pylist() == [
+        "SL1 RENT FOR 2026/03, FLAT 4",
+        "SL2 PAID INVOICES 2026/01,2026/02",
+        "SL3 NEXT",
+    ]
+    assert result.records == 9 and all(total.holds for total in result.totals)
+
+
 def test_missing_trailer_is_an_input_error_or_a_warning(tmp_path: Path) -> None:
     text = bai("16,142,1,,,,A/\n", 3, 501).rsplit("99,", 1)[0]
     with pytest.raises(InputError, match=r"D/x.bai2: file line 1 \(line 1\) has no 99 trailer"):

@@ -54,7 +54,9 @@ from walletrecon.sources.profiles.text import decode_file, minor_to_major
 #: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
 OPTIONS: tuple[str, ...] = ()
 
-COUNT = re.compile(r"(?:^|/|\x1d)\s*(?:0[123]|16|49|9[89]),", re.MULTILINE)
+#: Records counted apart from the parser: a record code at the start of a line, after the group
+#: separator, or after a ``/`` and white space (``bai2_records.SPLIT``).
+COUNT = re.compile(r"(?:^|/\s|\x1d)\s*(?:0[123]|16|49|9[89]),", re.MULTILINE)
 KINDS = {
     "01": "file header",
     "02": "group header",

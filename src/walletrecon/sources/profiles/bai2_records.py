@@ -6,6 +6,8 @@ physical line (``.../ 16,...``) or be separated by the group separator (0x1D), a
 senders end records at the newline without ``/``. An ``88`` record continues the record
 before it: for a 16 it adds text, otherwise fields. A 16 or 88 whose text lacks its ``/`` and
 whose next physical line starts with no record code continues on that line (a line wrap).
+Records sharing a line are written ``.../ 16,...``: a ``/`` glued to what looks like a record
+code (``RENT 2026/03, FLAT 4``, ``INVOICES 2026/01,2026/02``) is text, not a boundary.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass, field
 from walletrecon.errors import InputError
 
 CODES = ("01", "02", "03", "16", "88", "49", "98", "99")
-SPLIT = re.compile(r"/\s*(?=(?:0[123]|16|88|49|9[89]),)")
+#: A record boundary inside a physical line: ``/``, white space, a record code and a comma.
+SPLIT = re.compile(r"/\s+(?=(?:0[123]|16|88|49|9[89]),)")
 #: The ASCII group separator some senders end records with instead of a newline.
 GS = "\x1d"
 START = re.compile(r"^(\d\d),")
