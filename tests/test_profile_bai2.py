@@ -140,6 +140,22 @@ def test_a_slash_glued_to_digits_and_a_comma_in_text_is_text(tmp_path: Path) -> 
     assert result.records == 9 and all(total.holds for total in result.totals)
 
 
+def test_an_88_continues_the_fields_of_a_16_that_ended_before_its_text(tmp_path: Path) -> None:
+    # The BAI2 specification's own example: the 16 ends after its S funds fields, its 88 goes
+    # on with bank reference, customer reference and text, and a second 88 adds text.
+    details = (
+        "16,115,10000000,S,5000000,4000000,1000000/\n"
+        "88,AX13612,B096132,AMALGAMATED CORP. LOCKBOX/\n88,DEPOSIT-MISC. RECEIVABLES/\n"
+        "16,142,500,0,,,CHEQUE/\n88,MORE TEXT/\n"
+    )
+    result = read(write(tmp_path, bai(details, 4, 10001000)))
+    assert result.rows["bank_line_id"].to_pylist()[0] == "ACC1:AX13612"
+    assert result.rows["reference"].to_pylist() == [
+        "AX13612 B096132 AMALGAMATED CORP. LOCKBOX DEPOSIT-MISC. RECEIVABLES",
+        "CHEQUE MORE TEXT",
+    ]
+
+
 def test_missing_trailer_is_an_input_error_or_a_warning(tmp_path: Path) -> None:
     text = bai("16,142,1,,,,A/\n", 3, 501).rsplit("99,", 1)[0]
     with pytest.raises(InputError, match=r"D/x.bai2: file line 1 \(line 1\) has no 99 trailer"):

@@ -201,7 +201,7 @@ def _detail(state: State, record: Record) -> None:
     if account is None or group is None:
         raise InputError(f"{state.name}: line {record.row}: 16 record outside an account (03)")
     group.seq += 1
-    fields = record.body.split(",")
+    fields, more = _continued_fields(record, state.name)
     raw = "\n".join(record.raw)
     try:
         row, minor = _detail_row(fields, account, state, record)
@@ -216,7 +216,7 @@ def _detail(state: State, record: Record) -> None:
         )
         return
     account.total += minor
-    text = " ".join(t.strip() for t in [row.pop("text") or "", *record.more] if t and t.strip())
+    text = " ".join(t.strip() for t in [row.pop("text") or "", *more] if t and t.strip())
     row["reference"] = (
         " ".join(t for t in (row["bank_ref"], row["customer_ref"], text) if t) or None
     )
@@ -224,6 +224,22 @@ def _detail(state: State, record: Record) -> None:
     row.pop("customer_ref")
     state.rows.append(row)
     state.origins.append(record.row)
+
+
+def _continued_fields(record: Record, name: str) -> tuple[list[str], list[str]]:
+    """A 16's fields and the texts of its 88s. A 16 that ends before its text field (``.../``
+    after the funds type, as in the BAI2 specification's own example) is continued field by
+    field by its first 88: bank reference, customer reference, text; later 88s add text."""
+    fields, more = record.body.split(","), list(record.more)
+    if not more:
+        return fields, more
+    try:
+        text_at = 2 + funds_width(fields, 2, name, record.row) + 2
+    except InputError:
+        return fields, more  # the row's own reading names what is wrong
+    if len(fields) <= text_at:
+        fields += more.pop(0).split(",")
+    return fields, more
 
 
 def _sign(code: int) -> int:
