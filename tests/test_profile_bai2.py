@@ -156,6 +156,20 @@ def test_an_88_continues_the_fields_of_a_16_that_ended_before_its_text(tmp_path:
     ]
 
 
+def test_a_rejected_line_still_counts_in_the_banks_control_total(tmp_path: Path) -> None:
+    # The 49 total sums the amounts as written: the 700 line (no credit or debit) is rejected
+    # here, yet the bank counted it, and the file's totals hold.
+    details = "16,142,1000,0,A,,OK/\n16,700,99,0,B,,LOAN INFO/\n"
+    result = read(write(tmp_path, bai(details, 4, 1599)))
+    assert result.rows["bank_line_id"].to_pylist() == ["ACC1:A"]
+    (rejection,) = result.rejected
+    assert "type code 700" in rejection.reason
+    assert all(total.holds for total in result.totals)
+    wrong = read(write(tmp_path, bai(details, 4, 1500)))
+    broken = [total for total in wrong.totals if not total.holds]
+    assert [(total.expected, total.found) for total in broken] == [("15.00", "15.99")]
+
+
 def test_missing_trailer_is_an_input_error_or_a_warning(tmp_path: Path) -> None:
     text = bai("16,142,1,,,,A/\n", 3, 501).rsplit("99,", 1)[0]
     with pytest.raises(InputError, match=r"D/x.bai2: file line 1 \(line 1\) has no 99 trailer"):

@@ -206,6 +206,9 @@ def _detail(state: State, record: Record) -> None:
     try:
         row, minor = _detail_row(fields, account, state, record)
     except ValueError as exc:
+        # The bank's 49 total sums the amounts as written, those of lines rejected here too.
+        if len(fields) > 1 and fields[1].strip().isdigit():
+            account.total += int(fields[1])
         state.rejected.append(
             Rejection(
                 record.row,
