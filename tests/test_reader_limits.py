@@ -83,6 +83,21 @@ def test_empty_lines_and_crlf_endings_are_not_records(tmp_path: Path) -> None:
     assert read_bank(bank_file(tmp_path, text)).table.num_rows == 2
 
 
+@pytest.mark.parametrize("name", ["bank.csv", "bank.csv.gz"])
+def test_a_file_with_old_mac_line_ends_keeps_every_row(tmp_path: Path, name: str) -> None:
+    # CR alone ends each line: the header's line read first holds the whole file.
+    text = BANK_HEADER + bank_line(1) + bank_line(2, '"two\rlines"') + bank_line(3)
+    data = text.replace("\n", "\r").encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    raw = read_bank(path)
+    assert raw.table.num_rows == 3 == records.scan_records(path).records
+    assert raw.table.column("reference").to_pylist() == ["PO-1", "two\rlines", "PO-1"]
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(BANK_HEADER.replace("\n", "\r").encode())
+    assert read_bank(header_only).table.num_rows == 0
+
+
 def test_rows_read_must_agree_with_the_independent_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

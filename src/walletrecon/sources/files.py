@@ -55,10 +55,11 @@ def _csv_header(path: Path) -> tuple[list[str], bool]:
     try:
         with opener(path, "rb") as handle:
             line = handle.readline().decode("utf-8-sig")
-            has_rows = bool(handle.read(1))
-            # Universal newlines: a lone CR before the header ends an empty line, not a field.
-            rows = csv.reader(io.StringIO(line, newline=None))
-            return next((row for row in rows if row), []), has_rows
+            # Universal newlines: a lone CR ends a line (before the header, an empty one; in a
+            # file with CR line ends, the first "line" read holds every record).
+            records = (row for row in csv.reader(io.StringIO(line, newline=None)) if row)
+            header, more = next(records, []), next(records, None)
+            return header, more is not None or bool(handle.read(1))
     except csv.Error as exc:
         raise InputError(f"{path}: line 1: the header is not a CSV record ({exc})") from exc
     except UnicodeDecodeError as exc:
