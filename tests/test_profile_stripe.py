@@ -377,3 +377,16 @@ def test_a_local_time_a_daylight_saving_change_skips_or_repeats_is_rejected_for_
     assert counts(inline(tmp_path, body)) == (3, 0, 0, 3)
     bad = inline(tmp_path, "t1,2026-13-01 01:00:00,usd,1.00,0.00,1.00,charge,ch_1,\n")
     assert "is not a timestamp" in bad.rejected[0].reason
+
+
+def test_old_mac_line_ends_read_as_lines(tmp_path: Path) -> None:
+    body = (
+        "t1,2026-01-30 10:00:00,usd,1.00,0.00,1.00,charge,ch_1,\n"
+        't2,2026-01-30 10:00:00,usd,2.00,0.00,2.00,charge,ch_2,"po_1"\n'
+    )
+    lines = inline(tmp_path, body)
+    path = tmp_path / "stripe.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r"))
+    old_mac = read(path)
+    assert counts(old_mac) == counts(lines) == (2, 0, 0, 2)
+    assert old_mac.rows.equals(lines.rows)

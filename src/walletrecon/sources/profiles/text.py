@@ -17,7 +17,8 @@ from walletrecon.money import exponent_of, parse_decimal
 
 
 def decode_file(path: Path, encoding: str, display: str = "") -> str:
-    """The text of a file in its declared encoding (a UTF-8 BOM is dropped).
+    """The text of a file in its declared encoding (a UTF-8 BOM is dropped); a file whose lines
+    end with CR alone (no LF anywhere: old Mac exports) has its line ends read as LF.
 
     InputError naming the file and byte offset when a byte sequence does not decode, and for an
     encoding Python does not know."""
@@ -33,12 +34,13 @@ def decode_file(path: Path, encoding: str, display: str = "") -> str:
     if codec.name == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
-        return data.decode(codec.name)
+        text = data.decode(codec.name)
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{name}: byte offset {exc.start}: bytes {data[exc.start : exc.end]!r} are not valid "
             f"{encoding} ({exc.reason}); declare the file's encoding on its input"
         ) from exc
+    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
 
 
 #: An XML declaration's encoding, read from the file's first bytes (ASCII in every encoding an
