@@ -515,3 +515,19 @@ def test_validating_a_slice_at_a_time_gives_what_validating_whole_gives(
     assert sliced.accepted.schema == whole.accepted.schema
     assert sliced.accepted.equals(whole.accepted)
     assert sliced.rejected.equals(whole.rejected)
+
+
+def test_a_control_character_in_an_id_or_key_rejects_the_row_but_not_in_free_text(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    ledger = run(
+        connection,
+        "ledger",
+        [{"entry_id": "E1\x002"}, {"entry_id": "E2", "txn_id": "T\x1f9"}, {"entry_id": "E3"}],
+    )
+    assert ledger.accepted.get_column("entry_id").to_list() == ["E3"]
+    assert ledger.rejected.get_column("column").to_list() == ["entry_id", "txn_id"]
+    assert set(ledger.rejected.get_column("reason").str.contains("control character")) == {True}
+    # A bank line's reference is words for a person: a tab in it is fine.
+    bank = run(connection, "bank", [{"reference": "PAYOUT\t42\x01"}])
+    assert bank.rejected.is_empty() and bank.accepted.height == 1

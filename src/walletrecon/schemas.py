@@ -80,6 +80,9 @@ class Column:
     optional_column: bool = False
     #: For amounts: the currency columns whose first present value gives the minor unit.
     currency_columns: tuple[str, ...] = ("currency",)
+    #: For text: words for a person (a bank line's reference), not an identifier or a key, so
+    #: it may hold any character.
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ BANK = Source(
         Column("amount", "amount"),
         Column("currency", "currency"),
         Column("value_date", "date"),
-        Column("reference", "text", required=False),
+        Column("reference", "text", required=False, free_text=True),
     ),
 )
 

@@ -197,6 +197,10 @@ def _text_exprs(source: Source, spaced: set[str], spellings: dict[str, pl.Series
 # --- checks: every column's cases, like SQL's CASE WHEN ------------------------------------------
 
 
+#: C0 control characters and DEL, tab and line breaks aside (a quoted value may hold them).
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def _cases(column: Column, limits: InputLimits) -> list[tuple[pl.Expr, pl.Expr | None]]:
     """(condition, reason) pairs of a column in order; the first true condition decides."""
     name, shown = column.name, quoted(column.name)
@@ -208,6 +212,10 @@ def _cases(column: Column, limits: InputLimits) -> list[tuple[pl.Expr, pl.Expr |
     if column.kind == "rate":
         needed = pl.lit("missing: the net currency differs from the currency")
         cases.insert(0, (trimmed(name).is_null() & rate_needed(), needed))
+    if column.kind in ("id", "text") and not column.free_text:
+        # An id or key with a NUL or another control character is a damaged file's, not a key.
+        damaged = trimmed(name).str.contains(CONTROL_CHARACTERS).fill_null(False)
+        cases.append((damaged, pl.lit("holds a control character; expected printable text")))
     if column.kind == "enum":
         expected = f" (expected one of {', '.join(column.choices)})"
         unknown = pl.lit("unknown value ") + shown + pl.lit(expected)
