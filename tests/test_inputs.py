@@ -314,6 +314,13 @@ def test_missing_ledger_file_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "manifest" / f"run_date={D}").exists()
 
 
+def test_a_folder_named_like_the_ledger_is_said_to_be_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "inbox" / D / "ledger.csv").mkdir(parents=True)
+    result = cli(tmp_path)
+    assert result.exit_code == 2
+    assert "ledger.csv: a folder, not a file" in result.output
+
+
 def test_missing_date_folder_exits_2(tmp_path: Path) -> None:
     write_csv(tmp_path / "inbox" / D, "ledger", [FAILED_PAYMENT])
     result = cli(tmp_path, night=1)

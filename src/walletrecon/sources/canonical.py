@@ -108,6 +108,9 @@ def require_ledger(inbox: Path, run_date: dt.date, inputs: tuple[InputSpec, ...]
         raise InputError(f"{folder}: no inbox folder for business date {run_date}")
     found, _ = deliveries(folder, run_date, inputs)
     if not any(delivery.spec.source == "ledger" for delivery in found):
+        for name in ("ledger.csv", "ledger.csv.gz", "ledger.parquet"):
+            if (folder / name).is_dir():
+                raise InputError(f"{folder / name}: a folder, not a file; expected the ledger")
         raise InputError(
             f"{folder}: the required source 'ledger' is missing "
             "(ledger.csv, ledger.csv.gz, ledger.parquet, or a file an [[inputs]] table names)"
