@@ -405,8 +405,8 @@ def _finish(
         prepared.index_job = _index_in_background(out, run_date, prepared)
     # The kernel takes yesterday's state over and lets each frame go once read; the manifest
     # keeps its sizes. Tonight's rows go with the arrivals once the kernel is done.
-    before = {name: frame.height for name, frame in prepared.previous.frames().items()}
     yesterday = prepared.previous.frames()
+    before = {name: frame.height for name, frame in yesterday.items()}
     prepared.previous = NightState.initial()
     with timer.stage("reconcile"):
         night = reconcile(yesterday, prepared.arrivals, run_date, config, executor)

@@ -89,20 +89,25 @@ def major(minor: str, currency: str) -> pl.Expr:
     return (digits.str.to_decimal(scale=0).cast(pl.Decimal(38, 0)) * scale).cast(AMOUNT_DTYPE)
 
 
-def _beyond_exponent(minor: str, currency: str) -> pl.Expr:
-    """True where an STL amount holds a fraction its currency does not have (hundredths of
-    a yen)."""
-    exponent = pl.col(currency).replace_strict(currency_exponents(), default=None)
-    shift = (STL_DECIMALS - exponent).clip(lower_bound=0).cast(pl.Int64)
-    value = pl.col(minor).str.to_integer(strict=False)
-    return (value % pl.lit(10).pow(shift) != 0).fill_null(False)
-
-
 def _unit(currency: str) -> pl.Expr:
-    """The STL amount of the currency's smallest unit, as text (``100`` for JPY)."""
+    """The STL amount of the currency's smallest unit (``100`` for JPY, ``1`` for USD)."""
     exponent = pl.col(currency).replace_strict(currency_exponents(), default=None)
-    shift = (STL_DECIMALS - exponent).clip(lower_bound=0).cast(pl.Int64)
-    return pl.lit(10).pow(shift).cast(pl.String)
+    return pl.lit(10).pow((STL_DECIMALS - exponent).clip(lower_bound=0).cast(pl.Int64))
+
+
+def _fraction_rule(column: str, field: str, currency: str) -> tuple[str, pl.Expr, pl.Expr]:
+    """The rule rejecting an STL amount with a fraction its currency does not have (hundredths
+    of a yen)."""
+    value = pl.col(field).str.to_integer(strict=False)
+    beyond = (value % _unit(currency) != 0).fill_null(False)
+    reason = pl.format(
+        "{}: {} is hundredths of {}, which has no such fraction; expected a multiple of {}",
+        pl.lit(column),
+        pl.col(field),
+        pl.col(currency),
+        _unit(currency).cast(pl.String),
+    )
+    return column, beyond, reason
 
 
 def _dec(expr: pl.Expr) -> pl.Expr:
@@ -154,33 +159,13 @@ def rules() -> list[tuple[str, pl.Expr, pl.Expr]]:
                 "Gross Transaction Currency: expected an ISO 4217 code, {}", found("gross_ccy")
             ),
         ),
-        (
-            "Gross Transaction Amount",
-            _beyond_exponent("gross", "gross_ccy"),
-            pl.format(
-                "Gross Transaction Amount: {} is hundredths of {}, which has no such fraction; "
-                "expected a multiple of {}",
-                pl.col("gross"),
-                pl.col("gross_ccy"),
-                _unit("gross_ccy"),
-            ),
-        ),
+        _fraction_rule("Gross Transaction Amount", "gross", "gross_ccy"),
         (
             "Fee Amount",
             has_fee & ~pl.col("fee").fill_null("").str.contains(r"^\d+$"),
             pl.format("Fee Amount: expected hundredths (digits only), {}", found("fee")),
         ),
-        (
-            "Fee Amount",
-            has_fee & _beyond_exponent("fee", "gross_ccy"),
-            pl.format(
-                "Fee Amount: {} is hundredths of {}, which has no such fraction; expected a "
-                "multiple of {}",
-                pl.col("fee"),
-                pl.col("gross_ccy"),
-                _unit("gross_ccy"),
-            ),
-        ),
+        _fraction_rule("Fee Amount", "fee", "gross_ccy"),
         (
             "Fee Debit or Credit",
             has_fee & ~pl.col("fee_dc").is_in(["CR", "DR"]),
