@@ -91,7 +91,9 @@ def advance(
             .alias("times_reopened"),
         )
     )
-    not_found = previous_open.join(tonight, on="discrepancy_id", how="anti")
+    # A membership test, not an anti-join: the open breaks are many and wide, tonight's ids few.
+    found_again = pl.col("discrepancy_id").is_in(tonight.get_column("discrepancy_id").implode())
+    not_found = previous_open.filter(~found_again)
     over = pl.col("type").is_in(kinds.resolvable()) | _cleared_status(cleared)
     lasting = not_found.filter(~over)
     resolved = not_found.filter(over)

@@ -36,14 +36,20 @@ def render_report(
     timezone: str,
 ) -> str:
     """Render the night's report."""
-    ordered = discrepancies.with_columns(
-        pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank"),
-        decimal_text(
-            pl.coalesce("difference", "actual_amount", "expected_amount"), "currency"
-        ).alias("amount_text"),
-    ).sort("rank", "type", "discrepancy_id")
+    rank = pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank")
+    # The most urgent rows shown: the first SHOWN_ROWS in order, without sorting every open row.
+    shown = (
+        discrepancies.with_columns(rank)
+        .bottom_k(SHOWN_ROWS, by=["rank", "type", "discrepancy_id"])
+        .sort("rank", "type", "discrepancy_id")
+        .with_columns(
+            decimal_text(
+                pl.coalesce("difference", "actual_amount", "expected_amount"), "currency"
+            ).alias("amount_text")
+        )
+    )
     by_type = (
-        ordered.group_by("type", "severity")
+        discrepancies.group_by("type", "severity")
         .agg(
             pl.len().alias("open"), (pl.col("first_seen") == pl.col("run_date")).sum().alias("new")
         )
@@ -77,7 +83,7 @@ def render_report(
         outcomes={name: vars(item) for name, item in counts.items()},
         outcome_names=[*OUTCOMES, "updated"],
         inputs=manifest["inputs"],
-        shown=ordered.head(SHOWN_ROWS).to_dicts(),
+        shown=shown.to_dicts(),
         resolved=resolved.to_dicts(),
         rejected=rejected.sort("origin_file", "origin_row").head(SHOWN_REJECTED).to_dicts(),
         timings=manifest["timings_seconds"],

@@ -10,27 +10,40 @@ negative amounts remain numbers. Every CSV the engine writes for people goes thr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A cell beginning with one of them.
+FORMULA_START = "^[" + re.escape("".join(FORMULA_STARTS)) + "]"
 #: A plain decimal number, which a spreadsheet reads as a number and never as a formula.
 PLAIN_NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
-    """The frame with every text cell a spreadsheet would evaluate prefixed with ``'``."""
+    """The frame with every text cell a spreadsheet would evaluate prefixed with ``'``.
+
+    Most columns hold no cell that starts like a formula: one pass finds the columns that do,
+    and only those are rewritten."""
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    if not text_columns:
+    if not text_columns or frame.is_empty():
         return frame
-    return frame.with_columns(_safe_cell(pl.col(name)).alias(name) for name in text_columns)
+    found = frame.select(_starts_formula(pl.col(name)).any().alias(name) for name in text_columns)
+    flagged = [name for name, hit in found.row(0, named=True).items() if hit]
+    if not flagged:
+        return frame
+    return frame.with_columns(_safe_cell(pl.col(name)).alias(name) for name in flagged)
+
+
+def _starts_formula(cell: pl.Expr) -> pl.Expr:
+    return cell.str.contains(FORMULA_START)
 
 
 def _safe_cell(cell: pl.Expr) -> pl.Expr:
-    starts = pl.any_horizontal(cell.str.starts_with(start) for start in FORMULA_STARTS)
-    formula = starts & ~cell.str.contains(PLAIN_NUMBER)
+    formula = _starts_formula(cell) & ~cell.str.contains(PLAIN_NUMBER)
     return pl.when(formula).then(pl.lit("'") + cell).otherwise(cell)
 
 
