@@ -16,7 +16,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon import kinds
-from walletrecon.match.common import money_text
+from walletrecon.match.common import money_decimal
 from walletrecon.schemas import DISCREPANCY_SCHEMA
 from walletrecon.state import FINDING, OPEN_DISCREPANCIES, conform
 
@@ -131,14 +131,13 @@ def _cleared_status(cleared: pl.DataFrame | None) -> pl.Expr:
 def to_report_rows(open_discrepancies: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:
     """The published discrepancy rows (CONTRACT section 3) with exact decimal amounts."""
     difference = pl.col("actual_minor") - pl.col("expected_minor")
-    decimal = pl.Decimal(38, 4)
     severity = pl.col("type").replace_strict(kinds.severity_of(), return_dtype=pl.String)
     rows = open_discrepancies.with_columns(
         pl.lit(run_date).alias("run_date"),
         severity.alias("severity"),
-        money_text(pl.col("expected_minor"), "currency").cast(decimal).alias("expected_amount"),
-        money_text(pl.col("actual_minor"), "currency").cast(decimal).alias("actual_amount"),
-        money_text(difference, "currency").cast(decimal).alias("difference"),
+        money_decimal(pl.col("expected_minor"), "currency").alias("expected_amount"),
+        money_decimal(pl.col("actual_minor"), "currency").alias("actual_amount"),
+        money_decimal(difference, "currency").alias("difference"),
         (pl.lit(run_date) - pl.col("first_seen")).dt.total_days().cast(pl.Int32).alias("age_days"),
     )
     return conform(rows, DISCREPANCY_SCHEMA)

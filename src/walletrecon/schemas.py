@@ -11,6 +11,8 @@ from typing import Literal, get_args
 
 import polars as pl
 
+from walletrecon.money import MAX_EXPONENT
+
 ColumnKind = Literal["id", "text", "amount", "currency", "timestamp", "date", "enum", "rate"]
 
 ENTRY_TYPES = (
@@ -198,6 +200,8 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "raw_values": pl.String(),
 }
 
+#: Published amounts: exact decimals with room for every ISO 4217 currency's fraction.
+AMOUNT_DECIMAL = pl.Decimal(38, MAX_EXPONENT)
 DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     "discrepancy_id": pl.String(),
     "run_date": pl.Date(),
@@ -209,9 +213,9 @@ DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     "merchant_id": pl.String(),
     "payout_id": pl.String(),
     "currency": pl.String(),
-    "expected_amount": pl.Decimal(38, 4),
-    "actual_amount": pl.Decimal(38, 4),
-    "difference": pl.Decimal(38, 4),
+    "expected_amount": AMOUNT_DECIMAL,
+    "actual_amount": AMOUNT_DECIMAL,
+    "difference": AMOUNT_DECIMAL,
     "first_seen": pl.Date(),
     "age_days": pl.Int32(),
     "explanation": pl.String(),

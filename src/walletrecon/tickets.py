@@ -14,8 +14,8 @@ import polars_hash as plh
 
 from walletrecon import kinds
 from walletrecon.config import Tickets
-from walletrecon.match.common import decimal_text, money_text
-from walletrecon.schemas import SEVERITIES
+from walletrecon.match.common import decimal_text, money_decimal
+from walletrecon.schemas import AMOUNT_DECIMAL, SEVERITIES
 
 #: Severity -> ticket priority, P1 for the most urgent.
 PRIORITY = {severity: f"P{rank}" for rank, severity in enumerate(reversed(SEVERITIES), start=1)}
@@ -149,7 +149,7 @@ def _priority(settings: Tickets, run_date: dt.date) -> pl.Expr:
     amount = pl.coalesce("difference", "actual_amount", "expected_amount").abs()
     thresholds = {code: str(value) for code, value in settings.large_amount.items()}
     threshold = pl.col("currency").replace_strict(thresholds, default=None, return_dtype=pl.String)
-    large = (amount >= threshold.cast(pl.Decimal(38, 4))).fill_null(False)
+    large = (amount >= threshold.cast(AMOUNT_DECIMAL)).fill_null(False)
     raised = (rank - overdue.cast(pl.Int32) - large.cast(pl.Int32)).clip(1, 4)
     return pl.concat_str([pl.lit("P"), raised.cast(pl.String)])
 
@@ -199,9 +199,7 @@ def build_tickets(
         pl.col("first_seen").alias("opened_on"),
         (pl.lit(run_date) - pl.col("first_seen")).dt.total_days().cast(pl.Int32).alias("age_days"),
         "currency",
-        money_text(pl.col("expected_minor"), "currency")
-        .cast(pl.Decimal(38, 4))
-        .alias("amount_value"),
+        money_decimal(pl.col("expected_minor"), "currency").alias("amount_value"),
         pl.col("explanation").alias("summary"),
         _suggested_action("type").alias("suggested_action"),
         pl.col("type")

@@ -10,6 +10,7 @@ import datetime as dt
 import polars as pl
 
 from walletrecon.money import MAX_EXPONENT, currency_exponents
+from walletrecon.schemas import AMOUNT_DECIMAL
 
 RANK = "__rank"
 
@@ -133,6 +134,15 @@ def money_text(minor: pl.Expr, currency: str) -> pl.Expr:
         .otherwise(pl.concat_str([whole, fraction], separator="."))
     )
     return pl.when(minor.is_null()).then(None).otherwise(pl.concat_str([sign, text]))
+
+
+def money_decimal(minor: pl.Expr, currency: str) -> pl.Expr:
+    """Integer minor units as an exact decimal in major units (``AMOUNT_DECIMAL``): the value of
+    ``money_text``, computed in integers (scaled to ``MAX_EXPONENT`` decimals in 128 bits, then
+    divided exactly). Null for a null amount or a currency without an ISO 4217 exponent."""
+    scale = pl.lit(10, dtype=pl.Int128).pow(pl.lit(MAX_EXPONENT) - exponent_expr(currency))
+    scaled = (minor.cast(pl.Int128) * scale).cast(AMOUNT_DECIMAL)
+    return scaled / pl.lit(10**MAX_EXPONENT).cast(AMOUNT_DECIMAL)
 
 
 def decimal_text(amount: pl.Expr, currency: str) -> pl.Expr:
