@@ -8,7 +8,7 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from walletrecon.match.common import money_decimal, money_text
+from walletrecon.match.common import decimal_text, money_decimal, money_text
 from walletrecon.money import currency_exponents
 from walletrecon.schemas import AMOUNT_DECIMAL
 
@@ -63,3 +63,26 @@ def test_the_decimal_and_the_text_of_an_amount_agree(rows: list[tuple[int | None
         exact = Decimal(minor).scaleb(-currency_exponents()[code])
         assert amount == exact
         assert Decimal(text) == exact
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-(10**16), 10**16), st.sampled_from(CODES)), min_size=1, max_size=40
+    )
+)
+def test_a_published_decimal_reads_back_as_the_text_of_its_minor_units(
+    rows: list[tuple[int, str]],
+) -> None:
+    frame = pl.DataFrame({"minor": [m for m, _ in rows], "currency": [c for _, c in rows]})
+    texts = frame.select(
+        decimal_text(money_decimal(pl.col("minor"), "currency"), "currency").alias("from_decimal"),
+        money_text(pl.col("minor"), "currency").alias("from_minor"),
+    )
+    assert texts["from_decimal"].to_list() == texts["from_minor"].to_list()
+
+
+def test_a_decimal_in_an_unknown_currency_has_no_text() -> None:
+    frame = pl.DataFrame({"amount": ["1.5"], "currency": ["XXY"]}).with_columns(
+        pl.col("amount").cast(AMOUNT_DECIMAL)
+    )
+    assert frame.select(decimal_text(pl.col("amount"), "currency")).item() is None

@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -58,54 +60,51 @@ def _ticket_records(tickets: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _write_tickets_jsonl(folder: Path, tickets: pl.DataFrame) -> None:
-    _ticket_records(tickets).write_ndjson(folder / "tickets.jsonl")
+def _write_tickets_jsonl(path: Path, tickets: pl.DataFrame) -> None:
+    _ticket_records(tickets).write_ndjson(path)
 
 
-def _write_tickets_csv(folder: Path, tickets: pl.DataFrame) -> None:
+def _write_tickets_csv(path: Path, tickets: pl.DataFrame) -> None:
     flat = _ticket_records(tickets).with_columns(pl.col("discrepancy_ids").list.join(" "))
-    write_csv(flat, folder / "tickets.csv")
+    write_csv(flat, path)
 
 
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     discrepancies = partition(staging, "discrepancies", run_date)
-    discrepancies.mkdir(parents=True)
     rejected = partition(staging, "rejected", run_date)
-    rejected.mkdir(parents=True)
     report = partition(staging, "report", run_date)
-    report.mkdir(parents=True)
     tickets = partition(staging, "tickets", run_date)
-    tickets.mkdir(parents=True)
-    # The large files are written side by side: Polars and Arrow leave the GIL as they encode,
-    # and the largest (discrepancies, tickets, state) grow with the open breaks.
+    for folder in (discrepancies, rejected, report, tickets):
+        folder.mkdir(parents=True)
+    # Each output file, and how it is written; the manifest records their SHA-256.
+    files: dict[Path, Callable[[Path], object]] = {
+        tickets / "tickets.jsonl": partial(_write_tickets_jsonl, tickets=outputs.tickets),
+        tickets / "tickets.csv": partial(_write_tickets_csv, tickets=outputs.tickets),
+        discrepancies / "part-0.parquet": outputs.discrepancies.write_parquet,
+        rejected / "rejected.parquet": outputs.rejected.write_parquet,
+        rejected / "rejected.csv": partial(write_csv, outputs.rejected),
+        report / "report.html": partial(
+            Path.write_text, data=outputs.report_html, encoding="utf-8"
+        ),
+    }
+
+    def write(path: Path) -> tuple[str, str]:
+        files[path](path)
+        return str(path.relative_to(staging)), file_sha256(path)
+
+    # The files are written side by side, each hashed as soon as it is written: Polars and
+    # Arrow leave the GIL as they encode, and the largest (discrepancies, tickets, state) grow
+    # with the open breaks.
     with ThreadPoolExecutor(max_workers=STAGING_THREADS, thread_name_prefix="stage") as pool:
-        jobs = [
-            pool.submit(_write_tickets_jsonl, tickets, outputs.tickets),
-            pool.submit(
-                write_state,
-                partition(staging, STATE_DIR, run_date),
-                outputs.state,
-                outputs.registry,
-                outputs.files,
-            ),
-            pool.submit(_write_tickets_csv, tickets, outputs.tickets),
-            pool.submit(outputs.discrepancies.write_parquet, discrepancies / "part-0.parquet"),
-        ]
-        outputs.rejected.write_parquet(rejected / "rejected.parquet")
-        write_csv(outputs.rejected, rejected / "rejected.csv")
-        (report / "report.html").write_text(outputs.report_html, encoding="utf-8")
-        for job in jobs:
-            job.result()
-        files = [
-            path
-            for path in sorted(staging.rglob("*"))
-            if path.is_file() and STATE_DIR not in path.relative_to(staging).parts
-        ]
-        digests = pool.map(file_sha256, files)
-        written = {
-            str(path.relative_to(staging)): digest
-            for path, digest in zip(files, digests, strict=True)
-        }
+        state = pool.submit(
+            write_state,
+            partition(staging, STATE_DIR, run_date),
+            outputs.state,
+            outputs.registry,
+            outputs.files,
+        )
+        written = dict(sorted(pool.map(write, files)))
+        state.result()
     manifest = {**outputs.manifest, "outputs": written}
     folder = partition(staging, "manifest", run_date)
     folder.mkdir(parents=True)

@@ -146,10 +146,14 @@ def money_decimal(minor: pl.Expr, currency: str) -> pl.Expr:
 
 
 def decimal_text(amount: pl.Expr, currency: str) -> pl.Expr:
-    """A decimal amount (scale ``MAX_EXPONENT``) as text with its currency's own decimals."""
-    minor_at_max = (amount * 10**MAX_EXPONENT).cast(pl.Int64)
-    shift = pl.lit(10, dtype=pl.Int64).pow(pl.lit(MAX_EXPONENT) - exponent_expr(currency))
-    return money_text(minor_at_max // shift, currency)
+    """A decimal amount (``AMOUNT_DECIMAL``, at most its currency's decimals: a sum of
+    ``money_decimal`` values) as text with its currency's own decimals: its text with the
+    digits past the currency's exponent (zeros) cut off, and the point too for a currency
+    without minor units. Null for a currency without an ISO 4217 exponent."""
+    exponent = exponent_expr(currency)
+    cut = pl.lit(MAX_EXPONENT) - exponent + (exponent == 0).cast(pl.Int32)
+    text = amount.cast(pl.String)
+    return pl.when(cut > 0).then(text.str.head(-cut)).when(cut == 0).then(text)
 
 
 def money_label(minor: pl.Expr, currency: str) -> pl.Expr:
