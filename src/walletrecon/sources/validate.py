@@ -397,7 +397,9 @@ VALIDATION_SLICE = 250_000
 def _validate_slice(
     connection: duckdb.DuckDBPyConnection, source: Source, raw: pa.Table, limits: InputLimits
 ) -> Validated:
-    checked = _typed(connection, source, raw, limits).lazy().with_columns(_failed(source, limits))
+    typed = _typed(connection, source, raw, limits)
+    # Every row's flag once: the accepted and the rejected rows are both filtered on it.
+    checked = typed.with_columns(_failed(source, limits)).lazy()
     return Validated(
         accepted=_accepted(checked, source),
         rejected=_rejected(connection, source, raw, checked, limits),
