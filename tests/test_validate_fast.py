@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from walletrecon.money import currency_exponents
 from walletrecon.schemas import SOURCES
-from walletrecon.sources.parsing import expected_time
+from walletrecon.sources.parsing import NOT_ISO_CHARACTER, expected_time
 from walletrecon.sources.validate import DEFAULT_LIMITS, Validated, validate
 from walletrecon.store import connect
 
@@ -124,6 +124,8 @@ def in_limits(value: str, reading: object) -> object:
         return None
     if reading is None or not re.match(r"[0-9]{4}-[0-9]", text):
         return None
+    if re.search(NOT_ISO_CHARACTER, text):
+        return None  # a zone's name or abbreviation: DuckDB reads it, the contract does not
     if isinstance(reading, dt.date):
         year = reading.year
     else:
@@ -175,7 +177,24 @@ TIMESTAMPS = [
     "garbage",
     " 2026-11-19T10:00:00Z ",  # spaces around
     "2026-03-08T02:30:00",  # no offset, a DST gap elsewhere
+    "2026-11-19 10:00:00 CST",  # a zone abbreviation DuckDB reads (as US Central)
+    "2026-11-19T10:00:00 Europe/Berlin",  # a zone name
+    "2026-11-19 10:00:00 UTC",  # not an ISO 8601 offset
 ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-11-19 20:00:00 CST", "2026-11-19 20:00:00 IST", "2026-11-19T20:00:00 Asia/Shanghai"],
+)
+def test_a_zone_name_or_abbreviation_is_not_read_as_a_time(
+    connection: duckdb.DuckDBPyConnection, value: str
+) -> None:
+    result = run(connection, "receipts", [{"received_at": value}])
+    assert result.accepted.is_empty()
+    assert result.rejected["reason"].to_list() == [
+        f"received_at: not {label_of('receipts', 'received_at')}: '{value}'"
+    ]
 
 
 def assert_read_as_duckdb_casts(

@@ -35,6 +35,10 @@ ISO_DATE = rf"\A{_DAY}\z"
 #: Only text that starts like an ISO 8601 date goes to DuckDB's cast: its special words
 #: (infinity, epoch, now, today, ...) and signed years are not dates of a payment.
 DATE_LIKE = "^[0-9]{4}-[0-9]"
+#: A character ISO 8601 never writes in a date, time or offset. DuckDB would read a zone's name
+#: or abbreviation (``CST``, ``IST``, ``Europe/Berlin``), and an abbreviation is ambiguous (CST is
+#: both US Central and China Standard Time): such text is not a timestamp of the contract.
+NOT_ISO_CHARACTER = "[^0-9Tt Zz:.,+-]"
 #: An offset no place uses, at the end of a time: beyond ±14:00 (hours 15 to 99, or 14 and some
 #: minutes), or minutes 60 to 99. Any place's offset is within ±14:00 (UTC+14:00, UTC-12:00).
 _AFTER_TIME = r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*[+-]"
@@ -75,8 +79,9 @@ def session_zone(connection: duckdb.DuckDBPyConnection) -> str:
 def _cast_sql(column: Column, value: str, limits: InputLimits) -> str:
     """DuckDB's reading of a timestamp or date; a bare date may mean the end of that day.
 
-    Only date-like text is cast, and only finite values within the configured years are kept:
-    an infinite or far-off value never reaches Polars (which cannot hold it).
+    Only date-like text without a zone's name is cast, and only finite values within the
+    configured years are kept: an infinite or far-off value never reaches Polars (which cannot
+    hold it).
     """
     if column.kind == "date":
         cast = f"try_cast({value} AS DATE)"
@@ -88,8 +93,10 @@ def _cast_sql(column: Column, value: str, limits: InputLimits) -> str:
         cast = f"CASE WHEN {bare} THEN {next_day} ELSE {cast} END"
     years = f"{limits.earliest_year} AND {limits.latest_year}"
     return (
-        f"CASE WHEN regexp_matches({value}, '{DATE_LIKE}') THEN (SELECT CASE WHEN isfinite(t) "
-        f"AND year(t) BETWEEN {years} THEN t END FROM (SELECT {cast} AS t)) END"
+        f"CASE WHEN regexp_matches({value}, '{DATE_LIKE}') "
+        f"AND NOT regexp_matches({value}, '{NOT_ISO_CHARACTER}') "
+        f"THEN (SELECT CASE WHEN isfinite(t) AND year(t) BETWEEN {years} THEN t END "
+        f"FROM (SELECT {cast} AS t)) END"
     )
 
 
