@@ -159,6 +159,20 @@ def test_debit_and_credit_columns(tmp_path: Path) -> None:
     assert "one positive decimal number in Soll or Haben" in result.rejected[0].reason
 
 
+def test_a_debit_or_credit_that_is_no_number_rejects_its_line(tmp_path: Path) -> None:
+    text = "Konto,Datum,Soll,Haben,Waehrung\nA1,2026-01-30,abc,3.00,EUR\n"
+    text += "A2,2026-01-30,4.50,n/a,EUR\nA3,2026-01-30,,3.00,EUR\n"
+    columns = {"bank_line_id": "Konto", "value_date": "Datum", "currency": "Waehrung"}
+    result = read(
+        write(tmp_path, text), "bank", columns, debit_column="Soll", credit_column="Haben"
+    )
+    assert column(result, "amount") == ["3.00"]
+    assert [r.row for r in result.rejected] == [2, 3]
+    assert "'abc|3.00' is not one positive decimal number in Soll or Haben" in (
+        result.rejected[0].reason
+    )
+
+
 @pytest.mark.parametrize("given", ["debit_column", "credit_column"])
 def test_debit_and_credit_columns_come_together(tmp_path: Path, given: str) -> None:
     text = "Konto,Datum,Soll,Waehrung\nA1,2026-01-30,1.00,EUR\n"

@@ -239,7 +239,14 @@ def _column(
         signs = pl.any_horizontal(
             clean(pl.col(n)).str.contains(r"\A-|-\z|\A\(") for n in (debit, credit)
         )
-        bad = both | signs.fill_null(False) | (raw.str.contains("[0-9]") & value.is_null())
+        # A column that holds text but no decimal number is wrong even beside a good other one.
+        unreadable = pl.any_horizontal(
+            clean(pl.col(n)).is_not_null()
+            & decimal_text(clean(pl.col(n)), decimal, thousands).is_null()
+            for n in (debit, credit)
+        )
+        bad = both | signs.fill_null(False) | unreadable.fill_null(False)
+        bad = bad | (raw.str.contains("[0-9]") & value.is_null())
         expected = f"one positive decimal number in {debit} or {credit}"
     elif column.kind == "amount":
         value = decimal_text(raw, decimal, thousands)
