@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
@@ -249,6 +251,47 @@ def test_parquet_with_float_amounts_is_an_input_error(tmp_path: Path) -> None:
     result = cli(tmp_path)
     assert result.exit_code == 2
     assert "amount" in result.output
+
+
+def test_parquet_columns_of_no_source_are_ignored_whatever_their_type(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox" / D
+    write_parquet(folder, "ledger", [FAILED_PAYMENT])
+    frame = pl.DataFrame(filled("receipts", [ITS_RECEIPT])).with_columns(
+        pl.lit(["a", "b"]).alias("tags"), pl.struct(pl.lit(1).alias("x")).alias("extra")
+    )
+    frame.write_parquet(folder / "receipts.parquet")
+    out = run_day0(tmp_path)
+    assert discrepancies_of(out) == {("status_mismatch", "T1")}
+    assert manifest_of(out)["outcomes"]["receipts"]["read"] == 1
+
+
+def test_parquet_bytes_that_are_not_utf8_stop_the_night_naming_row_and_column(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "inbox" / D
+    write_parquet(folder, "ledger", [FAILED_PAYMENT])
+    names = list(SOURCES["receipts"].column_names)
+    rows = filled("receipts", [ITS_RECEIPT, {**ITS_RECEIPT, "receipt_id": "R2"}])
+    table = pa.table({name: [row[name] for row in rows] for name in names})
+    ids = pa.array([b"R1", b"R\xff\xfe2"], pa.binary())
+    table = table.set_column(names.index("receipt_id"), "receipt_id", ids)
+    pq.write_table(table, folder / "receipts.parquet")
+    result = cli(tmp_path)
+    assert result.exit_code == 2
+    assert "receipts.parquet: row 2, column 'receipt_id': bytes that are not UTF-8" in result.output
+
+
+def test_a_nested_parquet_column_of_a_source_stops_the_night_naming_it(tmp_path: Path) -> None:
+    folder = tmp_path / "inbox" / D
+    write_parquet(folder, "receipts", [ITS_RECEIPT])
+    frame = pl.DataFrame(filled("ledger", [FAILED_PAYMENT])).with_columns(
+        pl.concat_list("merchant_id").alias("merchant_id")
+    )
+    frame.write_parquet(folder / "ledger.parquet")
+    result = cli(tmp_path)
+    assert result.exit_code == 2
+    assert "column 'merchant_id' is large_list" in result.output
+    assert "expected text or a number" in result.output
 
 
 # --- the command --------------------------------------------------------------------------------

@@ -143,10 +143,41 @@ def _parse_csv(
     )
 
 
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _text_column(path: Path, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A Parquet column as text; InputError naming the column (and the row) when it has no text
+    form: a nested type, or bytes that are not UTF-8."""
+    if pa.types.is_nested(column.type):
+        raise InputError(f"{path}: column '{name}' is {column.type}; expected text or a number")
+    try:
+        return pc.cast(column, pa.string())
+    except pa.ArrowInvalid as exc:
+        if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+            raise InputError(f"{path}: column '{name}' cannot be read as text: {exc}") from exc
+        row = next(
+            number
+            for number, value in enumerate(column.to_pylist(), start=1)
+            if value is not None and not _is_utf8(value)
+        )
+        raise InputError(
+            f"{path}: row {row}, column '{name}': bytes that are not UTF-8 text"
+        ) from exc
+
+
 def _read_parquet(path: Path, source: Source) -> RawFile:
     try:
-        _duplicates(path, pq.read_schema(path).names, source)
-        table = pq.read_table(path)
+        names = pq.read_schema(path).names
+        _duplicates(path, names, source)
+        # Only the source's columns are read: others, of any type, are not the night's business.
+        wanted = [name for name in names if name in source.column_names]
+        table = pq.read_table(path, columns=wanted)
         recorded = pq.read_metadata(path).num_rows
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
@@ -162,7 +193,7 @@ def _read_parquet(path: Path, source: Source) -> RawFile:
                 f"{path}: column '{name}' is floating point; amounts must be decimal "
                 "strings or a decimal type, never floats"
             )
-        columns.append(pc.cast(column, pa.string()))
+        columns.append(_text_column(path, name, column))
     return RawFile(path, pa.table(columns, names=table.column_names))
 
 
