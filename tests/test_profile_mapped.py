@@ -417,3 +417,21 @@ def test_csv_with_a_delimiter_ending_every_line(tmp_path: Path) -> None:
     inner = "Konto;;Betrag\nA1;x;1\n"
     with pytest.raises(InputError, match=r"line 1: header field\(s\) 2 are empty"):
         read(write(tmp_path, inner), "bank", BANK_COLUMNS, delimiter=";")
+
+
+def test_xlsx_a_sheet_named_with_digits_is_that_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "years.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    for title, ref in (("Cover", None), ("2026", "Y2026"), ("1", "ONE")):
+        sheet = book.add_worksheet(title)
+        if ref is not None:
+            for c, value in enumerate(["Ref", "Amount", "Cur", "Day"]):
+                sheet.write(0, c, value)
+            for c, value in enumerate([ref, "1.00", "EUR", "2026-01-30"]):
+                sheet.write(1, c, value)
+    book.close()
+    assert column(read(path, "bank", XLSX_COLUMNS, sheet="2026"), "bank_line_id") == ["Y2026"]
+    assert column(read(path, "bank", XLSX_COLUMNS, sheet="1"), "bank_line_id") == ["ONE"]
+    assert column(read(path, "bank", XLSX_COLUMNS, sheet="2"), "bank_line_id") == ["ONE"]
+    with pytest.raises(InputError, match=r"no sheet '7' \(sheets: Cover, 2026, 1\)"):
+        read(path, "bank", XLSX_COLUMNS, sheet="7")

@@ -65,7 +65,8 @@ def _load(path: Path, name: str, sheet: str) -> pl.DataFrame:
     try:
         reader = fastexcel.read_excel(path)
         names = reader.sheet_names
-        key: int | str = int(sheet) if sheet.isdigit() else sheet
+        # A sheet's name wins over an index: sheets are often named after a year or a month.
+        key: int | str = int(sheet) if sheet.isdigit() and sheet not in names else sheet
         if (isinstance(key, int) and key >= len(names)) or (
             isinstance(key, str) and key not in names
         ):
