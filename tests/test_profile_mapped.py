@@ -435,3 +435,31 @@ def test_xlsx_a_sheet_named_with_digits_is_that_sheet(tmp_path: Path) -> None:
     assert column(read(path, "bank", XLSX_COLUMNS, sheet="2"), "bank_line_id") == ["ONE"]
     with pytest.raises(InputError, match=r"no sheet '7' \(sheets: Cover, 2026, 1\)"):
         read(path, "bank", XLSX_COLUMNS, sheet="7")
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_csv_lines_may_end_differently_within_one_file(tmp_path: Path, ending: str) -> None:
+    lines = ["Konto,Datum,Betrag,Waehrung", "A1,2026-01-30,1.00,EUR", "A2,2026-01-30,2.00,EUR"]
+    lines.append("A3,2026-01-30,3.00,EUR")
+    text = lines[0] + "\r\n" + lines[1] + ending + lines[2] + "\r" + lines[3] + "\n"
+    columns = {"bank_line_id": "Konto", "value_date": "Datum", "amount": "Betrag"}
+    result = read(write(tmp_path, text), "bank", columns | {"currency": "Waehrung"})
+    assert column(result, "bank_line_id") == ["A1", "A2", "A3"]
+    assert column(result, "origin_row") == [2, 3, 4]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-8-sig", "utf-8"])
+def test_a_byte_order_mark_is_no_part_of_the_header(tmp_path: Path, encoding: str) -> None:
+    text = "\ufeffKonto\tDatum\tBetrag\tWaehrung\nA1\t2026-01-30\t1.00\tEUR\n"
+    if encoding == "utf-16":
+        text = text.removeprefix("\ufeff")  # Python's utf-16 codec writes the mark itself
+    path = write(tmp_path, text, encoding=encoding)
+    columns = {"bank_line_id": "Konto", "value_date": "Datum", "amount": "Betrag"}
+    spec = ProfileSpec(
+        "bank",
+        encoding=encoding,
+        columns=columns | {"currency": "Waehrung"},
+        options={"delimiter": "tab"},
+        display=path.name,
+    )
+    assert column(read_profile(path, "mapped", spec), "bank_line_id") == ["A1"]

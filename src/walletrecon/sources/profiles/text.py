@@ -17,8 +17,9 @@ from walletrecon.money import exponent_of, parse_decimal
 
 
 def decode_file(path: Path, encoding: str, display: str = "") -> str:
-    """The text of a file in its declared encoding (a UTF-8 BOM is dropped); a file whose lines
-    end with CR alone (no LF anywhere: old Mac exports) has its line ends read as LF.
+    """The text of a file in its declared encoding (a byte order mark is dropped), with its lines
+    ending in LF whether the file ended them with CR LF, LF or CR alone (old Mac exports, and
+    files pasted together from several systems).
 
     InputError naming the file and byte offset when a byte sequence does not decode, and for an
     encoding Python does not know."""
@@ -40,7 +41,13 @@ def decode_file(path: Path, encoding: str, display: str = "") -> str:
             f"{name}: byte offset {exc.start}: bytes {data[exc.start : exc.end]!r} are not valid "
             f"{encoding} ({exc.reason}); declare the file's encoding on its input"
         ) from exc
-    return text.replace("\r", "\n") if "\r" in text and "\n" not in text else text
+    # A byte order mark declared by the encoding's name (utf-16-le, ...) is no part of the text.
+    text = text.removeprefix("\ufeff")
+    if "\r" not in text:
+        return text
+    # A line ends at CR LF, LF, or CR alone, as the CSV parser reads it: files exported on old
+    # Macs, and files pasted together from several systems, mix them.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 #: An XML declaration's encoding, read from the file's first bytes (ASCII in every encoding an
