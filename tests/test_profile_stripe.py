@@ -139,6 +139,15 @@ def test_minor_amounts_by_option(tmp_path: Path) -> None:
             "'payment_reversal' is not a",
         ),
         (",2026-01-30 10:00:00,USD,10,0,10,charge,ch_1,", "balance_transaction_id: empty"),
+        ("t1,2026-01-30 10:00:00,USD,10,0,10,,ch_1,", "reporting_category: '' is not a type"),
+        (
+            "t1,2026-01-30 10:00:00,USD,10.000,0.30,5.00,charge,ch_1,",
+            "net: '5.00' is not gross - fee (10.000 - 0.30)",
+        ),
+        (
+            "t1,2026-01-30 10:00:00,USD,-5.000,0.00,-9.00,refund,re_1,",
+            "net: '-9.00' is not gross - fee (-5.000 - 0.00)",
+        ),
     ],
 )
 def test_bad_lines_are_rejected_with_column_and_line(
@@ -390,3 +399,12 @@ def test_old_mac_line_ends_read_as_lines(tmp_path: Path) -> None:
     old_mac = read(path)
     assert counts(old_mac) == counts(lines) == (2, 0, 0, 2)
     assert old_mac.rows.equals(lines.rows)
+
+
+def test_zeros_ending_a_fraction_are_no_extra_places(tmp_path: Path) -> None:
+    body = "t1,2026-01-30 10:00:00,JPY,1000.00,36.00,964.00,charge,ch_1,po_1\n"
+    body += "t2,2026-01-31 00:00:00,JPY,-964.0,0,-964,payout,po_1,po_1\n"
+    result = inline(tmp_path, body)
+    assert counts(result) == (1, 0, 1, 2)
+    assert result.rows.column("net_amount").to_pylist() == ["964.00"]
+    assert [t.holds for t in result.totals] == [True, True]

@@ -210,7 +210,10 @@ def _working(
         for name in ("gross", "fee", "net")
     )
     frame = foldable_reversals(frame).with_columns(
-        (pl.col("_type").is_in(list(CONTROL_TYPES)) | pl.col("_folds")).alias("_control")
+        # A line without a type is no control line: it is read, and rejected for its type.
+        (pl.col("_type").is_in(list(CONTROL_TYPES)) | pl.col("_folds"))
+        .fill_null(False)
+        .alias("_control")
     )
     missing_reference = f"gateway_ref: no value in {', '.join(refs) or 'any reference column'}"
     if "gateway_ref_column" not in options:

@@ -110,7 +110,13 @@ def minor_to_major(minor: pl.Expr, places: pl.Expr) -> pl.Expr:
 
 def minor_units(major: pl.Expr, places: pl.Expr) -> pl.Expr:
     """Plain decimal text to Int64 minor units; null when it has more places than ``places`` or
-    more digits than Int64 holds."""
+    more digits than Int64 holds. Zeros ending a fraction are no places: ``10.000`` is 10.00 USD
+    (as validation reads it)."""
+    major = (
+        pl.when(major.str.contains(".", literal=True))
+        .then(major.str.strip_chars_end("0").str.strip_suffix("."))
+        .otherwise(major)
+    )
     dot = major.str.find(".", literal=True)
     fraction_digits = (major.str.len_chars() - dot - 1).fill_null(0).cast(pl.Int64)
     digits = major.str.replace(".", "", literal=True).str.to_integer(strict=False)
