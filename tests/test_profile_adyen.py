@@ -333,3 +333,23 @@ def test_journal_types_of_balance_bookings_are_control(tmp_path: Path) -> None:
     assert (result.rows.num_rows, len(result.rejected), len(result.control)) == (1, 0, 7)
     assert [line.kind for line in result.control] == [*kinds, "MerchantPayout"]
     assert [(t.expected, t.found, t.holds) for t in result.totals] == [("9.1", "9.1", True)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "column"),
+    [
+        ("Settled", "Gross Credit (GC)"),
+        ("Refunded", "Gross Debit (GC)"),
+        ("Chargeback", "Gross Debit (GC)"),
+    ],
+)
+def test_a_missing_gross_names_the_column_the_line_type_fills(
+    tmp_path: Path, kind: str, column: str
+) -> None:
+    start = "Co,Acct,P1,M1,visa,2026-01-05 10:00:00,CET"
+    line = f"{start},{kind},R1,EUR,,,1,EUR,4.10,,0.10,,,,7"
+    (rejection,) = _read(tmp_path, HEADER, line).rejected
+    assert rejection.column == column
+    assert f"{column}: expected the gross amount of a {kind} line, found nothing" in (
+        rejection.reason
+    )

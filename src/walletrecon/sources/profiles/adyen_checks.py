@@ -63,13 +63,18 @@ def _amount_rules() -> list[tuple[str, pl.Expr, pl.Expr]]:
         ),
         _bad_amount("Gross Debit (GC)"),
         _bad_amount("Gross Credit (GC)"),
-        (
-            "Gross Credit (GC)",
-            gross_value == "",
-            pl.format(
-                "{}: expected the gross amount of a {} line, found nothing", gross, pl.col("Type")
-            ),
-        ),
+        *[
+            (
+                column,
+                side & (gross_value == ""),
+                pl.format(
+                    "{}: expected the gross amount of a {} line, found nothing",
+                    gross,
+                    pl.col("Type"),
+                ),
+            )
+            for column, side in (("Gross Credit (GC)", payment), ("Gross Debit (GC)", ~payment))
+        ],
         *[_bad_amount(column) for column in _FEE_COLUMNS],
         (
             "Net Debit (NC)",
