@@ -206,7 +206,8 @@ def test_zones(tmp_path: Path, stamp: str, zone: str, expected: str) -> None:
     ("stamp", "zone", "column", "words"),
     [
         ("2026-01-05 10:00:00", "Mars/Olympus", "TimeZone", "found 'Mars/Olympus'"),
-        ("2026-01-05 10:00:00", "CST", "TimeZone", "found 'CST'"),
+        ("2026-01-05 10:00:00", "CST", "TimeZone", "'CST' is ambiguous (US Central or China"),
+        ("2026-01-05 10:00:00", "ist", "TimeZone", "'ist' is ambiguous (India, Ireland or Israel"),
         ("2026-03-29 02:30:00", "Europe/Amsterdam", "Creation Date", "does not exist"),
         ("05/01/2026 10:00", "CET", "Creation Date", "expected YYYY-MM-DD HH:MM:SS"),
     ],

@@ -13,7 +13,7 @@ import polars as pl
 
 from walletrecon.money import currency_exponents
 from walletrecon.sources.profiles import ControlTotal
-from walletrecon.sources.profiles.adyen_zones import is_known_zone, local_time
+from walletrecon.sources.profiles.adyen_zones import AMBIGUOUS, is_known_zone, local_time
 from walletrecon.sources.profiles.report_lines import (
     AMOUNT_SCALE,
     apply_rules,
@@ -137,6 +137,15 @@ def _date_rules(zones: Iterable[str]) -> list[tuple[str, pl.Expr, pl.Expr]]:
             "Creation Date",
             local_time("Creation Date").is_null(),
             pl.format("Creation Date: expected YYYY-MM-DD HH:MM:SS, {}", _found("Creation Date")),
+        ),
+        (
+            "TimeZone",
+            pl.col("TimeZone").str.to_uppercase().is_in(list(AMBIGUOUS)),
+            pl.format(
+                "TimeZone: '{}' is ambiguous ({}); expected the zone's IANA name",
+                pl.col("TimeZone"),
+                pl.col("TimeZone").str.to_uppercase().replace_strict(AMBIGUOUS, default=""),
+            ),
         ),
         (
             "TimeZone",

@@ -26,6 +26,11 @@ ABBREVIATIONS: dict[str, str] = {
     "KST": "+09:00", "HKT": "+08:00", "SGT": "+08:00", "AWST": "+08:00", "AEST": "+10:00",
     "AEDT": "+11:00", "NZST": "+12:00", "NZDT": "+13:00",
 }  # fmt: skip
+#: Abbreviations several zones use: never guessed, and said so.
+AMBIGUOUS: dict[str, str] = {
+    "CST": "US Central or China Standard Time: America/Chicago or Asia/Shanghai",
+    "IST": "India, Ireland or Israel: Asia/Kolkata, Europe/Dublin or Asia/Jerusalem",
+}
 _OFFSET = re.compile(r"^(?:GMT|UTC)([+-])(\d{1,2})(?::?(\d{2}))?$")
 _LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 
