@@ -204,6 +204,28 @@ def test_conversion_pair_sets_net_currency_rate_and_converted_fee(tmp_path: Path
     assert [line.kind for line in result.control] == ["conversion", "conversion"]
 
 
+@pytest.mark.parametrize("interleaved", [False, True])
+def test_conversion_pairs_of_one_invoice_go_one_to_one_in_file_order(
+    tmp_path: Path, interleaved: bool
+) -> None:
+    # Two payments of one invoice with the same net, each converted at its own rate.
+    first = _sb("P1", "T0003", "CR", "2000", "EUR", "100", invoice="SUB")
+    second = _sb("P2", "T0003", "CR", "2000", "EUR", "100", invoice="SUB")
+    pairs = [
+        [_sb(f"C{n}", "T0200", "DR", "1900", "EUR", invoice="SUB"), usd]
+        for n, usd in ((1, _sb("C2", "T0200", "CR", "2090", "USD", invoice="SUB")),
+                       (3, _sb("C4", "T0200", "CR", "2071", "USD", invoice="SUB")))
+    ]  # fmt: skip
+    lines = (
+        [first, *pairs[0], second, *pairs[1]]
+        if interleaved
+        else [first, second, *pairs[0], *pairs[1]]
+    )
+    rows = _rows(_read(tmp_path, SH, CH, *lines))
+    found = [(r["net_currency"], r["net_amount"], r["exchange_rate"]) for r in rows]
+    assert found == [("USD", "20.9", "1.1"), ("USD", "20.71", "1.09")]
+
+
 def test_conversion_pair_of_another_amount_leaves_the_transaction_alone(tmp_path: Path) -> None:
     payment = _sb("P1", "T0003", "CR", "2200", "BRL", "360", invoice="X")
     legs = [

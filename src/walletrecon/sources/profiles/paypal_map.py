@@ -236,8 +236,9 @@ def amount_texts() -> list[pl.Expr]:
 
 
 def conversions(body: pl.DataFrame) -> pl.DataFrame:
-    """Pairs of conversion lines (T02xx) per invoice, each tied to the transaction before it:
-    ``origin_row`` of that transaction, the other leg's currency and amounts."""
+    """Pairs of conversion lines (T02xx) per invoice, each tied to one transaction before it
+    whose net a leg converts (the earliest such one no earlier pair took): ``origin_row`` of that
+    transaction, the other leg's currency and amounts."""
     legs = (
         body.filter((pl.col("outcome") == "control:conversion") & (pl.col("invoice") != ""))
         .filter(
@@ -260,15 +261,21 @@ def conversions(body: pl.DataFrame) -> pl.DataFrame:
     txns = body.filter(pl.col("outcome").is_in(["payment", "refund", "chargeback"])).sort(
         "origin_row"
     )
-    joined = pairs.join_asof(
-        txns.select("invoice", "origin_row", "gross_ccy", "_net"),
-        left_on="first_row",
-        right_on="origin_row",
-        by="invoice",
-        strategy="backward",
-        check_sortedness=False,
-    )
-    return _leg_choice(joined.filter(pl.col("origin_row").is_not_null()))
+    # Every earlier transaction of the invoice is a candidate; _leg_choice keeps those whose
+    # net one leg converts, and each pair then takes the earliest candidate no earlier pair took.
+    joined = pairs.join(
+        txns.select("invoice", "origin_row", "gross_ccy", "_net"), on="invoice", how="inner"
+    ).filter(pl.col("origin_row") < pl.col("first_row"))
+    candidates = _leg_choice(joined).sort("first_row", "origin_row")
+    used_pairs: set[int] = set()
+    used_rows: set[int] = set()
+    chosen: list[int] = []
+    for index, (pair, row) in enumerate(candidates.select("first_row", "origin_row").iter_rows()):
+        if pair not in used_pairs and row not in used_rows:
+            used_pairs.add(pair)
+            used_rows.add(row)
+            chosen.append(index)
+    return candidates[chosen].drop("first_row")
 
 
 def _leg_choice(joined: pl.DataFrame) -> pl.DataFrame:
@@ -291,15 +298,12 @@ def _leg_choice(joined: pl.DataFrame) -> pl.DataFrame:
     rate = pl.col("other_amount").cast(pl.Decimal(38, RATE_SCALE)) / pl.col("same_amount").cast(
         pl.Decimal(38, RATE_SCALE)
     )
-    return (
-        table.filter(pl.col("same_amount") != 0)
-        .select(
-            "origin_row",
-            pl.col("net_ccy").alias("conv_currency"),
-            pl.col("other_amount").alias("conv_amount"),
-            rate.alias("conv_rate"),
-        )
-        .unique("origin_row", keep="first")
+    return table.filter(pl.col("same_amount") != 0).select(
+        "first_row",
+        "origin_row",
+        pl.col("net_ccy").alias("conv_currency"),
+        pl.col("other_amount").alias("conv_amount"),
+        rate.alias("conv_rate"),
     )
 
 
