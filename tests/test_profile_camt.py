@@ -514,6 +514,19 @@ def test_reference_joins_ids_and_remittance_once_in_a_fixed_order(tmp_path: Path
     ]
 
 
+def test_structured_remittance_text_and_document_numbers_are_in_the_reference(
+    tmp_path: Path,
+) -> None:
+    details = (
+        "<NtryDtls><TxDtls><RmtInf><Strd><RfrdDocInf><Nb>INV-2026-77</Nb></RfrdDocInf>"
+        "<AddtlRmtInf>ADYEN PAYOUT PO-7788</AddtlRmtInf></Strd></RmtInf></TxDtls></NtryDtls>"
+    )
+    result = one_statement(tmp_path, entry(tail=f"<AcctSvcrRef>R-1</AcctSvcrRef>{details}"))
+    assert result.rows.column("reference").to_pylist() == [
+        "R-1 | INV-2026-77 | ADYEN PAYOUT PO-7788"
+    ]
+
+
 def test_an_entry_without_references_has_a_null_reference(tmp_path: Path) -> None:
     assert one_statement(tmp_path, entry()).rows.column("reference").to_pylist() == [None]
 

@@ -13,7 +13,8 @@ then ``BookgDt``, then the statement's own date (see ``statement_date`` in the p
 Reference: the entry's identifiers and remittance texts, each kept once, in this fixed order,
 joined by `` | ``: NtryRef, AcctSvcrRef (the entry's, then each TxDtls's), EndToEndId, TxId,
 PmtInfId (batch, then TxDtls), MsgId (batch, then TxDtls), InstrId, RmtInf/Ustrd (every one),
-RmtInf/Strd/CdtrRefInf/Ref, AddtlNtryInf, AddtlTxInf. The placeholders banks write where a
+RmtInf/Strd/CdtrRefInf/Ref, RmtInf/Strd/RfrdDocInf/Nb, RmtInf/Strd/AddtlRmtInf, AddtlNtryInf,
+AddtlTxInf. The placeholders banks write where a
 reference is mandatory but unknown (``NOTPROVIDED`` of the SEPA rulebooks, ``NONREF`` of the
 SWIFT MT heritage, ``NOT PROVIDED``) are left out of the reference, and an ``AcctSvcrRef`` or
 ``NtryRef`` that is a placeholder never becomes a ``bank_line_id``.
@@ -48,6 +49,8 @@ REFERENCE_PATHS: tuple[tuple[tuple[str, ...], ...], ...] = (
     ((*_TX, "Refs", "InstrId"),),
     ((*_TX, "RmtInf", "Ustrd"),),
     ((*_TX, "RmtInf", "Strd", "CdtrRefInf", "Ref"),),
+    ((*_TX, "RmtInf", "Strd", "RfrdDocInf", "Nb"),),
+    ((*_TX, "RmtInf", "Strd", "AddtlRmtInf"),),
     (("AddtlNtryInf",),),
     ((*_TX, "AddtlTxInf"),),
 )
