@@ -268,3 +268,11 @@ def test_type_code_ranges_give_the_sign_and_loan_and_status_codes_are_rejected(
     }
     assert [r.row for r in result.rejected] == [8, 9, 10]  # the 700, 799 and 919 lines
     assert all("neither a credit" in r.reason for r in result.rejected)
+
+
+@pytest.mark.parametrize("tail", ["\x1a", "\r\n\x1a", "\x1a\r\n"])
+def test_a_dos_end_of_file_byte_is_no_record(tmp_path: Path, tail: str) -> None:
+    text = bai("16,142,1250,,,,X/\n", 3, 1750) + tail
+    result = read(write(tmp_path, text))
+    assert result.rows["amount"].to_pylist() == ["12.50"]
+    assert all(total.holds for total in result.totals)

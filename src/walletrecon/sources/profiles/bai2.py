@@ -70,7 +70,8 @@ KINDS = {
 def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     """Read one BAI2 file into bank rows, control lines and checked control totals."""
     name = spec.display or str(path)
-    text = decode_file(path, spec.encoding, spec.display)
+    # A DOS end-of-file byte (Ctrl-Z) that legacy bank hosts append is no record.
+    text = decode_file(path, spec.encoding, spec.display).rstrip("\x1a\r\n") + "\n"
     state = State(name, spec.control_totals == "warn")
     found = records(text, name)
     if not found:
