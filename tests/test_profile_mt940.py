@@ -263,3 +263,26 @@ def test_non_swift_ns_fields_are_not_line_text_and_keep_the_86_with_its_line(
     result = read(write(tmp_path, statement(body)))
     assert result.rows["reference"].to_pylist() == ["A after the NS", "B before the NS"]
     assert len(result.rejected) == 0 and [t.holds for t in result.totals] == [True]
+
+
+@pytest.mark.parametrize("separator", ["-\n$\n", "-\n$", "\n$"])
+def test_rje_dollar_parts_messages(tmp_path: Path, separator: str) -> None:
+    first = statement(":61:240102D10,00NTRFX\n").removesuffix("-\n")
+    second = statement(":61:240103D5,00NTRFY\n", "C240102EUR90,00", "C240103EUR85,00")
+    second = second.replace(":20:REF1", ":20:REF2")
+    result = read(write(tmp_path, first + separator + second))
+    assert result.rows["amount"].to_pylist() == ["-10.00", "-5.00"]
+    assert result.rows["origin_row"].to_pylist()[1] > result.rows["origin_row"].to_pylist()[0]
+    assert [t.holds for t in result.totals] == [True, True]
+
+
+def test_a_second_line_under_a_balance_stops_the_file_naming_it(tmp_path: Path) -> None:
+    text = statement(":61:240102D10,00NTRFX\n").replace(
+        "EUR90,00\n", "EUR90,00\nEnde der Anzeige\n"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"line 6: a ':62F:' balance takes one line; the line "
+        r"after it holds 'Ende der Anzeige'",
+    ):
+        read(write(tmp_path, text))

@@ -91,6 +91,9 @@ def tokenize(text: str, name: str) -> list[Field]:
     current: Field | None = None
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.translate(FRAMING).rstrip()
+        if line.startswith("$"):
+            # SWIFT's RJE files part messages with '$', alone or before the next ':20:'.
+            current, line = None, line[1:]
         match = TAG.match(line)
         if match and match.group(1) != "940":
             current = Field(match.group(1), number, [match.group(2)])
@@ -126,6 +129,12 @@ def group(fields: list[Field], name: str) -> list[Statement]:
         elif item.tag == "86" and previous in ("61", "86") and stmt.entries:
             stmt.entries[-1][1].append(item)
         elif item.tag in BALANCE_TAGS:
+            if len(item.lines) > 1:
+                raise InputError(
+                    f"{name}: line {item.row}: a ':{item.tag}:' balance takes one line; the "
+                    f"line after it holds {item.lines[1][:40]!r}, expected a tag or an end of "
+                    "message '-'"
+                )
             stmt.balances.append(item)
         elif item.tag == "86":
             stmt.fields["86"] = (stmt.fields.get("86", "") + " " + info_text(item.lines)).strip()
