@@ -276,3 +276,19 @@ def test_a_dos_end_of_file_byte_is_no_record(tmp_path: Path, tail: str) -> None:
     result = read(write(tmp_path, text))
     assert result.rows["amount"].to_pylist() == ["12.50"]
     assert all(total.holds for total in result.totals)
+
+
+@pytest.mark.parametrize(("status", "meaning"), [("4", "test only"), ("2", "deletion")])
+def test_lines_of_a_test_or_deletion_group_are_rejected_naming_the_status(
+    tmp_path: Path, status: str, meaning: str
+) -> None:
+    real = bai("16,142,1250,,,,X/\n", 3, 1750)
+    test = real.replace("02,RECV,SENDER,1,", f"02,RECV,SENDER,{status},").replace("X/", "T/")
+    # The test group follows the real one in one file: one 01/99 around both groups.
+    groups = real.split("99,")[0] + test.split("\n", 1)[1].split("99,")[0]
+    text = groups + "99,3500,2,12/\n"
+    result = read(write(tmp_path, text))
+    assert result.rows["amount"].to_pylist() == ["12.50"]
+    (rejection,) = result.rejected
+    assert f"group status: the group's status is {status} ({meaning})" in rejection.reason
+    assert all(total.holds for total in result.totals)

@@ -67,6 +67,10 @@ KINDS = {
 }
 
 
+#: Group statuses (02 record) whose lines move no money: they are rejected, naming the status.
+NOT_MONEY = {"2": "deletion", "4": "test only"}
+
+
 def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     """Read one BAI2 file into bank rows, control lines and checked control totals."""
     name = spec.display or str(path)
@@ -134,6 +138,7 @@ def _open(state: State, record: Record, level: str, fields: list[str]) -> None:
         node.asof = parse_date(fields[3], state, record) if len(fields) > 3 else None
         node.currency = fields[5].strip() if len(fields) > 5 and fields[5].strip() else "USD"
         node.scope = f"group {fields[1] if len(fields) > 1 else ''} as of {node.asof}"
+        node.status = fields[2].strip() if len(fields) > 2 else ""
     if level == "account":
         node.currency = fields[1].strip() or node.currency if len(fields) > 1 else node.currency
         node.scope = f"account {fields[0].strip()}"
@@ -206,6 +211,11 @@ def _detail(state: State, record: Record) -> None:
     raw = "\n".join(record.raw)
     try:
         row, minor = _detail_row(fields, account, state, record)
+        if group.status in NOT_MONEY:
+            raise ValueError(
+                f"group status: the group's status is {group.status} "
+                f"({NOT_MONEY[group.status]}): its lines are no money received or paid"
+            )
     except ValueError as exc:
         # The bank's 49 total sums the amounts as written, those of lines rejected here too.
         if len(fields) > 1 and fields[1].strip().isdigit():

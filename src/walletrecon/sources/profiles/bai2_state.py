@@ -29,6 +29,8 @@ class Level:
     currency: str = "USD"
     asof: date | None = None
     seq: int = 0
+    #: A group's status (02 field 3): 1 update, 2 deletion, 3 correction, 4 test only.
+    status: str = ""
 
 
 @dataclass
