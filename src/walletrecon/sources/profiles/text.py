@@ -32,8 +32,6 @@ def decode_file(path: Path, encoding: str, display: str = "") -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read file: {exc.strerror or exc}") from exc
-    if codec.name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
     try:
         text = data.decode(codec.name)
     except UnicodeDecodeError as exc:
