@@ -89,23 +89,28 @@ def record_matches(frame: pl.DataFrame, rows: pl.Series, **targets: pl.Series) -
     return frame.with_columns(updated)
 
 
+def pair_sides(
+    left: pl.DataFrame, right: pl.DataFrame, suffix: str, columns: list[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The two sides of pairs as ``gather_pairs`` puts them side by side: right columns whose
+    name the left has get ``suffix``; ``columns`` (names after that) keeps only some.
+
+    Narrow once, then gather many times: selecting columns of a frame whose columns are chunked
+    differently copies them into one chunk, so a select per slice of pairs would copy whole
+    columns of the working set for every slice."""
+    right = right.rename({name: name + suffix for name in right.columns if name in left.columns})
+    if columns is not None:
+        left = left.select(name for name in left.columns if name in columns)
+        right = right.select(name for name in right.columns if name in columns)
+    return left, right
+
+
 def gather_pairs(
-    left: pl.DataFrame,
-    left_rows: pl.Series,
-    right: pl.DataFrame,
-    right_rows: pl.Series,
-    suffix: str,
-    columns: list[str] | None = None,
+    left: pl.DataFrame, left_rows: pl.Series, right: pl.DataFrame, right_rows: pl.Series
 ) -> pl.DataFrame:
-    """Side by side: the rows of ``left`` and of ``right`` at the given positions. Right columns
-    whose name the left has get ``suffix``; ``columns`` (names after that) keeps only some."""
-    renamed = {name: name + suffix for name in right.columns if name in left.columns}
-    left_part = left if columns is None else left.select(c for c in left.columns if c in columns)
-    right_names = [c for c in right.columns if columns is None or renamed.get(c, c) in columns]
-    return pl.concat(
-        [left_part[left_rows], right.select(right_names)[right_rows].rename(renamed, strict=False)],
-        how="horizontal",
-    )
+    """Side by side: the rows of ``left`` and of ``right`` at the given positions (the sides as
+    ``pair_sides`` gives them)."""
+    return pl.concat([left[left_rows], right[right_rows]], how="horizontal")
 
 
 def window_passed(item_date: str, days: int, run_date: dt.date) -> pl.Expr:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.config import Config
-from walletrecon.match.common import gather_pairs, tolerance_minor
+from walletrecon.match.common import gather_pairs, pair_sides, tolerance_minor
 
 
 @dataclass(frozen=True)
@@ -105,17 +105,17 @@ def broken_pairs(
     side = PAIR_SIDES[counterpart]
     breaks = pair_breaks(counterpart, config)
     read = sorted({name for condition in breaks.values() for name in condition.meta.root_names()})
+    left, right = pair_sides(ledger, other, side.suffix, read)
     broken = pl.concat(
         [
-            gather_pairs(ledger, part.to_series(0), other, part.to_series(1), side.suffix, read)
+            gather_pairs(left, part.to_series(0), right, part.to_series(1))
             .select(pl.any_horizontal(*breaks.values()).fill_null(False))
             .to_series()
             for part in pairs.iter_slices(PAIR_SLICE)
         ]
         or [pl.Series(dtype=pl.Boolean)]
     )
+    del left, right
     left_rows, right_rows = pairs.to_series(0), pairs.to_series(1)
-    wanted = [*LEDGER_PAIR_COLUMNS, *side.columns]
-    return gather_pairs(
-        ledger, left_rows.filter(broken), other, right_rows.filter(broken), side.suffix, wanted
-    )
+    left, right = pair_sides(ledger, other, side.suffix, [*LEDGER_PAIR_COLUMNS, *side.columns])
+    return gather_pairs(left, left_rows.filter(broken), right, right_rows.filter(broken))
