@@ -18,8 +18,8 @@ KEYS = st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=0, max_size=12)
 
 
 def _everything_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
-    def flag_all(*columns: str) -> pl.Expr:
-        return pl.lit(True)
+    def flag_all(frame: pl.DataFrame, *columns: str) -> pl.Series:
+        return pl.repeat(True, frame.height, eager=True)
 
     for module in (common, duplicates, redelivery):
         monkeypatch.setattr(module, "maybe_repeated", flag_all)

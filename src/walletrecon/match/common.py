@@ -15,18 +15,32 @@ from walletrecon.schemas import AMOUNT_DECIMAL
 RANK = "__rank"
 
 
-def maybe_repeated(*columns: str) -> pl.Expr:
+def maybe_repeated(frame: pl.DataFrame, *columns: str) -> pl.Series:
     """True for every row whose value (of all the columns together) occurs more than once, and
     perhaps for a few others: values are compared by 64-bit hash, about 3x faster than comparing
-    text. Only for fast paths that hand the flagged rows to an exact slow path."""
+    text. Only for fast paths that hand the flagged rows to an exact slow path.
+
+    Equal hashes are found by sorting them, not by ``is_duplicated`` (a hash table over every
+    row): a sort and a scatter back are two to three times faster on millions of rows."""
     key = pl.col(columns[0]) if len(columns) == 1 else pl.struct(columns)
-    return key.hash().is_duplicated()
+    hashes = frame.select(key.hash()).to_series()
+    order = hashes.arg_sort()
+    ordered = hashes.gather(order)
+    same = (ordered == ordered.shift(1)).fill_null(False) | (
+        ordered == ordered.shift(-1)
+    ).fill_null(False)
+    return pl.zeros(frame.height, pl.Boolean, eager=True).scatter(order, same)
 
 
-def split_rows(frame: pl.DataFrame, condition: pl.Expr) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_rows(
+    frame: pl.DataFrame, condition: pl.Expr | pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows where the condition holds, the rest). The condition is evaluated once, and when it
     holds for no row (the common case of the fast paths that use this) nothing is copied."""
-    mask = frame.select(condition.fill_null(False)).to_series()
+    if isinstance(condition, pl.Expr):
+        mask = frame.select(condition.fill_null(False)).to_series()
+    else:
+        mask = condition.fill_null(False)
     if not mask.any():
         return frame.clear(), frame
     if mask.all():
@@ -49,8 +63,8 @@ def pair_one_to_one(
     deterministic and independent of the order rows arrived in.
     """
     # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
-    left_multi, left_single = split_rows(left, maybe_repeated(*left_on))
-    right_multi, right_single = split_rows(right, maybe_repeated(*right_on))
+    left_multi, left_single = split_rows(left, maybe_repeated(left, *left_on))
+    right_multi, right_single = split_rows(right, maybe_repeated(right, *right_on))
     plain = left_single.join(right_single, left_on=left_on, right_on=right_on, how="inner")
     # Keys with several rows on either side pair by rank within the key.
     left_rest = pl.concat(

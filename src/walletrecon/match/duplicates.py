@@ -81,16 +81,12 @@ def split_duplicates(
     id_column, time_column, key_expr = DUPLICATE_KEYS[source]
     # Fast path: a key seen once tonight and never before cannot be a duplicate; only rows with
     # a shared key are ranked.
-    shared = pl.col("dup_key").is_not_null() & (
-        maybe_repeated("dup_key") | pl.col("dup_key").is_in(known.get_column("dup_key").implode())
+    keys = rows.select(key_expr.alias("dup_key"))
+    key = keys.get_column("dup_key")
+    shared = key.is_not_null() & (
+        maybe_repeated(keys, "dup_key") | key.is_in(known["dup_key"].implode())
     )
-    keyed = (
-        rows.lazy()
-        .with_row_index("dup_row")
-        .with_columns(key_expr.alias("dup_key"))
-        .filter(shared)
-        .collect(engine="in-memory")
-    )
+    keyed = rows.with_row_index("dup_row").with_columns(key).filter(shared)
     earlier = known.group_by("dup_key").agg(pl.col("row_id").min().alias("earlier_id"))
     ranked = (
         keyed.sort([time_column, id_column])

@@ -252,9 +252,8 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
     status = pl.col("status") if source == "ledger" else pl.lit(None, pl.String)
     shaped = shaped.with_columns(stable_hash(source), status.alias("version_status"))
     # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
-    repeated = maybe_repeated("row_id") | pl.col("row_id").is_in(
-        prior.get_column("row_id").implode()
-    )
+    known = shaped.select(pl.col("row_id").is_in(prior.get_column("row_id").implode()))
+    repeated = maybe_repeated(shaped, "row_id") | known.to_series()
     shaped, plain = split_rows(shaped, repeated)
     plain = plain.drop("version_status").with_columns(
         pl.lit(False).alias("is_update"), pl.lit(None, pl.String).alias("previous_status")
