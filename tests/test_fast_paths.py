@@ -21,8 +21,12 @@ def _everything_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
     def flag_all(frame: pl.DataFrame, *columns: str) -> pl.Series:
         return pl.repeat(True, frame.height, eager=True)
 
-    for module in (common, duplicates, redelivery):
+    def flag_every_hash(hashes: pl.Series) -> pl.Series:
+        return pl.repeat(True, hashes.len(), eager=True)
+
+    for module in (duplicates, redelivery):
         monkeypatch.setattr(module, "maybe_repeated", flag_all)
+    monkeypatch.setattr(common, "repeated_hashes", flag_every_hash)
 
 
 def _pairs(left_keys: list[str], right_keys: list[str]) -> list[tuple[str, str]]:

@@ -15,21 +15,33 @@ from walletrecon.schemas import AMOUNT_DECIMAL
 RANK = "__rank"
 
 
-def maybe_repeated(frame: pl.DataFrame, *columns: str) -> pl.Series:
-    """True for every row whose value (of all the columns together) occurs more than once, and
-    perhaps for a few others: values are compared by 64-bit hash, about 3x faster than comparing
-    text. Only for fast paths that hand the flagged rows to an exact slow path.
+#: The working column holding a row's key hash while pairing.
+KEY_HASH = "__key_hash"
 
-    Equal hashes are found by sorting them, not by ``is_duplicated`` (a hash table over every
-    row): a sort and a scatter back are two to three times faster on millions of rows."""
+
+def key_hashes(frame: pl.DataFrame, *columns: str) -> pl.Series:
+    """The 64-bit hash of each row's value of the columns together (equal values hash alike)."""
     key = pl.col(columns[0]) if len(columns) == 1 else pl.struct(columns)
-    hashes = frame.select(key.hash()).to_series()
+    return frame.select(key.hash().alias(KEY_HASH)).to_series()
+
+
+def repeated_hashes(hashes: pl.Series) -> pl.Series:
+    """True for every hash that occurs more than once. Found by sorting the hashes, not by
+    ``is_duplicated`` (a hash table over every row): a sort and a scatter back are two to three
+    times faster on millions of rows."""
     order = hashes.arg_sort()
     ordered = hashes.gather(order)
     same = (ordered == ordered.shift(1)).fill_null(False) | (
         ordered == ordered.shift(-1)
     ).fill_null(False)
-    return pl.zeros(frame.height, pl.Boolean, eager=True).scatter(order, same)
+    return pl.zeros(hashes.len(), pl.Boolean, eager=True).scatter(order, same)
+
+
+def maybe_repeated(frame: pl.DataFrame, *columns: str) -> pl.Series:
+    """True for every row whose value (of all the columns together) occurs more than once, and
+    perhaps for a few others: values are compared by 64-bit hash, about 3x faster than comparing
+    text. Only for fast paths that hand the flagged rows to an exact slow path."""
+    return repeated_hashes(key_hashes(frame, *columns))
 
 
 def split_rows(
@@ -62,16 +74,25 @@ def pair_one_to_one(
     right (in ``right_order``). The orders are total (they end in the row id), so the pairing is
     deterministic and independent of the order rows arrived in.
     """
-    # Most keys occur once on each side: those pair by a plain hash join, no sorting needed.
-    left_multi, left_single = split_rows(left, maybe_repeated(left, *left_on))
-    right_multi, right_single = split_rows(right, maybe_repeated(right, *right_on))
-    plain = left_single.join(right_single, left_on=left_on, right_on=right_on, how="inner")
-    # Keys with several rows on either side pair by rank within the key.
+    # Most keys occur once on each side: those pair by a hash join on the keys' 64-bit hash
+    # (cheaper than on their text), each pair then checked key by key.
+    left_hash, right_hash = key_hashes(left, *left_on), key_hashes(right, *right_on)
+    left_multi, left_single = split_rows(left.with_columns(left_hash), repeated_hashes(left_hash))
+    right_multi, right_single = split_rows(
+        right.with_columns(right_hash), repeated_hashes(right_hash)
+    )
+    joined = left_single.join(right_single, on=KEY_HASH, how="inner")
+    right_keys = [name + "_right" if name in left.columns else name for name in right_on]
+    same = [pl.col(a) == pl.col(b) for a, b in zip(left_on, right_keys, strict=True)]
+    plain = joined.filter(pl.all_horizontal(same)).drop(KEY_HASH, *right_keys)
+    # Keys with several rows on either side pair by rank within the key. A single row whose
+    # hash the other side repeats goes there too (a hash collision at worst adds a row to the
+    # exact path: its hash is unique on its own side, so it pairs in one path only).
     left_rest = pl.concat(
-        [left_multi, left_single.join(right_multi, left_on=left_on, right_on=right_on, how="semi")]
+        [left_multi, left_single.filter(pl.col(KEY_HASH).is_in(right_multi[KEY_HASH].implode()))]
     )
     right_rest = pl.concat(
-        [right_multi, right_single.join(left_multi, left_on=right_on, right_on=left_on, how="semi")]
+        [right_multi, right_single.filter(pl.col(KEY_HASH).is_in(left_multi[KEY_HASH].implode()))]
     )
     ranked_left = left_rest.sort(left_order).with_columns(
         pl.int_range(pl.len()).over(left_on).alias(RANK)
