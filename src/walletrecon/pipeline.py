@@ -159,7 +159,8 @@ def _sort_deliveries(
     updated: dict[str, int] = {}
     rejected = [frame.cast(pl.Schema(REJECTED_SCHEMA)) for frame in loaded.rejected]
     # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
-    for source in list(shaped):
+    # Largest first: each source's registry rows are written while the next one is split.
+    for source in sorted(shaped, key=lambda name: -shaped[name].height):
         rows = shaped.pop(source)
         split = split_redeliveries(source, rows, prior.filter(pl.col("source") == source))
         del rows

@@ -15,6 +15,23 @@ from walletrecon.schemas import AMOUNT_DECIMAL
 RANK = "__rank"
 
 
+def row_wise(frame: pl.LazyFrame) -> pl.DataFrame:
+    """Run a query of row-wise steps (new columns from the row's own values, filters) on the
+    streaming engine, which splits the rows among the cores. An eager ``with_columns`` on a
+    frame of one chunk evaluates each expression on one thread: hashing or building text over
+    millions of rows is then two to three times slower."""
+    return frame.collect(engine="streaming")
+
+
+def with_row_wise(frame: pl.DataFrame, columns: list[pl.Expr]) -> pl.DataFrame:
+    """``frame.with_columns(columns)`` with the columns worked out by ``row_wise``, each then
+    put in one chunk: the frame's other columns are left as they are (a streaming query would
+    cut every column into chunks of its own, which later gathers and joins pay for). Each
+    expression must read columns only (a literal alone would not take the frame's height)."""
+    added = row_wise(frame.lazy().select(columns)).rechunk()
+    return frame.with_columns(added.get_columns())
+
+
 #: The working column holding a row's key hash while pairing.
 KEY_HASH = "__key_hash"
 

@@ -18,6 +18,7 @@ import polars as pl
 from walletrecon.config import InputLimits
 from walletrecon.errors import InputError
 from walletrecon.history import key_hash
+from walletrecon.match.common import row_wise, with_row_wise
 from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.files import file_sha256
@@ -125,24 +126,19 @@ def _local_date(column: pl.Expr, timezone: str) -> pl.Expr:
     return column.dt.convert_time_zone(timezone).dt.date()
 
 
-def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str) -> pl.DataFrame:
-    """Canonical accepted rows of a source in the kernel's working form."""
-    origin = pl.concat_str(
-        [pl.col("origin_file").cast(pl.String), pl.col("origin_row").cast(pl.String)],
-        separator=":",
-    )
-    base = accepted.with_columns(origin.alias("origin"), pl.lit(run_date).alias("first_run"))
+def _working_columns(source: str, timezone: str) -> list[pl.Expr]:
+    """The columns the kernel's working form adds to a source's canonical rows."""
     if source == "ledger":
-        return base.with_columns(
+        return [
             pl.col("amount").alias("amount_minor"),
             _utc("created_at"),
             _utc("posted_at"),
             pl.col("gateway_ref").str.to_lowercase().alias("ref_norm"),
             _local_date(pl.col("created_at"), timezone).alias("item_date"),
             pl.col("entry_id").alias("row_id"),
-        )
+        ]
     if source == "settlement":
-        return base.with_columns(
+        return [
             pl.col("gross_amount").alias("gross_minor"),
             pl.col("fee_amount").alias("fee_minor"),
             pl.col("net_amount").alias("net_minor"),
@@ -151,22 +147,22 @@ def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str)
             _local_date(pl.col("settled_at"), timezone).alias("item_date"),
             pl.col("settlement_id").alias("row_id"),
             pl.lit(False).alias("fee_checked"),
-        )
+        ]
     if source == "receipts":
-        return base.with_columns(
+        return [
             pl.col("amount").alias("amount_minor"),
             _utc("received_at"),
             _local_date(pl.col("received_at"), timezone).alias("item_date"),
             pl.col("receipt_id").alias("row_id"),
-        )
+        ]
     if source == "bank":
-        return base.with_columns(
+        return [
             pl.col("amount").alias("amount_minor"),
             pl.col("value_date").alias("item_date"),
             pl.col("bank_line_id").alias("row_id"),
-        )
+        ]
     cut_off = pl.col("as_of") - pl.duration(microseconds=1)
-    return base.with_columns(
+    return [
         pl.col("balance").alias("balance_minor"),
         _utc("as_of"),
         _local_date(cut_off, timezone).alias("item_date"),
@@ -178,12 +174,26 @@ def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str)
             ],
             separator="@",
         ).alias("row_id"),
+    ]
+
+
+def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str) -> pl.DataFrame:
+    """Canonical accepted rows of a source in the kernel's working form."""
+    origin = pl.concat_str(
+        [pl.col("origin_file").cast(pl.String), pl.col("origin_row").cast(pl.String)],
+        separator=":",
     )
+    working = _working_columns(source, timezone)
+    shaped = with_row_wise(accepted, [origin.alias("origin"), *working])
+    shaped = shaped.with_columns(pl.lit(run_date).alias("first_run"))
+    # The working form's column order: the canonical columns, origin, first_run, the rest.
+    order = [*accepted.columns, "origin", "first_run"]
+    return shaped.select(*order, *(name for name in shaped.columns if name not in order))
 
 
 def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
     """What later nights need to know of tonight's accepted rows: id, content, keys."""
-    keyed = shaped.with_columns(
+    keyed = shaped.lazy().with_columns(
         pl.lit(source).alias("source"),
         (
             duplicate_key(source)
@@ -197,18 +207,20 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
         ),
         (pl.col("status") if source == "ledger" else pl.lit(None, pl.String)).alias("status"),
     )
-    return keyed.select(
-        "source",
-        "row_id",
-        "content_hash",
-        "dup_key",
-        "ref_norm",
-        "txn_id",
-        "is_payment",
-        "origin",
-        key_hash("row_id").alias("row_key"),
-        key_hash("dup_key").alias("dup_hash"),
-        pl.col("first_run").alias("accepted_on"),
-        "status",
-        "stable_hash",
+    return row_wise(
+        keyed.select(
+            "source",
+            "row_id",
+            "content_hash",
+            "dup_key",
+            "ref_norm",
+            "txn_id",
+            "is_payment",
+            "origin",
+            key_hash("row_id").alias("row_key"),
+            key_hash("dup_key").alias("dup_hash"),
+            pl.col("first_run").alias("accepted_on"),
+            "status",
+            "stable_hash",
+        )
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from walletrecon.match.common import maybe_repeated, split_rows
+from walletrecon.match.common import maybe_repeated, split_rows, with_row_wise
 from walletrecon.schemas import SOURCES, STATUS_UPDATES, UPDATABLE_COLUMNS
 from walletrecon.sources.validate import content_hash
 
@@ -250,7 +250,9 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
     of rows accepted on earlier nights (``PRIOR_SCHEMA``; the latest version per id last).
     """
     status = pl.col("status") if source == "ledger" else pl.lit(None, pl.String)
-    shaped = shaped.with_columns(stable_hash(source), status.alias("version_status"))
+    shaped = with_row_wise(shaped, [stable_hash(source)]).with_columns(
+        status.alias("version_status")
+    )
     # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
     known = shaped.select(pl.col("row_id").is_in(prior.get_column("row_id").implode()))
     repeated = maybe_repeated(shaped, "row_id") | known.to_series()

@@ -27,6 +27,7 @@ import polars_hash as plh
 import pyarrow as pa
 
 from walletrecon.config import InputLimits
+from walletrecon.match.common import row_wise
 from walletrecon.money import currency_exponents
 from walletrecon.schemas import Column, Source
 from walletrecon.sources.parsing import (
@@ -74,9 +75,8 @@ def _is_text(column: Column) -> bool:
 # --- trimming: the text the checks see, and typed text ------------------------------------------
 
 
-def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
-    """Run a stage on the streaming engine: every step is row-wise, so it runs on all cores."""
-    return frame.collect(engine="streaming")
+#: Run a stage on the streaming engine: every step is row-wise, so it runs on all cores.
+_collect = row_wise
 
 
 def _surroundings(frame: pl.DataFrame, names: list[str]) -> tuple[set[str], set[str]]:
