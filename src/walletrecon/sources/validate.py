@@ -399,7 +399,7 @@ def _validate_slice(
 ) -> Validated:
     typed = _typed(connection, source, raw, limits)
     # Every row's flag once: the accepted and the rejected rows are both filtered on it.
-    checked = typed.with_columns(_failed(source, limits)).lazy()
+    checked = _collect(typed.lazy().with_columns(_failed(source, limits))).lazy()
     return Validated(
         accepted=_accepted(checked, source),
         rejected=_rejected(connection, source, raw, checked, limits),
