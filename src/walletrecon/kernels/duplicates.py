@@ -49,8 +49,10 @@ class DuplicateTonight:
 def known(known_keys: pl.DataFrame, source: str, rows: pl.DataFrame) -> pl.DataFrame:
     """(dup_key, row_id) of a source's earlier rows; an earlier version of one of tonight's rows
     (an update) is the same row, not a duplicate of it."""
-    tonight = rows.select(pl.col(DUPLICATE_KEYS[source][0]).alias("row_id"))
     earlier = known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
+    # Earlier rows are few and tonight's many: only tonight's ids among them are joined.
+    ids = rows.get_column(DUPLICATE_KEYS[source][0])
+    tonight = ids.filter(ids.is_in(earlier.get_column("row_id").implode())).to_frame("row_id")
     return earlier.join(tonight, on="row_id", how="anti")
 
 
