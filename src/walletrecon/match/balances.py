@@ -96,7 +96,7 @@ def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -
         posting_effects(entries, timezone)
         .group_by("account_id", "currency", "day")
         .agg(pl.col("amount_minor").sum().alias("total_minor"))
-        .collect(engine="in-memory")
+        .collect(engine="streaming")
     )
     combined = pl.concat([postings, conform(posted, POSTINGS)]).with_columns(_account_key())
     return combined.group_by(ACCOUNT_KEY, "day").agg(
