@@ -92,3 +92,18 @@ def test_registry_rows_found_by_a_colliding_key_hash_are_not_taken() -> None:
     )
     found = exact_matches(candidates, tonight, "row_key", ["source", "row_id"])
     assert found.to_dicts() == [{"source": "ledger", "row_id": "E1"}]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=40),
+    repeats=st.lists(st.integers(min_value=0, max_value=39), max_size=10),
+)
+def test_repeated_hashes_flags_exactly_the_hashes_that_occur_twice(
+    values: list[int], repeats: list[int]
+) -> None:
+    hashes = values + [values[index] for index in repeats if index < len(values)]
+    series = pl.Series(hashes, dtype=pl.UInt64)
+    flagged = common.repeated_hashes(series).to_list()
+    assert flagged == [hashes.count(value) > 1 for value in hashes]
+    assert flagged == series.is_duplicated().to_list()

