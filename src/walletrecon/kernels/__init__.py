@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.match.common import row_wise
 from walletrecon.schemas import CONTROL_AMOUNT
 
 
@@ -45,12 +46,14 @@ def outcome_rows(source: str, rows: pl.DataFrame, id_column: str, outcome: pl.Ex
     """(source, row_id, outcome, currency, amount_minor) of a source's rows: each row's outcome
     with its currency and control amount (``schemas.CONTROL_AMOUNT``), which the manifest's
     control totals add up."""
-    return rows.select(
-        pl.lit(source).alias("source"),
-        pl.col(id_column).alias("row_id"),
-        outcome.alias("outcome"),
-        pl.col("currency"),
-        pl.col(CONTROL_AMOUNT[source]).alias("amount_minor"),
+    return row_wise(
+        rows.lazy().select(
+            pl.lit(source).alias("source"),
+            pl.col(id_column).alias("row_id"),
+            outcome.alias("outcome"),
+            pl.col("currency"),
+            pl.col(CONTROL_AMOUNT[source]).alias("amount_minor"),
+        )
     )
 
 
