@@ -147,13 +147,16 @@ def test_single_byte_encodings(tmp_path: Path, encoding: str) -> None:
         read(path, "bank", columns, delimiter=";")
 
 
+def _read_debit_credit(tmp_path: Path, text: str) -> ProfileResult:
+    """A bank file whose amount is in a debit (Soll) or a credit (Haben) column."""
+    columns = {"bank_line_id": "Konto", "value_date": "Datum", "currency": "Waehrung"}
+    return read(write(tmp_path, text), "bank", columns, debit_column="Soll", credit_column="Haben")
+
+
 def test_debit_and_credit_columns(tmp_path: Path) -> None:
     text = "Konto,Datum,Soll,Haben,Waehrung\nA1,2026-01-30,,10.00,EUR\nA2,2026-01-30,4.50,,EUR\n"
     text += "A3,2026-01-30,1.00,2.00,EUR\nA4,2026-01-30,-3,,EUR\nA5,2026-01-30,0.00,7,EUR\n"
-    columns = {"bank_line_id": "Konto", "value_date": "Datum", "currency": "Waehrung"}
-    result = read(
-        write(tmp_path, text), "bank", columns, debit_column="Soll", credit_column="Haben"
-    )
+    result = _read_debit_credit(tmp_path, text)
     assert column(result, "amount") == ["10.00", "-4.50", "7"]
     assert [r.row for r in result.rejected] == [4, 5]
     assert "one positive decimal number in Soll or Haben" in result.rejected[0].reason
@@ -162,10 +165,7 @@ def test_debit_and_credit_columns(tmp_path: Path) -> None:
 def test_a_debit_or_credit_that_is_no_number_rejects_its_line(tmp_path: Path) -> None:
     text = "Konto,Datum,Soll,Haben,Waehrung\nA1,2026-01-30,abc,3.00,EUR\n"
     text += "A2,2026-01-30,4.50,n/a,EUR\nA3,2026-01-30,,3.00,EUR\n"
-    columns = {"bank_line_id": "Konto", "value_date": "Datum", "currency": "Waehrung"}
-    result = read(
-        write(tmp_path, text), "bank", columns, debit_column="Soll", credit_column="Haben"
-    )
+    result = _read_debit_credit(tmp_path, text)
     assert column(result, "amount") == ["3.00"]
     assert [r.row for r in result.rejected] == [2, 3]
     assert "'abc|3.00' is not one positive decimal number in Soll or Haben" in (
