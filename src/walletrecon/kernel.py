@@ -31,6 +31,7 @@ from walletrecon.state import (
     SETTLEMENT_WORK,
     SNAPSHOTS,
     NightState,
+    compact,
     conform,
 )
 
@@ -140,6 +141,9 @@ def reconcile(
         run_date,
     )
     firsts = duplicates.state
+    # Narrowed to the working schemas at once: receipts wait through the settlement kernel.
+    first_lines = conform(firsts.pop("settlement"), SETTLEMENT_WORK)
+    first_receipts = conform(firsts.pop("receipts"), RECEIPT_WORK)
     work = ledger_rules.working_set(previous.pop("ledger"), firsts.pop("ledger"))
     updated_status, cleared = work.updated_status, work.cleared
     settled = executor.run(
@@ -147,22 +151,22 @@ def reconcile(
         settlement_kernel.SettlementState(previous.pop("settlement")),
         settlement_kernel.SettlementTonight(
             work.ledger,
-            conform(firsts.pop("settlement"), SETTLEMENT_WORK),
+            first_lines,
             arrivals.payment_history,
         ),
         settlement_kernel.SettlementParams(config),
         run_date,
     )
-    del work  # the entries as they were before settlement: the kernel returned them matched
+    # The entries as they were before settlement (the kernel returned them matched) and the lines.
+    del work, first_lines
     received = executor.run(
         receipt_kernel.KERNEL,
         receipt_kernel.ReceiptState(previous.pop("receipts")),
-        receipt_kernel.ReceiptTonight(
-            settled.state.pop("ledger"), conform(firsts.pop("receipts"), RECEIPT_WORK)
-        ),
+        receipt_kernel.ReceiptTonight(settled.state.pop("ledger"), first_receipts),
         receipt_kernel.ReceiptParams(config),
         run_date,
     )
+    del first_receipts
     ledger = received.state.pop("ledger")
     found = pl.concat(
         [
@@ -197,7 +201,7 @@ def reconcile(
         ]
     )
     state = NightState(
-        ledger=ledger_rules.carried(ledger, config.windows, run_date),
+        ledger=compact(ledger_rules.carried(ledger, config.windows, run_date)),
         settlement=settled.state["settlement"],
         receipts=received.state["receipts"],
         bank=payouts.state["bank"],

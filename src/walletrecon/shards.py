@@ -165,7 +165,7 @@ class LocalExecutor:
         shards = self.shard_count(frames, kernel.working_set)
         if shards == 1:
             del frames  # a kernel may take its inputs over and let them go
-            return kernel.run(state, tonight, params, run_date)
+            return kernel.run(state, tonight, params, run_date).compacted()
         # One shard's rows at a time: the inputs stay as they are (the caller holds them) and
         # only one shard's copy exists beside them, never a partitioned copy of everything.
         keys = kernel.keys(frames)
@@ -183,7 +183,7 @@ class LocalExecutor:
                     with_frames(tonight, "tonight", part),
                     params,
                     run_date,
-                )
+                ).compacted()
             )
             del part
         return merge(results)

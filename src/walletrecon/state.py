@@ -7,8 +7,10 @@ takes yesterday's state and returns tonight's; ``store``-side code persists it a
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import cast
 
 import polars as pl
+import pyarrow as pa
 
 UTC_TIME = pl.Datetime("us", "UTC")
 
@@ -150,6 +152,50 @@ def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame
             for name, dtype in schema.items()
         ]
     )
+
+
+#: Bytes of one string value's view: short values live in it, longer ones point into a buffer.
+VIEW_BYTES = 16
+#: A column is copied when its buffers hold more than this many times the bytes it needs.
+WASTE_FACTOR = 2
+#: ... and the excess is at least this many bytes (a copy of a tiny column saves nothing).
+WASTE_FLOOR = 1 << 20
+
+
+def _held(column: pl.Series) -> int:
+    """Bytes of the Arrow buffers a column references (without copying it)."""
+    exported = column.to_arrow(compat_level=pl.CompatLevel.newest())
+    chunks = exported.chunks if isinstance(exported, pa.ChunkedArray) else [exported]
+    return sum(buffer.size for chunk in chunks for buffer in chunk.buffers() if buffer is not None)
+
+
+def _needed(column: pl.Series) -> int:
+    """Bytes a compact copy of a column takes, about: its values plus one view per string."""
+    strings = column.len()
+    if isinstance(column.dtype, pl.List):
+        strings = int(column.list.len().sum() or 0)
+    return int(column.estimated_size()) + VIEW_BYTES * strings
+
+
+def _wasteful(column: pl.Series) -> bool:
+    if not (column.dtype == pl.String or isinstance(column.dtype, pl.List)):
+        return False
+    held, needed = _held(column), _needed(column)
+    return held > WASTE_FACTOR * needed and held - needed > WASTE_FLOOR
+
+
+def compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its text columns copied where they keep far more memory alive than they use.
+
+    Polars keeps text as views into shared buffers: a filter or a gather keeps the whole buffers
+    of its source alive, however few rows it keeps. Frames that outlive their source (findings,
+    the state carried to the next night) would hold a night's text in memory for a handful of
+    rows. A copy through Arrow's plain string layout writes the values anew, compactly."""
+    wasteful = [column.name for column in frame.get_columns() if _wasteful(column)]
+    if not wasteful:
+        return frame
+    copied = cast(pl.DataFrame, pl.from_arrow(frame.select(wasteful).to_arrow()))
+    return frame.with_columns(copied.get_columns())
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import polars as pl
 
 from walletrecon.match.common import row_wise
 from walletrecon.schemas import CONTROL_AMOUNT
+from walletrecon.state import compact
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class KernelResult:
     #: frame names), and the working set a later kernel of the night goes on with (the ledger
     #: entries settlement hands to receipts; the first rows duplicates hands to both).
     state: dict[str, pl.DataFrame]
+
+    def compacted(self) -> KernelResult:
+        """The result with its frames' text copied where it keeps its inputs' buffers alive
+        (``state.compact``): findings and carried state are a few rows of the night's text."""
+        return KernelResult(
+            findings=compact(self.findings),
+            outcomes=self.outcomes,
+            state={name: compact(frame) for name, frame in self.state.items()},
+        )
 
 
 def cited_ids(source: str, findings: pl.DataFrame) -> pl.Series:
