@@ -36,7 +36,7 @@ def test_unsettled_propagation_puts_every_row_under_one_key(
     assert labels is None
     frame = pl.DataFrame({"node": ["a", "e"]})
     keys = frame.with_columns(
-        keyed_by_component(frame, labels, pl.col("node"), pl.col("node")).alias("key")
+        keyed_by_component(frame.lazy(), labels, pl.col("node"), pl.col("node")).alias("key")
     )
     assert keys.get_column("key").to_list() == [ONE_SHARD, ONE_SHARD]
 
@@ -45,7 +45,7 @@ def test_an_unlinked_node_is_its_own_key_and_a_row_without_a_node_takes_its_fall
     labels = component_labels(pl.DataFrame({"a": ["R:x"], "b": ["T:1"]}))
     frame = pl.DataFrame({"node": ["T:1", "T:2", None], "id": ["e1", "e2", "e3"]})
     keys = frame.with_columns(
-        keyed_by_component(frame, labels, pl.col("node"), pl.col("id")).alias("key")
+        keyed_by_component(frame.lazy(), labels, pl.col("node"), pl.col("id")).alias("key")
     )
     assert keys.get_column("key").to_list() == ["R:x", "T:2", "e3"]
 

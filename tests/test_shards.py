@@ -27,6 +27,7 @@ from walletrecon.shards import (
     LocalExecutor,
     frames_size,
     input_frames,
+    lazy_frames,
     memory_budget,
     partition,
     physical_memory,
@@ -244,7 +245,7 @@ def test_a_key_is_in_the_same_shard_in_every_frame_and_every_run() -> None:
     keys = pl.DataFrame({"k": ["A1", "A2", "po-77", None]})
     assert keys.select(shard_of(pl.col("k"), 7)).to_series().to_list() == [3, 0, 4, 0]
     frames = input_frames(*_balance_inputs())
-    parts = partition(frames, balances_kernel.shard_keys(frames), 3)
+    parts = partition(frames, balances_kernel.shard_keys(lazy_frames(frames)), 3)
     assert sum(part["tonight.snapshots"].height for part in parts) == 9
     assert sum(1 for part in parts if part["tonight.snapshots"].height) > 1
     homes: dict[str, set[int]] = {}

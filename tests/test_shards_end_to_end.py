@@ -1,5 +1,6 @@
-"""Night after night, a tiny ``[engine] memory_limit`` (several hash shards for every kernel)
-gives the rows one shard gives: discrepancies, tickets and the state handed to the next night."""
+"""Night after night, a tiny ``[engine] memory_limit`` (several hash shards for every kernel, and
+tonight's rows and the working sets passed through the spool) gives the rows one shard gives:
+discrepancies, tickets and the state handed to the next night."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from tests.test_spark_engine import discrepancies, run_nights
 from walletrecon.cli import main
+from walletrecon.spool import SPOOL_PREFIX, Spool
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +25,7 @@ def sorted_frames(out: Path, pattern: str) -> dict[str, pl.DataFrame]:
     return frames
 
 
-def test_many_shards_give_the_rows_of_one(tmp_path: Path) -> None:
+def test_many_shards_give_the_rows_of_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # 4,000 ledger rows a night against 1MB: 3 to 7 shards a kernel (fewer rows and the small
     # kernels would run whole, and a wrong shard key would go unseen).
     data = tmp_path / "data"
@@ -34,8 +36,20 @@ def test_many_shards_give_the_rows_of_one(tmp_path: Path) -> None:
     config = data / "walletrecon.toml"
     small = tmp_path / "small.toml"
     small.write_text(config.read_text() + '\n[engine]\nmemory_limit = "1MB"\n')
+    written: list[str] = []
+    write = Spool.write
+
+    def counted(spool: Spool, name: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+        written.append(name)
+        return write(spool, name, frame)
+
+    monkeypatch.setattr(Spool, "write", counted)
     run_nights(data / "inbox", config, tmp_path / "one", "local")
+    assert not written
     run_nights(data / "inbox", small, tmp_path / "many", "local")
+    # Every night spooled its rows and the working set, and took its spool away.
+    assert written.count("shaped-ledger") == 3 and written.count("working") == 3
+    assert not list((tmp_path / "many").glob(SPOOL_PREFIX + "*"))
     one, many = discrepancies(tmp_path / "one"), discrepancies(tmp_path / "many")
     assert one.keys() == many.keys() and sum(frame.height for frame in one.values()) > 0
     for night, frame in one.items():

@@ -4,8 +4,11 @@ merchant references collide across rows (the routing by connected component)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -15,10 +18,12 @@ from hypothesis import strategies as st
 from tests.kernel_frames import DAY, entries, lines, noon, receipts
 from tests.test_shards import assert_same
 from walletrecon.config import parse_config
+from walletrecon.kernels import KernelResult
 from walletrecon.kernels import duplicates as duplicates_kernel
 from walletrecon.kernels import receipts as receipt_kernel
 from walletrecon.kernels import settlement as settlement_kernel
-from walletrecon.shards import LocalExecutor
+from walletrecon.shards import LocalExecutor, stand_ins
+from walletrecon.spool import Spool
 
 CONFIG = parse_config({})
 TXNS = st.sampled_from(["T1", "T2", "T3", "T4", "T5", "T6"])
@@ -60,13 +65,35 @@ RECEIPT = st.fixed_dictionaries(
 )
 
 
+def spooled_run(kernel: Any, state: Any, tonight: Any, params: Any, shards: int) -> KernelResult:
+    """The kernel with tonight's frames read from a spool and its handoffs written there; the
+    handoffs read back into its state."""
+    with tempfile.TemporaryDirectory() as folder:
+        spool = Spool(Path(folder), RUN)
+        written = {
+            item.name: spool.write(item.name, getattr(tonight, item.name))
+            for item in dataclasses.fields(tonight)
+        }
+        fields, spooled = stand_ins("tonight", **written)
+        executor = LocalExecutor(shards=shards, spool=spool)
+        result = executor.run(
+            kernel, state, dataclasses.replace(tonight, **fields), params, RUN, spooled
+        )
+        assert result.handed.keys() == set(kernel.handoffs)
+        handed = {name: frame.collect() for name, frame in result.handed.items()}
+    return dataclasses.replace(result, state={**result.state, **handed}, handed={})
+
+
 def same_in_shards(
     kernel: Any, state: Any, tonight: Callable[[], Any], params: Any, shards: int
 ) -> None:
-    """The kernel through ``shards`` shards against one call; ``tonight`` makes the inputs anew
-    for each run (a kernel may take them over)."""
+    """The kernel through ``shards`` shards against one call, with its inputs and handoffs in
+    memory and through a spool; ``tonight`` makes the inputs anew for each run (a kernel may
+    take them over)."""
     whole = LocalExecutor(shards=1).run(kernel, state, tonight(), params, RUN)
     assert_same(LocalExecutor(shards=shards).run(kernel, state, tonight(), params, RUN), whole)
+    for count in (1, shards):
+        assert_same(spooled_run(kernel, state, tonight(), params, count), whole)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

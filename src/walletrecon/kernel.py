@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 import polars as pl
 
 from walletrecon.config import Config
+from walletrecon.kernels import KernelResult
 from walletrecon.kernels import balances as balances_kernel
 from walletrecon.kernels import duplicates as duplicates_kernel
 from walletrecon.kernels import ledger as ledger_rules
@@ -24,7 +25,8 @@ from walletrecon.match.common import tolerance_minor
 from walletrecon.match.duplicates import DUPLICATE_KEYS
 from walletrecon.match.settlement import SETTLED_TYPES
 from walletrecon.schemas import CONTROL_AMOUNT
-from walletrecon.shards import Executor, LocalExecutor
+from walletrecon.shards import Executor, Input, LocalExecutor, stand_ins
+from walletrecon.spool import Spool
 from walletrecon.state import (
     BANK_WORK,
     RECEIPT_WORK,
@@ -46,12 +48,13 @@ class Arrivals:
     """Tonight's new rows (re-deliveries already removed) and what earlier nights knew of them.
 
     The kernel takes the rows of ledger, settlement and receipts over (``release``): they are the
-    largest frames of a night, and it lets each go once it is split.
+    largest frames of a night, and it lets each go once it is split. On a large night they are
+    spooled (``spool``): lazy frames the kernels read shard by shard.
     """
 
-    ledger: pl.DataFrame
-    settlement: pl.DataFrame
-    receipts: pl.DataFrame
+    ledger: Input
+    settlement: Input
+    receipts: Input
     bank: pl.DataFrame
     balances: pl.DataFrame
     #: (source, dup_key, row_id) of rows of earlier nights sharing a duplicate key with tonight's.
@@ -61,14 +64,24 @@ class Arrivals:
     #: Tonight's ledger versions replaced by a later one tonight: they count in balances only.
     superseded: pl.DataFrame = field(default_factory=pl.DataFrame)
 
-    def release(self) -> dict[str, pl.DataFrame]:
+    def release(self) -> dict[str, Input]:
         """Hand over the rows of the split sources; keep only the ledger's ids and amounts here
-        (``ARRIVAL_COLUMNS``), and the others' schemas."""
-        rows = {source: getattr(self, source) for source in duplicates_kernel.SOURCES}
+        (``ARRIVAL_COLUMNS``, in memory), and the others' schemas."""
+        rows: dict[str, Input] = {
+            source: getattr(self, source) for source in duplicates_kernel.SOURCES
+        }
         for source, frame in rows.items():
-            kept = frame.select(ARRIVAL_COLUMNS) if source == "ledger" else frame.clear()
-            setattr(self, source, kept)
+            kept = frame.lazy().select(ARRIVAL_COLUMNS).collect() if source == "ledger" else None
+            setattr(self, source, frame.clear() if kept is None else kept)
         return rows
+
+    def entries(self) -> Input:
+        """Ledger versions that may post: tonight's standing ones and the superseded ones."""
+        if not self.superseded.height:
+            return self.ledger
+        if isinstance(self.ledger, pl.LazyFrame):
+            return pl.concat([self.ledger, self.superseded.lazy()], how="diagonal_relaxed")
+        return pl.concat([self.ledger, self.superseded], how="diagonal_relaxed")
 
     def let_go(self) -> None:
         """Let every frame go, keeping its schema: for after the kernel has run."""
@@ -87,12 +100,20 @@ class Night:
     cleared: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
+def _take(result: KernelResult, name: str) -> Input:
+    """A working set a kernel handed on: spooled by the executor, or in its state."""
+    if name in result.handed:
+        return result.handed.pop(name)
+    return result.state.pop(name)
+
+
 def reconcile(
     previous: dict[str, pl.DataFrame],
     arrivals: Arrivals,
     run_date: dt.date,
     config: Config,
     executor: Executor | None = None,
+    spool: Spool | None = None,
 ) -> Night:
     """Reconcile one night; every kernel runs through ``executor`` (by default in this process,
     in as many hash shards as ``[engine] memory_limit`` asks for).
@@ -103,71 +124,91 @@ def reconcile(
 
     Memory: tonight's rows are the largest frames. Payouts and balances read them first; then the
     kernel takes them over (``Arrivals.release``) and splits each source into duplicates and the
-    rows that enter matching, letting the source's rows go as it does.
+    rows that enter matching, letting the source's rows go as it does. With a ``spool`` (a
+    large night), the working sets pass from kernel to kernel through it.
     """
-    executor = executor or LocalExecutor(config.engine.memory_limit)
+    executor = executor or LocalExecutor(config.engine.memory_limit, spool=spool)
+    fields_, spooled = stand_ins(
+        "tonight",
+        # Duplicates count in their payout's sum: data as delivered.
+        settlement=arrivals.settlement,
+        bank=conform(arrivals.bank, BANK_WORK),
+    )
     payouts = executor.run(
         payouts_kernel.KERNEL,
         payouts_kernel.PayoutState(previous.pop("payouts"), previous.pop("bank")),
-        # Duplicates count in their payout's sum: data as delivered.
-        payouts_kernel.PayoutTonight(arrivals.settlement, conform(arrivals.bank, BANK_WORK)),
+        payouts_kernel.PayoutTonight(**fields_),
         payouts_kernel.PayoutParams(
             config.windows.settlement_days, tolerance_minor(config.tolerance.payout, "currency")
         ),
         run_date,
+        spooled,
+    )
+    fields_, spooled = stand_ins(
+        "tonight", entries=arrivals.entries(), snapshots=conform(arrivals.balances, SNAPSHOTS)
     )
     balances = executor.run(
         balances_kernel.KERNEL,
         balances_kernel.BalanceState(previous.pop("postings"), previous.pop("snapshots")),
-        balances_kernel.BalanceTonight(
-            entries=pl.concat([arrivals.ledger, arrivals.superseded], how="diagonal_relaxed")
-            if arrivals.superseded.height
-            else arrivals.ledger,
-            snapshots=conform(arrivals.balances, SNAPSHOTS),
-        ),
+        balances_kernel.BalanceTonight(**fields_),
         balances_kernel.BalanceParams(
             config.timezone, tolerance_minor(config.tolerance.balance, "currency")
         ),
         run_date,
+        spooled,
     )
+    fields_, spooled = stand_ins("tonight", **arrivals.release())
     duplicates = executor.run(
         duplicates_kernel.KERNEL,
         duplicates_kernel.DuplicateState(arrivals.known_keys),
-        duplicates_kernel.DuplicateTonight(**arrivals.release()),
+        duplicates_kernel.DuplicateTonight(**fields_),
         # Only entries the gateways settle enter the working set (the rest count in balances).
         duplicates_kernel.DuplicateParams(
             keep={"ledger": pl.col("entry_type").is_in(SETTLED_TYPES)}
         ),
         run_date,
+        spooled,
     )
-    firsts = duplicates.state
+    del fields_, spooled
     # Narrowed to the working schemas at once: receipts wait through the settlement kernel.
-    first_lines = conform(firsts.pop("settlement"), SETTLEMENT_WORK)
-    first_receipts = conform(firsts.pop("receipts"), RECEIPT_WORK)
-    work = ledger_rules.working_set(previous.pop("ledger"), firsts.pop("ledger"))
+    first_lines = conform(_take(duplicates, "settlement"), SETTLEMENT_WORK)
+    first_receipts = conform(_take(duplicates, "receipts"), RECEIPT_WORK)
+    work = ledger_rules.working_set(previous.pop("ledger"), _take(duplicates, "ledger"))
     updated_status, cleared = work.updated_status, work.cleared
+    working: Input = work.ledger
+    if isinstance(working, pl.LazyFrame):
+        working = spool.write("working", working) if spool else working.collect()
+    del work
+    fields_, spooled = stand_ins(
+        "tonight",
+        ledger=working,
+        settlement=first_lines,
+        payment_history=arrivals.payment_history,
+    )
     settled = executor.run(
         settlement_kernel.KERNEL,
         settlement_kernel.SettlementState(previous.pop("settlement")),
-        settlement_kernel.SettlementTonight(
-            work.ledger,
-            first_lines,
-            arrivals.payment_history,
-        ),
+        settlement_kernel.SettlementTonight(**fields_),
         settlement_kernel.SettlementParams(config),
         run_date,
+        spooled,
     )
     # The entries as they were before settlement (the kernel returned them matched) and the lines.
-    del work, first_lines
+    del working, first_lines, fields_, spooled
+    fields_, spooled = stand_ins(
+        "tonight", ledger=_take(settled, "ledger"), receipts=first_receipts
+    )
+    del first_receipts
     received = executor.run(
         receipt_kernel.KERNEL,
         receipt_kernel.ReceiptState(previous.pop("receipts")),
-        receipt_kernel.ReceiptTonight(settled.state.pop("ledger"), first_receipts),
+        receipt_kernel.ReceiptTonight(**fields_),
         receipt_kernel.ReceiptParams(config),
         run_date,
+        spooled,
     )
-    del first_receipts
-    ledger = received.state.pop("ledger")
+    del fields_, spooled
+    ledger = _take(received, "ledger")
     found = pl.concat(
         [
             duplicates.findings,
@@ -178,8 +219,11 @@ def reconcile(
             updated_status,
         ]
     )
+    # Tonight's entries' ids and amounts: in memory since ``release``.
+    arrived = arrivals.ledger
+    arrived = arrived if isinstance(arrived, pl.DataFrame) else arrived.collect()
     ledger_outcomes = ledger_rules.entry_outcomes(
-        arrivals.ledger.join(
+        arrived.join(
             duplicates.outcomes.filter(pl.col("source") == "ledger"),
             left_on="entry_id",
             right_on="row_id",

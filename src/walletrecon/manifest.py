@@ -76,7 +76,7 @@ TALLY_SCHEMA = pl.Schema(
 _SUMS = ("rows", "minor", "ids_high", "ids_low")
 
 
-def tally(rows: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
+def tally(rows: pl.DataFrame | pl.LazyFrame, source: str | None = None) -> pl.DataFrame:
     """Rows added up per source, outcome and currency: their count, control amount and ids
     fingerprint (``TALLY_SCHEMA``): the few rows the books need.
 

@@ -25,6 +25,7 @@ from walletrecon.errors import TransientError, is_disk_full, no_room_left
 from walletrecon.history import STATE_DIR, write_state
 from walletrecon.modes import owner_writable
 from walletrecon.sources.files import file_sha256
+from walletrecon.spool import SPOOL_PREFIX
 from walletrecon.spreadsheet import write_csv
 from walletrecon.state import NightState
 
@@ -159,7 +160,7 @@ def recover(out: Path) -> list[str]:
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in [*out.glob(".registry-*.parquet"), *out.glob(JOURNAL_PREFIX + "*.tmp")]:
         leftover.unlink(missing_ok=True)
-    for leftover in out.glob(".registry-*"):
+    for leftover in [*out.glob(".registry-*"), *out.glob(SPOOL_PREFIX + "*")]:
         shutil.rmtree(leftover, ignore_errors=True)
     return undone
 

@@ -10,6 +10,11 @@ Kernel-agnostic: a ``Kernel`` names its run function and, per input frame, the e
 key (``state.NAME`` / ``tonight.NAME`` after the fields of its state and tonight dataclasses).
 The number of shards follows from a memory budget (``[engine] memory_limit``): with small data
 it is one, and the kernel runs as it is, with no partitioning at all.
+
+A large night hands its largest frames from kernel to kernel through the night's spool
+(``spool.Spool``): such an input is a ``pl.LazyFrame`` scanning Parquet, and the local executor
+reads each shard's rows of it only when that shard runs. The working sets a kernel hands on
+(``Kernel.handoffs``) go to the spool shard by shard as they are made.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon.kernels import KernelResult
+from walletrecon.spool import Spool, SpoolParts, rows
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -33,12 +39,17 @@ P = TypeVar("P")
 
 #: Input frames by name: ``state.NAME`` and ``tonight.NAME``.
 Frames = dict[str, pl.DataFrame]
+#: A kernel input as the executors take it: a frame in memory, or a spooled one still to read.
+Input = pl.DataFrame | pl.LazyFrame
 #: Per input frame, the expression of its shard key (it may depend on all the frames: a bank
-#: line's key is the payout its reference names among all payouts).
-KeyRule = Callable[[Mapping[str, pl.DataFrame]], Mapping[str, pl.Expr]]
+#: line's key is the payout its reference names among all payouts). The frames are lazy: a
+#: rule reads only the key columns of a spooled frame.
+KeyRule = Callable[[Mapping[str, pl.LazyFrame]], Mapping[str, pl.Expr]]
 
 #: The column holding a row's shard while frames are partitioned.
 SHARD = "__shard"
+#: The column holding a row's position while a spooled frame is read by shard.
+POSITION = "__position"
 #: A kernel's working set as a multiple of the estimated size of its input frames (joins,
 #: group-bys and the result frames held next to the inputs).
 WORKING_SET_FACTOR = 4
@@ -53,16 +64,48 @@ class Kernel(Generic[S, T, P]):
     keys: KeyRule
     #: The kernel's working set as a multiple of its inputs' size (what sets its shard count).
     working_set: float = WORKING_SET_FACTOR
+    #: State frames that are working sets a later kernel of the night reads (not state for the
+    #: next night): an executor with a spool writes them there (``KernelResult.handed``).
+    handoffs: tuple[str, ...] = ()
 
 
 class Executor(Protocol):
     """Runs a kernel over its inputs, whole or per shard, with the same result."""
 
     def run(
-        self, kernel: Kernel[S, T, P], state: S, tonight: T, params: P, run_date: dt.date
+        self,
+        kernel: Kernel[S, T, P],
+        state: S,
+        tonight: T,
+        params: P,
+        run_date: dt.date,
+        spooled: Mapping[str, pl.LazyFrame] | None = None,
     ) -> KernelResult:
-        """The kernel's result over the whole inputs."""
+        """The kernel's result over the whole inputs. ``spooled`` holds the inputs (by
+        ``state.NAME`` / ``tonight.NAME``) to read from the spool; their fields of ``state``
+        and ``tonight`` hold stand-ins (``stand_ins``)."""
         ...
+
+
+def stand_ins(
+    prefix: str, **frames: Input
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.LazyFrame]]:
+    """A kernel's state or tonight fields, and the spooled inputs among them: a spooled frame's
+    field holds an empty frame of its schema, and the executor reads its rows."""
+    fields: dict[str, pl.DataFrame] = {}
+    spooled: dict[str, pl.LazyFrame] = {}
+    for name, frame in frames.items():
+        if isinstance(frame, pl.LazyFrame):
+            spooled[f"{prefix}.{name}"] = frame
+            fields[name] = pl.DataFrame(schema=frame.collect_schema())
+        else:
+            fields[name] = frame
+    return fields, spooled
+
+
+def lazy_frames(frames: Mapping[str, Input]) -> dict[str, pl.LazyFrame]:
+    """The frames as lazy ones (free for a frame in memory), as key rules take them."""
+    return {name: frame.lazy() for name, frame in frames.items()}
 
 
 def shard_of(key: pl.Expr, shards: int) -> pl.Expr:
@@ -134,9 +177,45 @@ def shard_count(input_bytes: int, memory_limit: int, factor: float = WORKING_SET
     return max(1, math.ceil(input_bytes * factor / max(memory_limit, 1)))
 
 
-def frames_size(frames: Frames) -> int:
+#: Bytes a value of a type takes in memory, about, for frames still on disk (text: its view
+#: and a typical value; a list: its offsets and a few values).
+_VALUE_BYTES = {pl.String: 24, pl.List: 48, pl.Boolean: 1, pl.Date: 4}
+
+
+def input_size(frame: Input) -> int:
+    """Estimated bytes of a frame in memory; of a spooled one, from its rows and types."""
+    if isinstance(frame, pl.DataFrame):
+        return int(frame.estimated_size())
+    dtypes = frame.collect_schema().dtypes()
+    width = sum(_VALUE_BYTES.get(dtype.base_type(), 8) for dtype in dtypes)
+    return rows(frame) * width
+
+
+def frames_size(frames: Mapping[str, Input]) -> int:
     """Estimated bytes of the frames."""
-    return sum(int(frame.estimated_size()) for frame in frames.values())
+    return sum(input_size(frame) for frame in frames.values())
+
+
+def shard_rows(frame: Input, shard_ids: pl.Series, shard: int) -> pl.DataFrame:
+    """The rows of one shard; of a spooled frame, read from the spool by position."""
+    chosen = shard_ids == shard
+    if isinstance(frame, pl.DataFrame):
+        return frame.filter(chosen)
+    positions = chosen.arg_true().cast(pl.get_index_type())
+    return (
+        frame.with_row_index(POSITION)
+        .filter(pl.col(POSITION).is_in(positions.implode()))
+        .drop(POSITION)
+        .collect(engine="streaming")
+    )
+
+
+def read_whole(frames: Mapping[str, Input]) -> Frames:
+    """Every frame in memory: spooled ones read whole."""
+    return {
+        name: frame if isinstance(frame, pl.DataFrame) else frame.collect(engine="streaming")
+        for name, frame in frames.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -144,13 +223,15 @@ class LocalExecutor:
     """Runs the shards one after the other in this process.
 
     ``shards`` fixes the number of shards (tests); otherwise it follows from ``memory_limit``
-    (bytes; None: half of the machine's memory) and the size of the inputs.
+    (bytes; None: half of the machine's memory) and the size of the inputs. With a ``spool``,
+    the kernels' handoffs are written there shard by shard (``Kernel.handoffs``).
     """
 
     memory_limit: int | None = None
     shards: int | None = None
+    spool: Spool | None = None
 
-    def shard_count(self, frames: Frames, factor: float = WORKING_SET_FACTOR) -> int:
+    def shard_count(self, frames: Mapping[str, Input], factor: float = WORKING_SET_FACTOR) -> int:
         """The number of shards for these input frames (``factor``: the kernel's working set
         as a multiple of its inputs)."""
         if self.shards is not None:
@@ -158,32 +239,62 @@ class LocalExecutor:
         return shard_count(frames_size(frames), memory_budget(self.memory_limit), factor)
 
     def run(
-        self, kernel: Kernel[S, T, P], state: S, tonight: T, params: P, run_date: dt.date
+        self,
+        kernel: Kernel[S, T, P],
+        state: S,
+        tonight: T,
+        params: P,
+        run_date: dt.date,
+        spooled: Mapping[str, pl.LazyFrame] | None = None,
     ) -> KernelResult:
         """The kernel over the whole inputs when one shard will do; else per shard, merged."""
-        frames = input_frames(state, tonight)
+        frames: dict[str, Input] = {**input_frames(state, tonight), **(spooled or {})}
         shards = self.shard_count(frames, kernel.working_set)
+        handed = {name: self.spool.parts(name) for name in kernel.handoffs} if self.spool else {}
         if shards == 1:
+            if spooled:
+                read = read_whole(frames)
+                state = with_frames(state, "state", read)
+                tonight = with_frames(tonight, "tonight", read)
+                del read
             del frames  # a kernel may take its inputs over and let them go
-            return kernel.run(state, tonight, params, run_date).compacted()
-        # One shard's rows at a time: the inputs stay as they are (the caller holds them) and
-        # only one shard's copy exists beside them, never a partitioned copy of everything.
-        keys = kernel.keys(frames)
+            result = kernel.run(state, tonight, params, run_date).compacted()
+            return _handed_on(merge([_hand_on(result, handed)]), handed)
+        # One shard's rows at a time: the inputs stay as they are (the caller holds them, or
+        # the spool) and only one shard's copy exists beside them.
+        keys = kernel.keys(lazy_frames(frames))
         shard_ids = {
-            name: frame.select(shard_of(keys[name], shards)).to_series()
+            name: frame.lazy().select(shard_of(keys[name], shards)).collect().to_series()
             for name, frame in frames.items()
         }
         del keys
         results = []
         for shard in range(shards):
-            part = {name: frame.filter(shard_ids[name] == shard) for name, frame in frames.items()}
-            results.append(
-                kernel.run(
-                    with_frames(state, "state", part),
-                    with_frames(tonight, "tonight", part),
-                    params,
-                    run_date,
-                ).compacted()
-            )
+            part = {
+                name: shard_rows(frame, shard_ids[name], shard) for name, frame in frames.items()
+            }
+            result = kernel.run(
+                with_frames(state, "state", part),
+                with_frames(tonight, "tonight", part),
+                params,
+                run_date,
+            ).compacted()
             del part
-        return merge(results)
+            results.append(_hand_on(result, handed))
+        return _handed_on(merge(results), handed)
+
+
+def _hand_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:
+    """A shard's result with its handoffs written to the spool (and taken out of its state)."""
+    for name, parts in handed.items():
+        parts.add(result.state.pop(name))
+    return result
+
+
+def _handed_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:
+    """The merged result, its spooled handoffs named in ``handed``."""
+    if not handed:
+        return result
+    return dataclasses.replace(
+        result, handed={name: parts.scan() for name, parts in handed.items()}
+    )

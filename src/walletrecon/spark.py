@@ -19,7 +19,7 @@ import importlib.util
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,10 @@ from walletrecon.shards import (
     S,
     T,
     input_frames,
+    lazy_frames,
     merge,
     partition,
+    read_whole,
     with_frames,
 )
 
@@ -196,12 +198,26 @@ class SparkExecutor:
         return self.spark
 
     def run(
-        self, kernel: Kernel[S, T, P], state: S, tonight: T, params: P, run_date: dt.date
+        self,
+        kernel: Kernel[S, T, P],
+        state: S,
+        tonight: T,
+        params: P,
+        run_date: dt.date,
+        spooled: Mapping[str, pl.LazyFrame] | None = None,
     ) -> KernelResult:
-        """The kernel's result over the whole inputs, computed per shard by Spark."""
+        """The kernel's result over the whole inputs, computed per shard by Spark (spooled
+        inputs are read whole first: Spark's own shuffle partitions them)."""
         spark = self._session()
+        if spooled:
+            read = read_whole(spooled)
+            state = with_frames(state, "state", {**input_frames(state, tonight), **read})
+            tonight = with_frames(tonight, "tonight", {**input_frames(state, tonight), **read})
+            del read
         frames = input_frames(state, tonight)
-        parts = partition(frames, kernel.keys(frames), self.shard_count(frames, kernel.working_set))
+        parts = partition(
+            frames, kernel.keys(lazy_frames(frames)), self.shard_count(frames, kernel.working_set)
+        )
         templates = {name: frame.clear() for name, frame in frames.items()}
         task = shard_task(
             kernel,

@@ -7,7 +7,7 @@ takes yesterday's state and returns tonight's; ``store``-side code persists it a
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import cast
+from typing import cast, overload
 
 import polars as pl
 import pyarrow as pa
@@ -142,13 +142,24 @@ def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+@overload
+def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame: ...
+@overload
+def conform(frame: pl.LazyFrame, schema: dict[str, pl.DataType]) -> pl.LazyFrame: ...
+@overload
+def conform(
+    frame: pl.DataFrame | pl.LazyFrame, schema: dict[str, pl.DataType]
+) -> pl.DataFrame | pl.LazyFrame: ...
+def conform(
+    frame: pl.DataFrame | pl.LazyFrame, schema: dict[str, pl.DataType]
+) -> pl.DataFrame | pl.LazyFrame:
     """Select and cast a frame to a schema; missing columns become nulls."""
-    if frame.width == 0:
-        return empty(schema)
+    names = frame.collect_schema().names()
+    if not names:
+        return empty(schema) if isinstance(frame, pl.DataFrame) else empty(schema).lazy()
     return frame.select(
         [
-            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+            (pl.col(name) if name in names else pl.lit(None)).cast(dtype).alias(name)
             for name, dtype in schema.items()
         ]
     )

@@ -8,7 +8,7 @@ runs them; a shard executor can run them per key-hash shard.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -30,6 +30,9 @@ class KernelResult:
     #: frame names), and the working set a later kernel of the night goes on with (the ledger
     #: entries settlement hands to receipts; the first rows duplicates hands to both).
     state: dict[str, pl.DataFrame]
+    #: Working sets an executor wrote to the night's spool rather than keep in ``state``
+    #: (``shards.Kernel.handoffs``), by the same names: scans of the spooled rows.
+    handed: dict[str, pl.LazyFrame] = field(default_factory=dict)
 
     def compacted(self) -> KernelResult:
         """The result with its frames' text copied where it keeps its inputs' buffers alive
@@ -38,6 +41,7 @@ class KernelResult:
             findings=compact(self.findings),
             outcomes=self.outcomes,
             state={name: compact(frame) for name, frame in self.state.items()},
+            handed=self.handed,
         )
 
 

@@ -98,7 +98,7 @@ def run(
     )
 
 
-def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     """Every frame of the kernel is keyed by its account: an account's postings, entries and
     snapshots are always in one shard."""
     return {name: pl.col("account_id") for name in frames}

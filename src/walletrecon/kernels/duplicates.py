@@ -86,7 +86,7 @@ def run(
     return KernelResult(findings=pl.concat(found), outcomes=pl.concat(outcomes), state=firsts)
 
 
-def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     """Rows keyed by the business key their duplicates share: txn_id for entries and receipts,
     the normalised reference for lines; an earlier night's key by the same part of its
     ``dup_key`` (a line's is 'ref_norm|record_type')."""
@@ -106,5 +106,5 @@ def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
 #: Its working set is the first rows it copies out while it lets its inputs go (one at a time,
 #: whole): it shards only when its inputs alone pass the budget.
 KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
-    "duplicates", run, shard_keys, working_set=1
+    "duplicates", run, shard_keys, working_set=1, handoffs=SOURCES
 )

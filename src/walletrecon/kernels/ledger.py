@@ -25,20 +25,26 @@ from walletrecon.state import LEDGER_WORK, conform
 class WorkingSet:
     """The entries tonight's matching works on, and what tonight's updates changed."""
 
-    #: Carried entries (without the ones updated tonight) and tonight's (``state.LEDGER_WORK``).
-    ledger: pl.DataFrame
+    #: Carried entries (without the ones updated tonight) and tonight's (``state.LEDGER_WORK``);
+    #: a lazy frame when tonight's entries were spooled (to be written to the spool in turn).
+    ledger: pl.DataFrame | pl.LazyFrame
     #: ``status_mismatch`` findings of entries updated away from succeeded after matching.
     updated_status: pl.DataFrame
     #: (entry_id) of entries an update made succeed: their status break is over.
     cleared: pl.DataFrame
 
 
-def working_set(carried: pl.DataFrame, arrived: pl.DataFrame) -> WorkingSet:
+def working_set(carried: pl.DataFrame, arrived: pl.DataFrame | pl.LazyFrame) -> WorkingSet:
     """Join tonight's first entries to the carried ones; an update replaces its earlier version
     and inherits its matches."""
     replaced = replace_updated(carried, arrived)
+    ledger: pl.DataFrame | pl.LazyFrame
+    if isinstance(replaced.arrived, pl.LazyFrame):
+        ledger = pl.concat([replaced.carried.lazy(), conform(replaced.arrived, LEDGER_WORK)])
+    else:
+        ledger = pl.concat([replaced.carried, conform(replaced.arrived, LEDGER_WORK)])
     return WorkingSet(
-        ledger=pl.concat([replaced.carried, conform(replaced.arrived, LEDGER_WORK)]),
+        ledger=ledger,
         updated_status=status_after_update(replaced.arrived),
         cleared=cleared_entries(replaced.arrived),
     )
@@ -72,17 +78,21 @@ def entry_kept(windows: Windows, run_date: dt.date) -> pl.Expr:
 
 def entry_outcomes(
     arrived: pl.DataFrame,
-    ledger: pl.DataFrame,
+    ledger: pl.DataFrame | pl.LazyFrame,
     found: pl.DataFrame,
     windows: Windows,
     run_date: dt.date,
 ) -> pl.DataFrame:
     """Tonight's entries (``arrived``: their ``entry_id``): ``discrepancy`` when any finding
     names them, ``pending`` while waiting in the working set, else ``matched``."""
-    pending = ledger.filter(entry_waiting(windows, run_date)).get_column("entry_id")
+    pending = (
+        ledger.lazy().filter(entry_waiting(windows, run_date)).select("entry_id").collect()
+    ).to_series()
     return judged_outcomes("ledger", arrived, "entry_id", found, pending)
 
 
-def carried(ledger: pl.DataFrame, windows: Windows, run_date: dt.date) -> pl.DataFrame:
+def carried(
+    ledger: pl.DataFrame | pl.LazyFrame, windows: Windows, run_date: dt.date
+) -> pl.DataFrame:
     """The entries the next night's working set starts from."""
-    return conform(ledger.filter(entry_kept(windows, run_date)), LEDGER_WORK)
+    return conform(ledger.lazy().filter(entry_kept(windows, run_date)), LEDGER_WORK).collect()

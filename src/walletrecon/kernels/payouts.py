@@ -165,7 +165,7 @@ def _payout_key() -> pl.Expr:
     return pl.col("payout_id").str.to_lowercase()
 
 
-def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     """Payouts and settlement lines are keyed by payout. A bank line names its payout only in
     free text, so its key is the payout it is assigned to among all payouts (the same rule as
     the kernel's, over every payout of the night): in that payout's shard the kernel assigns it
@@ -178,8 +178,10 @@ def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
             frames["tonight.settlement"].select(_payout_key().alias("payout_key")),
         ]
     )
-    keys = known.get_column("payout_key").drop_nulls().unique().sort().to_list()
-    bank = pl.concat([frames["state.bank"], conform(frames["tonight.bank"], BANK_WORK)])
+    keys = known.collect().get_column("payout_key").drop_nulls().unique().sort().to_list()
+    bank = pl.concat(
+        [frames["state.bank"].collect(), conform(frames["tonight.bank"].collect(), BANK_WORK)]
+    )
     assignment = assign_bank_lines(bank, keys).filter(pl.col("bank_line_id").is_not_null())
     bank_key = pl.col("bank_line_id").replace_strict(
         assignment.get_column("bank_line_id"),

@@ -125,10 +125,12 @@ def run(
     )
 
 
-def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     """Payments and receipts pair by txn_id only: every frame is keyed by it."""
     return {name: pl.col("txn_id") for name in frames}
 
 
 #: The kernel as the shard executors run it.
-KERNEL: Kernel[ReceiptState, ReceiptTonight, ReceiptParams] = Kernel("receipts", run, shard_keys)
+KERNEL: Kernel[ReceiptState, ReceiptTonight, ReceiptParams] = Kernel(
+    "receipts", run, shard_keys, handoffs=("ledger",)
+)

@@ -73,7 +73,7 @@ def component_labels(edges: pl.DataFrame) -> pl.DataFrame | None:
 
 
 def keyed_by_component(
-    frame: pl.DataFrame, labels: pl.DataFrame | None, node: pl.Expr, fallback: pl.Expr
+    frame: pl.LazyFrame, labels: pl.DataFrame | None, node: pl.Expr, fallback: pl.Expr
 ) -> pl.Expr:
     """The shard key of each row of ``frame``: the label of its ``node``, else the node itself
     (a node no edge reaches is a component of its own), else ``fallback`` (a row with no node).
@@ -82,7 +82,8 @@ def keyed_by_component(
         return pl.lit(ONE_SHARD)
     found = (
         frame.select(node.alias("node"))
-        .join(labels, on="node", how="left", maintain_order="left")
+        .join(labels.lazy(), on="node", how="left", maintain_order="left")
+        .collect()
         .get_column("label")
     )
     # A node no edge reaches is a component of its own: rows sharing it share it as their key.

@@ -188,7 +188,7 @@ def run(
     )
 
 
-def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
+def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     """Rows keyed by their component of references and transaction ids (``kernels.routing``):
     an entry links its ref_norm and txn_id, a line its ref_norm and merchant_ref, a known
     payment its ref_norm and txn_id, so every entry a line or a chargeback could pair with, by
@@ -211,7 +211,7 @@ def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
                     transaction_node("merchant_ref").alias("b"),
                 ),
             ]
-        )
+        ).collect()
     )
     line_node = pl.coalesce(reference_node("ref_norm"), transaction_node("merchant_ref"))
     entry_node = pl.coalesce(transaction_node("txn_id"), reference_node("ref_norm"))
@@ -228,5 +228,5 @@ def shard_keys(frames: Mapping[str, pl.DataFrame]) -> dict[str, pl.Expr]:
 
 #: The kernel as the shard executors run it.
 KERNEL: Kernel[SettlementState, SettlementTonight, SettlementParams] = Kernel(
-    "settlement", run, shard_keys
+    "settlement", run, shard_keys, handoffs=("ledger",)
 )

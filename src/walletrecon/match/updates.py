@@ -26,18 +26,19 @@ class Replaced:
     matches their earlier versions had."""
 
     carried: pl.DataFrame
-    arrived: pl.DataFrame
+    #: In memory or spooled, as tonight's entries came.
+    arrived: pl.DataFrame | pl.LazyFrame
 
 
-def updated_ids(arrived: pl.DataFrame) -> pl.DataFrame:
+def updated_ids(arrived: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """The entry ids of tonight's versions that update an earlier one."""
-    if "is_update" not in arrived.columns:
+    if "is_update" not in arrived.collect_schema().names():
         return pl.DataFrame(schema={"entry_id": pl.String})
     # Lazily: only the two columns are filtered, not every column of tonight's entries.
     return arrived.lazy().filter(pl.col("is_update")).select("entry_id").collect()
 
 
-def replace_updated(carried: pl.DataFrame, arrived: pl.DataFrame) -> Replaced:
+def replace_updated(carried: pl.DataFrame, arrived: pl.DataFrame | pl.LazyFrame) -> Replaced:
     """Take updated entries out of the carried working set; tonight's versions inherit the
     matches of the versions they replace."""
     ids = updated_ids(arrived)
@@ -60,7 +61,7 @@ def replace_updated(carried: pl.DataFrame, arrived: pl.DataFrame) -> Replaced:
     return Replaced(carried=carried.join(ids, on="entry_id", how="anti"), arrived=inherited)
 
 
-def cleared_entries(arrived: pl.DataFrame) -> pl.DataFrame:
+def cleared_entries(arrived: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Entries an update made succeed tonight: a status break their earlier status caused is
     over (``lifecycle.advance``)."""
     ids = updated_ids(arrived)
@@ -68,12 +69,12 @@ def cleared_entries(arrived: pl.DataFrame) -> pl.DataFrame:
     return ids.lazy().join(succeeded, on="entry_id", how="semi").collect()
 
 
-def status_after_update(ledger: pl.DataFrame) -> pl.DataFrame:
+def status_after_update(ledger: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Findings for entries updated to failed or reversed whose earlier version was already
     matched to a settlement line or a receipt (the pair itself was checked on its night)."""
-    if not {"is_update", *_MATCHES} <= set(ledger.columns):
+    if not {"is_update", *_MATCHES} <= set(ledger.collect_schema().names()):
         return conform(pl.DataFrame(), FINDING).clear()
-    broken = ledger.filter(
+    broken = ledger.lazy().filter(
         pl.col("is_update").fill_null(False)
         & (pl.col("status") != "succeeded")
         & (pl.col("settlement_match").is_not_null() | pl.col("receipt_match").is_not_null())
@@ -99,4 +100,4 @@ def status_after_update(ledger: pl.DataFrame) -> pl.DataFrame:
             ),
         ),
         FINDING,
-    )
+    ).collect()

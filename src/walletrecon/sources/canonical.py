@@ -26,6 +26,7 @@ from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.inputs import InputSpec, deliveries
 from walletrecon.sources.reading import FileRead, read_delivery
 from walletrecon.sources.validate import DEFAULT_LIMITS
+from walletrecon.spool import Spool
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class FileRecord:
 class Loaded:
     """Accepted rows per source (typed, not yet de-duplicated), rejected rows, file records."""
 
-    accepted: dict[str, pl.DataFrame] = field(default_factory=dict)
+    #: In memory, or (a large night) in the night's spool.
+    accepted: dict[str, pl.DataFrame | pl.LazyFrame] = field(default_factory=dict)
     rejected: list[pl.DataFrame] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
     #: What a person should know about the files (header-only or wholly rejected files,
@@ -73,33 +75,46 @@ def load_folders(
     connection: duckdb.DuckDBPyConnection,
     files: list[InboxFile],
     limits: InputLimits = DEFAULT_LIMITS,
+    spool: Spool | None = None,
 ) -> Loaded:
     """Read and validate the given delivered files (``inbox.discover``), each through its
-    profile, in folder-date order.
+    profile, in folder-date order. With a ``spool`` (a large night), each file's accepted rows
+    are written there as soon as they are validated, so that memory follows one file.
 
     Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
     hashing runs outside the interpreter lock. ``folder_order`` numbers the files in delivery
     order (date, then source, then name): the first delivery of an id is the earliest.
     """
     loaded = Loaded()
-    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SOURCES}
+    parts: dict[str, list[pl.DataFrame | pl.LazyFrame]] = {name: [] for name in SOURCES}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
         for order, item in enumerate(sorted(files, key=lambda item: item.folder)):
             delivery = item.delivery
             digest = hasher.submit(file_sha256, delivery.path)
             read = read_delivery(connection, delivery, limits)
             loaded.files.append(_record(read, digest.result()))
-            parts[delivery.spec.source].append(
-                read.accepted.drop("position").with_columns(
-                    pl.lit(order).alias("folder_order"), pl.lit(item.folder).alias("folder_date")
-                )
+            accepted = read.accepted.drop("position").with_columns(
+                pl.lit(order).alias("folder_order"), pl.lit(item.folder).alias("folder_date")
             )
             loaded.rejected.append(read.rejected)
             loaded.warnings += read.warnings
+            del read  # the file's text, before the next file is read
+            source = delivery.spec.source
+            parts[source].append(spool.write(source, accepted) if spool else accepted)
+            del accepted
     for name, frames in parts.items():
         if frames:
-            loaded.accepted[name] = pl.concat(frames, how="vertical_relaxed")
+            loaded.accepted[name] = _concat(frames)
     return loaded
+
+
+def _concat(frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame | pl.LazyFrame:
+    """A source's files one after another: lazily when any is spooled."""
+    if all(isinstance(frame, pl.DataFrame) for frame in frames):
+        return pl.concat(
+            [frame for frame in frames if isinstance(frame, pl.DataFrame)], how="vertical_relaxed"
+        )
+    return pl.concat([frame.lazy() for frame in frames], how="vertical_relaxed")
 
 
 def require_ledger(inbox: Path, run_date: dt.date, inputs: tuple[InputSpec, ...] = ()) -> None:

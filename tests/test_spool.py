@@ -1,0 +1,65 @@
+"""The night's spool: frames written to Parquet read back as they were, a part at a time or
+whole; the folder appears with the first file and goes with the night or the next run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from walletrecon.publish import recover
+from walletrecon.shards import frames_size, input_size
+from walletrecon.spool import SPOOL_PREFIX, Spool, rows
+
+NIGHT = dt.date(2026, 11, 20)
+FRAME = pl.DataFrame(
+    {
+        "entry_id": ["E1", "E2", "E3"],
+        "amount_minor": [100, -5, 0],
+        "posted_at": pl.Series(
+            [dt.datetime(2026, 11, 20, 1), None, dt.datetime(2026, 11, 20, 2)],
+            dtype=pl.Datetime("us", "UTC"),
+        ),
+        "involved": [["ledger:E1"], [], None],
+    }
+)
+
+
+def test_a_written_frame_reads_back_as_it_was_and_counts_its_rows(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, NIGHT)
+    assert not list(tmp_path.iterdir())  # nothing written, no folder
+    scanned = spool.write("ledger", FRAME)
+    assert_frame_equal(scanned.collect(), FRAME)
+    assert rows(scanned) == 3 and rows(FRAME) == 3
+    lazily = spool.write("ledger", FRAME.lazy().filter(pl.col("amount_minor") > 0))
+    assert lazily.collect()["entry_id"].to_list() == ["E1"]
+    assert spool.folder.parent == tmp_path and spool.folder.name.startswith(SPOOL_PREFIX)
+    spool.discard()
+    assert not spool.folder.exists()
+
+
+def test_parts_read_back_in_the_order_written(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, NIGHT)
+    parts = spool.parts("ledger")
+    assert parts.scan().collect().is_empty()
+    parts.add(FRAME.head(1))
+    parts.add(FRAME.clear())
+    parts.add(FRAME.tail(2))
+    assert_frame_equal(parts.scan().collect(), FRAME)
+
+
+def test_the_size_of_a_spooled_frame_is_estimated_from_its_rows_and_types(
+    tmp_path: Path,
+) -> None:
+    scanned = Spool(tmp_path, NIGHT).write("ledger", FRAME)
+    assert input_size(scanned) == 3 * (24 + 8 + 8 + 48)
+    assert frames_size({"a": scanned, "b": FRAME}) == input_size(scanned) + FRAME.estimated_size()
+
+
+def test_a_killed_night_s_spool_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, NIGHT)
+    spool.write("ledger", FRAME)
+    recover(tmp_path)
+    assert not spool.folder.exists()
