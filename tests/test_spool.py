@@ -10,7 +10,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from walletrecon.publish import recover
-from walletrecon.shards import frames_size, input_size
+from walletrecon.shards import WORKING_SET_FACTOR, LocalExecutor, frames_size, input_size
 from walletrecon.spool import SPOOL_PREFIX, Spool, rows
 
 NIGHT = dt.date(2026, 11, 20)
@@ -63,3 +63,12 @@ def test_a_killed_night_s_spool_is_removed_by_the_next_run(tmp_path: Path) -> No
     spool.write("ledger", FRAME)
     recover(tmp_path)
     assert not spool.folder.exists()
+
+
+def test_a_spooled_input_counts_once_more_in_the_shard_count(tmp_path: Path) -> None:
+    scanned = Spool(tmp_path, NIGHT).write("ledger", FRAME)
+    size = input_size(scanned)
+    executor = LocalExecutor(memory_limit=size * WORKING_SET_FACTOR)
+    assert executor.shard_count({"tonight.ledger": FRAME.head(0)}) == 1
+    assert executor.shard_count({"tonight.ledger": scanned}) == 2
+    assert executor.shard_count({"tonight.ledger": scanned}, factor=1) == 1

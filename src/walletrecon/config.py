@@ -201,7 +201,8 @@ class Engine(_Frozen):
     """Where and how the kernels run (walletrecon's own keys; CONTRACT section 5).
 
     ``memory_limit`` is the memory one machine (or one Spark task) may give a kernel's working set;
-    the number of hash shards follows from it. None: half of the machine's physical memory.
+    the number of hash shards, and whether a night's rows wait on disk between the stages, follow
+    from it. None: a quarter of the machine's physical memory.
     """
 
     memory_limit: Annotated[int, BeforeValidator(parse_size)] | None = None

@@ -60,7 +60,15 @@ from walletrecon.registry import (
 )
 from walletrecon.report import render_report
 from walletrecon.schemas import REJECTED_SCHEMA
-from walletrecon.shards import WORKING_SET_FACTOR, Executor, Input, memory_budget
+from walletrecon.shards import (
+    WORKING_SET_FACTOR,
+    Executor,
+    Input,
+    input_size,
+    memory_budget,
+    shard_count,
+    shard_of,
+)
 from walletrecon.sources.canonical import (
     FileRecord,
     Loaded,
@@ -157,12 +165,28 @@ def _in_memory(frame: Input) -> pl.DataFrame:
     return frame if isinstance(frame, pl.DataFrame) else frame.collect()
 
 
+def _pieces(
+    rows: Input, prior: pl.DataFrame, budget: int
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """A source's shaped rows with their ids' earlier versions: whole, or (spooled rows past the
+    budget) by hash shard of the row id, so that memory follows a shard. Every version of an id
+    is in its one shard, and re-deliveries are worked out per id."""
+    if isinstance(rows, pl.DataFrame):
+        yield rows, prior
+        return
+    shards = shard_count(input_size(rows) * (WORKING_SET_FACTOR + 1), budget, 1)
+    key = shard_of(pl.col("row_id"), shards)
+    for shard in range(shards):
+        yield rows.filter(key == shard).collect(engine="streaming"), prior.filter(key == shard)
+
+
 def _sort_deliveries(
     loaded: Loaded,
     shaped: dict[str, Input],
     prior: pl.DataFrame,
     registry: RegistrySpill,
     spool: Spool | None,
+    budget: int,
 ) -> Deliveries:
     new: dict[str, Input] = {}
     redelivered: dict[str, int] = {}
@@ -172,15 +196,26 @@ def _sort_deliveries(
     # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
     # Largest first: each source's registry rows are written while the next one is split.
     for source in sorted(shaped, key=lambda name: -rows(shaped[name])):
-        split = split_redeliveries(
-            source, _in_memory(shaped.pop(source)), prior.filter(pl.col("source") == source)
-        )
-        redelivered[source] = split.redelivered.height
-        superseded[source], updated[source] = split.superseded, split.updates
-        rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
-        registry.write(registry_rows(source, split.new))
-        new[source] = spool.write(source, split.new) if spool else split.new
-        del split
+        kept: list[pl.DataFrame] = []
+        parts = spool.parts(source) if spool else None
+        replaced: list[pl.DataFrame] = []
+        redelivered[source] = updated[source] = 0
+        earlier = prior.filter(pl.col("source") == source)
+        for piece, its_prior in _pieces(shaped.pop(source), earlier, budget):
+            split = split_redeliveries(source, piece, its_prior)
+            del piece
+            redelivered[source] += split.redelivered.height
+            updated[source] += split.updates
+            replaced.append(split.superseded)
+            rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
+            registry.write(registry_rows(source, split.new))
+            if parts is None:
+                kept.append(split.new)
+            else:
+                parts.add(split.new)
+            del split
+        new[source] = parts.scan() if parts is not None else pl.concat(kept)
+        superseded[source] = pl.concat(replaced, how="diagonal_relaxed")
     registry.close()
     return Deliveries(
         new=new,
@@ -242,7 +277,14 @@ def _arrivals(
         ]
         or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
     )
-    deliveries = _sort_deliveries(loaded, shaped, prior_rows(files, ids), registry, spool)
+    deliveries = _sort_deliveries(
+        loaded,
+        shaped,
+        prior_rows(files, ids),
+        registry,
+        spool,
+        memory_budget(config.engine.memory_limit),
+    )
     settlement = _arrived(deliveries, "settlement", SETTLEMENT_WORK)
     chargebacks = settlement.lazy().filter(pl.col("record_type") == "chargeback").collect()
     del settlement

@@ -166,9 +166,14 @@ def physical_memory() -> int:
         return 4 * 1024**3
 
 
+#: The default budget's share of the machine's physical memory: the night's rows, its state,
+#: the registry look-ups and the allocators' slack come on top of a kernel's working set.
+DEFAULT_MEMORY_SHARE = 4
+
+
 def memory_budget(memory_limit: int | None) -> int:
-    """The configured ``[engine] memory_limit``, or half of the machine's physical memory."""
-    return memory_limit if memory_limit is not None else physical_memory() // 2
+    """The configured ``[engine] memory_limit``, or a quarter of the machine's physical memory."""
+    return memory_limit if memory_limit is not None else physical_memory() // DEFAULT_MEMORY_SHARE
 
 
 def shard_count(input_bytes: int, memory_limit: int, factor: float = WORKING_SET_FACTOR) -> int:
@@ -223,7 +228,7 @@ class LocalExecutor:
     """Runs the shards one after the other in this process.
 
     ``shards`` fixes the number of shards (tests); otherwise it follows from ``memory_limit``
-    (bytes; None: half of the machine's memory) and the size of the inputs. With a ``spool``,
+    (bytes; None: a quarter of the machine's memory) and the size of the inputs. With a ``spool``,
     the kernels' handoffs are written there shard by shard (``Kernel.handoffs``).
     """
 
@@ -233,10 +238,15 @@ class LocalExecutor:
 
     def shard_count(self, frames: Mapping[str, Input], factor: float = WORKING_SET_FACTOR) -> int:
         """The number of shards for these input frames (``factor``: the kernel's working set
-        as a multiple of its inputs)."""
+        as a multiple of its inputs). A spooled input counts once more: a shard's rows of it are
+        read into memory beside the working set, where an input in memory is already there."""
         if self.shards is not None:
             return self.shards
-        return shard_count(frames_size(frames), memory_budget(self.memory_limit), factor)
+        spooled = sum(
+            input_size(frame) for frame in frames.values() if isinstance(frame, pl.LazyFrame)
+        )
+        needed = math.ceil(frames_size(frames) * factor) + spooled
+        return shard_count(needed, memory_budget(self.memory_limit), 1)
 
     def run(
         self,
