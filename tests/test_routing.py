@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import polars as pl
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from walletrecon.kernels import routing
-from walletrecon.kernels.routing import ONE_SHARD, component_labels, keyed_by_component
+from walletrecon.kernels.routing import component_labels, keyed_by_component
 
 
 def labels_of(edges: list[tuple[str, str]]) -> dict[str, str]:
     found = component_labels(pl.DataFrame(edges, schema=["a", "b"], orient="row"))
-    assert found is not None
     return dict(found.iter_rows())
 
 
@@ -25,20 +22,6 @@ def test_each_node_is_labelled_with_the_smallest_node_of_its_component() -> None
 def test_a_long_chain_settles() -> None:
     chain = [(f"n{index:04d}", f"n{index + 1:04d}") for index in range(500)]
     assert set(labels_of(chain).values()) == {"n0000"}
-
-
-def test_unsettled_propagation_puts_every_row_under_one_key(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(routing, "MAX_ROUNDS", 1)
-    chain = pl.DataFrame({"a": ["a", "b", "c", "d"], "b": ["b", "c", "d", "e"]})
-    labels = component_labels(chain)
-    assert labels is None
-    frame = pl.DataFrame({"node": ["a", "e"]})
-    keys = frame.with_columns(
-        keyed_by_component(frame.lazy(), labels, pl.col("node"), pl.col("node")).alias("key")
-    )
-    assert keys.get_column("key").to_list() == [ONE_SHARD, ONE_SHARD]
 
 
 def test_an_unlinked_node_is_its_own_key_and_a_row_without_a_node_takes_its_fallback() -> None:

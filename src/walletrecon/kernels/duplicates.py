@@ -103,8 +103,8 @@ def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
 
 
 #: The kernel as the shard executors run it.
-#: Its working set is the first rows it copies out while it lets its inputs go (one at a time,
-#: whole): it shards only when its inputs alone pass the budget.
+#: Its working set is its inputs and the first rows it copies out while it lets its inputs go
+#: (one source at a time): about twice its inputs.
 KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
-    "duplicates", run, shard_keys, working_set=1, handoffs=SOURCES
+    "duplicates", run, shard_keys, working_set=2, handoffs=SOURCES
 )
