@@ -72,3 +72,14 @@ def test_a_spooled_input_counts_once_more_in_the_shard_count(tmp_path: Path) -> 
     assert executor.shard_count({"tonight.ledger": FRAME.head(0)}) == 1
     assert executor.shard_count({"tonight.ledger": scanned}) == 2
     assert executor.shard_count({"tonight.ledger": scanned}, factor=1) == 1
+
+
+def test_removed_frames_leave_the_others(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, NIGHT)
+    spool.write("new-ledger", FRAME)
+    kept = spool.write("duplicates-ledger", FRAME)
+    parts = spool.parts("new-ledger")
+    parts.add(FRAME)
+    spool.remove("new-ledger")
+    assert [path.name for path in spool.folder.iterdir()] == ["00002-duplicates-ledger.parquet"]
+    assert_frame_equal(kept.collect(), FRAME)

@@ -72,7 +72,8 @@ class Arrivals:
         }
         for source, frame in rows.items():
             kept = frame.lazy().select(ARRIVAL_COLUMNS).collect() if source == "ledger" else None
-            setattr(self, source, frame.clear() if kept is None else kept)
+            empty = pl.DataFrame(schema=frame.collect_schema())  # no scan of a spooled file
+            setattr(self, source, empty if kept is None else kept)
         return rows
 
     def entries(self) -> Input:
@@ -179,6 +180,9 @@ def reconcile(
     if isinstance(working, pl.LazyFrame):
         working = spool.write("working", working) if spool else working.collect()
     del work
+    if spool is not None:  # tonight's rows, split: the kernels go on with the first rows
+        spool.remove(*(f"new-{source}" for source in duplicates_kernel.SOURCES))
+        spool.remove("duplicates-ledger")
     fields_, spooled = stand_ins(
         "tonight",
         ledger=working,
@@ -195,6 +199,8 @@ def reconcile(
     )
     # The entries as they were before settlement (the kernel returned them matched) and the lines.
     del working, first_lines, fields_, spooled
+    if spool is not None:
+        spool.remove("working", "duplicates-settlement")
     fields_, spooled = stand_ins(
         "tonight", ledger=_take(settled, "ledger"), receipts=first_receipts
     )
@@ -208,6 +214,8 @@ def reconcile(
         spooled,
     )
     del fields_, spooled
+    if spool is not None:
+        spool.remove("settlement-ledger", "duplicates-receipts")
     ledger = _take(received, "ledger")
     found = pl.concat(
         [

@@ -197,7 +197,7 @@ def _sort_deliveries(
     # Largest first: each source's registry rows are written while the next one is split.
     for source in sorted(shaped, key=lambda name: -rows(shaped[name])):
         kept: list[pl.DataFrame] = []
-        parts = spool.parts(source) if spool else None
+        parts = spool.parts(f"new-{source}") if spool else None
         replaced: list[pl.DataFrame] = []
         redelivered[source] = updated[source] = 0
         earlier = prior.filter(pl.col("source") == source)
@@ -215,6 +215,8 @@ def _sort_deliveries(
                 parts.add(split.new)
             del split
         new[source] = parts.scan() if parts is not None else pl.concat(kept)
+        if spool is not None:
+            spool.remove(f"shaped-{source}")
         superseded[source] = pl.concat(replaced, how="diagonal_relaxed")
     registry.close()
     return Deliveries(
@@ -270,6 +272,8 @@ def _arrivals(
         frame = shape(source, _in_memory(loaded.accepted.pop(source)), run_date, config.timezone)
         shaped[source] = spool.write(f"shaped-{source}", frame) if spool else frame
         del frame
+        if spool is not None:
+            spool.remove(f"accepted-{source}")
     ids = pl.concat(
         [
             frame.lazy().select(pl.lit(source).alias("source"), "row_id").collect()

@@ -260,7 +260,11 @@ class LocalExecutor:
         """The kernel over the whole inputs when one shard will do; else per shard, merged."""
         frames: dict[str, Input] = {**input_frames(state, tonight), **(spooled or {})}
         shards = self.shard_count(frames, kernel.working_set)
-        handed = {name: self.spool.parts(name) for name in kernel.handoffs} if self.spool else {}
+        handed = (
+            {name: self.spool.parts(f"{kernel.name}-{name}") for name in kernel.handoffs}
+            if self.spool
+            else {}
+        )
         if shards == 1:
             if spooled:
                 read = read_whole(frames)

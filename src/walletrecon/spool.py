@@ -55,6 +55,13 @@ class Spool:
                 frame.write_parquet(path, compression=COMPRESSION, statistics=False)
         return pl.scan_parquet(path)
 
+    def remove(self, *names: str) -> None:
+        """Delete the files of frames no stage reads any more (a scan of them must not be
+        read after): the spool holds about two stages' rows at a time, not the night's."""
+        for name in names:
+            for path in self.folder.glob(f"*-{name}.parquet"):
+                path.unlink(missing_ok=True)
+
     def parts(self, name: str) -> SpoolParts:
         """A frame written a part at a time (one per shard): ``add`` each, then ``scan``."""
         return SpoolParts(self, name)

@@ -104,7 +104,7 @@ def load_folders(
             # the CSV reader's buffers through every later stage.
             pa.default_memory_pool().release_unused()
             source = delivery.spec.source
-            parts[source].append(spool.write(source, accepted) if spool else accepted)
+            parts[source].append(spool.write(f"accepted-{source}", accepted) if spool else accepted)
             del accepted
     for name, frames in parts.items():
         if frames:
