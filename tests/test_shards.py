@@ -310,10 +310,10 @@ def test_the_spark_engine_without_java_is_a_usage_error(
 
 def test_a_kernel_that_lets_its_inputs_go_shards_only_past_the_budget() -> None:
     """The duplicates kernel copies out its first rows while it lets its inputs go: its working
-    set is its inputs and their first rows, twice their size, where the other kernels count four
-    times theirs."""
+    set is its inputs, their first rows and one source's split, three times their size, where the
+    other kernels count four times theirs."""
     frames = {"rows": pl.DataFrame({"a": list(range(100_000))})}
     size = frames_size(frames)
-    executor = LocalExecutor(memory_limit=2 * size)
+    executor = LocalExecutor(memory_limit=3 * size)
     assert executor.shard_count(frames, duplicates_kernel.KERNEL.working_set) == 1
     assert executor.shard_count(frames, balances_kernel.KERNEL.working_set) == 2

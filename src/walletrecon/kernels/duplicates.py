@@ -104,7 +104,7 @@ def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
 
 #: The kernel as the shard executors run it.
 #: Its working set is its inputs and the first rows it copies out while it lets its inputs go
-#: (one source at a time): about twice its inputs.
+#: (one source at a time), and its split of one source: about three times its inputs.
 KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
-    "duplicates", run, shard_keys, working_set=2, handoffs=SOURCES
+    "duplicates", run, shard_keys, working_set=3, handoffs=SOURCES
 )
