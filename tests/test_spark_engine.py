@@ -92,6 +92,31 @@ def test_spark_gives_the_local_rows_on_a_generated_data_set(session: Any, tmp_pa
     assert_engines_agree(data / "inbox", config if config.exists() else None, tmp_path / "runs")
 
 
+def test_spark_gives_the_local_rows_of_a_night_read_from_the_spool(
+    session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a 1MB budget every night is a large one: its rows wait in the spool, and the Spark
+    executor reads a kernel's spooled inputs whole before Spark partitions them."""
+    data = tmp_path / "data"
+    arguments = ["sample", "--out", str(data), "--days", "2", "--seed", "7", "--rows", "1500"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    small = tmp_path / "small.toml"
+    small.write_text((data / "walletrecon.toml").read_text() + '\n[engine]\nmemory_limit = "1MB"\n')
+    spooled: list[str] = []
+    run = spark.SparkExecutor.run
+
+    def noted(self: Any, kernel: Any, *arguments: Any) -> Any:
+        if len(arguments) > 4 and arguments[4]:
+            spooled.append(kernel.name)
+        return run(self, kernel, *arguments)
+
+    monkeypatch.setattr(spark.SparkExecutor, "run", noted)
+    assert_engines_agree(data / "inbox", small, tmp_path / "runs")
+    # Spark keeps what a kernel hands on in memory: the later kernels read no spool.
+    assert set(spooled) == {"payouts", "balances", "duplicates"}
+
+
 def test_spark_engine_runs_kernels_in_more_than_one_shard(session: Any) -> None:
     # The executor really partitions: Spark's parallelism gives at least two shards here.
     executor = spark.SparkExecutor(session)
