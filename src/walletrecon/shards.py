@@ -215,6 +215,12 @@ def shard_rows(frame: Input, shard_ids: pl.Series, shard: int) -> pl.DataFrame:
     )
 
 
+def read_spooled(state: S, tonight: T, spooled: Mapping[str, pl.LazyFrame]) -> tuple[S, T]:
+    """The kernel's state and tonight with their spooled inputs read whole into their fields."""
+    frames = {**input_frames(state, tonight), **read_whole(spooled)}
+    return with_frames(state, "state", frames), with_frames(tonight, "tonight", frames)
+
+
 def read_whole(frames: Mapping[str, Input]) -> Frames:
     """Every frame in memory: spooled ones read whole."""
     return {
@@ -267,10 +273,7 @@ class LocalExecutor:
         )
         if shards == 1:
             if spooled:
-                read = read_whole(frames)
-                state = with_frames(state, "state", read)
-                tonight = with_frames(tonight, "tonight", read)
-                del read
+                state, tonight = read_spooled(state, tonight, spooled)
             del frames  # a kernel may take its inputs over and let them go
             result = kernel.run(state, tonight, params, run_date).compacted()
             return _handed_on(merge([_hand_on(result, handed)]), handed)

@@ -40,7 +40,7 @@ from walletrecon.shards import (
     lazy_frames,
     merge,
     partition,
-    read_whole,
+    read_spooled,
     with_frames,
 )
 
@@ -210,10 +210,7 @@ class SparkExecutor:
         inputs are read whole first: Spark's own shuffle partitions them)."""
         spark = self._session()
         if spooled:
-            read = read_whole(spooled)
-            state = with_frames(state, "state", {**input_frames(state, tonight), **read})
-            tonight = with_frames(tonight, "tonight", {**input_frames(state, tonight), **read})
-            del read
+            state, tonight = read_spooled(state, tonight, spooled)
         frames = input_frames(state, tonight)
         parts = partition(
             frames, kernel.keys(lazy_frames(frames)), self.shard_count(frames, kernel.working_set)
