@@ -75,7 +75,6 @@ from walletrecon.sources.canonical import (
     load_folders,
     registry_rows,
     require_ledger,
-    shape,
 )
 from walletrecon.sources.inbox import InboxFile, LateFile, discover, next_registry
 from walletrecon.sources.redelivery import split_redeliveries
@@ -262,18 +261,11 @@ def _arrivals(
     registry: RegistrySpill,
     spool: Spool | None,
 ) -> tuple[Deliveries, Arrivals]:
-    """Shape tonight's rows, set aside re-deliveries, and gather what earlier nights knew;
-    tonight's registry rows go to ``registry``, and on a large night (a ``spool``) tonight's
-    rows to the spool, a source at a time."""
-    # Each source's accepted rows are let go as soon as they are shaped: the shaped frame holds
-    # what it keeps of them, and the rest (typed timestamps it replaces) is freed at once.
-    shaped: dict[str, Input] = {}
-    for source in list(loaded.accepted):
-        frame = shape(source, _in_memory(loaded.accepted.pop(source)), run_date, config.timezone)
-        shaped[source] = spool.write(f"shaped-{source}", frame) if spool else frame
-        del frame
-        if spool is not None:
-            spool.remove(f"accepted-{source}")
+    """Set aside re-deliveries of tonight's rows (loaded in the kernel's working form) and
+    gather what earlier nights knew; tonight's registry rows go to ``registry``, and on a large
+    night (a ``spool``) tonight's rows to the spool, a source at a time."""
+    shaped: dict[str, Input] = loaded.accepted
+    loaded.accepted = {}
     ids = pl.concat(
         [
             frame.lazy().select(pl.lit(source).alias("source"), "row_id").collect()
@@ -391,7 +383,9 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
     try:
         with timer.stage("load"):
             with connect(config.timezone) as connection:
-                loaded = load_folders(connection, found.files, config.input_limits, spool)
+                loaded = load_folders(
+                    connection, found.files, config.input_limits, spool, (run_date, config.timezone)
+                )
             digests = {record.path: record.sha256 for record in loaded.files}
             warnings += loaded.warnings + repeated_files(out, run_date, loaded.files)
             for warning in warnings:

@@ -46,11 +46,16 @@ class FileRecord:
     checks: tuple[dict[str, object], ...] = ()
 
 
+#: What ``shape`` needs besides the rows: the run date and the time zone of business dates.
+Shaping = tuple[dt.date, str]
+
+
 @dataclass
 class Loaded:
     """Accepted rows per source (typed, not yet de-duplicated), rejected rows, file records."""
 
-    #: In memory, or (a large night) in the night's spool.
+    #: In the kernel's working form when loaded with ``shaping``; in memory, or (a large night)
+    #: in the night's spool.
     accepted: dict[str, pl.DataFrame | pl.LazyFrame] = field(default_factory=dict)
     rejected: list[pl.DataFrame] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
@@ -77,10 +82,12 @@ def load_folders(
     files: list[InboxFile],
     limits: InputLimits = DEFAULT_LIMITS,
     spool: Spool | None = None,
+    shaping: Shaping | None = None,
 ) -> Loaded:
     """Read and validate the given delivered files (``inbox.discover``), each through its
-    profile, in folder-date order. With a ``spool`` (a large night), each file's accepted rows
-    are written there as soon as they are validated, so that memory follows one file.
+    profile, in folder-date order. With ``shaping``, each file's accepted rows are put in the
+    kernel's working form (``shape``) as they are validated. With a ``spool`` (a large night),
+    they are written there at once, so that memory follows one file.
 
     Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
     hashing runs outside the interpreter lock. ``folder_order`` numbers the files in delivery
@@ -97,6 +104,8 @@ def load_folders(
             accepted = read.accepted.drop("position").with_columns(
                 pl.lit(order).alias("folder_order"), pl.lit(item.folder).alias("folder_date")
             )
+            if shaping is not None:
+                accepted = shape(delivery.spec.source, accepted, *shaping)
             loaded.rejected.append(read.rejected)
             loaded.warnings += read.warnings
             del read  # the file's text, before the next file is read
@@ -104,7 +113,7 @@ def load_folders(
             # the CSV reader's buffers through every later stage.
             pa.default_memory_pool().release_unused()
             source = delivery.spec.source
-            parts[source].append(spool.write(f"accepted-{source}", accepted) if spool else accepted)
+            parts[source].append(spool.write(f"shaped-{source}", accepted) if spool else accepted)
             del accepted
     for name, frames in parts.items():
         if frames:
