@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.config import Config
+from walletrecon.deliveries import Deliveries, sort_arrivals, spool_for
 from walletrecon.errors import mark_stage
 from walletrecon.history import (
     STATE_DIR,
@@ -35,7 +36,6 @@ from walletrecon.keyindex import retire as retire_runs
 from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
 from walletrecon.manifest import (
-    TALLY_SCHEMA,
     build_manifest,
     check_books,
     control_totals,
@@ -44,50 +44,14 @@ from walletrecon.manifest import (
     unaccounted,
 )
 from walletrecon.modes import owner_writable
-from walletrecon.publish import (
-    NightOutputs,
-    mark_later_nights_stale,
-    partition,
-    publish,
-    recover,
-)
-from walletrecon.registry import (
-    Registries,
-    known_keys,
-    payment_history,
-    prior_rows,
-    registries,
-)
+from walletrecon.publish import NightOutputs, mark_later_nights_stale, partition, publish, recover
+from walletrecon.registry import Registries, registries
 from walletrecon.report import render_report
-from walletrecon.schemas import REJECTED_SCHEMA
-from walletrecon.shards import (
-    WORKING_SET_FACTOR,
-    Executor,
-    Input,
-    input_size,
-    memory_budget,
-    shard_count,
-    shard_of,
-)
-from walletrecon.sources.canonical import (
-    FileRecord,
-    Loaded,
-    load_folders,
-    registry_rows,
-    require_ledger,
-)
-from walletrecon.sources.inbox import InboxFile, LateFile, discover, next_registry
-from walletrecon.sources.redelivery import split_redeliveries
-from walletrecon.spool import Spool, rows
-from walletrecon.state import (
-    BANK_WORK,
-    LEDGER_WORK,
-    RECEIPT_WORK,
-    SETTLEMENT_WORK,
-    SNAPSHOTS,
-    NightState,
-    conform,
-)
+from walletrecon.shards import Executor
+from walletrecon.sources.canonical import FileRecord, Loaded, load_folders, require_ledger
+from walletrecon.sources.inbox import LateFile, discover, next_registry
+from walletrecon.spool import Spool
+from walletrecon.state import NightState
 from walletrecon.store import connect
 from walletrecon.tickets import build_tickets
 
@@ -143,100 +107,6 @@ class RunSummary:
     seconds: float
 
 
-@dataclass(frozen=True)
-class Deliveries:
-    """Tonight's accepted rows after re-deliveries, and what was set aside."""
-
-    #: Per source, tonight's new rows, in memory or spooled (once the kernel has them, none are
-    #: kept here).
-    new: dict[str, Input]
-    redelivered: dict[str, int]
-    rejected: pl.DataFrame
-    #: What the books need of the new rows: their ``manifest.tally`` (a few rows).
-    accepted: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TALLY_SCHEMA))
-    #: Per source, tonight's versions replaced by a later one tonight, and the updates accepted.
-    superseded: dict[str, pl.DataFrame] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-
-
-def _in_memory(frame: Input) -> pl.DataFrame:
-    """A frame in memory: a spooled one read whole."""
-    return frame if isinstance(frame, pl.DataFrame) else frame.collect()
-
-
-def _pieces(
-    rows: Input, prior: pl.DataFrame, budget: int
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """A source's shaped rows with their ids' earlier versions: whole, or (spooled rows past the
-    budget) by hash shard of the row id, so that memory follows a shard. Every version of an id
-    is in its one shard, and re-deliveries are worked out per id."""
-    if isinstance(rows, pl.DataFrame):
-        yield rows, prior
-        return
-    shards = shard_count(input_size(rows) * (WORKING_SET_FACTOR + 1), budget, 1)
-    key = shard_of(pl.col("row_id"), shards)
-    for shard in range(shards):
-        yield rows.filter(key == shard).collect(engine="streaming"), prior.filter(key == shard)
-
-
-def _sort_deliveries(
-    loaded: Loaded,
-    shaped: dict[str, Input],
-    prior: pl.DataFrame,
-    registry: RegistrySpill,
-    spool: Spool | None,
-    budget: int,
-) -> Deliveries:
-    new: dict[str, Input] = {}
-    redelivered: dict[str, int] = {}
-    superseded: dict[str, pl.DataFrame] = {}
-    updated: dict[str, int] = {}
-    rejected = [frame.cast(pl.Schema(REJECTED_SCHEMA)) for frame in loaded.rejected]
-    # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
-    # Largest first: each source's registry rows are written while the next one is split.
-    for source in sorted(shaped, key=lambda name: -rows(shaped[name])):
-        kept: list[pl.DataFrame] = []
-        parts = spool.parts(f"new-{source}") if spool else None
-        replaced: list[pl.DataFrame] = []
-        redelivered[source] = updated[source] = 0
-        earlier = prior.filter(pl.col("source") == source)
-        for piece, its_prior in _pieces(shaped.pop(source), earlier, budget):
-            split = split_redeliveries(source, piece, its_prior)
-            del piece
-            redelivered[source] += split.redelivered.height
-            updated[source] += split.updates
-            replaced.append(split.superseded)
-            rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
-            registry.write(registry_rows(source, split.new))
-            if parts is None:
-                kept.append(split.new)
-            else:
-                parts.add(split.new)
-            del split
-        new[source] = parts.scan() if parts is not None else pl.concat(kept)
-        if spool is not None:
-            spool.remove(f"shaped-{source}")
-        superseded[source] = pl.concat(replaced, how="diagonal_relaxed")
-    registry.close()
-    return Deliveries(
-        new=new,
-        redelivered=redelivered,
-        rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_SCHEMA),
-        superseded=superseded,
-        updated=updated,
-    )
-
-
-def _arrived(deliveries: Deliveries, source: str, schema: dict[str, pl.DataType]) -> Input:
-    """Tonight's new rows of a source, or an empty frame of its working schema."""
-    frame = deliveries.new.get(source)
-    if frame is None:
-        return conform(
-            pl.DataFrame(), {**schema, "row_id": pl.String(), "content_hash": pl.UInt64()}
-        )
-    return frame
-
-
 def _discrepancy_summary(
     rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date
 ) -> dict[str, Any]:
@@ -251,60 +121,6 @@ def _discrepancy_summary(
         "by_type": counts("type"),
         "by_severity": counts("severity"),
     }
-
-
-def _arrivals(
-    files: Registries,
-    loaded: Loaded,
-    run_date: dt.date,
-    config: Config,
-    registry: RegistrySpill,
-    spool: Spool | None,
-) -> tuple[Deliveries, Arrivals]:
-    """Set aside re-deliveries of tonight's rows (loaded in the kernel's working form) and
-    gather what earlier nights knew; tonight's registry rows go to ``registry``, and on a large
-    night (a ``spool``) tonight's rows to the spool, a source at a time."""
-    shaped: dict[str, Input] = loaded.accepted
-    loaded.accepted = {}
-    ids = pl.concat(
-        [
-            frame.lazy().select(pl.lit(source).alias("source"), "row_id").collect()
-            for source, frame in shaped.items()
-        ]
-        or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
-    )
-    deliveries = _sort_deliveries(
-        loaded,
-        shaped,
-        prior_rows(files, ids),
-        registry,
-        spool,
-        memory_budget(config.engine.memory_limit),
-    )
-    settlement = _arrived(deliveries, "settlement", SETTLEMENT_WORK)
-    chargebacks = settlement.lazy().filter(pl.col("record_type") == "chargeback").collect()
-    del settlement
-    arrivals = Arrivals(
-        ledger=_arrived(deliveries, "ledger", LEDGER_WORK),
-        settlement=_arrived(deliveries, "settlement", SETTLEMENT_WORK),
-        receipts=_arrived(deliveries, "receipts", RECEIPT_WORK),
-        bank=_in_memory(_arrived(deliveries, "bank", BANK_WORK)),
-        balances=_in_memory(_arrived(deliveries, "balances", SNAPSHOTS)),
-        superseded=deliveries.superseded.get("ledger", pl.DataFrame()),
-        known_keys=known_keys(files, registry.keys()),
-        payment_history=payment_history(files, chargebacks),
-    )
-    # The manifest needs only the sums of tonight's rows: the kernel alone holds the rows.
-    accepted = (
-        pl.concat(
-            [tally(frame, source) for source, frame in deliveries.new.items()],
-            how="vertical",
-        )
-        if deliveries.new
-        else pl.DataFrame(schema=TALLY_SCHEMA)
-    )
-    superseded = {source: frame.select("row_id") for source, frame in deliveries.superseded.items()}
-    return replace(deliveries, new={}, accepted=accepted, superseded=superseded), arrivals
 
 
 def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> list[str]:
@@ -349,25 +165,6 @@ class Prepared:
     index_job: Future[list[Path]] | None = None
 
 
-#: Bytes in memory of a night's rows, about, per byte of their files: typed columns, the
-#: working columns and text views (measured: 2.4 on generated CSV), and a compressed file's
-#: expansion on top.
-TEXT_TO_MEMORY = 2
-COMPRESSED_TO_MEMORY = {".gz": 12, ".parquet": 8}
-
-
-def spool_for(out: Path, run_date: dt.date, files: list[InboxFile], config: Config) -> Spool | None:
-    """The night's spool when its rows, and the kernels' working sets over them, would pass the
-    memory budget (``[engine] memory_limit``); None when the night fits in memory."""
-    expected = sum(
-        item.size * COMPRESSED_TO_MEMORY.get(item.path.suffix, TEXT_TO_MEMORY) for item in files
-    )
-    if expected * WORKING_SET_FACTOR <= memory_budget(config.engine.memory_limit):
-        return None
-    LOGGER.info(f"{run_date}: a large night: its rows wait between the stages on disk")
-    return Spool(out, run_date)
-
-
 def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: Timer) -> Prepared:
     """Discover, load and validate tonight's files; read yesterday's state."""
     with timer.stage("discover"):
@@ -394,7 +191,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
             previous = read_state(out, state_date)
             files = registries(out, state_date)
         with timer.stage("deliveries"):
-            deliveries, arrivals = _arrivals(files, loaded, run_date, config, registry, spool)
+            deliveries, arrivals = sort_arrivals(files, loaded, run_date, config, registry, spool)
     except BaseException:
         registry.discard()
         if spool is not None:
