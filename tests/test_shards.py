@@ -20,12 +20,10 @@ from walletrecon.config import parse_config
 from walletrecon.errors import ConfigError
 from walletrecon.kernels import KernelResult
 from walletrecon.kernels import balances as balances_kernel
-from walletrecon.kernels import duplicates as duplicates_kernel
 from walletrecon.kernels import payouts as payouts_kernel
 from walletrecon.shards import (
     WORKING_SET_FACTOR,
     LocalExecutor,
-    frames_size,
     input_frames,
     lazy_frames,
     memory_budget,
@@ -306,14 +304,3 @@ def test_the_spark_engine_without_java_is_a_usage_error(
     assert "pip install walletrecon[spark]" in result.output
     assert "Java runtime" in result.output
     assert not (tmp_path / "discrepancies").exists()
-
-
-def test_a_kernel_that_lets_its_inputs_go_shards_only_past_the_budget() -> None:
-    """The duplicates kernel copies out its first rows while it lets its inputs go: its working
-    set is its inputs, their first rows and one source's split, three times their size, where the
-    other kernels count four times theirs."""
-    frames = {"rows": pl.DataFrame({"a": list(range(100_000))})}
-    size = frames_size(frames)
-    executor = LocalExecutor(memory_limit=3 * size)
-    assert executor.shard_count(frames, duplicates_kernel.KERNEL.working_set) == 1
-    assert executor.shard_count(frames, balances_kernel.KERNEL.working_set) == 2

@@ -103,8 +103,9 @@ def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
 
 
 #: The kernel as the shard executors run it.
-#: Its working set is its inputs and the first rows it copies out while it lets its inputs go
-#: (one source at a time), and its split of one source: about three times its inputs.
+#: Its working set is its inputs, the first rows it copies out while it lets its inputs go (one
+#: source at a time) and its split of one source: measured, four times its inputs, like the
+#: other kernels.
 KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
-    "duplicates", run, shard_keys, working_set=3, handoffs=SOURCES
+    "duplicates", run, shard_keys, handoffs=SOURCES
 )
