@@ -35,7 +35,7 @@ from walletrecon.shards import (
 from walletrecon.sources.canonical import Loaded, registry_rows
 from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.redelivery import split_redeliveries
-from walletrecon.spool import Spool, rows
+from walletrecon.spool import NEW, SHAPED, Spool, named, rows
 from walletrecon.state import (
     BANK_WORK,
     LEDGER_WORK,
@@ -68,18 +68,18 @@ def _in_memory(frame: Input) -> pl.DataFrame:
 
 
 def _pieces(
-    rows: Input, prior: pl.DataFrame, budget: int
+    shaped: Input, prior: pl.DataFrame, budget: int
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """A source's shaped rows with their ids' earlier versions: whole, or (spooled rows past the
     budget) by hash shard of the row id, so that memory follows a shard. Every version of an id
     is in its one shard, and re-deliveries are worked out per id."""
-    if isinstance(rows, pl.DataFrame):
-        yield rows, prior
+    if isinstance(shaped, pl.DataFrame):
+        yield shaped, prior
         return
-    shards = shard_count(input_size(rows) * (WORKING_SET_FACTOR + 1), budget, 1)
+    shards = shard_count(input_size(shaped) * (WORKING_SET_FACTOR + 1), budget, 1)
     key = shard_of(pl.col("row_id"), shards)
     for shard in range(shards):
-        yield rows.filter(key == shard).collect(engine="streaming"), prior.filter(key == shard)
+        yield shaped.filter(key == shard).collect(engine="streaming"), prior.filter(key == shard)
 
 
 def _sort_deliveries(
@@ -99,7 +99,7 @@ def _sort_deliveries(
     # Largest first: each source's registry rows are written while the next one is split.
     for source in sorted(shaped, key=lambda name: -rows(shaped[name])):
         kept: list[pl.DataFrame] = []
-        parts = spool.parts(f"new-{source}") if spool else None
+        parts = spool.parts(named(NEW, source)) if spool else None
         replaced: list[pl.DataFrame] = []
         redelivered[source] = updated[source] = 0
         earlier = prior.filter(pl.col("source") == source)
@@ -118,7 +118,7 @@ def _sort_deliveries(
             del split
         new[source] = parts.scan() if parts is not None else pl.concat(kept)
         if spool is not None:
-            spool.remove(f"shaped-{source}")
+            spool.remove(named(SHAPED, source))
         superseded[source] = pl.concat(replaced, how="diagonal_relaxed")
     registry.close()
     return Deliveries(

@@ -26,7 +26,7 @@ from walletrecon.match.duplicates import DUPLICATE_KEYS
 from walletrecon.match.settlement import SETTLED_TYPES
 from walletrecon.schemas import CONTROL_AMOUNT
 from walletrecon.shards import Executor, Input, LocalExecutor, stand_ins
-from walletrecon.spool import Spool
+from walletrecon.spool import NEW, WORKING, Spool, named
 from walletrecon.state import (
     BANK_WORK,
     RECEIPT_WORK,
@@ -178,11 +178,11 @@ def reconcile(
     updated_status, cleared = work.updated_status, work.cleared
     working: Input = work.ledger
     if isinstance(working, pl.LazyFrame):
-        working = spool.write("working", working) if spool else working.collect()
+        working = spool.write(WORKING, working) if spool else working.collect()
     del work
     if spool is not None:  # tonight's rows, split: the kernels go on with the first rows
-        spool.remove(*(f"new-{source}" for source in duplicates_kernel.SOURCES))
-        spool.remove("duplicates-ledger")
+        spool.remove(*(named(NEW, source) for source in duplicates_kernel.SOURCES))
+        spool.remove(named(duplicates_kernel.KERNEL.name, "ledger"))
     fields_, spooled = stand_ins(
         "tonight",
         ledger=working,
@@ -200,7 +200,7 @@ def reconcile(
     # The entries as they were before settlement (the kernel returned them matched) and the lines.
     del working, first_lines, fields_, spooled
     if spool is not None:
-        spool.remove("working", "duplicates-settlement")
+        spool.remove(WORKING, named(duplicates_kernel.KERNEL.name, "settlement"))
     fields_, spooled = stand_ins(
         "tonight", ledger=_take(settled, "ledger"), receipts=first_receipts
     )
@@ -215,7 +215,10 @@ def reconcile(
     )
     del fields_, spooled
     if spool is not None:
-        spool.remove("settlement-ledger", "duplicates-receipts")
+        spool.remove(
+            named(settlement_kernel.KERNEL.name, "ledger"),
+            named(duplicates_kernel.KERNEL.name, "receipts"),
+        )
     ledger = _take(received, "ledger")
     found = pl.concat(
         [

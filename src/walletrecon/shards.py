@@ -31,7 +31,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon.kernels import KernelResult
-from walletrecon.spool import Spool, SpoolParts, rows
+from walletrecon.spool import Spool, SpoolParts, named, rows
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -217,16 +217,9 @@ def shard_rows(frame: Input, shard_ids: pl.Series, shard: int) -> pl.DataFrame:
 
 def read_spooled(state: S, tonight: T, spooled: Mapping[str, pl.LazyFrame]) -> tuple[S, T]:
     """The kernel's state and tonight with their spooled inputs read whole into their fields."""
-    frames = {**input_frames(state, tonight), **read_whole(spooled)}
+    read = {name: frame.collect(engine="streaming") for name, frame in spooled.items()}
+    frames = {**input_frames(state, tonight), **read}
     return with_frames(state, "state", frames), with_frames(tonight, "tonight", frames)
-
-
-def read_whole(frames: Mapping[str, Input]) -> Frames:
-    """Every frame in memory: spooled ones read whole."""
-    return {
-        name: frame if isinstance(frame, pl.DataFrame) else frame.collect(engine="streaming")
-        for name, frame in frames.items()
-    }
 
 
 @dataclass(frozen=True)
@@ -267,7 +260,7 @@ class LocalExecutor:
         frames: dict[str, Input] = {**input_frames(state, tonight), **(spooled or {})}
         shards = self.shard_count(frames, kernel.working_set)
         handed = (
-            {name: self.spool.parts(f"{kernel.name}-{name}") for name in kernel.handoffs}
+            {name: self.spool.parts(named(kernel.name, name)) for name in kernel.handoffs}
             if self.spool
             else {}
         )
@@ -276,7 +269,7 @@ class LocalExecutor:
                 state, tonight = read_spooled(state, tonight, spooled)
             del frames  # a kernel may take its inputs over and let them go
             result = kernel.run(state, tonight, params, run_date).compacted()
-            return _handed_on(merge([_hand_on(result, handed)]), handed)
+            return _handed_on(_hand_on(result, handed), handed)
         # One shard's rows at a time: the inputs stay as they are (the caller holds them, or
         # the spool) and only one shard's copy exists beside them.
         keys = kernel.keys(lazy_frames(frames))

@@ -25,6 +25,9 @@ from walletrecon.modes import owner_writable
 
 #: The prefix of a night's spool folder in the output folder.
 SPOOL_PREFIX = ".spool-"
+#: The stages that write tonight's rows, by the names their files take (``named``); a kernel's
+#: handoffs take the kernel's name.
+SHAPED, NEW, WORKING = "shaped", "new", "working"
 #: Parquet as the spool writes it: LZ4 (about a third of the bytes, as fast as none), no
 #: statistics (the spool is read whole or by row position, never by value).
 COMPRESSION: Final = "lz4"
@@ -93,6 +96,12 @@ class SpoolParts:
         if not self.paths:
             return pl.LazyFrame(schema=self.schema or {})
         return pl.scan_parquet(self.paths)
+
+
+def named(stage: str, frame: str) -> str:
+    """A spooled frame's name: the stage that wrote it and the frame (``new-ledger``,
+    ``duplicates-ledger``), what ``Spool.remove`` takes."""
+    return f"{stage}-{frame}"
 
 
 def rows(frame: pl.DataFrame | pl.LazyFrame) -> int:

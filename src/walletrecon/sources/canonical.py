@@ -27,7 +27,7 @@ from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.inputs import InputSpec, deliveries
 from walletrecon.sources.reading import FileRead, read_delivery
 from walletrecon.sources.validate import DEFAULT_LIMITS
-from walletrecon.spool import Spool
+from walletrecon.spool import SHAPED, Spool, named
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,10 @@ def load_folders(
             source = delivery.spec.source
             if shaping is not None:
                 accepted = shape(source, accepted, *shaping)
-            parts[source].append(spool.write(f"shaped-{source}", accepted) if spool else accepted)
+            if spool is not None:
+                parts[source].append(spool.write(named(SHAPED, source), accepted))
+            else:
+                parts[source].append(accepted)
             del accepted
     for name, frames in parts.items():
         if frames:
