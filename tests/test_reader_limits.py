@@ -21,7 +21,7 @@ from walletrecon.sources import files, records
 from walletrecon.sources.canonical import Loaded, load_folders
 from walletrecon.sources.files import read_raw
 from walletrecon.sources.inbox import FILES_SCHEMA, discover
-from walletrecon.sources.records import RecordScan
+from walletrecon.sources.records import Piece, RecordScan
 from walletrecon.sources.validate import validate
 from walletrecon.store import connect
 
@@ -102,7 +102,8 @@ def test_rows_read_must_agree_with_the_independent_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = bank_file(tmp_path, bank_line(1) + bank_line(2))
-    monkeypatch.setattr(files, "scan_records", lambda _: RecordScan(3, 40, False))
+    scan = RecordScan(3, 40, False, (Piece(0, path.stat().st_size, 3),))
+    monkeypatch.setattr(files, "scan_records", lambda *_: scan)
     with pytest.raises(InputError, match="read 2 rows but the file holds 3 records"):
         read_bank(path)
 

@@ -5,6 +5,7 @@ file; never any other exception."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import tempfile
 from pathlib import Path
 from unittest.mock import patch
@@ -152,3 +153,41 @@ def test_a_file_opening_with_a_lone_cr_is_refused_naming_it_not_a_crash(tmp_path
     broken = b"\rentry_id,txn_id,currency,currency\nE0,T0,CNY,CNY\n"
     with pytest.raises(InputError, match=r"ledger\.csv"):
         load(broken, tmp_path)
+
+
+def load_rows(data: bytes, root: Path, piece_bytes: int, name: str) -> tuple[object, ...]:
+    """Rows read, accepted and rejected rows of one ledger file read in pieces of a size, or
+    the InputError's kind."""
+    folder = root / "inbox" / D
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    day = dt.date.fromisoformat(D)
+    found = discover(root / "inbox", day, None, pl.DataFrame(schema=FILES_SCHEMA))
+    with connect("Asia/Shanghai") as connection:
+        try:
+            loaded = load_folders(
+                connection,
+                found.files,
+                InputLimits(reject_share_limit=1.0),
+                piece_bytes=piece_bytes,
+            )
+        except InputError as exc:
+            return ("refused", "ledger.csv" in str(exc))
+    accepted = loaded.accepted.get("ledger", pl.DataFrame())
+    assert isinstance(accepted, pl.DataFrame)
+    rejected = pl.concat(loaded.rejected).sort(pl.all(), nulls_last=True)  # published sorted
+    return (loaded.files[0].rows_read, accepted.rows(), rejected.rows())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_ledgers(), st.sampled_from([1, 7, 40, 150]), st.sampled_from(["csv", "csv.gz"]))
+def test_a_file_read_in_pieces_gives_the_rows_of_the_file_read_whole(
+    data: bytes, piece_bytes: int, suffix: str
+) -> None:
+    """Pieces end at record boundaries outside quotes: every row, accepted or rejected, keeps
+    its content and its line number, and a file refused whole is refused in pieces."""
+    with tempfile.TemporaryDirectory() as folder:
+        name = f"ledger.{suffix}"
+        whole = load_rows(data, Path(folder) / "whole", 1 << 30, name)
+        pieces = load_rows(data, Path(folder) / "pieces", piece_bytes, name)
+    assert pieces == whole

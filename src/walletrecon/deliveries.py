@@ -32,7 +32,7 @@ from walletrecon.shards import (
     shard_count,
     shard_of,
 )
-from walletrecon.sources.canonical import Loaded, registry_rows
+from walletrecon.sources.canonical import PIECE_BYTES, Loaded, registry_rows
 from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.redelivery import split_redeliveries
 from walletrecon.spool import NEW, SHAPED, Spool, named, rows
@@ -199,6 +199,15 @@ def sort_arrivals(
 #: expansion on top.
 TEXT_TO_MEMORY = 2
 COMPRESSED_TO_MEMORY = {".gz": 12, ".parquet": 8}
+#: The smallest piece of a CSV file read at a time, whatever the budget.
+MIN_PIECE_BYTES = 64 * 1024
+
+
+def read_piece_bytes(config: Config) -> int:
+    """Bytes of a CSV file to read at a time (``load_folders``): a piece's rows and their
+    checks' working columns within the memory budget, and at most ``PIECE_BYTES``."""
+    budget = memory_budget(config.engine.memory_limit)
+    return max(MIN_PIECE_BYTES, min(PIECE_BYTES, budget // (TEXT_TO_MEMORY * WORKING_SET_FACTOR)))
 
 
 def spool_for(out: Path, run_date: dt.date, files: list[InboxFile], config: Config) -> Spool | None:

@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.config import Config
-from walletrecon.deliveries import Deliveries, sort_arrivals, spool_for
+from walletrecon.deliveries import Deliveries, read_piece_bytes, sort_arrivals, spool_for
 from walletrecon.errors import mark_stage
 from walletrecon.history import (
     STATE_DIR,
@@ -181,7 +181,12 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         with timer.stage("load"):
             with connect(config.timezone) as connection:
                 loaded = load_folders(
-                    connection, found.files, config.input_limits, spool, (run_date, config.timezone)
+                    connection,
+                    found.files,
+                    config.input_limits,
+                    spool,
+                    (run_date, config.timezone),
+                    read_piece_bytes(config),
                 )
             digests = {record.path: record.sha256 for record in loaded.files}
             warnings += loaded.warnings + repeated_files(out, run_date, loaded.files)

@@ -24,8 +24,10 @@ from walletrecon.match.duplicates import duplicate_key
 from walletrecon.schemas import SOURCES
 from walletrecon.sources.files import file_sha256
 from walletrecon.sources.inbox import InboxFile
-from walletrecon.sources.inputs import InputSpec, deliveries
-from walletrecon.sources.reading import FileRead, read_delivery
+from walletrecon.sources.inputs import Delivery, InputSpec, deliveries
+from walletrecon.sources.profiles import ControlTotal
+from walletrecon.sources.reading import FileRead, read_pieces
+from walletrecon.sources.rejections import check_rejected_share
 from walletrecon.sources.validate import DEFAULT_LIMITS
 from walletrecon.spool import SHAPED, Spool, named
 
@@ -64,17 +66,9 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
 
 
-def _record(read: FileRead, sha256: str) -> FileRecord:
-    delivery = read.delivery
-    return FileRecord(
-        source=delivery.spec.source,
-        path=delivery.display,
-        sha256=sha256,
-        rows_read=read.rows_read,
-        profile=delivery.profile,
-        control=read.control,
-        checks=tuple(asdict(total) for total in read.totals),
-    )
+#: Bytes of a CSV file read at a time: the file's text, its checks' working columns and its
+#: rows before they are shaped follow one piece, not the file (a 10M-row ledger is 1.3GB).
+PIECE_BYTES = 256 * 1024 * 1024
 
 
 def load_folders(
@@ -83,11 +77,13 @@ def load_folders(
     limits: InputLimits = DEFAULT_LIMITS,
     spool: Spool | None = None,
     shaping: Shaping | None = None,
+    piece_bytes: int = PIECE_BYTES,
 ) -> Loaded:
     """Read and validate the given delivered files (``inbox.discover``), each through its
-    profile, in folder-date order. With ``shaping``, each file's accepted rows are put in the
-    kernel's working form (``shape``) as they are validated. With a ``spool`` (a large night),
-    they are written there at once, so that memory follows one file.
+    profile, in folder-date order, a piece of about ``piece_bytes`` at a time where the
+    profile reads in pieces (``read_pieces``). With ``shaping``, each piece's accepted rows are
+    put in the kernel's working form (``shape``) as they are validated. With a ``spool`` (a
+    large night), they are written there at once, so that memory follows one piece.
 
     Files are hashed (SHA-256, for the manifest) on a background thread while they are validated:
     hashing runs outside the interpreter lock. ``folder_order`` numbers the files in delivery
@@ -98,30 +94,65 @@ def load_folders(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hasher:
         for order, item in enumerate(sorted(files, key=lambda item: item.folder)):
             delivery = item.delivery
-            digest = hasher.submit(file_sha256, delivery.path)
-            read = read_delivery(connection, delivery, limits)
-            loaded.files.append(_record(read, digest.result()))
-            accepted = read.accepted.drop("position").with_columns(
-                pl.lit(order).alias("folder_order"), pl.lit(item.folder).alias("folder_date")
-            )
-            loaded.rejected.append(read.rejected)
-            loaded.warnings += read.warnings
-            del read  # the file's text, before its rows are shaped and the next file read
-            # Arrow's allocator keeps freed memory for reuse: a 10M-row night kept 1.8GB of
-            # the CSV reader's buffers through every later stage.
-            pa.default_memory_pool().release_unused()
             source = delivery.spec.source
-            if shaping is not None:
-                accepted = shape(source, accepted, *shaping)
-            if spool is not None:
-                parts[source].append(spool.write(named(SHAPED, source), accepted))
-            else:
-                parts[source].append(accepted)
-            del accepted
+            digest = hasher.submit(file_sha256, delivery.path)
+            record = _FileTally()
+            for read in read_pieces(connection, delivery, limits, piece_bytes):
+                record.add(read)
+                accepted = read.accepted.drop("position").with_columns(
+                    pl.lit(order).alias("folder_order"), pl.lit(item.folder).alias("folder_date")
+                )
+                loaded.rejected.append(read.rejected)
+                del read  # the piece's text, before its rows are shaped and the next piece read
+                # Arrow's allocator keeps freed memory for reuse: a 10M-row night kept 1.8GB of
+                # the CSV reader's buffers through every later stage.
+                pa.default_memory_pool().release_unused()
+                if shaping is not None:
+                    accepted = shape(source, accepted, *shaping)
+                if spool is not None:
+                    parts[source].append(spool.write(named(SHAPED, source), accepted))
+                else:
+                    parts[source].append(accepted)
+                del accepted
+            rejected = pl.concat(record.rejected)
+            loaded.warnings += record.warnings + check_rejected_share(
+                delivery.spec.display, record.rows, rejected.height, rejected["reason"], limits
+            )
+            loaded.files.append(record.file(delivery, digest.result()))
     for name, frames in parts.items():
         if frames:
             loaded.accepted[name] = _concat(frames)
     return loaded
+
+
+@dataclass
+class _FileTally:
+    """What the pieces of one file add up to, for its manifest record and warnings."""
+
+    rows: int = 0
+    control: int = 0
+    totals: list[ControlTotal] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: The pieces' rejected rows (kept by ``Loaded.rejected`` too): their share is the file's.
+    rejected: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, read: FileRead) -> None:
+        self.rows += read.rows
+        self.control += read.control
+        self.totals += read.totals
+        self.warnings += read.warnings
+        self.rejected.append(read.rejected)
+
+    def file(self, delivery: Delivery, sha256: str) -> FileRecord:
+        return FileRecord(
+            source=delivery.spec.source,
+            path=delivery.display,
+            sha256=sha256,
+            rows_read=self.rows + self.control,
+            profile=delivery.profile,
+            control=self.control,
+            checks=tuple(asdict(total) for total in self.totals),
+        )
 
 
 def _concat(frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame | pl.LazyFrame:

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 
 from walletrecon.errors import InputError
 from walletrecon.schemas import Source
-from walletrecon.sources.records import RecordScan, scan_records
+from walletrecon.sources.records import Piece, RecordScan, scan_records
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 #: The CSV parser's block size when every record is small (pyarrow's default).
@@ -38,6 +39,8 @@ class RawFile:
     table: pa.Table
     #: (row number, reason, raw text) of rows with the wrong number of fields.
     malformed: list[tuple[int, str, str]] = field(default_factory=list)
+    #: Data records of the file before this piece of it (``_read_csv``).
+    first_row: int = 0
 
 
 def file_sha256(path: Path) -> str:
@@ -77,39 +80,73 @@ def _duplicates(path: Path, names: list[str], source: Source) -> None:
         seen.add(name)
 
 
-def _read_csv(path: Path, source: Source) -> RawFile:
+def _read_csv(path: Path, source: Source, piece_bytes: int | None = None) -> Iterator[RawFile]:
+    """The file's records a piece at a time (``scan_records``): all of them in one piece unless
+    ``piece_bytes`` asks for smaller ones. Each piece's malformed rows carry their row number
+    in the file; ``RawFile.first_row`` is the number of data records before the piece."""
     names, has_rows = _csv_header(path)
     header = [name.strip() for name in names]
     if not header or header == [""]:
         raise InputError(f"{path}: the file is empty (no header row)")
     _duplicates(path, header, source)
     if not has_rows:
-        return RawFile(path, pa.table({name: pa.array([], pa.string()) for name in header}))
-    scan = scan_records(path)
+        yield RawFile(path, pa.table({name: pa.array([], pa.string()) for name in header}))
+        return
+    scan = scan_records(path, piece_bytes)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        before = 0
+        for piece in scan.pieces:
+            # One piece is the whole file: the parser reads it from the path, a block at a time.
+            source_bytes = (
+                path
+                if len(scan.pieces) == 1
+                else pa.py_buffer(handle.read(piece.end - piece.start))
+            )
+            yield _parse_piece(path, header, source_bytes, scan, piece, before)
+            before += piece.records
+
+
+def _parse_piece(
+    path: Path,
+    header: list[str],
+    data: Path | pa.Buffer,
+    scan: RecordScan,
+    piece: Piece,
+    before: int,
+) -> RawFile:
+    """One piece of records parsed; InputError when the parser's count is not the scan's."""
     malformed: list[tuple[int, str, str]] = []
+    # The parser numbers records from the piece's start (the file's header is 1).
+    offset = -1 if piece.start == 0 else before
 
     def keep_bad_row(row: pa_csv.InvalidRow) -> str:
-        # The parser numbers records (the header is 1; empty lines are not counted).
-        number = (row.number - 1) if row.number is not None else -1
+        number = (row.number + offset) if row.number is not None else -1
         reason = f"expected {row.expected_columns} fields, found {row.actual_columns}"
         malformed.append((number, reason, row.text))
         return "skip"
 
+    def parse(*, use_threads: bool) -> pa.Table:
+        source = pa.BufferReader(data) if isinstance(data, pa.Buffer) else data
+        skip = 1 if piece.start == 0 else 0
+        return _parse_csv(source, header, keep_bad_row, scan, skip, use_threads=use_threads)
+
     try:
-        table = _parse_csv(path, header, keep_bad_row, scan, use_threads=True)
+        table = parse(use_threads=True)
         if malformed:
             # Re-read on one thread: only then does the parser number the rows.
             malformed.clear()
-            table = _parse_csv(path, header, keep_bad_row, scan, use_threads=False)
+            table = parse(use_threads=False)
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read as UTF-8 CSV: {exc}") from exc
     read = table.num_rows + len(malformed)
-    if read != scan.records:
+    if read != piece.records:
+        where = f" of bytes {piece.start} to {piece.end}" if len(scan.pieces) > 1 else ""
         raise InputError(
-            f"{path}: the CSV parser read {read} rows but the file holds {scan.records} records "
-            "(counted by line breaks outside quotes): the file is malformed"
+            f"{path}: the CSV parser read {read} rows{where} but the file holds {piece.records} "
+            "records (counted by line breaks outside quotes): the file is malformed"
         )
-    return RawFile(path, table, malformed)
+    return RawFile(path, table, malformed, first_row=before)
 
 
 def _block_size(scan: RecordScan) -> int:
@@ -121,13 +158,19 @@ def _block_size(scan: RecordScan) -> int:
 
 
 def _parse_csv(
-    path: Path, header: list[str], handler: object, scan: RecordScan, *, use_threads: bool
+    source: Path | pa.BufferReader,
+    header: list[str],
+    handler: object,
+    scan: RecordScan,
+    skip_rows: int,
+    *,
+    use_threads: bool,
 ) -> pa.Table:
     return pa_csv.read_csv(
-        path,
+        source,
         read_options=pa_csv.ReadOptions(
             column_names=header,
-            skip_rows=1,
+            skip_rows=skip_rows,
             encoding="utf8",
             use_threads=use_threads,
             block_size=_block_size(scan),
@@ -206,9 +249,25 @@ def with_optional_columns(table: pa.Table, source: Source) -> pa.Table:
 
 
 def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
-    """Read a source file as text; check the required columns; add origin columns."""
+    """Read a source file as text, whole (``read_pieces``)."""
+    return next(read_pieces(path, source, display_name))
+
+
+def read_pieces(
+    path: Path, source: Source, display_name: str, piece_bytes: int | None = None
+) -> Iterator[RawFile]:
+    """Read a source file as text, a piece of about ``piece_bytes`` bytes at a time (a CSV file;
+    a Parquet file is one piece); check the required columns; add origin columns."""
     parquet = path.name.endswith(".parquet")
-    raw = _read_parquet(path, source) if parquet else _read_csv(path, source)
+    pieces = (
+        iter([_read_parquet(path, source)]) if parquet else _read_csv(path, source, piece_bytes)
+    )
+    for raw in pieces:
+        yield _with_origin(raw, source, display_name)
+
+
+def _with_origin(raw: RawFile, source: Source, display_name: str) -> RawFile:
+    path = raw.path
     present = set(raw.table.column_names)
     missing = [
         column.name
@@ -223,7 +282,8 @@ def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
     table = with_optional_columns(raw.table, source).select(list(source.column_names))
     rows = table.num_rows
     bad_rows = {number for number, _, _ in raw.malformed}
-    numbers = np.arange(1, rows + len(bad_rows) + 1, dtype=np.int64)
+    first = raw.first_row + 1
+    numbers = np.arange(first, first + rows + len(bad_rows), dtype=np.int64)
     if bad_rows:
         numbers = numbers[~np.isin(numbers, np.fromiter(bad_rows, dtype=np.int64))]
     origin_file = pa.DictionaryArray.from_arrays(

@@ -11,6 +11,7 @@ hold stops the night (InputError) unless its input says ``control_totals = "warn
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -27,7 +28,7 @@ from walletrecon.sources.profiles import (
     ProfileResult,
     Rejection,
     enforce_totals,
-    read_profile,
+    read_profile_pieces,
 )
 from walletrecon.sources.rejections import check_rejected_share
 from walletrecon.sources.validate import DEFAULT_LIMITS, validate
@@ -52,10 +53,15 @@ class FileRead:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def rows(self) -> int:
+        """The file's rows, mapped or rejected by the profile (control lines are not rows)."""
+        rows: int = self.text_rows.num_rows
+        return rows + self.profile_rejections
+
+    @property
     def rows_read(self) -> int:
         """Every record of the file: mapped, rejected by the profile, or control."""
-        rows: int = self.text_rows.num_rows
-        return rows + self.profile_rejections + self.control
+        return self.rows + self.control
 
 
 def _rejections(source: str, display: str, rejected: list[Rejection]) -> pl.DataFrame:
@@ -108,40 +114,47 @@ def read_delivery(
     delivery: Delivery,
     limits: InputLimits = DEFAULT_LIMITS,
 ) -> FileRead:
-    """Read, check and validate one delivered file; InputError when its control totals do not
-    hold (under ``enforce``) or too large a share of its rows is rejected."""
+    """Read, check and validate one delivered file, whole; InputError when its control totals
+    do not hold (under ``enforce``) or too large a share of its rows is rejected."""
+    read = next(read_pieces(connection, delivery, limits))
+    read.warnings += check_rejected_share(
+        delivery.spec.display, read.rows, read.rejected.height, read.rejected["reason"], limits
+    )
+    return read
+
+
+def read_pieces(
+    connection: duckdb.DuckDBPyConnection,
+    delivery: Delivery,
+    limits: InputLimits = DEFAULT_LIMITS,
+    piece_bytes: int | None = None,
+) -> Iterator[FileRead]:
+    """Read, check and validate one delivered file a piece of about ``piece_bytes`` bytes at a
+    time (``read_profile_pieces``), so that memory follows a piece. The share of rejected rows
+    is the whole file's, for the caller to check (``check_rejected_share``)."""
     spec = delivery.spec
-    result = read_profile(delivery.path, delivery.profile, spec)
-    warnings = enforce_totals(result, spec)
-    validated = validate(
-        connection, SOURCES[spec.source], _validation_input(result, spec.display), limits
-    )
-    lines = pl.Series(result.rows.column("origin_row")).cast(pl.Int64)
-    accepted = _lines(validated.accepted, lines)
-    rejected = pl.concat(
-        [
-            _rejections(spec.source, spec.display, result.rejected),
-            _lines(validated.rejected, lines)
-            .with_columns(pl.lit(spec.source).alias("source"))
-            .select(list(REJECTED_SCHEMA))
-            .cast(pl.Schema(REJECTED_SCHEMA)),
-        ]
-    )
-    # The share is of the file's rows: control lines (totals) are not rows that can be rejected.
-    warnings += check_rejected_share(
-        spec.display,
-        result.rows.num_rows + len(result.rejected),
-        rejected.height,
-        rejected.get_column("reason"),
-        limits,
-    )
-    return FileRead(
-        delivery=delivery,
-        accepted=accepted,
-        rejected=rejected,
-        text_rows=result.rows,
-        control=len(result.control),
-        totals=result.totals,
-        warnings=warnings,
-        profile_rejections=len(result.rejected),
-    )
+    for result in read_profile_pieces(delivery.path, delivery.profile, spec, piece_bytes):
+        warnings = enforce_totals(result, spec)
+        validated = validate(
+            connection, SOURCES[spec.source], _validation_input(result, spec.display), limits
+        )
+        lines = pl.Series(result.rows.column("origin_row")).cast(pl.Int64)
+        rejected = pl.concat(
+            [
+                _rejections(spec.source, spec.display, result.rejected),
+                _lines(validated.rejected, lines)
+                .with_columns(pl.lit(spec.source).alias("source"))
+                .select(list(REJECTED_SCHEMA))
+                .cast(pl.Schema(REJECTED_SCHEMA)),
+            ]
+        )
+        yield FileRead(
+            delivery=delivery,
+            accepted=_lines(validated.accepted, lines),
+            rejected=rejected,
+            text_rows=result.rows,
+            control=len(result.control),
+            totals=result.totals,
+            warnings=warnings,
+            profile_rejections=len(result.rejected),
+        )

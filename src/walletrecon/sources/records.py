@@ -46,13 +46,25 @@ class _Readable(Protocol):
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A run of whole records of a file: its bytes ``[start, end)`` and the data records in it
+    (the first piece starts with the header, which it does not count)."""
+
+    start: int
+    end: int
+    records: int
+
+
+@dataclass(frozen=True)
 class RecordScan:
     """What the scan found: data records (header excluded), the largest record's size in bytes,
-    and whether any quoted field holds a line break."""
+    whether any quoted field holds a line break, and the file cut into pieces of whole records
+    (one piece unless the scan was asked for smaller ones)."""
 
     records: int
     largest_record: int
     quoted_line_breaks: bool
+    pieces: tuple[Piece, ...] = ()
 
 
 def _blocks(handle: _Readable) -> Iterator[tuple[bytes, int]]:
@@ -130,8 +142,31 @@ def check_quotes(path: Path | str, quotes: Positions, breaks: Positions) -> None
         )
 
 
-def scan_records(path: Path) -> RecordScan:
-    """Count a CSV file's data records independently of the parser; check the quoting limits.
+def _pieces(
+    starts: Positions, non_empty: npt.NDArray[np.bool_], size: int, piece_bytes: int | None
+) -> tuple[Piece, ...]:
+    """The file cut at the first record start at or after every ``piece_bytes`` bytes: each
+    piece holds whole records (``starts``: every record's first byte, empty ones included)."""
+    cuts = np.zeros(1, np.int64)
+    if piece_bytes is not None and size > piece_bytes:
+        targets = np.arange(piece_bytes, size, piece_bytes, dtype=np.int64)
+        found = np.unique(np.searchsorted(starts, targets))
+        header = int(np.argmax(non_empty))  # the first piece holds it
+        found = found[(found > header) & (found < len(starts))]
+        cuts = np.concatenate([cuts, found[starts[found] < size]])
+    before = np.concatenate([[0], np.cumsum(non_empty, dtype=np.int64)])
+    counted = before[np.append(cuts[1:], len(starts))] - before[cuts]
+    counted[0] = max(int(counted[0]) - 1, 0)  # the header
+    bounds = np.append(starts[cuts], size)
+    return tuple(
+        Piece(int(bounds[index]), int(bounds[index + 1]), int(counted[index]))
+        for index in range(len(cuts))
+    )
+
+
+def scan_records(path: Path, piece_bytes: int | None = None) -> RecordScan:
+    """Count a CSV file's data records independently of the parser; check the quoting limits;
+    with ``piece_bytes``, cut the file into pieces of whole records of about that many bytes.
 
     Raises InputError naming the file and line of an unclosed or overlong quoted field, or of a
     record larger than ``MAX_RECORD_BYTES``.
@@ -153,4 +188,5 @@ def scan_records(path: Path) -> RecordScan:
             f"{MAX_RECORD_BYTES} bytes the reader accepts (an oversized field?)"
         )
     records = int(non_empty.sum())
-    return RecordScan(max(records - 1, 0), largest, bool(inside.any()))
+    pieces = _pieces(starts, non_empty, size, piece_bytes)
+    return RecordScan(max(records - 1, 0), largest, bool(inside.any()), pieces)

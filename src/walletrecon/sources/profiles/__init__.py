@@ -15,7 +15,7 @@ A profile is a module ``walletrecon.sources.profiles.NAME`` exposing
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -145,14 +145,28 @@ def profile_options(name: str) -> tuple[str, ...] | None:
 
 def read_profile(path: Path, name: str, spec: ProfileSpec) -> ProfileResult:
     """Read one file with a profile and check that its records are all accounted for."""
-    result = profile_reader(name, spec.source)(path, spec)
-    accounted = result.rows.num_rows + len(result.rejected) + len(result.control)
-    if accounted != result.records:
-        raise InputError(
-            f"{spec.display or path}: the {name} reader accounted for {accounted} records of "
-            f"{result.records} counted in the file; nothing is read from a short count"
-        )
-    return result
+    return next(read_profile_pieces(path, name, spec))
+
+
+def read_profile_pieces(
+    path: Path, name: str, spec: ProfileSpec, piece_bytes: int | None = None
+) -> Iterator[ProfileResult]:
+    """``read_profile`` a piece of the file at a time, where the profile reads in pieces (its
+    module's ``read_pieces``: the canonical CSV); other profiles read the file in one piece."""
+    reader = profile_reader(name, spec.source)
+    module = importlib.import_module(f"walletrecon.sources.profiles.{name}")
+    pieces: Callable[[Path, ProfileSpec, int | None], Iterator[ProfileResult]] | None = getattr(
+        module, "read_pieces", None
+    )
+    results = iter([reader(path, spec)]) if pieces is None else pieces(path, spec, piece_bytes)
+    for result in results:
+        accounted = result.rows.num_rows + len(result.rejected) + len(result.control)
+        if accounted != result.records:
+            raise InputError(
+                f"{spec.display or path}: the {name} reader accounted for {accounted} records of "
+                f"{result.records} counted in the file; nothing is read from a short count"
+            )
+        yield result
 
 
 def broken_totals(result: ProfileResult) -> list[ControlTotal]:

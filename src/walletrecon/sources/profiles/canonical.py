@@ -4,12 +4,13 @@ gives it the shape every profile returns."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from walletrecon.schemas import SOURCES
-from walletrecon.sources.files import read_raw
+from walletrecon.sources import files
 from walletrecon.sources.profiles import ProfileResult, ProfileSpec, Rejection
 
 #: The ``[inputs.options]`` keys this profile reads; any other key is a configuration error.
@@ -18,7 +19,20 @@ OPTIONS: tuple[str, ...] = ()
 
 def read(path: Path, spec: ProfileSpec) -> ProfileResult:
     """Read a canonical file as text; its malformed lines become rejections."""
-    raw = read_raw(path, SOURCES[spec.source], spec.display or path.name)
+    return next(read_pieces(path, spec))
+
+
+def read_pieces(
+    path: Path, spec: ProfileSpec, piece_bytes: int | None = None
+) -> Iterator[ProfileResult]:
+    """Read a canonical file a piece of about ``piece_bytes`` bytes at a time (``read``)."""
+    for raw in files.read_pieces(
+        path, SOURCES[spec.source], spec.display or path.name, piece_bytes
+    ):
+        yield _result(raw, spec)
+
+
+def _result(raw: files.RawFile, spec: ProfileSpec) -> ProfileResult:
     table = raw.table.drop_columns(["origin_file"])
     table = table.append_column("origin_element", pa.nulls(table.num_rows, pa.string()))
     rejected = [
