@@ -47,8 +47,9 @@ def test_many_shards_give_the_rows_of_one(tmp_path: Path, monkeypatch: pytest.Mo
     run_nights(data / "inbox", config, tmp_path / "one", "local")
     assert not written
     run_nights(data / "inbox", small, tmp_path / "many", "local")
-    # Every night spooled its rows and the working set, and took its spool away.
-    assert written.count("shaped-ledger") == 3 and written.count("working") == 3
+    # Every night read its ledger in pieces (64KB under 1MB) and spooled their rows and the
+    # working set, and took its spool away.
+    assert written.count("shaped-ledger") > 2 * 3 and written.count("working") == 3
     assert not list((tmp_path / "many").glob(SPOOL_PREFIX + "*"))
     one, many = discrepancies(tmp_path / "one"), discrepancies(tmp_path / "many")
     assert one.keys() == many.keys() and sum(frame.height for frame in one.values()) > 0
