@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.test_spark_engine import discrepancies, run_nights
+from walletrecon import kernel
 from walletrecon.cli import main
 from walletrecon.spool import SPOOL_PREFIX, Spool
 
@@ -44,6 +45,7 @@ def test_many_shards_give_the_rows_of_one(tmp_path: Path, monkeypatch: pytest.Mo
         return write(spool, name, frame)
 
     monkeypatch.setattr(Spool, "write", counted)
+    monkeypatch.setattr(kernel, "OUTCOME_SLICE", 1000)  # tonight's entries judged in slices
     run_nights(data / "inbox", config, tmp_path / "one", "local")
     assert not written
     run_nights(data / "inbox", small, tmp_path / "many", "local")

@@ -66,8 +66,8 @@ RECEIPT = st.fixed_dictionaries(
 
 
 def spooled_run(kernel: Any, state: Any, tonight: Any, params: Any, shards: int) -> KernelResult:
-    """The kernel with tonight's frames read from a spool and its handoffs written there; the
-    handoffs read back into its state."""
+    """The kernel with tonight's frames read from a spool and its handoffs and outcome rows
+    written there; the handoffs read back into its state, the outcome rows into its outcomes."""
     with tempfile.TemporaryDirectory() as folder:
         spool = Spool(Path(folder), RUN)
         written = {
@@ -80,8 +80,12 @@ def spooled_run(kernel: Any, state: Any, tonight: Any, params: Any, shards: int)
             kernel, state, dataclasses.replace(tonight, **fields), params, RUN, spooled
         )
         assert result.handed.keys() == set(kernel.handoffs)
+        assert isinstance(result.outcomes, pl.LazyFrame)
         handed = {name: frame.collect() for name, frame in result.handed.items()}
-    return dataclasses.replace(result, state={**result.state, **handed}, handed={})
+        outcomes = result.outcomes.collect()
+    return dataclasses.replace(
+        result, state={**result.state, **handed}, handed={}, outcomes=outcomes
+    )
 
 
 def same_in_shards(

@@ -26,7 +26,7 @@ from walletrecon.match.duplicates import DUPLICATE_KEYS
 from walletrecon.match.settlement import SETTLED_TYPES
 from walletrecon.schemas import CONTROL_AMOUNT
 from walletrecon.shards import Executor, Input, LocalExecutor, stand_ins
-from walletrecon.spool import NEW, WORKING, Spool, named
+from walletrecon.spool import ARRIVED, NEW, OUTCOMES, WORKING, Spool, concat, named, rows
 from walletrecon.state import (
     BANK_WORK,
     RECEIPT_WORK,
@@ -64,17 +64,23 @@ class Arrivals:
     #: Tonight's ledger versions replaced by a later one tonight: they count in balances only.
     superseded: pl.DataFrame = field(default_factory=pl.DataFrame)
 
-    def release(self) -> dict[str, Input]:
+    def release(self, spool: Spool | None = None) -> dict[str, Input]:
         """Hand over the rows of the split sources; keep only the ledger's ids and amounts here
-        (``ARRIVAL_COLUMNS``, in memory), and the others' schemas."""
-        rows: dict[str, Input] = {
+        (``ARRIVAL_COLUMNS``: in memory, or in the spool when the rows are there), and the
+        others' schemas."""
+        taken: dict[str, Input] = {
             source: getattr(self, source) for source in duplicates_kernel.SOURCES
         }
-        for source, frame in rows.items():
-            kept = frame.lazy().select(ARRIVAL_COLUMNS).collect() if source == "ledger" else None
-            empty = pl.DataFrame(schema=frame.collect_schema())  # no scan of a spooled file
-            setattr(self, source, empty if kept is None else kept)
-        return rows
+        for source, frame in taken.items():
+            kept: Input = pl.DataFrame(schema=frame.collect_schema())  # no scan of a spooled file
+            if source == "ledger":
+                ids = frame.lazy().select(ARRIVAL_COLUMNS)
+                if spool is not None and isinstance(frame, pl.LazyFrame):
+                    kept = spool.write(named(ARRIVED, source), ids)
+                else:
+                    kept = ids.collect()
+            setattr(self, source, kept)
+        return taken
 
     def entries(self) -> Input:
         """Ledger versions that may post: tonight's standing ones and the superseded ones."""
@@ -96,7 +102,8 @@ class Night:
 
     state: NightState
     findings: pl.DataFrame
-    outcomes: pl.DataFrame
+    #: Every row's outcome (``KernelResult.outcomes``); on a large night a scan of the spool.
+    outcomes: Input
     #: (entry_id) of entries an update made succeed: their status break is over.
     cleared: pl.DataFrame = field(default_factory=pl.DataFrame)
 
@@ -158,7 +165,7 @@ def reconcile(
         run_date,
         spooled,
     )
-    fields_, spooled = stand_ins("tonight", **arrivals.release())
+    fields_, spooled = stand_ins("tonight", **arrivals.release(spool))
     duplicates = executor.run(
         duplicates_kernel.KERNEL,
         duplicates_kernel.DuplicateState(arrivals.known_keys),
@@ -230,31 +237,20 @@ def reconcile(
             updated_status,
         ]
     )
-    # Tonight's entries' ids and amounts: in memory since ``release``.
-    arrived = arrivals.ledger
-    arrived = arrived if isinstance(arrived, pl.DataFrame) else arrived.collect()
-    ledger_outcomes = ledger_rules.entry_outcomes(
-        arrived.join(
-            duplicates.outcomes.filter(pl.col("source") == "ledger"),
-            left_on="entry_id",
-            right_on="row_id",
-            how="anti",
-        ),
-        ledger,
-        found,
-        config.windows,
-        run_date,
-    )
-    outcomes = pl.concat(
-        [
+    outcomes = [
+        duplicates.outcomes,
+        _entry_outcomes(
+            arrivals.ledger,
             duplicates.outcomes,
-            ledger_outcomes,
-            settled.outcomes,
-            received.outcomes,
-            payouts.outcomes,
-            balances.outcomes,
-        ]
-    )
+            ledger_rules.waiting_ids(ledger, config.windows, run_date),
+            found,
+            spool,
+        ),
+        settled.outcomes,
+        received.outcomes,
+        payouts.outcomes,
+        balances.outcomes,
+    ]
     state = NightState(
         ledger=compact(ledger_rules.carried(ledger, config.windows, run_date)),
         settlement=settled.state["settlement"],
@@ -266,4 +262,32 @@ def reconcile(
         open_discrepancies=previous.pop("open_discrepancies"),
         resolved_discrepancies=previous.pop("resolved_discrepancies"),
     )
-    return Night(state=state, findings=found, outcomes=outcomes, cleared=cleared)
+    return Night(state=state, findings=found, outcomes=concat(outcomes), cleared=cleared)
+
+
+#: Tonight's entries judged at a time on a large night (``_entry_outcomes``).
+OUTCOME_SLICE = 2_000_000
+
+
+def _entry_outcomes(
+    arrived: Input,
+    duplicates: Input,
+    waiting: pl.Series,
+    found: pl.DataFrame,
+    spool: Spool | None,
+) -> Input:
+    """The outcome rows of tonight's entries that are not duplicates (``arrived``: their ids
+    and amounts since ``Arrivals.release``). On a large night, a slice at a time into the
+    spool: an entry's outcome is its own."""
+    repeated = duplicates.lazy().filter(pl.col("source") == "ledger").select("row_id").collect()
+
+    def judged(entries: pl.LazyFrame) -> pl.DataFrame:
+        first = entries.join(repeated.lazy(), left_on="entry_id", right_on="row_id", how="anti")
+        return ledger_rules.entry_outcomes(first.collect(), waiting, found)
+
+    if spool is None:
+        return judged(arrived.lazy())
+    parts = spool.parts(named("ledger", OUTCOMES))
+    for offset in range(0, max(rows(arrived), 1), OUTCOME_SLICE):
+        parts.add(judged(arrived.lazy().slice(offset, OUTCOME_SLICE)))
+    return parts.scan()

@@ -31,7 +31,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon.kernels import KernelResult
-from walletrecon.spool import Spool, SpoolParts, named, rows
+from walletrecon.spool import OUTCOMES, Spool, SpoolParts, named, rows
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -153,7 +153,7 @@ def merge(results: list[KernelResult]) -> KernelResult:
     names = results[0].state.keys()
     return KernelResult(
         findings=pl.concat([result.findings for result in results]),
-        outcomes=pl.concat([result.outcomes for result in results]),
+        outcomes=pl.concat([result.outcomes.lazy() for result in results]).collect(),
         state={name: pl.concat([result.state[name] for result in results]) for name in names},
     )
 
@@ -260,7 +260,10 @@ class LocalExecutor:
         frames: dict[str, Input] = {**input_frames(state, tonight), **(spooled or {})}
         shards = self.shard_count(frames, kernel.working_set)
         handed = (
-            {name: self.spool.parts(named(kernel.name, name)) for name in kernel.handoffs}
+            {
+                name: self.spool.parts(named(kernel.name, name))
+                for name in (*kernel.handoffs, OUTCOMES)
+            }
             if self.spool
             else {}
         )
@@ -295,16 +298,21 @@ class LocalExecutor:
 
 
 def _hand_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:
-    """A shard's result with its handoffs written to the spool (and taken out of its state)."""
+    """A shard's result with its handoffs and outcome rows written to the spool (and taken out
+    of its state)."""
+    if not handed:
+        return result
     for name, parts in handed.items():
-        parts.add(result.state.pop(name))
-    return result
+        if name != OUTCOMES:
+            parts.add(result.state.pop(name))
+    handed[OUTCOMES].add(result.outcomes.lazy().collect())
+    return dataclasses.replace(result, outcomes=result.outcomes.clear())
 
 
 def _handed_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:
-    """The merged result, its spooled handoffs named in ``handed``."""
+    """The merged result, its spooled handoffs named in ``handed``; its outcome rows a scan of
+    the spooled ones: they wait there for the manifest's count."""
     if not handed:
         return result
-    return dataclasses.replace(
-        result, handed={name: parts.scan() for name, parts in handed.items()}
-    )
+    scans = {name: parts.scan() for name, parts in handed.items()}
+    return dataclasses.replace(result, outcomes=scans.pop(OUTCOMES), handed=scans)

@@ -147,7 +147,7 @@ def shard_task(
             params,
             run_date,
         )
-        parts = {"findings": result.findings, "outcomes": result.outcomes}
+        parts = {"findings": result.findings, "outcomes": result.outcomes.lazy().collect()}
         parts |= {f"state.{name}": frame for name, frame in result.state.items()}
         return pa.table(
             {

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -26,8 +27,10 @@ from walletrecon.modes import owner_writable
 #: The prefix of a night's spool folder in the output folder.
 SPOOL_PREFIX = ".spool-"
 #: The stages that write tonight's rows, by the names their files take (``named``); a kernel's
-#: handoffs take the kernel's name.
-SHAPED, NEW, WORKING = "shaped", "new", "working"
+#: handoffs take the kernel's name. ``ARRIVED``: the ledger's ids and amounts its outcomes need.
+SHAPED, NEW, WORKING, ARRIVED = "shaped", "new", "working", "arrived"
+#: The frame of a kernel's outcome rows (``named(kernel, OUTCOMES)``): they wait for the manifest.
+OUTCOMES = "outcomes"
 #: Parquet as the spool writes it: LZ4 (about a third of the bytes, as fast as none), no
 #: statistics (the spool is read whole or by row position, never by value).
 COMPRESSION: Final = "lz4"
@@ -102,6 +105,15 @@ def named(stage: str, frame: str) -> str:
     """A spooled frame's name: the stage that wrote it and the frame (``new-ledger``,
     ``duplicates-ledger``), what ``Spool.remove`` takes."""
     return f"{stage}-{frame}"
+
+
+def concat(frames: Sequence[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame | pl.LazyFrame:
+    """Frames one after another: lazily when any is spooled."""
+    if all(isinstance(frame, pl.DataFrame) for frame in frames):
+        return pl.concat(
+            [frame for frame in frames if isinstance(frame, pl.DataFrame)], how="vertical_relaxed"
+        )
+    return pl.concat([frame.lazy() for frame in frames], how="vertical_relaxed")
 
 
 def rows(frame: pl.DataFrame | pl.LazyFrame) -> int:

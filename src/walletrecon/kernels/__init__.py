@@ -24,8 +24,8 @@ class KernelResult:
     #: Findings in the ``state.FINDING`` shape.
     findings: pl.DataFrame
     #: (source, row_id, outcome, currency, amount_minor) of tonight's rows of the kernel's own
-    #: sources (``outcome_rows``).
-    outcomes: pl.DataFrame
+    #: sources (``outcome_rows``); spooled by an executor with a spool (a scan of the rows).
+    outcomes: pl.DataFrame | pl.LazyFrame
     #: What the kernel hands on, by name: its slice of the next night's state (``NightState``
     #: frame names), and the working set a later kernel of the night goes on with (the ledger
     #: entries settlement hands to receipts; the first rows duplicates hands to both).

@@ -76,19 +76,19 @@ def entry_kept(windows: Windows, run_date: dt.date) -> pl.Expr:
     )
 
 
-def entry_outcomes(
-    arrived: pl.DataFrame,
-    ledger: pl.DataFrame | pl.LazyFrame,
-    found: pl.DataFrame,
-    windows: Windows,
-    run_date: dt.date,
-) -> pl.DataFrame:
+def waiting_ids(
+    ledger: pl.DataFrame | pl.LazyFrame, windows: Windows, run_date: dt.date
+) -> pl.Series:
+    """The ids of the entries of the working set still waiting inside a window."""
+    waiting = ledger.lazy().filter(entry_waiting(windows, run_date)).select("entry_id")
+    return waiting.collect().to_series()
+
+
+def entry_outcomes(arrived: pl.DataFrame, waiting: pl.Series, found: pl.DataFrame) -> pl.DataFrame:
     """Tonight's entries (``arrived``: their ``entry_id``): ``discrepancy`` when any finding
-    names them, ``pending`` while waiting in the working set, else ``matched``."""
-    pending = (
-        ledger.lazy().filter(entry_waiting(windows, run_date)).select("entry_id").collect()
-    ).to_series()
-    return judged_outcomes("ledger", arrived, "entry_id", found, pending)
+    names them, ``pending`` while waiting in the working set (``waiting_ids``), else
+    ``matched``."""
+    return judged_outcomes("ledger", arrived, "entry_id", found, waiting)
 
 
 def carried(

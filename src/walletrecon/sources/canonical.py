@@ -29,7 +29,7 @@ from walletrecon.sources.profiles import ControlTotal
 from walletrecon.sources.reading import FileRead, read_pieces
 from walletrecon.sources.rejections import check_rejected_share
 from walletrecon.sources.validate import DEFAULT_LIMITS
-from walletrecon.spool import SHAPED, Spool, named
+from walletrecon.spool import SHAPED, Spool, concat, named
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def load_folders(
             loaded.files.append(record.file(delivery, digest.result()))
     for name, frames in parts.items():
         if frames:
-            loaded.accepted[name] = _concat(frames)
+            loaded.accepted[name] = concat(frames)
     return loaded
 
 
@@ -153,15 +153,6 @@ class _FileTally:
             control=self.control,
             checks=tuple(asdict(total) for total in self.totals),
         )
-
-
-def _concat(frames: list[pl.DataFrame | pl.LazyFrame]) -> pl.DataFrame | pl.LazyFrame:
-    """A source's files one after another: lazily when any is spooled."""
-    if all(isinstance(frame, pl.DataFrame) for frame in frames):
-        return pl.concat(
-            [frame for frame in frames if isinstance(frame, pl.DataFrame)], how="vertical_relaxed"
-        )
-    return pl.concat([frame.lazy() for frame in frames], how="vertical_relaxed")
 
 
 def require_ledger(inbox: Path, run_date: dt.date, inputs: tuple[InputSpec, ...] = ()) -> None:
