@@ -313,3 +313,23 @@ def test_a_wholly_rejected_ledger_exits_2(tmp_path: Path) -> None:
     result = cli(tmp_path)
     assert result.exit_code == 2
     assert "ledger.csv: 2 of 2 rows (100.0%) rejected" in result.output
+
+
+def test_a_parquet_file_read_in_pieces_gives_its_rows_and_row_numbers(tmp_path: Path) -> None:
+    names = BANK_HEADER.strip().split(",")
+    lines = [bank_line(number).strip().split(",") for number in range(1, 51)]
+    table = pa.table({name: [line[index] for line in lines] for index, name in enumerate(names)})
+    pq.write_table(table, tmp_path / "bank.parquet", row_group_size=7)
+    whole = read_bank(tmp_path / "bank.parquet").table
+    pieces = [
+        raw.table
+        for raw in files.read_pieces(
+            tmp_path / "bank.parquet", SOURCES["bank"], "bank.parquet", 300
+        )
+    ]
+    assert len(pieces) > 3 and pa.concat_tables(pieces).equals(whole)
+    assert whole.column("origin_row").to_pylist() == list(range(1, 51))
+    binary = table.set_column(4, "reference", pa.array([b"PO"] * 36 + [b"\xff"] * 14))
+    pq.write_table(binary, tmp_path / "bank.parquet", row_group_size=7)
+    with pytest.raises(InputError, match="row 37, column 'reference': bytes that are not UTF-8"):
+        list(files.read_pieces(tmp_path / "bank.parquet", SOURCES["bank"], "bank", 300))

@@ -194,9 +194,9 @@ def _is_utf8(value: bytes) -> bool:
     return True
 
 
-def _text_column(path: Path, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A Parquet column as text; InputError naming the column (and the row) when it has no text
-    form: a nested type, or bytes that are not UTF-8."""
+def _text_column(path: Path, name: str, column: pa.ChunkedArray, before: int) -> pa.ChunkedArray:
+    """A Parquet column as text; InputError naming the column (and the row: ``before`` rows of
+    the file precede these) when it has no text form: a nested type, or bytes not UTF-8."""
     if pa.types.is_nested(column.type):
         raise InputError(f"{path}: column '{name}' is {column.type}; expected text or a number")
     try:
@@ -206,7 +206,7 @@ def _text_column(path: Path, name: str, column: pa.ChunkedArray) -> pa.ChunkedAr
             raise InputError(f"{path}: column '{name}' cannot be read as text: {exc}") from exc
         row = next(
             number
-            for number, value in enumerate(column.to_pylist(), start=1)
+            for number, value in enumerate(column.to_pylist(), start=before + 1)
             if value is not None and not _is_utf8(value)
         )
         raise InputError(
@@ -214,30 +214,48 @@ def _text_column(path: Path, name: str, column: pa.ChunkedArray) -> pa.ChunkedAr
         ) from exc
 
 
-def _read_parquet(path: Path, source: Source) -> RawFile:
+def _read_parquet(path: Path, source: Source, piece_bytes: int | None = None) -> Iterator[RawFile]:
+    """The file's rows as text, ``piece_bytes`` of them (uncompressed, by the file's metadata)
+    at a time; InputError when the rows read are not the rows its metadata records."""
     try:
-        names = pq.read_schema(path).names
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
         _duplicates(path, names, source)
         # Only the source's columns are read: others, of any type, are not the night's business.
         wanted = [name for name in names if name in source.column_names]
-        table = pq.read_table(path, columns=wanted)
-        recorded = pq.read_metadata(path).num_rows
+        schema = pa.schema([parquet.schema_arrow.field(name) for name in wanted])
+        metadata = parquet.metadata
+        recorded = metadata.num_rows
+        _no_float_amounts(path, schema, source)
+        size = sum(
+            metadata.row_group(index).total_byte_size for index in range(metadata.num_row_groups)
+        )
+        batch = recorded if piece_bytes is None else max(1, piece_bytes * recorded // max(size, 1))
+        read, pieces = 0, 0
+        for rows in parquet.iter_batches(batch_size=max(batch, 1), columns=wanted):
+            table = pa.Table.from_batches([rows])
+            columns = [
+                _text_column(path, name, column, read)
+                for name, column in zip(table.column_names, table.columns, strict=True)
+            ]
+            yield RawFile(path, pa.table(columns, names=table.column_names), first_row=read)
+            read, pieces = read + table.num_rows, pieces + 1
+        if not pieces:
+            yield RawFile(path, pa.table({name: pa.array([], pa.string()) for name in wanted}))
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
-    if table.num_rows != recorded:
-        raise InputError(
-            f"{path}: read {table.num_rows} rows but the file's metadata records {recorded}"
-        )
+    if read != recorded:
+        raise InputError(f"{path}: read {read} rows but the file's metadata records {recorded}")
+
+
+def _no_float_amounts(path: Path, schema: pa.Schema, source: Source) -> None:
     amounts = {column.name for column in source.columns if column.kind == "amount"}
-    columns = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if name in amounts and pa.types.is_floating(column.type):
+    for item in schema:
+        if item.name in amounts and pa.types.is_floating(item.type):
             raise InputError(
-                f"{path}: column '{name}' is floating point; amounts must be decimal "
+                f"{path}: column '{item.name}' is floating point; amounts must be decimal "
                 "strings or a decimal type, never floats"
             )
-        columns.append(_text_column(path, name, column))
-    return RawFile(path, pa.table(columns, names=table.column_names))
 
 
 def with_optional_columns(table: pa.Table, source: Source) -> pa.Table:
@@ -256,13 +274,11 @@ def read_raw(path: Path, source: Source, display_name: str) -> RawFile:
 def read_pieces(
     path: Path, source: Source, display_name: str, piece_bytes: int | None = None
 ) -> Iterator[RawFile]:
-    """Read a source file as text, a piece of about ``piece_bytes`` bytes at a time (a CSV file;
-    a Parquet file is one piece); check the required columns; add origin columns."""
-    parquet = path.name.endswith(".parquet")
-    pieces = (
-        iter([_read_parquet(path, source)]) if parquet else _read_csv(path, source, piece_bytes)
-    )
-    for raw in pieces:
+    """Read a source file as text, a piece of about ``piece_bytes`` bytes at a time (of text,
+    or of a Parquet file's uncompressed columns); check the required columns; add origin
+    columns."""
+    reader = _read_parquet if path.name.endswith(".parquet") else _read_csv
+    for raw in reader(path, source, piece_bytes):
         yield _with_origin(raw, source, display_name)
 
 
