@@ -7,7 +7,7 @@ import pyarrow as pa
 from polars.testing import assert_frame_equal
 
 from walletrecon.kernels import KernelResult
-from walletrecon.state import FINDING, compact, empty
+from walletrecon.state import FINDING, compact, empty, fresh
 
 
 def held_bytes(frame: pl.DataFrame) -> int:
@@ -60,3 +60,13 @@ def test_a_kernel_result_compacts_findings_and_state_but_not_outcomes() -> None:
     assert held_bytes(result.findings) < 2**20
     assert held_bytes(result.state["ledger"]) < 2**20
     assert result.outcomes is few
+
+
+def test_findings_copied_anew_are_the_same_rows_in_one_chunk_a_column() -> None:
+    pieces = [few_rows_of_many().select("evidence", "involved") for _ in range(3)]
+    findings = pl.concat(pieces, rechunk=False)
+    assert findings.n_chunks() == 3
+    copied = fresh(findings)
+    assert_frame_equal(copied, findings)
+    assert copied.n_chunks() == 1 and held_bytes(copied) < 2**20
+    assert fresh(empty(FINDING)).schema == empty(FINDING).schema

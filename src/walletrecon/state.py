@@ -209,6 +209,16 @@ def compact(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(copied.get_columns())
 
 
+def fresh(frame: pl.DataFrame) -> pl.DataFrame:
+    """A small frame's rows copied into new memory, one buffer a column.
+
+    A kernel's findings are a few rows built in many pieces (a chunk per step that found them),
+    allocated among a shard's working buffers; kept shard after shard, those pieces kept the
+    memory of the shards around them from going back (measured on 30M rows: about 0.5GB a
+    shard of settlement, 12 shards; ``compact`` finds no wasteful column there)."""
+    return cast(pl.DataFrame, pl.from_arrow(frame.to_arrow(), schema=frame.schema)).rechunk()
+
+
 @dataclass(frozen=True)
 class NightState:
     """Everything one night hands to the next."""

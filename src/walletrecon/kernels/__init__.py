@@ -14,7 +14,7 @@ import polars as pl
 
 from walletrecon.match.common import row_wise
 from walletrecon.schemas import CONTROL_AMOUNT
-from walletrecon.state import compact
+from walletrecon.state import compact, fresh
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,10 @@ class KernelResult:
 
     def compacted(self) -> KernelResult:
         """The result with its frames' text copied where it keeps its inputs' buffers alive
-        (``state.compact``): findings and carried state are a few rows of the night's text."""
+        (``state.compact``), and its findings copied anew (``state.fresh``): findings and
+        carried state are a few rows of the night's text, and outlive the shard."""
         return KernelResult(
-            findings=compact(self.findings),
+            findings=fresh(self.findings),
             outcomes=self.outcomes,
             state={name: compact(frame) for name, frame in self.state.items()},
             handed=self.handed,
