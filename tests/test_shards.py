@@ -265,7 +265,7 @@ def test_the_shard_count_follows_from_the_memory_budget() -> None:
     assert shard_count(1000, 1000 * WORKING_SET_FACTOR) == 1
     assert shard_count(1001, 1000 * WORKING_SET_FACTOR) == 2
     assert shard_count(10 * 1024**3, 6 * 1024**3) == 7
-    assert memory_budget(None) == physical_memory() // 4
+    assert memory_budget(None) == physical_memory() // 5
     assert memory_budget(512 * 1024**2) == 512 * 1024**2
     frames = input_frames(*_balance_inputs())
     size = sum(frame.estimated_size() for frame in frames.values())

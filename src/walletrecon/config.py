@@ -202,7 +202,7 @@ class Engine(_Frozen):
 
     ``memory_limit`` is the memory one machine (or one Spark task) may give a kernel's working set;
     the number of hash shards, and whether a night's rows wait on disk between the stages, follow
-    from it. None: a quarter of the machine's physical memory.
+    from it. None: a fifth of the machine's physical memory.
     """
 
     memory_limit: Annotated[int, BeforeValidator(parse_size)] | None = None
