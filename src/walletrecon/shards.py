@@ -229,7 +229,8 @@ class LocalExecutor:
 
     ``shards`` fixes the number of shards (tests); otherwise it follows from ``memory_limit``
     (bytes; None: a fifth of the machine's memory) and the size of the inputs. With a ``spool``,
-    the kernels' handoffs are written there shard by shard (``Kernel.handoffs``).
+    the kernels' handoffs (``Kernel.handoffs``) and outcome rows are written there shard by
+    shard.
     """
 
     memory_limit: int | None = None

@@ -3,7 +3,8 @@
 A night whose rows pass the memory budget (``[engine] memory_limit``) hands its largest frames
 from stage to stage through Parquet files in a folder of the output's own (``.spool-*``): the
 rows delivered tonight, the first rows the duplicates kernel passes on, the ledger's working
-set settlement hands to receipts. A kernel then reads, per hash shard, only its shard's rows of
+set settlement hands to receipts, and every row's outcome until the manifest counts them. A
+kernel then reads, per hash shard, only its shard's rows of
 them (``shards.LocalExecutor``), so that memory follows a shard, not the night.
 
 A spooled frame is a ``pl.LazyFrame`` scanning its files: kernels and executors take it wherever
