@@ -43,6 +43,11 @@ class RawFile:
     first_row: int = 0
 
 
+def no_rows(names: list[str]) -> pa.Table:
+    """A table of text columns with these names and no rows (a header-only file)."""
+    return pa.table({name: pa.array([], pa.string()) for name in names})
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
@@ -90,7 +95,7 @@ def _read_csv(path: Path, source: Source, piece_bytes: int | None = None) -> Ite
         raise InputError(f"{path}: the file is empty (no header row)")
     _duplicates(path, header, source)
     if not has_rows:
-        yield RawFile(path, pa.table({name: pa.array([], pa.string()) for name in header}))
+        yield RawFile(path, no_rows(header))
         return
     scan = scan_records(path, piece_bytes)
     opener = gzip.open if path.name.endswith(".gz") else open
@@ -241,7 +246,7 @@ def _read_parquet(path: Path, source: Source, piece_bytes: int | None = None) ->
             yield RawFile(path, pa.table(columns, names=table.column_names), first_row=read)
             read, pieces = read + table.num_rows, pieces + 1
         if not pieces:
-            yield RawFile(path, pa.table({name: pa.array([], pa.string()) for name in wanted}))
+            yield RawFile(path, no_rows(wanted))
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: cannot read as Parquet: {exc}") from exc
     if read != recorded:

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from walletrecon.errors import InputError
+from walletrecon.sources.files import no_rows
 from walletrecon.sources.profiles.text import decode_file
 from walletrecon.sources.records import check_quotes
 
@@ -142,7 +143,7 @@ def read_records(
     records.record_lines = lines
     records.records = len(data_lines) + len(footer)
     if not len(data_lines):
-        records.table = pa.table({column: pa.array([], pa.string()) for column in header})
+        records.table = no_rows(header)
         return records
     body = data[starts[first + 1] : ends[body_end - 1]]
     _parse_body(records, body, name, delimiter, quote)
