@@ -65,9 +65,12 @@ RECEIPT = st.fixed_dictionaries(
 )
 
 
-def spooled_run(kernel: Any, state: Any, tonight: Any, params: Any, shards: int) -> KernelResult:
-    """The kernel with tonight's frames read from a spool and its handoffs and outcome rows
-    written there; the handoffs read back into its state, the outcome rows into its outcomes."""
+def spooled_run(
+    kernel: Any, state: Any, tonight: Any, params: Any, shards: int, split_from: int
+) -> KernelResult:
+    """The kernel with tonight's frames read from a spool (split by shard in one pass from
+    ``split_from`` shards on, else read by position) and its handoffs and outcome rows written
+    there; the handoffs read back into its state, the outcome rows into its outcomes."""
     with tempfile.TemporaryDirectory() as folder:
         spool = Spool(Path(folder), RUN)
         written = {
@@ -75,11 +78,12 @@ def spooled_run(kernel: Any, state: Any, tonight: Any, params: Any, shards: int)
             for item in dataclasses.fields(tonight)
         }
         fields, spooled = stand_ins("tonight", **written)
-        executor = LocalExecutor(shards=shards, spool=spool)
+        executor = LocalExecutor(shards=shards, spool=spool, split_from=split_from)
         result = executor.run(
             kernel, state, dataclasses.replace(tonight, **fields), params, RUN, spooled
         )
         assert result.handed.keys() == set(kernel.handoffs)
+        assert not list(spool.folder.glob("*-by-shard"))  # split inputs go with the kernel
         assert isinstance(result.outcomes, pl.LazyFrame)
         handed = {name: frame.collect() for name, frame in result.handed.items()}
         outcomes = result.outcomes.collect()
@@ -96,8 +100,8 @@ def same_in_shards(
     take them over)."""
     whole = LocalExecutor(shards=1).run(kernel, state, tonight(), params, RUN)
     assert_same(LocalExecutor(shards=shards).run(kernel, state, tonight(), params, RUN), whole)
-    for count in (1, shards):
-        assert_same(spooled_run(kernel, state, tonight(), params, count), whole)
+    for count, split_from in ((1, 1), (shards, shards + 1), (shards, shards)):
+        assert_same(spooled_run(kernel, state, tonight(), params, count, split_from), whole)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

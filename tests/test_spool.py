@@ -7,10 +7,20 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from walletrecon.publish import recover
-from walletrecon.shards import WORKING_SET_FACTOR, LocalExecutor, frames_size, input_size
+from walletrecon.shards import (
+    SHARD,
+    WORKING_SET_FACTOR,
+    LocalExecutor,
+    frames_size,
+    input_size,
+    shard_rows,
+)
 from walletrecon.spool import SPOOL_PREFIX, Spool, rows
 
 NIGHT = dt.date(2026, 11, 20)
@@ -83,3 +93,24 @@ def test_removed_frames_leave_the_others(tmp_path: Path) -> None:
     spool.remove("new-ledger")
     assert [path.name for path in spool.folder.iterdir()] == ["00002-duplicates-ledger.parquet"]
     assert_frame_equal(kept.collect(), FRAME)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shard_ids=st.lists(st.integers(0, 3), min_size=0, max_size=40))
+def test_a_frame_split_by_shard_keeps_each_shard_s_rows_in_their_order(
+    tmp_path_factory: pytest.TempPathFactory, shard_ids: list[int]
+) -> None:
+    frame = pl.DataFrame(
+        {"entry_id": [f"E{n}" for n in range(len(shard_ids))], "n": range(len(shard_ids))},
+        schema={"entry_id": pl.String, "n": pl.Int64},
+    )
+    spool = Spool(tmp_path_factory.mktemp("spool"), NIGHT)
+    scanned = spool.write("ledger", frame)
+    ids = pl.Series(SHARD, shard_ids, dtype=pl.Int32)
+    split = spool.split("ledger-by-shard", scanned, ids, 5)
+    assert len(split) == 5
+    for shard, scan in enumerate(split):
+        assert_frame_equal(scan.collect(), frame.filter(ids == shard))
+        assert_frame_equal(scan.collect(), shard_rows(scanned, ids, shard))
+    spool.remove("ledger-by-shard")
+    assert [path.name for path in spool.folder.iterdir()] == ["00001-ledger.parquet"]

@@ -50,6 +50,11 @@ KeyRule = Callable[[Mapping[str, pl.LazyFrame]], Mapping[str, pl.Expr]]
 SHARD = "__shard"
 #: The column holding a row's position while a spooled frame is read by shard.
 POSITION = "__position"
+#: From this many shards on, a spooled input is split by shard in one pass (``Spool.split``)
+#: before the shards run. Reading one shard's rows by position from the whole frame costs
+#: about an eighth of the split (measured at 10M ledger rows: 0.4s against 3.3s), so with
+#: fewer shards the reads by position cost less.
+SPLIT_FROM_SHARDS = 8
 #: A kernel's working set as a multiple of the estimated size of its input frames (joins,
 #: group-bys and the result frames held next to the inputs).
 WORKING_SET_FACTOR = 4
@@ -236,6 +241,9 @@ class LocalExecutor:
     memory_limit: int | None = None
     shards: int | None = None
     spool: Spool | None = None
+    #: From this many shards on, spooled inputs are split by shard in one pass (None:
+    #: ``SPLIT_FROM_SHARDS``).
+    split_from: int | None = None
 
     def shard_count(self, frames: Mapping[str, Input], factor: float = WORKING_SET_FACTOR) -> int:
         """The number of shards for these input frames (``factor``: the kernel's working set
@@ -283,10 +291,14 @@ class LocalExecutor:
             for name, frame in frames.items()
         }
         del keys
+        split = self._split(kernel.name, frames, shard_ids, shards)
         results = []
         for shard in range(shards):
             part = {
-                name: shard_rows(frame, shard_ids[name], shard) for name, frame in frames.items()
+                name: split[name][shard].collect()
+                if name in split
+                else shard_rows(frames[name], shard_ids[name], shard)
+                for name in frames
             }
             result = kernel.run(
                 with_frames(state, "state", part),
@@ -296,7 +308,35 @@ class LocalExecutor:
             ).compacted()
             del part
             results.append(_hand_on(result, handed))
+        if self.spool:
+            self.spool.remove(*(_split_name(kernel.name, name) for name in split))
         return _handed_on(merge(results), handed)
+
+    def _split(
+        self,
+        kernel: str,
+        frames: Mapping[str, Input],
+        shard_ids: Mapping[str, pl.Series],
+        shards: int,
+    ) -> dict[str, list[pl.LazyFrame]]:
+        """Each spooled input split by shard in one pass through the spool, per shard a scan,
+        when there are ``split_from`` shards or more; with fewer (or no spool), a shard's rows
+        are read by position from the whole frame."""
+        split_from = SPLIT_FROM_SHARDS if self.split_from is None else self.split_from
+        if self.spool is None or shards < split_from:
+            return {}
+        return {
+            name: self.spool.split(
+                _split_name(kernel, name), frame, shard_ids[name].alias(SHARD), shards
+            )
+            for name, frame in frames.items()
+            if isinstance(frame, pl.LazyFrame)
+        }
+
+
+def _split_name(kernel: str, frame: str) -> str:
+    """The spooled name of a kernel's input frame split by shard."""
+    return named(kernel, f"{frame.replace('.', '-')}-by-shard")
 
 
 def _hand_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:

@@ -62,12 +62,38 @@ class Spool:
                 frame.write_parquet(path, compression=COMPRESSION, statistics=False)
         return pl.scan_parquet(path)
 
+    def split(
+        self, name: str, frame: pl.LazyFrame, shard_ids: pl.Series, shards: int
+    ) -> list[pl.LazyFrame]:
+        """A spooled frame split in one pass by the shard of each row (``shard_ids``: one value
+        per row, 0 to ``shards`` - 1, in the frame's order; its name is the partition column's): per
+        shard, a scan of its rows in the frame's order (empty, with the frame's schema, for a
+        shard with none). One read and one write of the frame, where reading each shard's rows
+        from the whole frame reads it once a shard."""
+        folder = self._path(name).with_suffix("")
+        tagged = pl.concat([frame, shard_ids.to_frame().lazy()], how="horizontal")
+        with owner_writable():
+            tagged.sink_parquet(
+                pl.PartitionBy(folder, key=shard_ids.name, include_key=False),
+                compression=COMPRESSION,
+                statistics=False,
+                mkdir=True,
+            )
+        schema = frame.collect_schema()
+        scans = []
+        for shard in range(shards):
+            paths = sorted((folder / f"{shard_ids.name}={shard}").glob("*.parquet"))
+            scans.append(pl.scan_parquet(paths) if paths else pl.LazyFrame(schema=schema))
+        return scans
+
     def remove(self, *names: str) -> None:
         """Delete the files of frames no stage reads any more (a scan of them must not be
         read after): the spool holds about two stages' rows at a time, not the night's."""
         for name in names:
             for path in self.folder.glob(f"*-{name}.parquet"):
                 path.unlink(missing_ok=True)
+            for path in self.folder.glob(f"*-{name}"):
+                shutil.rmtree(path, ignore_errors=True)
 
     def parts(self, name: str) -> SpoolParts:
         """A frame written a part at a time (one per shard): ``add`` each, then ``scan``."""
