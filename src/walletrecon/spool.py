@@ -4,8 +4,9 @@ A night whose rows pass the memory budget (``[engine] memory_limit``) hands its 
 from stage to stage through Parquet files in a folder of the output's own (``.spool-*``): the
 rows delivered tonight, the first rows the duplicates kernel passes on, the ledger's working
 set settlement hands to receipts, and every row's outcome until the manifest counts them. A
-kernel then reads, per hash shard, only its shard's rows of
-them (``shards.LocalExecutor``), so that memory follows a shard, not the night.
+kernel then reads, per hash shard, only its shard's rows of them (``shards.LocalExecutor``; from
+8 shards on, after ``Spool.split`` splits them by shard in one pass), so that memory follows a
+shard, not the night.
 
 A spooled frame is a ``pl.LazyFrame`` scanning its files: kernels and executors take it wherever
 they take a frame still to be read. A killed run's leftover folder is removed by the next run
@@ -33,7 +34,7 @@ SHAPED, NEW, WORKING, ARRIVED = "shaped", "new", "working", "arrived"
 #: The frame of a kernel's outcome rows (``named(kernel, OUTCOMES)``): they wait for the manifest.
 OUTCOMES = "outcomes"
 #: Parquet as the spool writes it: LZ4 (about a third of the bytes, as fast as none), no
-#: statistics (the spool is read whole or by row position, never by value).
+#: statistics (the spool is read whole, by shard or by row position, never by value).
 COMPRESSION: Final = "lz4"
 
 
