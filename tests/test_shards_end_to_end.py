@@ -54,9 +54,9 @@ def test_many_shards_give_the_rows_of_one(tmp_path: Path, monkeypatch: pytest.Mo
         return split(spool, name, frame, shard_ids, count)
 
     monkeypatch.setattr(Spool, "split", counted_split)
-    # Kernels of 5 shards or more split their spooled inputs in one pass; the others read
-    # each shard's rows by position.
-    monkeypatch.setattr(shards, "SPLIT_FROM_SHARDS", 5)
+    # Kernels and re-deliveries of 4 shards or more split their spooled inputs in one pass;
+    # the others read each shard's rows by position.
+    monkeypatch.setattr(shards, "SPLIT_FROM_SHARDS", 4)
     monkeypatch.setattr(kernel, "OUTCOME_SLICE", 1000)  # tonight's entries judged in slices
     run_nights(data / "inbox", config, tmp_path / "one", "local")
     assert not written
@@ -64,7 +64,8 @@ def test_many_shards_give_the_rows_of_one(tmp_path: Path, monkeypatch: pytest.Mo
     # Every night read its ledger in pieces (64KB under 1MB) and spooled their rows and the
     # working set, and took its spool away.
     assert written.count("shaped-ledger") > 2 * 3 and written.count("working") == 3
-    assert any(name.endswith("-by-shard") for name in written)
+    assert "shaped-ledger-by-shard" in written
+    assert any(name.endswith("tonight-ledger-by-shard") for name in written)
     assert not list((tmp_path / "many").glob(SPOOL_PREFIX + "*"))
     one, many = discrepancies(tmp_path / "one"), discrepancies(tmp_path / "many")
     assert one.keys() == many.keys() and sum(frame.height for frame in one.values()) > 0

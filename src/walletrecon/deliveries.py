@@ -25,12 +25,14 @@ from walletrecon.manifest import TALLY_SCHEMA, tally
 from walletrecon.registry import Registries, known_keys, payment_history, prior_rows
 from walletrecon.schemas import REJECTED_SCHEMA
 from walletrecon.shards import (
+    SHARD,
     WORKING_SET_FACTOR,
     Input,
     input_size,
     memory_budget,
     shard_count,
     shard_of,
+    splits,
 )
 from walletrecon.sources.canonical import PIECE_BYTES, Loaded, registry_rows
 from walletrecon.sources.inbox import InboxFile
@@ -68,18 +70,29 @@ def _in_memory(frame: Input) -> pl.DataFrame:
 
 
 def _pieces(
-    shaped: Input, prior: pl.DataFrame, budget: int
+    source: str, shaped: Input, prior: pl.DataFrame, budget: int, spool: Spool | None
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """A source's shaped rows with their ids' earlier versions: whole, or (spooled rows past the
     budget) by hash shard of the row id, so that memory follows a shard. Every version of an id
-    is in its one shard, and re-deliveries are worked out per id."""
+    is in its one shard, and re-deliveries are worked out per id. From ``SPLIT_FROM_SHARDS``
+    shards on, the spooled rows are split by shard in one pass first."""
     if isinstance(shaped, pl.DataFrame):
         yield shaped, prior
         return
     shards = shard_count(input_size(shaped) * (WORKING_SET_FACTOR + 1), budget, 1)
     key = shard_of(pl.col("row_id"), shards)
-    for shard in range(shards):
-        yield shaped.filter(key == shard).collect(engine="streaming"), prior.filter(key == shard)
+    if spool is None or not splits(shards):
+        for shard in range(shards):
+            rows_of_shard = shaped.filter(key == shard).collect(engine="streaming")
+            yield rows_of_shard, prior.filter(key == shard)
+        return
+    shard_ids = shaped.select(key.alias(SHARD)).collect(engine="streaming").to_series()
+    name = named(SHAPED, f"{source}-by-shard")
+    split = spool.split(name, shaped, shard_ids, shards)
+    del shard_ids
+    for shard, scan in enumerate(split):
+        yield scan.collect(), prior.filter(key == shard)
+    spool.remove(name)
 
 
 def _sort_deliveries(
@@ -103,7 +116,7 @@ def _sort_deliveries(
         replaced: list[pl.DataFrame] = []
         redelivered[source] = updated[source] = 0
         earlier = prior.filter(pl.col("source") == source)
-        for piece, its_prior in _pieces(shaped.pop(source), earlier, budget):
+        for piece, its_prior in _pieces(source, shaped.pop(source), earlier, budget, spool):
             split = split_redeliveries(source, piece, its_prior)
             del piece
             redelivered[source] += split.redelivered.height
@@ -153,17 +166,20 @@ def sort_arrivals(
     night (a ``spool``) tonight's rows to the spool, a source at a time."""
     shaped: dict[str, Input] = loaded.accepted
     loaded.accepted = {}
+    # Read for their hashes only, and only when there are earlier nights.
     ids = pl.concat(
         [
-            frame.lazy().select(pl.lit(source).alias("source"), "row_id").collect()
+            frame.lazy().select(pl.lit(source).alias("source"), "row_id")
             for source, frame in shaped.items()
         ]
-        or [pl.DataFrame(schema={"source": pl.String, "row_id": pl.String})]
+        or [pl.LazyFrame(schema={"source": pl.String, "row_id": pl.String})]
     )
+    prior = prior_rows(files, ids)
+    del ids  # it holds the shaped rows the split lets go source by source
     deliveries = _sort_deliveries(
         loaded,
         shaped,
-        prior_rows(files, ids),
+        prior,
         registry,
         spool,
         memory_budget(config.engine.memory_limit),

@@ -168,13 +168,13 @@ class RegistrySpill:
         self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def keys(self) -> pl.DataFrame:
-        """(source, dup_key, dup_hash) of tonight's rows that have a duplicate key."""
+    def keys(self) -> pl.LazyFrame:
+        """(source, dup_key, dup_hash) of tonight's rows that have a duplicate key, still to be
+        read (from the closed file)."""
         return (
             pl.scan_parquet(self.path)
             .select("source", "dup_key", "dup_hash")
             .filter(pl.col("dup_key").is_not_null())
-            .collect()
         )
 
 

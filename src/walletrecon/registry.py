@@ -180,24 +180,37 @@ def key_lookup(
 
 
 def exact_matches(
-    candidates: pl.DataFrame, tonight: pl.DataFrame, key: str, columns: list[str]
+    candidates: pl.DataFrame, tonight: pl.DataFrame | pl.LazyFrame, key: str, columns: list[str]
 ) -> pl.DataFrame:
-    """Registry rows found by key hash, kept where their key columns equal a row of tonight's."""
+    """Registry rows found by key hash, kept where their key columns equal a row of tonight's
+    (tonight's rows may be still to read: only those whose hash was found are read whole)."""
     # The candidates are few: narrow tonight's rows to their hashes before joining.
-    tonight = tonight.filter(pl.col(key).is_in(candidates.get_column(key).implode()))
-    matched = candidates.join(tonight.select(key, *columns), on=key, suffix="__tonight")
+    narrowed = (
+        tonight.lazy()
+        .filter(pl.col(key).is_in(candidates.get_column(key).implode()))
+        .select(key, *columns)
+        .collect(engine="streaming")
+    )
+    matched = candidates.join(narrowed, on=key, suffix="__tonight")
     same = pl.all_horizontal(pl.col(column) == pl.col(f"{column}__tonight") for column in columns)
     return matched.filter(same).select(candidates.columns).unique(maintain_order=True).drop(key)
 
 
-def prior_rows(registries: Registries, tonight: pl.DataFrame) -> pl.DataFrame:
+def prior_rows(registries: Registries, tonight: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """The standing version (the latest accepted) of each row of earlier nights sharing
-    (source, row_id) with tonight's rows."""
-    if not registries.nights or tonight.is_empty():
-        return pl.DataFrame(schema={"source": pl.String, **PRIOR_SCHEMA})
-    keyed = tonight.select("source", "row_id", key_hash("row_id").alias("row_key"))
+    (source, row_id) with tonight's rows (``source``, ``row_id``; a lazy frame is read for
+    its ids' hashes, and whole only where a hash is found: a night's ids are never all in
+    memory as text)."""
+    empty = pl.DataFrame(schema={"source": pl.String, **PRIOR_SCHEMA})
+    if not registries.nights:
+        return empty
+    keyed = tonight.lazy().select("source", "row_id", key_hash("row_id").alias("row_key"))
+    hashes = keyed.select("row_key").collect(engine="streaming")
+    if hashes.is_empty():
+        return empty
     columns = ["source", "row_id", "content_hash", "stable_hash", "status", "origin", "accepted_on"]
-    candidates = key_lookup(registries, "row_key", keyed, columns)
+    candidates = key_lookup(registries, "row_key", hashes, columns)
+    del hashes
     found = exact_matches(candidates, keyed, "row_key", ["source", "row_id"])
     return (
         found.sort("accepted_on", maintain_order=True)
@@ -206,12 +219,18 @@ def prior_rows(registries: Registries, tonight: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def known_keys(registries: Registries, tonight: pl.DataFrame) -> pl.DataFrame:
+def known_keys(registries: Registries, tonight: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Registry rows of earlier nights sharing a duplicate key with tonight's rows (source,
-    dup_key, dup_hash)."""
-    if not registries.nights or tonight.is_empty():
-        return pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
-    candidates = key_lookup(registries, "dup_hash", tonight, ["source", "dup_key", "row_id"])
+    dup_key, dup_hash; a lazy frame is read for its hashes, and whole only where one is
+    found)."""
+    empty = pl.DataFrame(schema={"source": pl.String, "dup_key": pl.String, "row_id": pl.String})
+    if not registries.nights:
+        return empty
+    hashes = tonight.lazy().select("dup_hash").collect(engine="streaming")
+    if hashes.is_empty():
+        return empty
+    candidates = key_lookup(registries, "dup_hash", hashes, ["source", "dup_key", "row_id"])
+    del hashes
     return exact_matches(candidates, tonight, "dup_hash", ["source", "dup_key"])
 
 

@@ -322,8 +322,7 @@ class LocalExecutor:
         """Each spooled input split by shard in one pass through the spool, per shard a scan,
         when there are ``split_from`` shards or more; with fewer (or no spool), a shard's rows
         are read by position from the whole frame."""
-        split_from = SPLIT_FROM_SHARDS if self.split_from is None else self.split_from
-        if self.spool is None or shards < split_from:
+        if self.spool is None or not splits(shards, self.split_from):
             return {}
         return {
             name: self.spool.split(
@@ -332,6 +331,12 @@ class LocalExecutor:
             for name, frame in frames.items()
             if isinstance(frame, pl.LazyFrame)
         }
+
+
+def splits(shards: int, split_from: int | None = None) -> bool:
+    """Whether spooled rows in this many shards are split by shard in one pass (``split_from``
+    shards or more; None: ``SPLIT_FROM_SHARDS``) rather than read by position once a shard."""
+    return shards >= (SPLIT_FROM_SHARDS if split_from is None else split_from)
 
 
 def _split_name(kernel: str, frame: str) -> str:
