@@ -6,52 +6,69 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from walletrecon.kernels.routing import component_labels, keyed_by_component
+from walletrecon.kernels.routing import component_key, component_labels
+
+Row = tuple[int | None, int | None]
 
 
-def labels_of(edges: list[tuple[str, str]]) -> dict[str, str]:
-    found = component_labels(pl.DataFrame(edges, schema=["a", "b"], orient="row"))
-    return dict(found.iter_rows())
+def nodes(rows: list[Row]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"a": pl.UInt64, "b": pl.UInt64}, orient="row")
 
 
-def test_each_node_is_labelled_with_the_smallest_node_of_its_component() -> None:
-    labels = labels_of([("c", "d"), ("b", "c"), ("x", "y"), ("d", "e")])
-    assert labels == {"b": "b", "c": "b", "d": "b", "e": "b", "x": "x", "y": "x"}
+def labels_of(**frames: list[Row]) -> dict[str, list[int | None]]:
+    found = component_labels({name: nodes(rows) for name, rows in frames.items()})
+    return {name: labels.to_list() for name, labels in found.items()}
 
 
-def test_a_long_chain_settles() -> None:
-    chain = [(f"n{index:04d}", f"n{index + 1:04d}") for index in range(500)]
-    assert set(labels_of(chain).values()) == {"n0000"}
+def test_each_row_is_labelled_with_the_smallest_node_of_its_component() -> None:
+    labels = labels_of(edges=[(3, 4), (2, 3), (10, 11), (4, 5)])
+    assert labels == {"edges": [2, 2, 10, 2]}
+
+
+def test_a_long_chain_settles_and_node_zero_is_a_node() -> None:
+    chain = [(index + 1, index) for index in reversed(range(500))]
+    assert set(labels_of(chain=chain)["chain"]) == {0}
+
+
+def test_rows_of_different_frames_share_a_component_through_a_node() -> None:
+    labels = labels_of(entries=[(7, 8), (20, 21)], lines=[(9, 8), (None, 21), (30, None)])
+    assert labels == {"entries": [7, 20], "lines": [7, 20, 30]}
 
 
 def test_an_unlinked_node_is_its_own_key_and_a_row_without_a_node_takes_its_fallback() -> None:
-    labels = component_labels(pl.DataFrame({"a": ["R:x"], "b": ["T:1"]}))
-    frame = pl.DataFrame({"node": ["T:1", "T:2", None], "id": ["e1", "e2", "e3"]})
-    keys = frame.with_columns(
-        keyed_by_component(frame.lazy(), labels, pl.col("node"), pl.col("id")).alias("key")
-    )
-    assert keys.get_column("key").to_list() == ["R:x", "T:2", "e3"]
+    labels = component_labels({"entries": nodes([(5, 6), (None, 9), (None, None), (6, None)])})
+    frame = pl.DataFrame({"id": ["e1", "e2", "e3", "e4"]})
+    keys = frame.select(component_key(labels["entries"], pl.col("id")).alias("key"))
+    assert keys.get_column("key").to_list() == ["5", "9", "e3", "5"]
+
+
+def test_no_rows_give_no_labels() -> None:
+    assert labels_of(entries=[], lines=[]) == {"entries": [], "lines": []}
+
+
+small = st.one_of(st.none(), st.integers(0, 12))
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=25))
-def test_two_nodes_share_a_label_exactly_when_a_path_joins_them(
-    pairs: list[tuple[int, int]],
-) -> None:
-    edges = [(f"n{a:02d}", f"n{b:02d}") for a, b in pairs]
-    labels = labels_of(edges) if edges else {}
-    # Reference: union-find.
-    parent: dict[str, str] = {}
+@given(st.lists(st.tuples(small, small), max_size=25), st.integers(0, 25))
+def test_two_rows_share_a_label_exactly_when_a_path_joins_them(rows: list[Row], cut: int) -> None:
+    labels = labels_of(first=rows[:cut], second=rows[cut:])
+    found = labels["first"] + labels["second"]
+    # Reference: union-find over the rows with both nodes.
+    parent: dict[int, int] = {}
 
-    def find(node: str) -> str:
+    def find(node: int) -> int:
         while parent.setdefault(node, node) != node:
             node = parent[node]
         return node
 
-    for a, b in edges:
-        parent[find(a)] = find(b)
-    nodes = sorted(labels)
-    for first in nodes:
-        for second in nodes:
-            assert (labels[first] == labels[second]) == (find(first) == find(second))
-        assert labels[first] == min(n for n in nodes if find(n) == find(first))
+    for a, b in rows:
+        if a is not None and b is not None:
+            parent[find(a)] = find(b)
+    for (a, b), label in zip(rows, found, strict=True):
+        node = a if a is not None else b
+        if node is None:
+            assert label is None
+            continue
+        members = [n for pair in rows for n in pair if n is not None and find(n) == find(node)]
+        assert label == min(members)

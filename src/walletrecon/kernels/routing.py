@@ -12,6 +12,8 @@ long a chain of references and transaction ids runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import polars as pl
 import polars_hash as plh
@@ -36,44 +38,53 @@ def transaction_node(column: str) -> pl.Expr:
     return _node("T:", column)
 
 
-def component_labels(edges: pl.DataFrame) -> pl.DataFrame:
-    """(node, label) for every node of the edges (a, b) with both ends: the smallest node of its
-    connected component.
+def component_labels(rows: Mapping[str, pl.DataFrame]) -> dict[str, pl.Series]:
+    """Each row's label, frame by frame: the smallest node of its connected component.
 
-    The nodes are numbered by their sorted order and SciPy's ``connected_components`` (a
-    breadth-first search in C over the sparse graph) labels them in one pass; the smallest node
-    of a component is then its first in sorted order. About 2.5 times faster than propagating
-    labels with joins (5.3M edges: 2.3 s against 6.6 s), and it settles on any chain."""
-    pairs = edges.filter(pl.col("a").is_not_null() & pl.col("b").is_not_null())
-    ends = pl.concat([pairs.get_column("a"), pairs.get_column("b")])
-    nodes = ends.unique().sort().rename("node")
-    # A node's number is its place among the sorted nodes (a dense rank: one sort).
-    numbers = (ends.rank("dense") - 1).to_numpy()
-    count = pairs.height
+    ``rows[name]`` holds the two nodes ``a`` and ``b`` (UInt64, either may be null) that each of
+    the frame's rows carries; a row with both is an edge. A row's label is the smallest node of
+    the component its nodes belong to (a node no edge reaches is a component of its own), null
+    for a row with neither.
+
+    The nodes are numbered by their sorted order (a dense rank: one sort), SciPy's
+    ``connected_components`` (a breadth-first search in C over the sparse graph) labels them in
+    one pass, and the smallest node of a component is the one of the smallest number. Rows are
+    followed by position throughout, never joined back on their nodes (2M entries and 1.6M
+    lines: 1.6 s against 4.4 s with joins)."""
+    names = list(rows)
+    ends = pl.concat([rows[name].select("a", "b") for name in names], rechunk=True)
+    nodes = pl.concat([ends.get_column("a"), ends.get_column("b")])
+    # Number 0 stands for "no node": the dense rank counts from 1.
+    numbers = nodes.rank("dense").fill_null(0).to_numpy()
+    count = int(numbers.max(initial=0)) + 1
+    first, second = numbers[: ends.height], numbers[ends.height :]
+    edges = (first > 0) & (second > 0)
     graph = coo_matrix(
-        (np.ones(count, dtype=np.int8), (numbers[:count], numbers[count:])),
-        shape=(nodes.len(), nodes.len()),
+        (np.ones(int(edges.sum()), dtype=np.int8), (first[edges], second[edges])),
+        shape=(count, count),
     )
     _, component = connected_components(graph, directed=False)
-    return (
-        nodes.to_frame()
-        .with_columns(pl.Series("component", component))
-        .select("node", pl.col("node").first().over("component").alias("label"))
+    smallest = np.full(int(component.max(initial=0)) + 1, count, dtype=np.int64)
+    np.minimum.at(smallest, component, np.arange(count))
+    value = np.zeros(count, dtype=np.uint64)
+    value[numbers] = nodes.fill_null(0).to_numpy()
+    row = np.where(first > 0, first, second)
+    labels = (
+        pl.DataFrame(
+            {"label": value[smallest[component[row]]], "known": row > 0},
+            schema={"label": pl.UInt64, "known": pl.Boolean},
+        )
+        .select(pl.when("known").then("label"))
+        .to_series()
     )
+    starts = np.cumsum([0] + [rows[name].height for name in names])
+    return {
+        name: labels.slice(int(start), rows[name].height)
+        for name, start in zip(names, starts, strict=False)
+    }
 
 
-def keyed_by_component(
-    frame: pl.LazyFrame, labels: pl.DataFrame, node: pl.Expr, fallback: pl.Expr
-) -> pl.Expr:
-    """The shard key of each row of ``frame``: the label of its ``node``, else the node itself
-    (a node no edge reaches is a component of its own), else ``fallback`` (a row with no node)."""
-    found = (
-        frame.select(node.alias("node"))
-        .join(labels.lazy(), on="node", how="left", maintain_order="left")
-        .collect()
-        .get_column("label")
-    )
-    # A node no edge reaches is a component of its own: rows sharing it share it as their key.
-    return pl.coalesce(
-        pl.lit(found).cast(pl.String), node.cast(pl.String), fallback.cast(pl.String)
-    )
+def component_key(labels: pl.Series, fallback: pl.Expr) -> pl.Expr:
+    """The shard key of each row of a frame, in its order: its component's label, else
+    ``fallback`` (a row with no node)."""
+    return pl.coalesce(pl.lit(labels).cast(pl.String), fallback.cast(pl.String))

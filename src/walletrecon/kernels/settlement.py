@@ -22,8 +22,8 @@ from walletrecon.classify import findings, involved, pair_findings
 from walletrecon.config import Config
 from walletrecon.kernels import KernelResult, judged_outcomes
 from walletrecon.kernels.routing import (
+    component_key,
     component_labels,
-    keyed_by_component,
     reference_node,
     transaction_node,
 )
@@ -193,36 +193,23 @@ def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     an entry links its ref_norm and txn_id, a line its ref_norm and merchant_ref, a known
     payment its ref_norm and txn_id, so every entry a line or a chargeback could pair with, by
     either rule, is in its shard."""
-    lines = pl.concat([frames["state.settlement"], frames["tonight.settlement"]])
-    entries = pl.concat(
+    plan = {
+        "state.settlement": ("merchant_ref", "settlement_id"),
+        "tonight.settlement": ("merchant_ref", "settlement_id"),
+        "tonight.ledger": ("txn_id", "entry_id"),
+        "tonight.payment_history": ("txn_id", "entry_id"),
+    }
+    nodes = pl.collect_all(
         [
-            frames["tonight.ledger"].select("ref_norm", "txn_id"),
-            frames["tonight.payment_history"].select("ref_norm", "txn_id"),
+            frames[name].select(
+                reference_node("ref_norm").alias("a"), transaction_node(transaction).alias("b")
+            )
+            for name, (transaction, _) in plan.items()
         ]
     )
-    labels = component_labels(
-        pl.concat(
-            [
-                entries.select(
-                    reference_node("ref_norm").alias("a"), transaction_node("txn_id").alias("b")
-                ),
-                lines.select(
-                    reference_node("ref_norm").alias("a"),
-                    transaction_node("merchant_ref").alias("b"),
-                ),
-            ]
-        ).collect()
-    )
-    line_node = pl.coalesce(reference_node("ref_norm"), transaction_node("merchant_ref"))
-    entry_node = pl.coalesce(transaction_node("txn_id"), reference_node("ref_norm"))
+    labels = component_labels(dict(zip(plan, nodes, strict=True)))
     return {
-        name: keyed_by_component(frames[name], labels, node, pl.col(fallback))
-        for name, node, fallback in (
-            ("state.settlement", line_node, "settlement_id"),
-            ("tonight.settlement", line_node, "settlement_id"),
-            ("tonight.ledger", entry_node, "entry_id"),
-            ("tonight.payment_history", entry_node, "entry_id"),
-        )
+        name: component_key(labels[name], pl.col(fallback)) for name, (_, fallback) in plan.items()
     }
 
 
