@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_registry_lookup import FIRST, History
+from tests.test_registry_lookup import FIRST, History, spread
 from tests.world import World, day
 from walletrecon import keyindex
 from walletrecon.registry import registries
@@ -109,3 +109,30 @@ def test_nights_index_their_registries_and_a_rerun_night_is_found_again(tmp_path
     final = registries(world.out, day(3)).runs("row_key")
     assert sorted(night for run in final for night in run.nights) == [day(n) for n in range(4)]
     assert run_folders(world.out) == [keyindex.folder_name(day(3))]
+
+
+def test_a_run_holds_each_batch_sorted_by_hash_then_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tonight's registry is picked out batch by batch, never sorted whole: each batch of the
+    run holds exactly the entries of its hash range, in (hash, row) order, and no null."""
+    monkeypatch.setattr(keyindex, "BATCH_ROWS", 2)
+    keys = [spread(k) if k is not None else None for k in (9, 1, None, 60, 1, 33, 9, 0, 47, 1)]
+    history = History(tmp_path)
+    history.add(0, keys, 3)
+    (run,) = history.registries().runs("row_key")
+    assert run.batches == 8 and run.entries == 9
+    night = (FIRST - dt.date(1970, 1, 1)).days << 32
+    expected = sorted((key, night + row) for row, key in enumerate(keys) if key is not None)
+    held: list[tuple[int, int]] = []
+    for number, hashes, located in run.batches_at(range(run.batches)):
+        first, last = keyindex._ranges(run.batches)[number]
+        assert all(first <= value <= last for value in hashes)
+        held += list(zip(hashes.tolist(), located.tolist(), strict=True))
+    assert held == expected
+    # A range that is no batch is picked out by value.
+    registry = keyindex._Registry.of_registry(history.nights[FIRST][0], FIRST, "row_key")
+    hashes, located = registry.between(np.uint64(spread(1)), np.uint64(spread(33)))
+    inside = [pair for pair in expected if spread(1) <= pair[0] <= spread(33)]
+    assert list(zip(hashes.tolist(), located.tolist(), strict=True)) == inside
+    assert len(registry) == 9
