@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from walletrecon.kernels.payouts import PayoutParams, PayoutState, PayoutTonight, run
+from walletrecon.match.payouts import line_totals
 from walletrecon.state import BANK_WORK, PAYOUTS, conform, empty
 
 RUN = dt.date(2026, 11, 20)
@@ -51,7 +52,7 @@ def bank(*rows: tuple[str, int, str], day: dt.date = RUN) -> pl.DataFrame:
 
 
 def test_a_bank_line_paying_the_net_reconciles_its_payout() -> None:
-    tonight = PayoutTonight(lines(1000, 2000), bank(("B1", 3000, "po-77")))
+    tonight = PayoutTonight(line_totals(lines(1000, 2000)), bank(("B1", 3000, "po-77")))
     result = run(NOTHING, tonight, PARAMS, RUN)
     assert result.findings.is_empty()
     assert result.outcomes.rows() == [("bank", "B1", "matched", "CNY", 3000)]
@@ -60,7 +61,9 @@ def test_a_bank_line_paying_the_net_reconciles_its_payout() -> None:
 
 
 def test_a_bank_line_paying_another_amount_breaks_the_payout_at_once() -> None:
-    result = run(NOTHING, PayoutTonight(lines(1000), bank(("B1", 900, "PO-77"))), PARAMS, RUN)
+    result = run(
+        NOTHING, PayoutTonight(line_totals(lines(1000)), bank(("B1", 900, "PO-77"))), PARAMS, RUN
+    )
     assert result.findings.select("type", "key", "expected_minor", "actual_minor").rows() == [
         ("payout_mismatch", "PO-77", 1000, 900)
     ]
@@ -68,11 +71,11 @@ def test_a_bank_line_paying_another_amount_breaks_the_payout_at_once() -> None:
 
 
 def test_a_payout_waits_for_its_bank_line_until_the_window_ends() -> None:
-    early = run(NOTHING, PayoutTonight(lines(1000), bank()), PARAMS, RUN)
+    early = run(NOTHING, PayoutTonight(line_totals(lines(1000)), bank()), PARAMS, RUN)
     assert early.findings.is_empty()
     late = run(
         PayoutState(early.state["payouts"], early.state["bank"]),
-        PayoutTonight(lines(), bank()),
+        PayoutTonight(line_totals(lines()), bank()),
         PARAMS,
         RUN + dt.timedelta(days=2),
     )
@@ -80,13 +83,55 @@ def test_a_payout_waits_for_its_bank_line_until_the_window_ends() -> None:
 
 
 def test_an_unclaimed_bank_line_is_pending_then_a_break_and_carried_meanwhile() -> None:
-    first = run(NOTHING, PayoutTonight(lines(), bank(("B9", 500, "rent"))), PARAMS, RUN)
+    first = run(
+        NOTHING, PayoutTonight(line_totals(lines()), bank(("B9", 500, "rent"))), PARAMS, RUN
+    )
     assert first.outcomes.rows() == [("bank", "B9", "pending", "CNY", 500)]
     assert first.state["bank"]["bank_line_id"].to_list() == ["B9"]
     after = run(
         PayoutState(first.state["payouts"], first.state["bank"]),
-        PayoutTonight(lines(), bank()),
+        PayoutTonight(line_totals(lines()), bank()),
         PARAMS,
         RUN + dt.timedelta(days=2),
     )
     assert after.findings.select("type", "key").rows() == [("payout_mismatch", "B9")]
+
+
+def test_line_totals_sum_each_payout_once_whatever_the_case_of_its_id() -> None:
+    """Tonight's lines summed per payout before the kernel: one row a payout (ids equal but for
+    case are one payout), lines with no payout left out, the latest line's date its date; the
+    same from a lazy frame (a spooled night)."""
+    frame = pl.concat(
+        [
+            lines(1000, 2000, day=RUN - dt.timedelta(days=1)),
+            lines(-300, payout="po-77"),
+            lines(5, payout="PO-9"),
+            lines(7).with_columns(pl.lit(None, pl.String).alias("payout_id")),
+        ]
+    )
+    totals = line_totals(frame)
+    assert totals.rows() == [
+        ("po-77", "PO-77", "CNY", False, 2700, 3, RUN),
+        ("po-9", "PO-9", "CNY", False, 5, 1, RUN),
+    ]
+    assert line_totals(frame.lazy()).equals(totals)
+    assert line_totals(lines()).is_empty()
+
+
+def test_a_payout_whose_lines_are_in_two_currencies_is_mixed() -> None:
+    """The currency of a line's net (else its own) counts; two of them, or one and a line with
+    none, make the payout mixed, and its bank line breaks it."""
+    usd_net = lines(100, 200).with_columns(
+        pl.Series("net_currency", [None, "USD"], dtype=pl.String)
+    )
+    no_currency = lines(100, 200).with_columns(
+        pl.Series("currency", ["CNY", None], dtype=pl.String)
+    )
+    none_at_all = lines(100).with_columns(pl.lit(None, pl.String).alias("currency"))
+    mixed = [line_totals(frame)["mixed_currency"].to_list() for frame in (usd_net, no_currency)]
+    assert mixed == [[True], [True]]
+    assert line_totals(none_at_all)["mixed_currency"].to_list() == [False]
+    result = run(
+        NOTHING, PayoutTonight(line_totals(usd_net), bank(("B1", 300, "PO-77"))), PARAMS, RUN
+    )
+    assert result.findings.get_column("key").to_list() == ["PO-77"]

@@ -21,6 +21,7 @@ from walletrecon.errors import ConfigError
 from walletrecon.kernels import KernelResult
 from walletrecon.kernels import balances as balances_kernel
 from walletrecon.kernels import payouts as payouts_kernel
+from walletrecon.match.payouts import line_totals
 from walletrecon.shards import (
     WORKING_SET_FACTOR,
     LocalExecutor,
@@ -71,7 +72,7 @@ def payout_nights(executor: Any, nights: list[tuple[pl.DataFrame, pl.DataFrame]]
     state = payouts_kernel.PayoutState(empty(PAYOUTS), empty(BANK_WORK))
     results = []
     for offset, (settled, paid) in enumerate(nights):
-        tonight = payouts_kernel.PayoutTonight(settled, paid)
+        tonight = payouts_kernel.PayoutTonight(line_totals(settled), paid)
         day = RUN + dt.timedelta(days=offset)
         result = executor.run(payouts_kernel.KERNEL, state, tonight, PAYOUT_PARAMS, day)
         results.append(result)

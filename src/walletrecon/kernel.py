@@ -23,6 +23,7 @@ from walletrecon.kernels import receipts as receipt_kernel
 from walletrecon.kernels import settlement as settlement_kernel
 from walletrecon.match.common import tolerance_minor
 from walletrecon.match.duplicates import DUPLICATE_KEYS
+from walletrecon.match.payouts import line_totals
 from walletrecon.match.settlement import SETTLED_TYPES
 from walletrecon.schemas import CONTROL_AMOUNT
 from walletrecon.shards import Executor, Input, LocalExecutor, stand_ins
@@ -136,21 +137,17 @@ def reconcile(
     large night), the working sets pass from kernel to kernel through it.
     """
     executor = executor or LocalExecutor(config.engine.memory_limit, spool=spool)
-    fields_, spooled = stand_ins(
-        "tonight",
-        # Duplicates count in their payout's sum: data as delivered.
-        settlement=arrivals.settlement,
-        bank=conform(arrivals.bank, BANK_WORK),
-    )
     payouts = executor.run(
         payouts_kernel.KERNEL,
         payouts_kernel.PayoutState(previous.pop("payouts"), previous.pop("bank")),
-        payouts_kernel.PayoutTonight(**fields_),
+        # Duplicates count in their payout's sum: data as delivered.
+        payouts_kernel.PayoutTonight(
+            line_totals(arrivals.settlement), conform(arrivals.bank, BANK_WORK)
+        ),
         payouts_kernel.PayoutParams(
             config.windows.settlement_days, tolerance_minor(config.tolerance.payout, "currency")
         ),
         run_date,
-        spooled,
     )
     fields_, spooled = stand_ins(
         "tonight", entries=arrivals.entries(), snapshots=conform(arrivals.balances, SNAPSHOTS)

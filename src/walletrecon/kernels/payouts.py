@@ -2,7 +2,9 @@
 matching itself is ``match.payouts``).
 
 State slice: open payouts and bank lines no payout has claimed yet. Tonight: the settlement lines
-as delivered (duplicates count in their payout's sum) and tonight's bank lines. Findings:
+as delivered (duplicates count in their payout's sum), summed per payout before the kernel
+(``match.payouts.line_totals``: a payout may hold millions of lines), and tonight's bank lines.
+Findings:
 ``payout_mismatch`` for broken payouts and for bank lines naming no payout after the window.
 Outcomes: tonight's bank lines, ``discrepancy`` when a finding names them or their payout is
 broken, ``pending`` while unclaimed or their payout is open, else ``matched``.
@@ -33,7 +35,8 @@ class PayoutState:
 
 @dataclass(frozen=True)
 class PayoutTonight:
-    settlement: pl.DataFrame
+    #: Tonight's settlement lines summed per payout (``match.payouts.line_totals``).
+    totals: pl.DataFrame
     #: Tonight's bank lines (``state.BANK_WORK``).
     bank: pl.DataFrame
 
@@ -141,7 +144,7 @@ def run(
     open payouts and the unclaimed bank lines forward."""
     result = reconcile_payouts(
         state.payouts,
-        tonight.settlement,
+        tonight.totals,
         pl.concat([state.bank, conform(tonight.bank, BANK_WORK)]),
         run_date,
         params.window_days,
@@ -161,21 +164,17 @@ def run(
     )
 
 
-def _payout_key() -> pl.Expr:
-    return pl.col("payout_id").str.to_lowercase()
-
-
 def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
-    """Payouts and settlement lines are keyed by payout. A bank line names its payout only in
+    """Payouts and tonight's line totals are keyed by payout. A bank line names its payout only in
     free text, so its key is the payout it is assigned to among all payouts (the same rule as
     the kernel's, over every payout of the night): in that payout's shard the kernel assigns it
     the same way, since the shard holds the winning payout and a subset of the others. Bank lines
-    naming no payout (and settlement lines without a payout id) have a null key: all in shard 0,
+    naming no payout have a null key: all in shard 0,
     where no payout claims them either."""
     known = pl.concat(
         [
             frames["state.payouts"].select("payout_key"),
-            frames["tonight.settlement"].select(_payout_key().alias("payout_key")),
+            frames["tonight.totals"].select("payout_key"),
         ]
     )
     keys = known.collect().get_column("payout_key").drop_nulls().unique().sort().to_list()
@@ -192,7 +191,7 @@ def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
     return {
         "state.payouts": pl.col("payout_key"),
         "state.bank": bank_key,
-        "tonight.settlement": _payout_key(),
+        "tonight.totals": pl.col("payout_key"),
         "tonight.bank": bank_key,
     }
 

@@ -27,25 +27,54 @@ class PayoutResult:
     assigned_bank: pl.DataFrame
 
 
-def _add_lines(payouts: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """Fold tonight's settlement lines into the payout totals."""
-    tonight = (
-        lines.filter(pl.col("payout_id").is_not_null())
-        .with_columns(
-            pl.col("payout_id").str.to_lowercase().alias("payout_key"),
-            # A payout is paid in the currency of its lines' nets.
-            pl.coalesce("net_currency", "currency").alias("currency"),
-        )
-        .group_by("payout_key")
+#: Tonight's settlement lines summed per payout (``line_totals``): what the payouts kernel reads.
+LINE_TOTALS: dict[str, pl.DataType] = {
+    "payout_key": pl.String(),
+    "payout_id": pl.String(),
+    "currency": pl.String(),
+    "mixed_currency": pl.Boolean(),
+    "net_minor": pl.Int64(),
+    "lines": pl.Int64(),
+    "payout_date": pl.Date(),
+}
+
+
+def payout_key(payout_id: pl.Expr) -> pl.Expr:
+    """A payout's key: its id, case-insensitive (bank references are free text)."""
+    return payout_id.str.to_lowercase()
+
+
+def line_totals(lines: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Tonight's settlement lines summed per payout, in one streaming pass: one row a payout.
+
+    A gateway pays a day's lines in a currency as one payout, so a payout may hold millions of
+    lines (a third of a night's, on generated data); summed first, the payouts kernel holds a
+    row a payout whatever the night's size. A payout is paid in the currency of its lines'
+    nets; its lines in more than one currency make it ``mixed_currency``."""
+    currency = pl.coalesce("net_currency", "currency")
+    totals = (
+        lines.lazy()
+        .filter(pl.col("payout_id").is_not_null())
+        .group_by(payout_key(pl.col("payout_id")).alias("payout_key"))
         .agg(
             pl.col("payout_id").min(),
-            pl.col("currency").min().alias("currency"),
-            (pl.col("currency").n_unique() > 1).alias("mixed_currency"),
+            currency.min().alias("currency"),
+            # More than one currency, a line without one counting as one more.
+            (
+                (currency.min() != currency.max()).fill_null(False)
+                | ((currency.null_count() > 0) & (currency.null_count() < pl.len()))
+            ).alias("mixed_currency"),
             pl.col("net_minor").sum(),
             pl.len().cast(pl.Int64).alias("lines"),
             pl.col("item_date").max().alias("payout_date"),
         )
+        .collect(engine="streaming")
     )
+    return conform(totals, LINE_TOTALS).sort("payout_key")
+
+
+def _add_lines(payouts: pl.DataFrame, tonight: pl.DataFrame) -> pl.DataFrame:
+    """Fold tonight's line totals (``line_totals``) into the payouts."""
     merged = payouts.join(tonight, on="payout_key", how="full", coalesce=True, suffix="_new")
     return merged.select(
         "payout_key",
@@ -114,18 +143,18 @@ def _add_bank(payouts: pl.DataFrame, assigned: pl.DataFrame) -> pl.DataFrame:
 
 def reconcile_payouts(
     payouts: pl.DataFrame,
-    new_lines: pl.DataFrame,
+    tonight: pl.DataFrame,
     bank: pl.DataFrame,
     run_date: dt.date,
     window_days: int,
     tolerance: pl.Expr,
 ) -> PayoutResult:
-    """Fold in tonight's lines and bank lines; give each payout a status.
+    """Fold in tonight's line totals (``line_totals``) and bank lines; give each payout a status.
 
     ``status`` is ``reconciled``, ``pending`` or ``mismatch``; ``tolerance`` is an expression over
     the payout's ``currency`` in minor units.
     """
-    totals = _add_lines(payouts, new_lines)
+    totals = _add_lines(payouts, tonight)
     assignment = assign_bank_lines(bank, totals.get_column("payout_key").to_list())
     assigned = bank.join(assignment, on="bank_line_id", how="inner")
     totals = conform(_add_bank(totals, assigned), PAYOUTS)
