@@ -28,7 +28,7 @@ def _arrivals(receipt_amount: int = 10000) -> Arrivals:
 
 
 def test_a_matched_night_finds_nothing_and_lets_its_inputs_go() -> None:
-    yesterday = NightState.initial().frames()
+    yesterday = NightState.initial().in_memory()
     arrivals = _arrivals()
     night = reconcile(yesterday, arrivals, DAY, Config())
     assert night.findings.is_empty()
@@ -42,5 +42,5 @@ def test_a_matched_night_finds_nothing_and_lets_its_inputs_go() -> None:
 
 
 def test_a_receipt_of_another_amount_is_found() -> None:
-    night = reconcile(NightState.initial().frames(), _arrivals(9000), DAY, Config())
+    night = reconcile(NightState.initial().in_memory(), _arrivals(9000), DAY, Config())
     assert night.findings.get_column("type").to_list() == ["amount_mismatch"]

@@ -1,6 +1,7 @@
 """Night after night, a tiny ``[engine] memory_limit`` (several hash shards for every kernel, and
 tonight's rows and the working sets passed through the spool) gives the rows one shard gives:
-discrepancies, tickets and the state handed to the next night."""
+discrepancies, tickets and the state handed to the next night (its carried entries streamed from
+the spool)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from tests.test_spark_engine import discrepancies, run_nights
 from walletrecon import kernel, shards
 from walletrecon.cli import main
-from walletrecon.spool import SPOOL_PREFIX, Spool
+from walletrecon.spool import SPOOL_PREFIX, Spool, named
 
 pytestmark = pytest.mark.slow
 
@@ -64,6 +65,8 @@ def test_many_shards_give_the_rows_of_one(tmp_path: Path, monkeypatch: pytest.Mo
     # Every night read its ledger in pieces (64KB under 1MB) and spooled their rows and the
     # working set, and took its spool away.
     assert written.count("shaped-ledger") > 2 * 3 and written.count("working") == 3
+    # The entries carried to the next night went from the spool to the state folder.
+    assert written.count(named("ledger", "carried")) == 3
     assert "shaped-ledger-by-shard" in written
     assert any(name.endswith("tonight-ledger-by-shard") for name in written)
     assert not list((tmp_path / "many").glob(SPOOL_PREFIX + "*"))

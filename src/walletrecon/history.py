@@ -183,7 +183,11 @@ def write_state(folder: Path, state: NightState, spill: Path, files: pl.DataFram
     registry folder (``RegistrySpill``) there."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in state.frames().items():
-        frame.write_parquet(folder / f"{name}.parquet", compression="lz4", statistics=False)
+        path = folder / f"{name}.parquet"
+        if isinstance(frame, pl.LazyFrame):  # spooled: streamed to the state folder
+            frame.sink_parquet(path, compression="lz4", statistics=False)
+        else:
+            frame.write_parquet(path, compression="lz4", statistics=False)
     conform(files, FILES_SCHEMA).write_parquet(folder / FILES_FILE, compression="lz4")
     for path in spill.iterdir():
         os.replace(path, folder / path.name)

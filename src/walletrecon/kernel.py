@@ -248,8 +248,11 @@ def reconcile(
         payouts.outcomes,
         balances.outcomes,
     ]
+    kept = ledger_rules.carried(ledger, config.windows, run_date)
     state = NightState(
-        ledger=compact(ledger_rules.carried(ledger, config.windows, run_date)),
+        ledger=spool.write(named("ledger", "carried"), kept)
+        if spool is not None
+        else compact(kept.collect()),
         settlement=settled.state["settlement"],
         receipts=received.state["receipts"],
         bank=payouts.state["bank"],

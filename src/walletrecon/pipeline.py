@@ -50,7 +50,7 @@ from walletrecon.report import render_report
 from walletrecon.shards import Executor
 from walletrecon.sources.canonical import FileRecord, Loaded, load_folders, require_ledger
 from walletrecon.sources.inbox import LateFile, discover, next_registry
-from walletrecon.spool import Spool
+from walletrecon.spool import Spool, rows
 from walletrecon.state import NightState
 from walletrecon.store import connect
 from walletrecon.tickets import build_tickets
@@ -294,7 +294,7 @@ def _finish(
         prepared.index_job = _index_in_background(out, run_date, prepared)
     # The kernel takes yesterday's state over and lets each frame go once read; the manifest
     # keeps its sizes. Tonight's rows go with the arrivals once the kernel is done.
-    yesterday = prepared.previous.frames()
+    yesterday = prepared.previous.in_memory()
     before = {name: frame.height for name, frame in yesterday.items()}
     prepared.previous = NightState.initial()
     with timer.stage("reconcile"):
@@ -328,7 +328,7 @@ def _finish(
         totals = control_totals(deliveries.accepted, outcomes)
         check_books(counts, totals, unaccounted(deliveries.accepted, outcomes))
         carried = {
-            name: {"before": before[name], "after": frame.height}
+            name: {"before": before[name], "after": rows(frame)}
             for name, frame in night.state.frames().items()
             if name not in ("open_discrepancies", "resolved_discrepancies")
         }

@@ -93,6 +93,7 @@ def entry_outcomes(arrived: pl.DataFrame, waiting: pl.Series, found: pl.DataFram
 
 def carried(
     ledger: pl.DataFrame | pl.LazyFrame, windows: Windows, run_date: dt.date
-) -> pl.DataFrame:
-    """The entries the next night's working set starts from."""
-    return conform(ledger.lazy().filter(entry_kept(windows, run_date)), LEDGER_WORK).collect()
+) -> pl.LazyFrame:
+    """The entries the next night's working set starts from (lazy: a large night streams them
+    from the spool to the spool, and from there to the state folder)."""
+    return conform(ledger.lazy().filter(entry_kept(windows, run_date)), LEDGER_WORK)
