@@ -162,6 +162,7 @@ def reconcile(
         run_date,
         spooled,
     )
+    arrivals.balances = arrivals.balances.clear()  # read by the balances kernel alone
     fields_, spooled = stand_ins("tonight", **arrivals.release(spool))
     duplicates = executor.run(
         duplicates_kernel.KERNEL,
