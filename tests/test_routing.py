@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+from random import Random
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,3 +75,10 @@ def test_two_rows_share_a_label_exactly_when_a_path_joins_them(rows: list[Row], 
             continue
         members = [n for pair in rows for n in pair if n is not None and find(n) == find(node)]
         assert label == min(members)
+
+
+def test_a_long_path_of_shuffled_nodes_is_one_component() -> None:
+    """Node numbers in random order along a path: the hooking rounds still join it whole."""
+    order = Random(7).sample(range(1, 3001), 3000)
+    path = list(pairwise(order))
+    assert set(labels_of(path=path)["path"]) == {1}
