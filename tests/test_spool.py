@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from walletrecon import spool as spool_module
 from walletrecon.publish import recover
 from walletrecon.shards import (
     SHARD,
@@ -96,10 +97,15 @@ def test_removed_frames_leave_the_others(tmp_path: Path) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(shard_ids=st.lists(st.integers(0, 3), min_size=0, max_size=40))
+@given(
+    shard_ids=st.lists(st.integers(0, 3), min_size=0, max_size=40),
+    sliced=st.sampled_from([1, 3, 16, spool_module.SPLIT_SLICE]),
+)
 def test_a_frame_split_by_shard_keeps_each_shard_s_rows_in_their_order(
-    tmp_path_factory: pytest.TempPathFactory, shard_ids: list[int]
+    tmp_path_factory: pytest.TempPathFactory, shard_ids: list[int], sliced: int
 ) -> None:
+    """Read a slice at a time (``sliced`` rows: one slice or many), each shard's rows come
+    back whole and in the frame's order."""
     frame = pl.DataFrame(
         {"entry_id": [f"E{n}" for n in range(len(shard_ids))], "n": range(len(shard_ids))},
         schema={"entry_id": pl.String, "n": pl.Int64},
@@ -107,7 +113,9 @@ def test_a_frame_split_by_shard_keeps_each_shard_s_rows_in_their_order(
     spool = Spool(tmp_path_factory.mktemp("spool"), NIGHT)
     scanned = spool.write("ledger", frame)
     ids = pl.Series(SHARD, shard_ids, dtype=pl.Int32)
-    split = spool.split("ledger-by-shard", scanned, ids, 5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spool_module, "SPLIT_SLICE", sliced)
+        split = spool.split("ledger-by-shard", scanned, ids, 5)
     assert len(split) == 5
     for shard, scan in enumerate(split):
         assert_frame_equal(scan.collect(), frame.filter(ids == shard))

@@ -36,6 +36,8 @@ OUTCOMES = "outcomes"
 #: Parquet as the spool writes it: LZ4 (about a third of the bytes, as fast as none), no
 #: statistics (the spool is read whole, by shard or by row position, never by value).
 COMPRESSION: Final = "lz4"
+#: Rows ``Spool.split`` reads and splits at a time.
+SPLIT_SLICE = 1 << 20
 
 
 class Spool:
@@ -67,23 +69,34 @@ class Spool:
         self, name: str, frame: pl.LazyFrame, shard_ids: pl.Series, shards: int
     ) -> list[pl.LazyFrame]:
         """A spooled frame split in one pass by the shard of each row (``shard_ids``: one value
-        per row, 0 to ``shards`` - 1, in the frame's order; its name is the partition column's): per
-        shard, a scan of its rows in the frame's order (empty, with the frame's schema, for a
-        shard with none). One read and one write of the frame, where reading each shard's rows
-        from the whole frame reads it once a shard."""
+        per row, 0 to ``shards`` - 1, in the frame's order): per shard, a scan of its rows in the
+        frame's order (empty, with the frame's schema, for a shard with none). One read and one
+        write of the frame, where reading each shard's rows from the whole frame reads it once a
+        shard.
+
+        ``SPLIT_SLICE`` rows at a time, each slice into its own folder of shard files, so that
+        memory follows a slice: a sink partitioned by a column of ids held in memory read the
+        whole frame first (a frame of 4M rows, 167MB in memory: 245MB at the peak)."""
         folder = self._path(name).with_suffix("")
-        tagged = pl.concat([frame, shard_ids.to_frame().lazy()], how="horizontal")
+        key = shard_ids.name
         with owner_writable():
-            tagged.sink_parquet(
-                pl.PartitionBy(folder, key=shard_ids.name, include_key=False),
-                compression=COMPRESSION,
-                statistics=False,
-                mkdir=True,
-            )
+            for number, offset in enumerate(range(0, shard_ids.len(), SPLIT_SLICE)):
+                ids = shard_ids.slice(offset, SPLIT_SLICE)
+                rows_of_slice = frame.slice(offset, SPLIT_SLICE).collect().with_columns(ids)
+                rows_of_slice.lazy().sink_parquet(
+                    pl.PartitionBy(folder / f"{number:06d}", key=key, include_key=False),
+                    compression=COMPRESSION,
+                    statistics=False,
+                    mkdir=True,
+                )
+                del rows_of_slice
         schema = frame.collect_schema()
         scans = []
         for shard in range(shards):
-            paths = sorted((folder / f"{shard_ids.name}={shard}").glob("*.parquet"))
+            paths = sorted(
+                folder.glob(f"*/{key}={shard}/*.parquet"),
+                key=lambda path: (path.parent.parent.name, int(path.stem)),
+            )
             scans.append(pl.scan_parquet(paths) if paths else pl.LazyFrame(schema=schema))
         return scans
 
