@@ -29,13 +29,11 @@ class PayoutResult:
 
 #: Tonight's settlement lines summed per payout (``line_totals``): what the payouts kernel reads.
 LINE_TOTALS: dict[str, pl.DataType] = {
-    "payout_key": pl.String(),
-    "payout_id": pl.String(),
-    "currency": pl.String(),
-    "mixed_currency": pl.Boolean(),
-    "net_minor": pl.Int64(),
-    "lines": pl.Int64(),
-    "payout_date": pl.Date(),
+    name: PAYOUTS[name]
+    for name in (
+        *("payout_key", "payout_id", "currency", "mixed_currency"),
+        *("net_minor", "lines", "payout_date"),
+    )
 }
 
 
