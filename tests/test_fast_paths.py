@@ -24,9 +24,9 @@ def _everything_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
     def flag_every_hash(hashes: pl.Series) -> pl.Series:
         return pl.repeat(True, hashes.len(), eager=True)
 
-    for module in (duplicates, redelivery):
-        monkeypatch.setattr(module, "maybe_repeated", flag_all)
-    monkeypatch.setattr(common, "repeated_hashes", flag_every_hash)
+    monkeypatch.setattr(redelivery, "maybe_repeated", flag_all)
+    for module in (common, duplicates):
+        monkeypatch.setattr(module, "repeated_hashes", flag_every_hash)
 
 
 def _pairs(left_keys: list[str], right_keys: list[str]) -> list[tuple[str, str]]:
@@ -110,3 +110,36 @@ def test_repeated_hashes_flags_exactly_the_hashes_that_occur_twice(
     flagged = common.repeated_hashes(series).to_list()
     assert flagged == [hashes.count(value) > 1 for value in hashes]
     assert flagged == series.is_duplicated().to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(keys=KEYS, kept=st.lists(st.booleans(), min_size=12, max_size=12))
+def test_rows_still_to_be_read_split_as_rows_in_memory(keys: list[str], kept: list[bool]) -> None:
+    # A spooled source is split from a scan: the same firsts (in order) and duplicates, and the
+    # firsts stay a plan until the caller runs it.
+    rows = pl.DataFrame(
+        {
+            "receipt_id": [f"R{i:02d}" for i in range(len(keys))],
+            "txn_id": keys,
+            "received_at": [len(keys) - i for i in range(len(keys))],
+            "kept": kept[: len(keys)],
+        },
+        schema={
+            "receipt_id": pl.String,
+            "txn_id": pl.String,
+            "received_at": pl.Int64,
+            "kept": pl.Boolean,
+        },
+    )
+    known = pl.DataFrame({"dup_key": ["d"], "row_id": ["R-old"]})
+    keep = pl.col("kept")
+    eager = duplicates.split_duplicates("receipts", rows, known, keep=keep)
+    lazy = duplicates.split_duplicates("receipts", rows.lazy(), known, keep=keep)
+    assert isinstance(lazy.firsts, pl.LazyFrame)
+    assert lazy.firsts.collect().equals(eager.firsts)
+    assert lazy.duplicates.sort("receipt_id").equals(eager.duplicates.sort("receipt_id"))
+    assert eager.firsts["receipt_id"].to_list() == [
+        f"R{i:02d}"
+        for i, key in enumerate(keys)
+        if kept[i] and key != "d" and key not in keys[i + 1 :]
+    ]

@@ -36,6 +36,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from walletrecon.arrays import numbers
+
 #: The registry columns indexed: the row id's hash and the duplicate key's hash.
 INDEX_KEYS = ("row_key", "dup_hash")
 #: In a state folder: the runs covering the nights up to its own, newest first, per key.
@@ -151,7 +153,11 @@ class Run:
         for number in wanted:
             with pa.memory_map(str(self.path)) as source:
                 batch = pa.ipc.open_file(source).get_batch(number)
-            yield number, batch.column(0).to_numpy(), batch.column(1).to_numpy()
+            yield (
+                number,
+                pl.Series(batch.column(0)).to_numpy(),
+                pl.Series(batch.column(1)).to_numpy(),
+            )
 
 
 def valid_runs(
@@ -239,12 +245,12 @@ class _Registry:
         valid: npt.NDArray[np.bool_] | None = None
         offset = 0
         for batch in source.iter_batches(batch_size=1 << 20, columns=[key]):
-            column = batch.column(0)
+            column = pl.Series(batch.column(0))
             size = len(column)
-            if column.null_count:
+            if column.null_count():
                 if valid is None:
                     valid = np.ones(hashes.size, dtype=np.bool_)
-                valid[offset : offset + size] = column.is_valid().to_numpy(zero_copy_only=False)
+                valid[offset : offset + size] = column.is_not_null().to_numpy()
                 column = column.fill_null(0)
             hashes[offset : offset + size] = column.to_numpy()
             offset += size
@@ -330,7 +336,9 @@ def _write_run(path: Path, parts: list[_Registry | _Stored], nights: dict[dt.dat
         for first, last in _ranges(batches):
             hashes, located = _merged([part.between(first, last) for part in parts])
             writer.write_batch(
-                pa.record_batch([pa.array(hashes), pa.array(located)], schema=schema)
+                pa.record_batch(
+                    [numbers(hashes, pa.uint64()), numbers(located, pa.uint64())], schema=schema
+                )
             )
 
 

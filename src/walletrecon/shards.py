@@ -72,6 +72,10 @@ class Kernel(Generic[S, T, P]):
     #: State frames that are working sets a later kernel of the night reads (not state for the
     #: next night): an executor with a spool writes them there (``KernelResult.handed``).
     handoffs: tuple[str, ...] = ()
+    #: Whether the kernel takes inputs still to be read (``LazyFrame``) and reads them itself in
+    #: streaming passes, its memory following a narrow column of them: an executor then hands
+    #: it the spooled inputs as they are and runs it whole, in no shards.
+    streams: bool = False
 
 
 class Executor(Protocol):
@@ -129,7 +133,7 @@ def input_frames(state: object, tonight: object) -> Frames:
     return frames
 
 
-def with_frames(template: Any, prefix: str, frames: Mapping[str, pl.DataFrame]) -> Any:
+def with_frames(template: Any, prefix: str, frames: Mapping[str, Input]) -> Any:
     """A copy of a state or tonight dataclass holding the given frames (``prefix.NAME``)."""
     names = {item.name for item in dataclasses.fields(template)}
     return dataclasses.replace(template, **{name: frames[f"{prefix}.{name}"] for name in names})
@@ -277,6 +281,15 @@ class LocalExecutor:
             if self.spool
             else {}
         )
+        if kernel.streams and spooled:
+            given: dict[str, Input] = {**input_frames(state, tonight), **spooled}
+            state, tonight = (
+                with_frames(state, "state", given),
+                with_frames(tonight, "tonight", given),
+            )
+            del frames, given
+            result = kernel.run(state, tonight, params, run_date).compacted()
+            return _handed_on(_hand_on(result, handed), handed)
         if shards == 1:
             if spooled:
                 state, tonight = read_spooled(state, tonight, spooled)
@@ -351,7 +364,7 @@ def _hand_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelRe
         return result
     for name, parts in handed.items():
         if name != OUTCOMES:
-            parts.add(result.state.pop(name))
+            parts.add(result.plans.pop(name) if name in result.plans else result.state.pop(name))
     handed[OUTCOMES].add(result.outcomes.lazy().collect())
     return dataclasses.replace(result, outcomes=result.outcomes.clear())
 

@@ -126,13 +126,17 @@ class SpoolParts:
         self.paths: list[Path] = []
         self.schema: pl.Schema | None = None
 
-    def add(self, frame: pl.DataFrame) -> None:
-        """Write one part; parts share the first part's schema."""
+    def add(self, frame: pl.DataFrame | pl.LazyFrame) -> None:
+        """Write one part (a plan still to be run is streamed to its file); parts share the
+        first part's schema."""
         if self.schema is None:
-            self.schema = frame.schema
+            self.schema = frame.collect_schema()
         path = self.spool._path(self.name)
         with owner_writable():
-            frame.write_parquet(path, compression=COMPRESSION, statistics=False)
+            if isinstance(frame, pl.LazyFrame):
+                frame.sink_parquet(path, compression=COMPRESSION, statistics=False)
+            else:
+                frame.write_parquet(path, compression=COMPRESSION, statistics=False)
         self.paths.append(path)
 
     def scan(self) -> pl.LazyFrame:

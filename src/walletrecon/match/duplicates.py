@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from walletrecon.match.common import maybe_repeated
+from walletrecon.match.common import repeated_hashes, row_wise
 from walletrecon.state import FINDING, conform
 
 #: Per source: (id column, timestamp column, duplicate-key expression, readable key column).
@@ -59,9 +59,10 @@ DUPLICATE_TEXT: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 
 @dataclass(frozen=True)
 class DuplicateSplit:
-    """Rows of one source split into firsts (kept for matching) and duplicates (breaks)."""
+    """Rows of one source split into firsts (kept for matching) and duplicates (breaks). The
+    firsts are a plan still to be run when the rows were (a scan of the spool)."""
 
-    firsts: pl.DataFrame
+    firsts: pl.DataFrame | pl.LazyFrame
     duplicates: pl.DataFrame
 
 
@@ -70,23 +71,42 @@ def duplicate_key(source: str) -> pl.Expr:
     return DUPLICATE_KEYS[source][2]
 
 
+#: The working column holding a row's position among tonight's rows of its source.
+DUP_ROW = "dup_row"
+
+
 def split_duplicates(
-    source: str, rows: pl.DataFrame, known: pl.DataFrame, keep: pl.Expr | None = None
+    source: str,
+    rows: pl.DataFrame | pl.LazyFrame,
+    known: pl.DataFrame,
+    keep: pl.Expr | None = None,
 ) -> DuplicateSplit:
     """Split tonight's new rows of a source into firsts and duplicates.
 
     ``known`` holds (dup_key, row_id) of rows accepted on earlier nights. ``keep`` narrows the
     firsts further (rows the caller needs), in the same pass: the firsts are the one copy made.
+
+    Rows still to be read (a ``LazyFrame``) are read in streaming passes: one for the 64-bit hash
+    of each row's key (8 bytes a row), one for the few rows whose hash is shared tonight or
+    known, and the firsts stay a plan (every row but the duplicates' positions). Hashes only
+    pick the rows the exact rule then ranks by their key's text: a collision ranks a row that
+    is no duplicate, never misses one.
     """
     id_column, time_column, key_expr = DUPLICATE_KEYS[source]
-    # Fast path: a key seen once tonight and never before cannot be a duplicate; only rows with
-    # a shared key are ranked.
-    keys = rows.select(key_expr.alias("dup_key"))
-    key = keys.get_column("dup_key")
-    shared = key.is_not_null() & (
-        maybe_repeated(keys, "dup_key") | key.is_in(known["dup_key"].implode())
+    lazy = rows.lazy().with_row_index(DUP_ROW)
+    hashes = row_wise(lazy.select(key_expr.hash().alias("hash"), key_expr.is_null().alias("none")))
+    known_hashes = known.select(pl.col("dup_key").hash()).to_series()
+    shared = ~hashes.get_column("none") & (
+        repeated_hashes(hashes.get_column("hash"))
+        | hashes.get_column("hash").is_in(known_hashes.implode())
     )
-    keyed = rows.with_row_index("dup_row").with_columns(key).filter(shared)
+    positions = shared.arg_true().cast(pl.get_index_type())
+    del hashes, shared
+    keyed = row_wise(
+        lazy.filter(pl.col(DUP_ROW).is_in(positions.implode())).with_columns(
+            key_expr.alias("dup_key")
+        )
+    )
     earlier = known.group_by("dup_key").agg(pl.col("row_id").min().alias("earlier_id"))
     ranked = (
         keyed.sort([time_column, id_column])
@@ -98,10 +118,11 @@ def split_duplicates(
         .with_columns(pl.coalesce("earlier_id", "first_id").alias("original_id"))
     )
     duplicates = ranked.filter(pl.col("earlier_id").is_not_null() | (pl.col("dup_rank") > 0))
-    is_first = ~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(duplicates["dup_row"].implode())
+    is_first = ~pl.col(DUP_ROW).is_in(duplicates.get_column(DUP_ROW).implode())
+    firsts = lazy.filter(is_first if keep is None else is_first & keep).drop(DUP_ROW)
     return DuplicateSplit(
-        firsts=rows.filter(is_first if keep is None else is_first & keep),
-        duplicates=duplicates.drop("dup_row", "dup_rank", "first_id", "earlier_id"),
+        firsts=firsts if isinstance(rows, pl.LazyFrame) else firsts.collect(),
+        duplicates=duplicates.drop(DUP_ROW, "dup_rank", "first_id", "earlier_id"),
     )
 
 

@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from walletrecon import arrays
+from walletrecon.arrays import one_name
 from walletrecon.errors import InputError
 from walletrecon.schemas import Source
 from walletrecon.sources.records import Piece, RecordScan, scan_records
@@ -45,7 +47,7 @@ class RawFile:
 
 def no_rows(names: list[str]) -> pa.Table:
     """A table of text columns with these names and no rows (a header-only file)."""
-    return pa.table({name: pa.array([], pa.string()) for name in names})
+    return pa.table({name: arrays.texts([]) for name in names})
 
 
 def file_sha256(path: Path) -> str:
@@ -307,10 +309,7 @@ def _with_origin(raw: RawFile, source: Source, display_name: str) -> RawFile:
     numbers = np.arange(first, first + rows + len(bad_rows), dtype=np.int64)
     if bad_rows:
         numbers = numbers[~np.isin(numbers, np.fromiter(bad_rows, dtype=np.int64))]
-    origin_file = pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(rows, dtype=np.int32)), pa.array([display_name])
-    )
-    raw.table = table.append_column("origin_file", origin_file).append_column(
-        "origin_row", pa.array(numbers[:rows])
+    raw.table = table.append_column("origin_file", one_name(display_name, rows)).append_column(
+        "origin_row", arrays.numbers(numbers[:rows], pa.int64())
     )
     return raw

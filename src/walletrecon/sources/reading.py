@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from walletrecon.arrays import numbers, one_name
 from walletrecon.config import InputLimits
 from walletrecon.schemas import REJECTED_SCHEMA, SOURCES
 from walletrecon.sources.files import with_optional_columns
@@ -89,12 +90,10 @@ def _validation_input(result: ProfileResult, display: str) -> pa.Table:
     source = SOURCES[result.source]
     rows = with_optional_columns(result.rows, source)
     columns = [rows.column(name).cast(pa.string()) for name in source.column_names]
-    origin_file = pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(rows.num_rows, np.int32)), pa.array([display])
-    )
+    origin_file = one_name(display, rows.num_rows)
     # Validation sees each row's position as its origin row (unique even where many records
     # share a line, as in single-line XML); ``_lines`` puts the file's lines back afterwards.
-    positions = pa.array(np.arange(rows.num_rows, dtype=np.int64))
+    positions = numbers(np.arange(rows.num_rows, dtype=np.int64), pa.int64())
     return pa.table(
         [*columns, origin_file, positions],
         names=[*source.column_names, "origin_file", "origin_row"],
