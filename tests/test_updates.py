@@ -80,7 +80,17 @@ def prior(*rows: dict[str, Any]) -> pl.DataFrame:
 
 
 def split(*rows: dict[str, Any], earlier: pl.DataFrame | None = None) -> Any:
-    return split_redeliveries("ledger", frame(*rows), prior() if earlier is None else earlier)
+    """The rows split in memory; split again as rows still to be read (a spooled night), which
+    must give the same: new rows as a plan, in the same order, and the same set-asides."""
+    before = prior() if earlier is None else earlier
+    result = split_redeliveries("ledger", frame(*rows), before)
+    spooled = split_redeliveries("ledger", frame(*rows).lazy(), before)
+    assert isinstance(spooled.new, pl.LazyFrame)
+    assert spooled.new.collect().equals(result.new)
+    for name in ("redelivered", "conflicts", "superseded"):
+        assert getattr(spooled, name).equals(getattr(result, name)), name
+    assert spooled.updates == result.updates
+    return result
 
 
 # --- the rule, on inline frames ---------------------------------------------------------------

@@ -3,15 +3,15 @@
 Between loading and the kernels: each source's accepted rows (already in the kernel's working
 form) are split into tonight's new rows, identical re-deliveries, rejected re-uses of an id and
 versions superseded tonight (``sources.redelivery``), against the registry of earlier nights;
-tonight's registry rows are spilled as each source is done. A large night (``spool_for``) does
-this per hash shard of the row id, reading its rows from the night's spool and writing its new
-rows there.
+tonight's registry rows are spilled as each source is done. On a large night (``spool_for``)
+the rows loaded into the night's spool are read there in streaming passes (a hash of each id,
+then the few rows whose id is repeated or known), and the new rows stay a plan over the spooled
+rows: tonight's rows are written to disk once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,19 +25,14 @@ from walletrecon.manifest import TALLY_SCHEMA, tally
 from walletrecon.registry import Registries, known_keys, payment_history, prior_rows
 from walletrecon.schemas import REJECTED_SCHEMA
 from walletrecon.shards import (
-    SHARD,
     WORKING_SET_FACTOR,
     Input,
-    input_size,
     memory_budget,
-    shard_count,
-    shard_of,
-    splits,
 )
 from walletrecon.sources.canonical import PIECE_BYTES, Loaded, registry_rows
 from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.redelivery import split_redeliveries
-from walletrecon.spool import NEW, SHAPED, Spool, named, rows
+from walletrecon.spool import Spool, rows
 from walletrecon.state import (
     BANK_WORK,
     LEDGER_WORK,
@@ -69,39 +64,11 @@ def _in_memory(frame: Input) -> pl.DataFrame:
     return frame if isinstance(frame, pl.DataFrame) else frame.collect()
 
 
-def _pieces(
-    source: str, shaped: Input, prior: pl.DataFrame, budget: int, spool: Spool | None
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """A source's shaped rows with their ids' earlier versions: whole, or (spooled rows past the
-    budget) by hash shard of the row id, so that memory follows a shard. Every version of an id
-    is in its one shard, and re-deliveries are worked out per id. From ``SPLIT_FROM_SHARDS``
-    shards on, the spooled rows are split by shard in one pass first."""
-    if isinstance(shaped, pl.DataFrame):
-        yield shaped, prior
-        return
-    shards = shard_count(input_size(shaped) * (WORKING_SET_FACTOR + 1), budget, 1)
-    key = shard_of(pl.col("row_id"), shards)
-    if spool is None or not splits(shards):
-        for shard in range(shards):
-            rows_of_shard = shaped.filter(key == shard).collect(engine="streaming")
-            yield rows_of_shard, prior.filter(key == shard)
-        return
-    shard_ids = shaped.select(key.alias(SHARD)).collect(engine="streaming").to_series()
-    name = named(SHAPED, f"{source}-by-shard")
-    split = spool.split(name, shaped, shard_ids, shards)
-    del shard_ids
-    for shard, scan in enumerate(split):
-        yield scan.collect(), prior.filter(key == shard)
-    spool.remove(name)
-
-
 def _sort_deliveries(
     loaded: Loaded,
     shaped: dict[str, Input],
     prior: pl.DataFrame,
     registry: RegistrySpill,
-    spool: Spool | None,
-    budget: int,
 ) -> Deliveries:
     new: dict[str, Input] = {}
     redelivered: dict[str, int] = {}
@@ -111,28 +78,16 @@ def _sort_deliveries(
     # Each source's shaped rows are let go as soon as they are split, to keep peak memory down.
     # Largest first: each source's registry rows are written while the next one is split.
     for source in sorted(shaped, key=lambda name: -rows(shaped[name])):
-        kept: list[pl.DataFrame] = []
-        parts = spool.parts(named(NEW, source)) if spool else None
-        replaced: list[pl.DataFrame] = []
-        redelivered[source] = updated[source] = 0
+        # Spooled rows are read in streaming passes, and their new rows stay a plan over them:
+        # tonight's rows are written to the spool once.
         earlier = prior.filter(pl.col("source") == source)
-        for piece, its_prior in _pieces(source, shaped.pop(source), earlier, budget, spool):
-            split = split_redeliveries(source, piece, its_prior)
-            del piece
-            redelivered[source] += split.redelivered.height
-            updated[source] += split.updates
-            replaced.append(split.superseded)
-            rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
-            registry.write(registry_rows(source, split.new))
-            if parts is None:
-                kept.append(split.new)
-            else:
-                parts.add(split.new)
-            del split
-        new[source] = parts.scan() if parts is not None else pl.concat(kept)
-        if spool is not None:
-            spool.remove(named(SHAPED, source))
-        superseded[source] = pl.concat(replaced, how="diagonal_relaxed")
+        split = split_redeliveries(source, shaped.pop(source), earlier)
+        redelivered[source] = split.redelivered.height
+        updated[source] = split.updates
+        rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
+        registry.write(registry_rows(source, split.new))
+        new[source] = split.new
+        superseded[source] = split.superseded
     registry.close()
     return Deliveries(
         new=new,
@@ -159,11 +114,10 @@ def sort_arrivals(
     run_date: dt.date,
     config: Config,
     registry: RegistrySpill,
-    spool: Spool | None,
 ) -> tuple[Deliveries, Arrivals]:
     """Set aside re-deliveries of tonight's rows (loaded in the kernel's working form) and
-    gather what earlier nights knew; tonight's registry rows go to ``registry``, and on a large
-    night (a ``spool``) tonight's rows to the spool, a source at a time."""
+    gather what earlier nights knew; tonight's registry rows go to ``registry``, a source at a
+    time."""
     shaped: dict[str, Input] = loaded.accepted
     loaded.accepted = {}
     # Read for their hashes only, and only when there are earlier nights.
@@ -176,14 +130,7 @@ def sort_arrivals(
     )
     prior = prior_rows(files, ids)
     del ids  # it holds the shaped rows the split lets go source by source
-    deliveries = _sort_deliveries(
-        loaded,
-        shaped,
-        prior,
-        registry,
-        spool,
-        memory_budget(config.engine.memory_limit),
-    )
+    deliveries = _sort_deliveries(loaded, shaped, prior, registry)
     settlement = _arrived(deliveries, "settlement", SETTLEMENT_WORK)
     chargebacks = settlement.lazy().filter(pl.col("record_type") == "chargeback").collect()
     del settlement

@@ -27,7 +27,7 @@ from walletrecon.match.payouts import line_totals
 from walletrecon.match.settlement import SETTLED_TYPES
 from walletrecon.schemas import CONTROL_AMOUNT
 from walletrecon.shards import Executor, Input, LocalExecutor, stand_ins
-from walletrecon.spool import ARRIVED, NEW, OUTCOMES, WORKING, Spool, concat, named, rows
+from walletrecon.spool import ARRIVED, OUTCOMES, SHAPED, WORKING, Spool, concat, named, rows
 from walletrecon.state import (
     BANK_WORK,
     RECEIPT_WORK,
@@ -186,7 +186,7 @@ def reconcile(
         working = spool.write(WORKING, working) if spool else working.collect()
     del work
     if spool is not None:  # tonight's rows, split: the kernels go on with the first rows
-        spool.remove(*(named(NEW, source) for source in duplicates_kernel.SOURCES))
+        spool.remove(*(named(SHAPED, source) for source in duplicates_kernel.SOURCES))
         spool.remove(named(duplicates_kernel.KERNEL.name, "ledger"))
     fields_, spooled = stand_ins(
         "tonight",

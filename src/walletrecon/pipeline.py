@@ -196,7 +196,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
             previous = read_state(out, state_date)
             files = registries(out, state_date)
         with timer.stage("deliveries"):
-            deliveries, arrivals = sort_arrivals(files, loaded, run_date, config, registry, spool)
+            deliveries, arrivals = sort_arrivals(files, loaded, run_date, config, registry)
     except BaseException:
         registry.discard()
         if spool is not None:

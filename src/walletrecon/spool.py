@@ -30,7 +30,7 @@ from walletrecon.modes import owner_writable
 SPOOL_PREFIX = ".spool-"
 #: The stages that write tonight's rows, by the names their files take (``named``); a kernel's
 #: handoffs take the kernel's name. ``ARRIVED``: the ledger's ids and amounts its outcomes need.
-SHAPED, NEW, WORKING, ARRIVED = "shaped", "new", "working", "arrived"
+SHAPED, WORKING, ARRIVED = "shaped", "working", "arrived"
 #: The frame of a kernel's outcome rows (``named(kernel, OUTCOMES)``): they wait for the manifest.
 OUTCOMES = "outcomes"
 #: Parquet as the spool writes it: LZ4 (about a third of the bytes, as fast as none), no

@@ -36,10 +36,15 @@ def with_row_wise(frame: pl.DataFrame, columns: list[pl.Expr]) -> pl.DataFrame:
 KEY_HASH = "__key_hash"
 
 
-def key_hashes(frame: pl.DataFrame, *columns: str) -> pl.Series:
-    """The 64-bit hash of each row's value of the columns together (equal values hash alike)."""
+def key_hash_expr(*columns: str) -> pl.Expr:
+    """The 64-bit hash of a row's value of the columns together (equal values hash alike)."""
     key = pl.col(columns[0]) if len(columns) == 1 else pl.struct(columns)
-    return frame.select(key.hash().alias(KEY_HASH)).to_series()
+    return key.hash().alias(KEY_HASH)
+
+
+def key_hashes(frame: pl.DataFrame, *columns: str) -> pl.Series:
+    """``key_hash_expr`` of each row of the frame."""
+    return frame.select(key_hash_expr(*columns)).to_series()
 
 
 def repeated_hashes(hashes: pl.Series) -> pl.Series:

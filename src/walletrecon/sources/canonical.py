@@ -27,6 +27,7 @@ from walletrecon.sources.inbox import InboxFile
 from walletrecon.sources.inputs import Delivery, InputSpec, deliveries
 from walletrecon.sources.profiles import ControlTotal
 from walletrecon.sources.reading import FileRead, read_pieces
+from walletrecon.sources.redelivery import stable_hash
 from walletrecon.sources.rejections import check_rejected_share
 from walletrecon.sources.validate import DEFAULT_LIMITS
 from walletrecon.spool import SHAPED, Spool, concat, named
@@ -244,7 +245,7 @@ def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str)
     return shaped.select(*order, *(name for name in shaped.columns if name not in order))
 
 
-def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
+def registry_rows(source: str, shaped: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """What later nights need to know of tonight's accepted rows: id, content, keys."""
     keyed = shaped.lazy().with_columns(
         pl.lit(source).alias("source"),
@@ -274,6 +275,6 @@ def registry_rows(source: str, shaped: pl.DataFrame) -> pl.DataFrame:
             key_hash("dup_key").alias("dup_hash"),
             pl.col("first_run").alias("accepted_on"),
             "status",
-            "stable_hash",
+            stable_hash(source),
         )
     )

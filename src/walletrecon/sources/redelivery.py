@@ -18,9 +18,17 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from walletrecon.match.common import maybe_repeated, split_rows, with_row_wise
+from walletrecon.match.common import (
+    KEY_HASH,
+    key_hash_expr,
+    maybe_repeated,
+    repeated_hashes,
+    row_wise,
+    split_rows,
+)
 from walletrecon.schemas import SOURCES, STATUS_UPDATES, UPDATABLE_COLUMNS
 from walletrecon.sources.validate import content_hash
+from walletrecon.spool import concat
 
 #: The schema of the earlier nights' versions ``split_redeliveries`` compares with.
 PRIOR_SCHEMA: dict[str, pl.DataType] = {
@@ -40,18 +48,16 @@ class RedeliverySplit:
     """Tonight's accepted rows split by what each version is."""
 
     #: The version of each id that goes on tonight (first versions and updates), with
-    #: ``is_update`` and ``previous_status`` (the status of the version it replaces).
-    new: pl.DataFrame
+    #: ``is_update`` and ``previous_status`` (the status of the version it replaces); a plan
+    #: over them when they were still to be read.
+    new: pl.DataFrame | pl.LazyFrame
     redelivered: pl.DataFrame
     conflicts: pl.DataFrame
     #: Tonight's earlier versions replaced by a later one tonight (with ``previous_status``):
     #: they go no further, but what they posted counts in balances.
     superseded: pl.DataFrame
-
-    @property
-    def updates(self) -> int:
-        """Versions accepted as updates of an earlier one (superseded ones included)."""
-        return int(self.new["is_update"].sum()) + int(self.superseded["is_update"].sum())
+    #: Versions accepted as updates of an earlier one (superseded ones included).
+    updates: int
 
 
 def stable_hash(source: str) -> pl.Expr:
@@ -242,25 +248,68 @@ def _resolve_chains(source: str, tonight: pl.DataFrame, prior: pl.DataFrame) -> 
     return _Chains(versions, pl.concat(rejected), superseded)
 
 
-def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -> RedeliverySplit:
+def _flagged_in_memory(
+    source: str, shaped: pl.DataFrame, prior: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows whose id is maybe repeated tonight or known before, with their ``stable_hash``
+    and ``version_status``; the plain rest) of rows in memory."""
+    known = shaped.select(pl.col("row_id").is_in(prior.get_column("row_id").implode()))
+    repeated = maybe_repeated(shaped, "row_id") | known.to_series()
+    flagged, plain = split_rows(shaped, repeated)
+    return flagged.with_columns(*_version_columns(source)), plain
+
+
+def _version_columns(source: str) -> list[pl.Expr]:
+    """What the chains of versions compare: the stable hash and the status."""
+    status = pl.col("status") if source == "ledger" else pl.lit(None, pl.String)
+    return [stable_hash(source), status.alias("version_status")]
+
+
+#: The working column holding a row's position among tonight's rows of its source.
+ROW = "redelivery_row"
+
+
+def _flagged_in_spool(
+    source: str, shaped: pl.LazyFrame, prior: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """The same split of rows still to be read, in streaming passes: the hash of each row's id
+    and whether it is known (9 bytes a row), then the few flagged rows; the plain rest stays a
+    plan over the spooled rows."""
+    lazy = shaped.with_row_index(ROW)
+    flags = row_wise(
+        lazy.select(
+            key_hash_expr("row_id"),
+            pl.col("row_id").is_in(prior.get_column("row_id").implode()).alias("known"),
+        )
+    )
+    repeated = repeated_hashes(flags.get_column(KEY_HASH)) | flags.get_column("known")
+    chosen = pl.col(ROW).is_in(repeated.arg_true().cast(pl.get_index_type()).implode())
+    del flags, repeated
+    few = row_wise(lazy.filter(chosen).drop(ROW).with_columns(*_version_columns(source)))
+    return few, lazy.filter(~chosen).drop(ROW)
+
+
+def split_redeliveries(
+    source: str, shaped: pl.DataFrame | pl.LazyFrame, prior: pl.DataFrame
+) -> RedeliverySplit:
     """Split rows into tonight's standing versions, identical re-deliveries, rejected re-uses of
     an id, and versions superseded tonight.
 
     ``prior`` holds (row_id, content_hash, stable_hash, status, origin) of the standing version
     of rows accepted on earlier nights (``PRIOR_SCHEMA``; the latest version per id last).
+    Rows still to be read (spooled) are read in streaming passes, and the new rows are then a
+    plan over them (most are plain: an id seen once tonight and never before).
     """
-    status = pl.col("status") if source == "ledger" else pl.lit(None, pl.String)
-    shaped = with_row_wise(shaped, [stable_hash(source)]).with_columns(
-        status.alias("version_status")
-    )
     # Fast path: ids seen once tonight and never before are new; only the rest need ordering.
-    known = shaped.select(pl.col("row_id").is_in(prior.get_column("row_id").implode()))
-    repeated = maybe_repeated(shaped, "row_id") | known.to_series()
-    shaped, plain = split_rows(shaped, repeated)
-    plain = plain.drop("version_status").with_columns(
+    plain: pl.DataFrame | pl.LazyFrame
+    if isinstance(shaped, pl.LazyFrame):
+        flagged, plain = _flagged_in_spool(source, shaped, prior)
+    else:
+        flagged, plain = _flagged_in_memory(source, shaped, prior)
+    plain = plain.with_columns(
         pl.lit(False).alias("is_update"), pl.lit(None, pl.String).alias("previous_status")
     )
-    chains = _resolve_chains(source, shaped, prior)
+    chains = _resolve_chains(source, flagged, prior)
     versions = chains.versions
     accepted = (
         versions.filter(pl.col("relation") != "same")
@@ -271,9 +320,10 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
         )
         .sort("seq")
     )
+    latest = accepted.filter("latest")
     return RedeliverySplit(
         # In the plain rows' column order: a vertical concat appends chunks without copying.
-        new=pl.concat([plain, accepted.filter("latest").select(plain.columns)]),
+        new=concat([plain, latest.select(plain.collect_schema().names())]),
         redelivered=versions.filter(pl.col("relation") == "same").drop(
             *_HELPERS, "previous_status"
         ),
@@ -287,4 +337,6 @@ def split_redeliveries(source: str, shaped: pl.DataFrame, prior: pl.DataFrame) -
             ],
             how="diagonal_relaxed",
         ),
+        # Plain rows are first versions: only the flagged ones may be updates.
+        updates=int(accepted.get_column("is_update").sum()),
     )
