@@ -9,12 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from walletrecon.kernels.balances import BalanceParams, BalanceState, BalanceTonight, run
-from walletrecon.match.balances import SNAPSHOT_ORDER, add_postings, check_balances
+from walletrecon.match.balances import (
+    SNAPSHOT_ORDER,
+    add_postings,
+    check_balances,
+    posting_totals,
+)
 from walletrecon.state import POSTINGS, SNAPSHOTS, conform, empty
 
 RUN = dt.date(2026, 11, 20)
 ZONE = "Asia/Shanghai"
-PARAMS = BalanceParams(ZONE, pl.lit(0, pl.Int64))
+PARAMS = BalanceParams(pl.lit(0, pl.Int64))
 
 
 def entries(*rows: tuple[str, int, str]) -> pl.DataFrame:
@@ -33,6 +38,11 @@ def entries(*rows: tuple[str, int, str]) -> pl.DataFrame:
             "created_at": pl.Datetime("us", "UTC"),
         },
     )
+
+
+def posted(*rows: tuple[str, int, str]) -> pl.DataFrame:
+    """What such versions add up to per account and day, as the kernel takes them."""
+    return posting_totals(entries(*rows), ZONE)
 
 
 def snapshots(*rows: tuple[str, str, str, int]) -> pl.DataFrame:
@@ -57,7 +67,7 @@ def test_a_balance_equal_to_the_postings_is_matched_and_carried() -> None:
     result = run(
         BalanceState(empty(POSTINGS), empty(SNAPSHOTS)),
         BalanceTonight(
-            entries(("A1", 1000, "2026-11-20"), ("A1", -300, "2026-11-20")),
+            posted(("A1", 1000, "2026-11-20"), ("A1", -300, "2026-11-20")),
             snapshots(("S1", "A1", "2026-11-20", 700)),
         ),
         PARAMS,
@@ -73,7 +83,7 @@ def test_a_balance_off_the_postings_is_one_break_at_the_latest_snapshot() -> Non
     result = run(
         BalanceState(empty(POSTINGS), empty(SNAPSHOTS)),
         BalanceTonight(
-            entries(("A1", 1000, "2026-11-19")),
+            posted(("A1", 1000, "2026-11-19")),
             snapshots(("S1", "A1", "2026-11-19", 900), ("S2", "A1", "2026-11-20", 900)),
         ),
         PARAMS,
@@ -93,7 +103,7 @@ def test_yesterdays_postings_and_snapshot_carry_a_balance_forward() -> None:
     night = run(
         BalanceState(empty(POSTINGS), empty(SNAPSHOTS)),
         BalanceTonight(
-            entries(("A1", 500, "2026-11-19")), snapshots(("S1", "A1", "2026-11-19", 500))
+            posted(("A1", 500, "2026-11-19")), snapshots(("S1", "A1", "2026-11-19", 500))
         ),
         PARAMS,
         RUN - dt.timedelta(days=1),
@@ -101,7 +111,7 @@ def test_yesterdays_postings_and_snapshot_carry_a_balance_forward() -> None:
     later = run(
         BalanceState(night.state["postings"], night.state["snapshots"]),
         BalanceTonight(
-            entries(("A1", 250, "2026-11-20")), snapshots(("S2", "A1", "2026-11-20", 700))
+            posted(("A1", 250, "2026-11-20")), snapshots(("S2", "A1", "2026-11-20", 700))
         ),
         PARAMS,
         RUN,
@@ -135,8 +145,10 @@ def test_checking_some_snapshots_gives_them_the_verdicts_of_checking_all(
     the snapshots are checked."""
     postings = add_postings(
         empty(POSTINGS),
-        entries(*((account, amount, f"2026-11-{day}") for account, amount, day in posted)),
-        ZONE,
+        posting_totals(
+            entries(*((account, amount, f"2026-11-{day}") for account, amount, day in posted)),
+            ZONE,
+        ),
     )
     rows = [
         (f"B{i}", account, f"2026-11-{day}", bal) for i, (account, day, bal) in enumerate(reported)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_kernel_balances import entries, snapshots
+from tests.test_kernel_balances import ZONE, entries, snapshots
 from tests.test_kernel_payouts import bank, lines
 from walletrecon.cli import main
 from walletrecon.config import parse_config
@@ -21,6 +21,7 @@ from walletrecon.errors import ConfigError
 from walletrecon.kernels import KernelResult
 from walletrecon.kernels import balances as balances_kernel
 from walletrecon.kernels import payouts as payouts_kernel
+from walletrecon.match.balances import posting_totals
 from walletrecon.match.payouts import line_totals
 from walletrecon.shards import (
     WORKING_SET_FACTOR,
@@ -37,7 +38,7 @@ from walletrecon.state import BANK_WORK, PAYOUTS, POSTINGS, SNAPSHOTS, empty
 
 RUN = dt.date(2026, 11, 20)
 SHARDS = (1, 2, 3, 7)
-BALANCE_PARAMS = balances_kernel.BalanceParams("Asia/Shanghai", pl.lit(0, pl.Int64))
+BALANCE_PARAMS = balances_kernel.BalanceParams(pl.lit(0, pl.Int64))
 PAYOUT_PARAMS = payouts_kernel.PayoutParams(window_days=2, tolerance=pl.lit(0, pl.Int64))
 
 
@@ -59,7 +60,7 @@ def balance_nights(executor: Any, nights: list[tuple[pl.DataFrame, pl.DataFrame]
     state = balances_kernel.BalanceState(empty(POSTINGS), empty(SNAPSHOTS))
     results = []
     for offset, (posted, reported) in enumerate(nights):
-        tonight = balances_kernel.BalanceTonight(posted, reported)
+        tonight = balances_kernel.BalanceTonight(posting_totals(posted, ZONE), reported)
         day = RUN + dt.timedelta(days=offset)
         result = executor.run(balances_kernel.KERNEL, state, tonight, BALANCE_PARAMS, day)
         results.append(result)
@@ -258,7 +259,7 @@ def test_a_key_is_in_the_same_shard_in_every_frame_and_every_run() -> None:
 def _balance_inputs() -> tuple[Any, Any]:
     posted, reported = BALANCE_NIGHTS[0]
     state = balances_kernel.BalanceState(empty(POSTINGS), empty(SNAPSHOTS))
-    return state, balances_kernel.BalanceTonight(posted, reported)
+    return state, balances_kernel.BalanceTonight(posting_totals(posted, ZONE), reported)
 
 
 def test_the_shard_count_follows_from_the_memory_budget() -> None:

@@ -114,8 +114,9 @@ def test_spark_gives_the_local_rows_of_a_night_read_from_the_spool(
     monkeypatch.setattr(spark.SparkExecutor, "run", noted)
     assert_engines_agree(data / "inbox", small, tmp_path / "runs")
     # Spark keeps what a kernel hands on in memory: the later kernels read no spool; payouts
-    # read tonight's lines summed per payout, in memory.
-    assert set(spooled) == {"balances", "duplicates"}
+    # and balances read tonight's lines and entries summed per payout and per account and day,
+    # in memory.
+    assert set(spooled) == {"duplicates"}
 
 
 def test_spark_engine_runs_kernels_in_more_than_one_shard(session: Any) -> None:

@@ -21,6 +21,7 @@ from walletrecon.kernels import ledger as ledger_rules
 from walletrecon.kernels import payouts as payouts_kernel
 from walletrecon.kernels import receipts as receipt_kernel
 from walletrecon.kernels import settlement as settlement_kernel
+from walletrecon.match.balances import posting_totals
 from walletrecon.match.common import tolerance_minor
 from walletrecon.match.duplicates import DUPLICATE_KEYS
 from walletrecon.match.payouts import line_totals
@@ -149,18 +150,16 @@ def reconcile(
         ),
         run_date,
     )
-    fields_, spooled = stand_ins(
-        "tonight", entries=arrivals.entries(), snapshots=conform(arrivals.balances, SNAPSHOTS)
-    )
     balances = executor.run(
         balances_kernel.KERNEL,
         balances_kernel.BalanceState(previous.pop("postings"), previous.pop("snapshots")),
-        balances_kernel.BalanceTonight(**fields_),
-        balances_kernel.BalanceParams(
-            config.timezone, tolerance_minor(config.tolerance.balance, "currency")
+        # Summed per account and day first, in one streaming pass over the night's entries.
+        balances_kernel.BalanceTonight(
+            posting_totals(arrivals.entries(), config.timezone),
+            conform(arrivals.balances, SNAPSHOTS),
         ),
+        balances_kernel.BalanceParams(tolerance_minor(config.tolerance.balance, "currency")),
         run_date,
-        spooled,
     )
     arrivals.balances = arrivals.balances.clear()  # read by the balances kernel alone
     fields_, spooled = stand_ins("tonight", **arrivals.release(spool))

@@ -31,16 +31,15 @@ class BalanceState:
 
 @dataclass(frozen=True)
 class BalanceTonight:
-    #: Ledger versions that may post (tonight's standing and superseded versions).
-    entries: pl.DataFrame
+    #: What tonight's ledger versions that may post (standing and superseded ones) add up to per
+    #: account, currency and business day (``match.balances.posting_totals``, ``POSTINGS``).
+    posted: pl.DataFrame
     #: Tonight's snapshots (``state.SNAPSHOTS`` shape).
     snapshots: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class BalanceParams:
-    #: The business time zone: postings count on the local day they were posted.
-    timezone: str
     #: Largest difference in minor units that is not a break (an expression over ``currency``).
     tolerance: pl.Expr
 
@@ -83,11 +82,10 @@ def run(
     carry postings and snapshots forward."""
     result = reconcile_balances(
         state.postings,
-        tonight.entries,
+        tonight.posted,
         state.snapshots,
         tonight.snapshots,
         run_date,
-        params.timezone,
         params.tolerance,
     )
     found = balance_findings(result.checks)
@@ -99,8 +97,8 @@ def run(
 
 
 def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
-    """Every frame of the kernel is keyed by its account: an account's postings, entries and
-    snapshots are always in one shard."""
+    """Every frame of the kernel is keyed by its account: an account's postings, posting totals
+    and snapshots are always in one shard."""
     return {name: pl.col("account_id") for name in frames}
 
 

@@ -47,7 +47,7 @@ class BalanceResult:
     snapshots: pl.DataFrame
 
 
-def posting_effects(entries: pl.DataFrame, timezone: str) -> pl.LazyFrame:
+def posting_effects(entries: pl.DataFrame | pl.LazyFrame, timezone: str) -> pl.LazyFrame:
     """What each ledger version does to its account's balance, by business day.
 
     A succeeded version posts its amount on the day it was posted. A version that reverses a
@@ -61,7 +61,7 @@ def posting_effects(entries: pl.DataFrame, timezone: str) -> pl.LazyFrame:
     frame = entries.lazy()
     helpers = (("previous_status", pl.String), ("folder_date", pl.Date), ("reversed_on", pl.Date))
     for name, dtype in helpers:
-        if name not in entries.columns:
+        if name not in entries.collect_schema().names():
             frame = frame.with_columns(pl.lit(None, dtype).alias(name))
     posted_day = pl.coalesce("posted_at", "created_at").dt.convert_time_zone(timezone).dt.date()
     reversal = (pl.col("status") == "reversed") & (pl.col("previous_status") == "succeeded")
@@ -88,17 +88,23 @@ def posting_effects(entries: pl.DataFrame, timezone: str) -> pl.LazyFrame:
     return pl.concat([effects, late_reversals])
 
 
-def add_postings(postings: pl.DataFrame, entries: pl.DataFrame, timezone: str) -> pl.DataFrame:
-    """Fold tonight's ledger versions into per-account, per-day posted totals (with each
-    account's ``ACCOUNT_KEY``, grouped by rather than its text); ``posting_effects`` says what
-    each version posts."""
+def posting_totals(entries: pl.DataFrame | pl.LazyFrame, timezone: str) -> pl.DataFrame:
+    """Tonight's ledger versions summed per account, currency and business day (``POSTINGS``):
+    what ``posting_effects`` says each version posts. One streaming group-by: memory follows
+    the accounts and days, not the entries (read from the spool on a large night)."""
     posted = (
         posting_effects(entries, timezone)
         .group_by("account_id", "currency", "day")
         .agg(pl.col("amount_minor").sum().alias("total_minor"))
         .collect(engine="streaming")
     )
-    combined = pl.concat([postings, conform(posted, POSTINGS)]).with_columns(_account_key())
+    return conform(posted, POSTINGS)
+
+
+def add_postings(postings: pl.DataFrame, posted: pl.DataFrame) -> pl.DataFrame:
+    """Fold tonight's posting totals (``posting_totals``) into the per-account, per-day posted
+    totals (with each account's ``ACCOUNT_KEY``, grouped by rather than its text)."""
+    combined = pl.concat([postings, posted]).with_columns(_account_key())
     return combined.group_by(ACCOUNT_KEY, "day").agg(
         pl.col("account_id").first(), pl.col("currency").first(), pl.col("total_minor").sum()
     )
@@ -211,20 +217,20 @@ def latest_snapshots(ordered: pl.DataFrame, keep: int) -> pl.DataFrame:
 
 def reconcile_balances(
     postings: pl.DataFrame,
-    entries: pl.DataFrame,
+    posted: pl.DataFrame,
     carried: pl.DataFrame,
     snapshots: pl.DataFrame,
     run_date: dt.date,
-    timezone: str,
     tolerance: pl.Expr,
 ) -> BalanceResult:
-    """Add tonight's postings; check tonight's snapshots, and the latest carried one while it
-    is still the account's latest (late entries may clear or cause a break).
+    """Add tonight's posting totals (``posting_totals``); check tonight's snapshots, and the
+    latest carried one while it is still the account's latest (late entries may clear or cause
+    a break).
 
     ``carried`` holds the last few snapshots of each account from earlier nights: the latest, the
     ones before it as bases (also for a snapshot that arrives a few days late).
     """
-    updated = add_postings(postings, entries, timezone)
+    updated = add_postings(postings, posted)
     everything = (
         pl.concat([carried, snapshots])
         .unique(subset=["row_id"], keep="first", maintain_order=True)
