@@ -119,31 +119,34 @@ class Spool:
 
 
 class SpoolParts:
-    """The parts of one spooled frame, written one after another."""
+    """The parts of one spooled frame, written one after another; a part that is a plan over
+    spooled rows (a streaming kernel's, ``shards.Kernel.streams``) is kept as that plan."""
 
     def __init__(self, spool: Spool, name: str) -> None:
         self.spool, self.name = spool, name
-        self.paths: list[Path] = []
+        self.parts: list[Path | pl.LazyFrame] = []
         self.schema: pl.Schema | None = None
 
     def add(self, frame: pl.DataFrame | pl.LazyFrame) -> None:
-        """Write one part (a plan still to be run is streamed to its file); parts share the
-        first part's schema."""
+        """Write one part, or keep a plan over spooled rows as it is: its rows are read where
+        it is read, with no copy written (the files it reads stay until its readers are done);
+        parts share the first part's schema."""
         if self.schema is None:
             self.schema = frame.collect_schema()
+        if isinstance(frame, pl.LazyFrame):
+            self.parts.append(frame)
+            return
         path = self.spool._path(self.name)
         with owner_writable():
-            if isinstance(frame, pl.LazyFrame):
-                frame.sink_parquet(path, compression=COMPRESSION, statistics=False)
-            else:
-                frame.write_parquet(path, compression=COMPRESSION, statistics=False)
-        self.paths.append(path)
+            frame.write_parquet(path, compression=COMPRESSION, statistics=False)
+        self.parts.append(path)
 
     def scan(self) -> pl.LazyFrame:
         """All parts, in the order written."""
-        if not self.paths:
+        if not self.parts:
             return pl.LazyFrame(schema=self.schema or {})
-        return pl.scan_parquet(self.paths)
+        scans = [pl.scan_parquet(part) if isinstance(part, Path) else part for part in self.parts]
+        return scans[0] if len(scans) == 1 else pl.concat(scans)
 
 
 def named(stage: str, frame: str) -> str:
