@@ -270,9 +270,9 @@ class LocalExecutor:
         run_date: dt.date,
         spooled: Mapping[str, pl.LazyFrame] | None = None,
     ) -> KernelResult:
-        """The kernel over the whole inputs when one shard will do; else per shard, merged."""
+        """The kernel over the whole inputs when one shard will do (or it streams its spooled
+        inputs itself); else per shard, merged."""
         frames: dict[str, Input] = {**input_frames(state, tonight), **(spooled or {})}
-        shards = self.shard_count(frames, kernel.working_set)
         handed = (
             {
                 name: self.spool.parts(named(kernel.name, name))
@@ -282,14 +282,14 @@ class LocalExecutor:
             else {}
         )
         if kernel.streams and spooled:
-            given: dict[str, Input] = {**input_frames(state, tonight), **spooled}
             state, tonight = (
-                with_frames(state, "state", given),
-                with_frames(tonight, "tonight", given),
+                with_frames(state, "state", frames),
+                with_frames(tonight, "tonight", frames),
             )
-            del frames, given
+            del frames
             result = kernel.run(state, tonight, params, run_date).compacted()
             return _handed_on(_hand_on(result, handed), handed)
+        shards = self.shard_count(frames, kernel.working_set)
         if shards == 1:
             if spooled:
                 state, tonight = read_spooled(state, tonight, spooled)
@@ -359,7 +359,7 @@ def _split_name(kernel: str, frame: str) -> str:
 
 def _hand_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:
     """A shard's result with its handoffs and outcome rows written to the spool (and taken out
-    of its state)."""
+    of its state); a streaming kernel's plans are handed on as plans (``SpoolParts.add``)."""
     if not handed:
         return result
     for name, parts in handed.items():
