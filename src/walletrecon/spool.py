@@ -2,11 +2,11 @@
 
 A night whose rows pass the memory budget (``[engine] memory_limit``) hands its largest frames
 from stage to stage through Parquet files in a folder of the output's own (``.spool-*``): the
-rows delivered tonight, the first rows the duplicates kernel passes on, the ledger's working
-set settlement hands to receipts, and every row's outcome until the manifest counts them. A
-kernel then reads, per hash shard, only its shard's rows of them (``shards.LocalExecutor``; from
-8 shards on, after ``Spool.split`` splits them by shard in one pass), so that memory follows a
-shard, not the night.
+rows loaded tonight (written once: the new rows and the duplicates kernel's first rows are plans
+over them), the ledger's working set, the entries settlement hands to receipts, and every row's
+outcome until the manifest counts them. A sharded kernel then reads, per hash shard, only its
+shard's rows of them (``shards.LocalExecutor``; from 8 shards on, after ``Spool.split`` splits
+them by shard in one pass), so that memory follows a shard, not the night.
 
 A spooled frame is a ``pl.LazyFrame`` scanning its files: kernels and executors take it wherever
 they take a frame still to be read. A killed run's leftover folder is removed by the next run
