@@ -85,7 +85,8 @@ def _sort_deliveries(
         redelivered[source] = split.redelivered.height
         updated[source] = split.updates
         rejected.append(split.conflicts.cast(pl.Schema(REJECTED_SCHEMA)))
-        registry.write(registry_rows(source, split.new))
+        for batch in registry_rows(source, split.new):
+            registry.write(batch)
         new[source] = split.new
         superseded[source] = split.superseded
     registry.close()

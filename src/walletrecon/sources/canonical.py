@@ -8,6 +8,7 @@ and shaped into the working schema of the kernel. Every record read ends as acce
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -245,9 +246,22 @@ def shape(source: str, accepted: pl.DataFrame, run_date: dt.date, timezone: str)
     return shaped.select(*order, *(name for name in shaped.columns if name not in order))
 
 
-def registry_rows(source: str, shaped: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """What later nights need to know of tonight's accepted rows: id, content, keys."""
-    keyed = shaped.lazy().with_columns(
+#: Registry rows worked out at a time from rows still to be read (about 200 bytes each).
+REGISTRY_BATCH = 1 << 20
+
+
+def registry_rows(source: str, shaped: pl.DataFrame | pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    """What later nights need to know of tonight's accepted rows: id, content, keys. Rows in
+    memory give one frame; rows still to be read (spooled) a frame of ``REGISTRY_BATCH`` rows
+    at a time, from one streaming pass, so that memory follows a batch."""
+    if isinstance(shaped, pl.DataFrame):
+        yield row_wise(_registry_plan(source, shaped.lazy()))
+        return
+    yield from _registry_plan(source, shaped).collect_batches(chunk_size=REGISTRY_BATCH)
+
+
+def _registry_plan(source: str, shaped: pl.LazyFrame) -> pl.LazyFrame:
+    keyed = shaped.with_columns(
         pl.lit(source).alias("source"),
         (
             duplicate_key(source)
@@ -261,20 +275,18 @@ def registry_rows(source: str, shaped: pl.DataFrame | pl.LazyFrame) -> pl.DataFr
         ),
         (pl.col("status") if source == "ledger" else pl.lit(None, pl.String)).alias("status"),
     )
-    return row_wise(
-        keyed.select(
-            "source",
-            "row_id",
-            "content_hash",
-            "dup_key",
-            "ref_norm",
-            "txn_id",
-            "is_payment",
-            "origin",
-            key_hash("row_id").alias("row_key"),
-            key_hash("dup_key").alias("dup_hash"),
-            pl.col("first_run").alias("accepted_on"),
-            "status",
-            stable_hash(source),
-        )
+    return keyed.select(
+        "source",
+        "row_id",
+        "content_hash",
+        "dup_key",
+        "ref_norm",
+        "txn_id",
+        "is_payment",
+        "origin",
+        key_hash("row_id").alias("row_key"),
+        key_hash("dup_key").alias("dup_hash"),
+        pl.col("first_run").alias("accepted_on"),
+        "status",
+        stable_hash(source),
     )
