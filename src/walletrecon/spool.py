@@ -79,10 +79,15 @@ class Spool:
         whole frame first (a frame of 4M rows, 167MB in memory: 245MB at the peak)."""
         folder = self._path(name).with_suffix("")
         key = shard_ids.name
+        offset = 0
         with owner_writable():
-            for number, offset in enumerate(range(0, shard_ids.len(), SPLIT_SLICE)):
-                ids = shard_ids.slice(offset, SPLIT_SLICE)
-                rows_of_slice = frame.slice(offset, SPLIT_SLICE).collect().with_columns(ids)
+            # One streaming pass in order: a plan over spooled rows (filters of positions) would
+            # be read from its start again for every slice asked of it by offset.
+            for number, batch in enumerate(frame.collect_batches(chunk_size=SPLIT_SLICE)):
+                ids = shard_ids.slice(offset, batch.height)
+                offset += batch.height
+                rows_of_slice = batch.with_columns(ids)
+                del batch
                 rows_of_slice.lazy().sink_parquet(
                     pl.PartitionBy(folder / f"{number:06d}", key=key, include_key=False),
                     compression=COMPRESSION,
