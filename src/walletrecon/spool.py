@@ -2,8 +2,8 @@
 
 A night whose rows pass the memory budget (``[engine] memory_limit``) hands its largest frames
 from stage to stage through Parquet files in a folder of the output's own (``.spool-*``): the
-rows loaded tonight (written once: the new rows and the duplicates kernel's first rows are plans
-over them), the ledger's working set, the entries settlement hands to receipts, and every row's
+rows loaded tonight (written once: the new rows are a plan over them), the duplicates kernel's
+first rows, the ledger's working set, the entries settlement hands to receipts, and every row's
 outcome until the manifest counts them. A sharded kernel then reads, per hash shard, only its
 shard's rows of them (``shards.LocalExecutor``; from 8 shards on, after ``Spool.split`` splits
 them by shard in one pass), so that memory follows a shard, not the night.
