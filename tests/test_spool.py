@@ -61,18 +61,6 @@ def test_parts_read_back_in_the_order_written(tmp_path: Path) -> None:
     assert_frame_equal(parts.scan().collect(), FRAME)
 
 
-def test_a_plan_over_spooled_rows_is_kept_as_a_plan_in_its_place(tmp_path: Path) -> None:
-    spool = Spool(tmp_path, NIGHT)
-    loaded = spool.write("loaded", FRAME)
-    parts = spool.parts("firsts")
-    parts.add(FRAME.head(1))
-    parts.add(loaded.filter(pl.col("amount_minor") <= 0))  # a plan: no file written for it
-    assert len(list(spool.folder.glob("*-firsts.parquet"))) == 1
-    assert parts.scan().collect()["entry_id"].to_list() == ["E1", "E2", "E3"]
-    spool.remove("loaded")  # its readers done: the plan's rows go with the files it reads
-    assert not list(spool.folder.glob("*-loaded.parquet"))
-
-
 def test_the_size_of_a_spooled_frame_is_estimated_from_its_rows_and_types(
     tmp_path: Path,
 ) -> None:

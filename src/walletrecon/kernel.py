@@ -184,8 +184,9 @@ def reconcile(
     if isinstance(working, pl.LazyFrame):
         working = spool.write(WORKING, working) if spool else working.collect()
     del work
-    if spool is not None:  # the first entries (a plan over tonight's) are in the working set
-        spool.remove(named(SHAPED, "ledger"), named(duplicates_kernel.KERNEL.name, "ledger"))
+    if spool is not None:  # tonight's rows, split: the kernels go on with the first rows
+        spool.remove(*(named(SHAPED, source) for source in duplicates_kernel.SOURCES))
+        spool.remove(named(duplicates_kernel.KERNEL.name, "ledger"))
     fields_, spooled = stand_ins(
         "tonight",
         ledger=working,
@@ -203,9 +204,7 @@ def reconcile(
     # The entries as they were before settlement (the kernel returned them matched) and the lines.
     del working, first_lines, fields_, spooled
     if spool is not None:
-        spool.remove(
-            WORKING, named(SHAPED, "settlement"), named(duplicates_kernel.KERNEL.name, "settlement")
-        )
+        spool.remove(WORKING, named(duplicates_kernel.KERNEL.name, "settlement"))
     fields_, spooled = stand_ins(
         "tonight", ledger=_take(settled, "ledger"), receipts=first_receipts
     )
@@ -222,7 +221,6 @@ def reconcile(
     if spool is not None:
         spool.remove(
             named(settlement_kernel.KERNEL.name, "ledger"),
-            named(SHAPED, "receipts"),
             named(duplicates_kernel.KERNEL.name, "receipts"),
         )
     ledger = _take(received, "ledger")

@@ -72,10 +72,6 @@ class Kernel(Generic[S, T, P]):
     #: State frames that are working sets a later kernel of the night reads (not state for the
     #: next night): an executor with a spool writes them there (``KernelResult.handed``).
     handoffs: tuple[str, ...] = ()
-    #: Whether the kernel takes inputs still to be read (``LazyFrame``) and reads them itself in
-    #: streaming passes, its memory following a narrow column of them: an executor then hands
-    #: it the spooled inputs as they are and runs it whole, in no shards.
-    streams: bool = False
 
 
 class Executor(Protocol):
@@ -270,8 +266,7 @@ class LocalExecutor:
         run_date: dt.date,
         spooled: Mapping[str, pl.LazyFrame] | None = None,
     ) -> KernelResult:
-        """The kernel over the whole inputs when one shard will do (or it streams its spooled
-        inputs itself); else per shard, merged."""
+        """The kernel over the whole inputs when one shard will do; else per shard, merged."""
         frames: dict[str, Input] = {**input_frames(state, tonight), **(spooled or {})}
         handed = (
             {
@@ -281,14 +276,6 @@ class LocalExecutor:
             if self.spool
             else {}
         )
-        if kernel.streams and spooled:
-            state, tonight = (
-                with_frames(state, "state", frames),
-                with_frames(tonight, "tonight", frames),
-            )
-            del frames
-            result = kernel.run(state, tonight, params, run_date).compacted()
-            return _handed_on(_hand_on(result, handed), handed)
         shards = self.shard_count(frames, kernel.working_set)
         if shards == 1:
             if spooled:
@@ -359,12 +346,12 @@ def _split_name(kernel: str, frame: str) -> str:
 
 def _hand_on(result: KernelResult, handed: Mapping[str, SpoolParts]) -> KernelResult:
     """A shard's result with its handoffs and outcome rows written to the spool (and taken out
-    of its state); a streaming kernel's plans are handed on as plans (``SpoolParts.add``)."""
+    of its state)."""
     if not handed:
         return result
     for name, parts in handed.items():
         if name != OUTCOMES:
-            parts.add(result.plans.pop(name) if name in result.plans else result.state.pop(name))
+            parts.add(result.state.pop(name))
     handed[OUTCOMES].add(result.outcomes.lazy().collect())
     return dataclasses.replace(result, outcomes=result.outcomes.clear())
 

@@ -124,34 +124,27 @@ class Spool:
 
 
 class SpoolParts:
-    """The parts of one spooled frame, written one after another; a part that is a plan over
-    spooled rows (a streaming kernel's, ``shards.Kernel.streams``) is kept as that plan."""
+    """The parts of one spooled frame, written one after another."""
 
     def __init__(self, spool: Spool, name: str) -> None:
         self.spool, self.name = spool, name
-        self.parts: list[Path | pl.LazyFrame] = []
+        self.paths: list[Path] = []
         self.schema: pl.Schema | None = None
 
-    def add(self, frame: pl.DataFrame | pl.LazyFrame) -> None:
-        """Write one part, or keep a plan over spooled rows as it is: its rows are read where
-        it is read, with no copy written (the files it reads stay until its readers are done);
-        parts share the first part's schema."""
+    def add(self, frame: pl.DataFrame) -> None:
+        """Write one part; parts share the first part's schema."""
         if self.schema is None:
-            self.schema = frame.collect_schema()
-        if isinstance(frame, pl.LazyFrame):
-            self.parts.append(frame)
-            return
+            self.schema = frame.schema
         path = self.spool._path(self.name)
         with owner_writable():
             frame.write_parquet(path, compression=COMPRESSION, statistics=False)
-        self.parts.append(path)
+        self.paths.append(path)
 
     def scan(self) -> pl.LazyFrame:
         """All parts, in the order written."""
-        if not self.parts:
+        if not self.paths:
             return pl.LazyFrame(schema=self.schema or {})
-        scans = [pl.scan_parquet(part) if isinstance(part, Path) else part for part in self.parts]
-        return scans[0] if len(scans) == 1 else pl.concat(scans)
+        return pl.scan_parquet(self.paths)
 
 
 def named(stage: str, frame: str) -> str:

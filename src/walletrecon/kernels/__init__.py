@@ -33,9 +33,6 @@ class KernelResult:
     #: Working sets an executor wrote to the night's spool rather than keep in ``state``
     #: (``shards.Kernel.handoffs``), by the same names: scans of the spooled rows.
     handed: dict[str, pl.LazyFrame] = field(default_factory=dict)
-    #: Working sets still to be run, by the same names: a streaming kernel's (``Kernel.streams``)
-    #: plans over spooled rows, which the executor streams into the spool.
-    plans: dict[str, pl.LazyFrame] = field(default_factory=dict)
 
     def compacted(self) -> KernelResult:
         """The result with its frames' text copied where it keeps its inputs' buffers alive
@@ -46,7 +43,6 @@ class KernelResult:
             outcomes=self.outcomes,
             state={name: compact(frame) for name, frame in self.state.items()},
             handed=self.handed,
-            plans=self.plans,
         )
 
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from walletrecon.kernels import KernelResult, outcome_rows
-from walletrecon.match.common import row_wise
 from walletrecon.match.duplicates import DUPLICATE_KEYS, duplicate_findings, split_duplicates
-from walletrecon.shards import Input, Kernel
+from walletrecon.shards import Kernel
 
 #: The sources whose rows the kernel splits (those with a duplicate rule), ledger first: the
 #: widest frame is let go first.
@@ -40,23 +39,20 @@ class DuplicateParams:
 
 @dataclass
 class DuplicateTonight:
-    """Tonight's new rows of the three sources. Not frozen: the kernel takes them over. Rows
-    still to be read (spooled) are read in streaming passes."""
+    """Tonight's new rows of the three sources. Not frozen: the kernel takes them over."""
 
-    ledger: Input
-    settlement: Input
-    receipts: Input
+    ledger: pl.DataFrame
+    settlement: pl.DataFrame
+    receipts: pl.DataFrame
 
 
-def known(known_keys: pl.DataFrame, source: str, rows: Input) -> pl.DataFrame:
+def known(known_keys: pl.DataFrame, source: str, rows: pl.DataFrame) -> pl.DataFrame:
     """(dup_key, row_id) of a source's earlier rows; an earlier version of one of tonight's rows
     (an update) is the same row, not a duplicate of it."""
     earlier = known_keys.filter(pl.col("source") == source).select("dup_key", "row_id")
     # Earlier rows are few and tonight's many: only tonight's ids among them are joined.
-    ids = pl.col(DUPLICATE_KEYS[source][0]).alias("row_id")
-    tonight = row_wise(
-        rows.lazy().select(ids).filter(pl.col("row_id").is_in(earlier["row_id"].implode()))
-    )
+    ids = rows.get_column(DUPLICATE_KEYS[source][0])
+    tonight = ids.filter(ids.is_in(earlier.get_column("row_id").implode())).to_frame("row_id")
     return earlier.join(tonight, on="row_id", how="anti")
 
 
@@ -74,12 +70,10 @@ def run(
     ``run_date`` is unused (the rule does not depend on the date) and kept for the kernels'
     one signature.
     """
-    found, outcomes = [], []
-    firsts: dict[str, pl.DataFrame] = {}
-    plans: dict[str, pl.LazyFrame] = {}
+    found, outcomes, firsts = [], [], {}
     for source in SOURCES:
         rows = getattr(tonight, source)
-        setattr(tonight, source, rows.clear() if isinstance(rows, pl.DataFrame) else rows)
+        setattr(tonight, source, rows.clear())
         split = split_duplicates(
             source, rows, known(state.known_keys, source, rows), keep=params.keep.get(source)
         )
@@ -88,13 +82,8 @@ def run(
         outcomes.append(
             outcome_rows(source, split.duplicates, DUPLICATE_KEYS[source][0], pl.lit("discrepancy"))
         )
-        if isinstance(split.firsts, pl.LazyFrame):
-            plans[source] = split.firsts
-        else:
-            firsts[source] = split.firsts
-    return KernelResult(
-        findings=pl.concat(found), outcomes=pl.concat(outcomes), state=firsts, plans=plans
-    )
+        firsts[source] = split.firsts
+    return KernelResult(findings=pl.concat(found), outcomes=pl.concat(outcomes), state=firsts)
 
 
 def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
@@ -117,9 +106,6 @@ def shard_keys(frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl.Expr]:
 #: Its working set is its inputs, the first rows it copies out while it lets its inputs go (one
 #: source at a time) and its split of one source: measured, four times its inputs, like the
 #: other kernels.
-#: It can read rows still to be read itself, in streaming passes (``split_duplicates``), but
-#: runs in shards: streaming it over a 30M night's new rows (a plan over the loaded rows) held
-#: about 7GB at once (8.7 GiB at the peak against 4.5 sharded), a cause not yet found.
 KERNEL: Kernel[DuplicateState, DuplicateTonight, DuplicateParams] = Kernel(
-    "duplicates", run, shard_keys, handoffs=SOURCES, streams=False
+    "duplicates", run, shard_keys, handoffs=SOURCES
 )

@@ -59,10 +59,9 @@ DUPLICATE_TEXT: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 
 @dataclass(frozen=True)
 class DuplicateSplit:
-    """Rows of one source split into firsts (kept for matching) and duplicates (breaks). The
-    firsts are a plan still to be run when the rows were (a scan of the spool)."""
+    """Rows of one source split into firsts (kept for matching) and duplicates (breaks)."""
 
-    firsts: pl.DataFrame | pl.LazyFrame
+    firsts: pl.DataFrame
     duplicates: pl.DataFrame
 
 
@@ -77,7 +76,7 @@ DUP_ROW = "dup_row"
 
 def split_duplicates(
     source: str,
-    rows: pl.DataFrame | pl.LazyFrame,
+    rows: pl.DataFrame,
     known: pl.DataFrame,
     keep: pl.Expr | None = None,
 ) -> DuplicateSplit:
@@ -86,11 +85,9 @@ def split_duplicates(
     ``known`` holds (dup_key, row_id) of rows accepted on earlier nights. ``keep`` narrows the
     firsts further (rows the caller needs), in the same pass: the firsts are the one copy made.
 
-    Rows still to be read (a ``LazyFrame``) are read in streaming passes: one for the 64-bit hash
-    of each row's key (8 bytes a row), one for the few rows whose hash is shared tonight or
-    known, and the firsts stay a plan (every row but the duplicates' positions). Hashes only
-    pick the rows the exact rule then ranks by their key's text: a collision ranks a row that
-    is no duplicate, never misses one.
+    Fast path: a 64-bit hash of each row's key picks the rows whose key may be shared tonight or
+    known; only those are ranked, by their key's text: a collision ranks a row that is no
+    duplicate, never misses one.
     """
     id_column, time_column, key_expr = DUPLICATE_KEYS[source]
     lazy = rows.lazy().with_row_index(DUP_ROW)
@@ -121,7 +118,7 @@ def split_duplicates(
     is_first = ~pl.col(DUP_ROW).is_in(duplicates.get_column(DUP_ROW).implode())
     firsts = lazy.filter(is_first if keep is None else is_first & keep).drop(DUP_ROW)
     return DuplicateSplit(
-        firsts=firsts if isinstance(rows, pl.LazyFrame) else firsts.collect(),
+        firsts=firsts.collect(),
         duplicates=duplicates.drop(DUP_ROW, "dup_rank", "first_id", "earlier_id"),
     )
 
