@@ -108,7 +108,8 @@ def test_a_ticket_of_one_break_is_what_the_grouping_gives_it(
     rows: list[tuple[str | None, Decimal | None, str | None, dt.date]],
 ) -> None:
     """The plain select for groups of one break gives, column by column, what the group-by of
-    several breaks gives a group of one (an unknown amount sums to 0, no resolution is '')."""
+    several breaks gives a group of one (an unknown amount sums to 0, no resolution or assignee
+    is '', no decision an empty list)."""
     items = pl.DataFrame(
         {
             "group": [f"break:D{index}" for index in range(len(rows))],
@@ -128,9 +129,13 @@ def test_a_ticket_of_one_break_is_what_the_grouping_gives_it(
             "suggested_action": ["a"] * len(rows),
             "resolution": [row[2] for row in rows],
             "times_reopened": [0] * len(rows),
+            "assignee": [row[2] for row in rows],
+            "decision_id": [row[2] for row in rows],
             "run_date": [dt.date(2026, 11, 2)] * len(rows),
         },
         schema_overrides={
+            "assignee": pl.String,
+            "decision_id": pl.String,
             "currency": pl.String,
             "amount_value": pl.Decimal(38, 4),
             "resolution": pl.String,

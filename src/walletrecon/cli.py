@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from walletrecon import __version__, kinds
+from walletrecon.cli_decide import decide
 from walletrecon.config import load_config
 from walletrecon.errors import (
     UsageError,
@@ -410,6 +411,8 @@ def convert(
     for line in conversion.summary_lines(read):
         click.echo(line, err=True)
 
+
+main.add_command(decide)
 
 if __name__ == "__main__":
     main()

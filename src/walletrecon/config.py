@@ -140,6 +140,16 @@ class InputLimits(_Frozen):
         return self
 
 
+def per_currency_amounts(amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Check a table of amounts by ISO 4217 currency code: known codes, no negative amount."""
+    for code, amount in amounts.items():
+        if code not in currency_exponents():
+            raise KeyedValueError(code, f"unknown ISO 4217 currency {code!r}")
+        if amount < 0:
+            raise KeyedValueError(code, "an amount here cannot be negative")
+    return amounts
+
+
 class Tickets(_Frozen):
     """Ticket routing and service levels (walletrecon's own keys)."""
 
@@ -173,10 +183,24 @@ class Tickets(_Frozen):
     @field_validator("large_amount")
     @classmethod
     def _known_currency_codes(cls, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
-        for code in amounts:
-            if code not in currency_exponents():
-                raise KeyedValueError(code, f"unknown ISO 4217 currency {code!r}")
-        return amounts
+        return per_currency_amounts(amounts)
+
+
+class Decisions(_Frozen):
+    """People's decisions (CONTRACT section 6; the account names are walletrecon's own keys)."""
+
+    #: Per currency, the amount at stake (major units) above which a write-off or an accept is
+    #: only proposed until a second person approves it. A currency not named needs no approval.
+    approval_above: dict[str, ExactDecimal] = Field(default_factory=dict)
+    #: The general-ledger accounts of a write-off's journal line: a shortfall is debited to
+    #: ``write_off_account`` and credited to ``suspense_account``; a surplus the other way round.
+    write_off_account: str = Field("reconciliation_write_offs", min_length=1)
+    suspense_account: str = Field("reconciliation_suspense", min_length=1)
+
+    @field_validator("approval_above")
+    @classmethod
+    def _known_currency_codes(cls, amounts: dict[str, Decimal]) -> dict[str, Decimal]:
+        return per_currency_amounts(amounts)
 
 
 #: Size units of ``[engine] memory_limit`` (powers of 1024, as memory is counted).
@@ -220,6 +244,7 @@ class Config(_Frozen):
     inputs: tuple[InputSpec, ...] = ()
     input_limits: InputLimits = InputLimits()
     engine: Engine = Engine()
+    decisions: Decisions = Decisions()
 
     @field_validator("timezone")
     @classmethod

@@ -31,6 +31,7 @@ from walletrecon.shards import Executor, Input, LocalExecutor, stand_ins
 from walletrecon.spool import ARRIVED, OUTCOMES, SHAPED, WORKING, Spool, concat, named, rows
 from walletrecon.state import (
     BANK_WORK,
+    LIFECYCLE_FRAMES,
     RECEIPT_WORK,
     SETTLEMENT_WORK,
     SNAPSHOTS,
@@ -259,8 +260,7 @@ def reconcile(
         payouts=payouts.state["payouts"],
         postings=balances.state["postings"],
         snapshots=balances.state["snapshots"],
-        open_discrepancies=previous.pop("open_discrepancies"),
-        resolved_discrepancies=previous.pop("resolved_discrepancies"),
+        **{name: previous.pop(name) for name in LIFECYCLE_FRAMES},
     )
     return Night(state=state, findings=found, outcomes=concat(outcomes), cleared=cleared)
 

@@ -69,15 +69,21 @@ def advance(
     findings: pl.DataFrame,
     run_date: dt.date,
     cleared: pl.DataFrame | None = None,
+    decided: pl.DataFrame | None = None,
 ) -> Lifecycle:
     """Tonight's open breaks: tonight's findings plus earlier lasting ones; and the resolved.
 
     A break found again after it was resolved opens anew (``first_seen`` tonight) and counts as
     re-opened (``times_reopened``). ``cleared`` holds (entry_id) of ledger entries an update made
     succeed tonight: a status break they were involved in is resolved, unless found again.
+    ``decided`` holds the breaks a person's decision closed: found again, they stay closed.
     """
+    previous_open = conform(previous_open, OPEN_DISCREPANCIES)
     tonight = conform(identify(findings), {"discrepancy_id": pl.String(), **FINDING})
-    earlier = previous_open.select("discrepancy_id", "first_seen", "times_reopened")
+    if decided is not None and decided.height:
+        closed = decided.get_column("discrepancy_id").implode()
+        tonight = tonight.filter(~pl.col("discrepancy_id").is_in(closed))
+    earlier = previous_open.select("discrepancy_id", "first_seen", "times_reopened", "assignee")
     comeback = previously_resolved.select(
         "discrepancy_id", pl.col("times_resolved").alias("comeback")
     )

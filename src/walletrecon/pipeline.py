@@ -21,6 +21,9 @@ from typing import Any
 import polars as pl
 
 from walletrecon.config import Config
+from walletrecon.decisions.apply import apply_decisions
+from walletrecon.decisions.book import Book, book_for_night, journal_lines, manifest_section
+from walletrecon.decisions.log import Log
 from walletrecon.deliveries import Deliveries, read_piece_bytes, sort_arrivals, spool_for
 from walletrecon.errors import mark_stage
 from walletrecon.history import (
@@ -51,7 +54,7 @@ from walletrecon.shards import Executor
 from walletrecon.sources.canonical import FileRecord, Loaded, load_folders, require_ledger
 from walletrecon.sources.inbox import LateFile, discover, next_registry
 from walletrecon.spool import Spool, rows
-from walletrecon.state import NightState
+from walletrecon.state import LIFECYCLE_FRAMES, NightState
 from walletrecon.store import connect
 from walletrecon.tickets import build_tickets
 
@@ -161,6 +164,8 @@ class Prepared:
     files: pl.DataFrame
     #: Where a large night's rows and working sets wait between the stages (None: in memory).
     spool: Spool | None
+    #: The decisions recorded before the night started (the log as the night took it).
+    book: Book = field(default_factory=lambda: Book(Log((), ())))
     #: Tonight's key index runs, built in the background while the kernels run.
     index_job: Future[list[Path]] | None = None
 
@@ -174,6 +179,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         state_date = previous_state_date(out, run_date)
         read_before = read_file_registry(out, state_date)
         found = discover(inbox, run_date, state_date, read_before, config.inputs)
+        book = book_for_night(out, run_date)
         warnings = [*found.warnings, *(late.describe() for late in found.late)]
     registry = RegistrySpill(out, run_date)
     spool = spool_for(out, run_date, found.files, config)
@@ -215,6 +221,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         late=found.late,
         files=next_registry(read_before, found, digests, run_date),
         spool=spool,
+        book=book,
     )
 
 
@@ -302,15 +309,26 @@ def _finish(
         del yesterday
         prepared.arrivals.let_go()
     with timer.stage("lifecycle"):
-        life = advance(
+        book = prepared.book
+        decided = apply_decisions(
             night.state.open_discrepancies,
+            night.state.decided_discrepancies,
+            book.due(night.state.applied_decisions, config.decisions),
+            run_date,
+        )
+        life = advance(
+            decided.open,
             night.state.resolved_discrepancies,
             night.findings,
             run_date,
             cleared=night.cleared,
+            decided=decided.decided,
         )
         report_rows = to_report_rows(life.open, run_date)
-        tickets = build_tickets(report_rows, life.resolved, run_date, config.tickets)
+        tickets = build_tickets(
+            report_rows, life.resolved, run_date, config.tickets, closed=decided.closed
+        )
+        journal = journal_lines(decided.closed, book, run_date, config.decisions)
     taken_in: list[Path] = []
     if prepared.index_job is not None:
         with timer.stage("index"):
@@ -330,7 +348,7 @@ def _finish(
         carried = {
             name: {"before": before[name], "after": rows(frame)}
             for name, frame in night.state.frames().items()
-            if name not in ("open_discrepancies", "resolved_discrepancies")
+            if name not in LIFECYCLE_FRAMES
         }
         manifest = build_manifest(
             run_date,
@@ -348,6 +366,7 @@ def _finish(
             timings=timer.seconds,
             peak_rss_mib=timer.peak_rss_mib,
         )
+        manifest["decisions"] = manifest_section(book, decided, journal, config.decisions)
         manifest["warnings"] = prepared.warnings
         manifest["late_files"] = [late.record() for late in prepared.late]
     with timer.stage("publish"):
@@ -369,7 +388,12 @@ def _finish(
                 night.state,
                 open_discrepancies=life.open,
                 resolved_discrepancies=life.resolved_history,
+                decided_discrepancies=decided.decided,
+                applied_decisions=pl.concat(
+                    [night.state.applied_decisions, decided.applied], how="vertical_relaxed"
+                ),
             ),
+            journal=journal,
             registry=prepared.registry.folder,
             files=prepared.files,
         )

@@ -14,13 +14,14 @@ import shutil
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from walletrecon.decisions.book import JOURNAL_COLUMNS, write_journal
 from walletrecon.errors import TransientError, is_disk_full, no_room_left
 from walletrecon.history import STATE_DIR, write_state
 from walletrecon.modes import owner_writable
@@ -28,9 +29,10 @@ from walletrecon.sources.files import file_sha256
 from walletrecon.spool import SPOOL_PREFIX
 from walletrecon.spreadsheet import write_csv
 from walletrecon.state import NightState
+from walletrecon.tickets import flatten
 
 #: Output kinds in the order they are swapped in; the state comes last.
-KINDS = ("discrepancies", "tickets", "rejected", "report", "manifest", STATE_DIR)
+KINDS = ("discrepancies", "tickets", "rejected", "report", "journal", "manifest", STATE_DIR)
 #: Files written at the same time while a night is staged (the machine has few cores).
 STAGING_THREADS = 2
 
@@ -48,6 +50,8 @@ class NightOutputs:
     registry: Path
     #: The registry of inbox files read by the nights up to this one.
     files: pl.DataFrame
+    #: The journal lines of the night's write-offs (``decisions.book.JOURNAL_COLUMNS``).
+    journal: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=JOURNAL_COLUMNS))
 
 
 def partition(out: Path, kind: str, run_date: dt.date) -> Path:
@@ -66,7 +70,7 @@ def _write_tickets_jsonl(path: Path, tickets: pl.DataFrame) -> None:
 
 
 def _write_tickets_csv(path: Path, tickets: pl.DataFrame) -> None:
-    flat = _ticket_records(tickets).with_columns(pl.col("discrepancy_ids").list.join(" "))
+    flat = flatten(_ticket_records(tickets))
     write_csv(flat, path)
 
 
@@ -75,7 +79,8 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     rejected = partition(staging, "rejected", run_date)
     report = partition(staging, "report", run_date)
     tickets = partition(staging, "tickets", run_date)
-    for folder in (discrepancies, rejected, report, tickets):
+    journal = partition(staging, "journal", run_date)
+    for folder in (discrepancies, rejected, report, tickets, journal):
         folder.mkdir(parents=True)
     # Each output file, and how it is written; the manifest records their SHA-256.
     files: dict[Path, Callable[[Path], object]] = {
@@ -84,6 +89,7 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         discrepancies / "part-0.parquet": outputs.discrepancies.write_parquet,
         rejected / "rejected.parquet": outputs.rejected.write_parquet,
         rejected / "rejected.csv": partial(write_csv, outputs.rejected),
+        journal / "adjustments.csv": partial(write_journal, lines=outputs.journal),
         report / "report.html": partial(
             Path.write_text, data=outputs.report_html, encoding="utf-8"
         ),

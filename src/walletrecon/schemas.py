@@ -223,4 +223,6 @@ DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     "bank_line_id": pl.String(),
     "evidence": pl.String(),
     "times_reopened": pl.Int32(),
+    #: Who a person assigned the break to (``walletrecon decide assign``), if anyone.
+    "assignee": pl.String(),
 }

@@ -6,7 +6,7 @@ takes yesterday's state and returns tonight's; ``store``-side code persists it a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import cast, overload
 
 import polars as pl
@@ -128,6 +128,26 @@ OPEN_DISCREPANCIES: dict[str, pl.DataType] = {
     **FINDING,
     "first_seen": pl.Date(),
     "times_reopened": pl.Int32(),
+    #: Who a person assigned the break to (``decide assign``).
+    "assignee": pl.String(),
+}
+#: Breaks a person's decision closed (``decisions``): the break as it was, and how it ended.
+DECIDED_DISCREPANCIES: dict[str, pl.DataType] = {
+    **OPEN_DISCREPANCIES,
+    "resolution": pl.String(),
+    "decision_id": pl.String(),
+    "decided_on": pl.Date(),
+    #: ``accept --until``: the break opens again on the first night after this date.
+    "until": pl.Date(),
+}
+#: Decisions a night has applied, so that no later night applies one again.
+APPLIED_DECISIONS: dict[str, pl.DataType] = {
+    "decision_id": pl.String(),
+    "action": pl.String(),
+    "applied_on": pl.Date(),
+    #: ``applied``, or ``void`` when its breaks were no longer open (said in ``note``).
+    "outcome": pl.String(),
+    "note": pl.String(),
 }
 #: Breaks that were resolved, so that one coming back is known as re-opened.
 RESOLVED_DISCREPANCIES: dict[str, pl.DataType] = {
@@ -219,6 +239,16 @@ def fresh(frame: pl.DataFrame) -> pl.DataFrame:
     return cast(pl.DataFrame, pl.from_arrow(frame.to_arrow(), schema=frame.schema)).rechunk()
 
 
+#: The frames of the state that the kernels pass on untouched: the breaks' lifecycle and the
+#: decisions applied, which the lifecycle stage works on after the kernels.
+LIFECYCLE_FRAMES = (
+    "open_discrepancies",
+    "resolved_discrepancies",
+    "decided_discrepancies",
+    "applied_decisions",
+)
+
+
 @dataclass(frozen=True)
 class NightState:
     """Everything one night hands to the next."""
@@ -234,6 +264,10 @@ class NightState:
     snapshots: pl.DataFrame
     open_discrepancies: pl.DataFrame
     resolved_discrepancies: pl.DataFrame
+    decided_discrepancies: pl.DataFrame = field(
+        default_factory=lambda: empty(DECIDED_DISCREPANCIES)
+    )
+    applied_decisions: pl.DataFrame = field(default_factory=lambda: empty(APPLIED_DECISIONS))
 
     @staticmethod
     def schemas() -> dict[str, dict[str, pl.DataType]]:
@@ -248,6 +282,8 @@ class NightState:
             "snapshots": SNAPSHOTS,
             "open_discrepancies": OPEN_DISCREPANCIES,
             "resolved_discrepancies": RESOLVED_DISCREPANCIES,
+            "decided_discrepancies": DECIDED_DISCREPANCIES,
+            "applied_decisions": APPLIED_DECISIONS,
         }
 
     @classmethod

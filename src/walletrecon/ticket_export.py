@@ -16,6 +16,7 @@ import polars as pl
 
 from walletrecon.errors import UsageError
 from walletrecon.spreadsheet import write_csv
+from walletrecon.tickets import flatten
 
 ExportFormat = Literal["table", "jsonl", "csv", "jira"]
 JIRA_PRIORITY = {"P1": "Highest", "P2": "High", "P3": "Medium", "P4": "Low"}
@@ -99,9 +100,7 @@ def export(tickets: pl.DataFrame, form: ExportFormat, include_resolved: bool = F
     """
     if form == "jsonl":
         return tickets.write_ndjson() if tickets.height else ""
-    flat = tickets
-    if "discrepancy_ids" in flat.columns:
-        flat = flat.with_columns(pl.col("discrepancy_ids").list.join(" "))
+    flat = flatten(tickets)
     if form == "csv":
         return write_csv(flat)
     if form == "jira":
@@ -126,9 +125,10 @@ TABLE_COLUMNS = (
 )
 
 
-def plain_table(tickets: pl.DataFrame) -> str:
-    """The tickets as a plain text table: a header, then one line per ticket, columns aligned."""
-    columns = [name for name in TABLE_COLUMNS if name in tickets.columns]
+def plain_table(tickets: pl.DataFrame, shown: tuple[str, ...] = TABLE_COLUMNS) -> str:
+    """The tickets (or other rows) as a plain text table: a header, then one line per row, the
+    ``shown`` columns aligned."""
+    columns = [name for name in shown if name in tickets.columns]
     if not columns:
         return ""
     rows = [

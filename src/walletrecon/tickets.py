@@ -38,7 +38,18 @@ TICKET_COLUMNS = [
     "suggested_action",
     "resolution",
     "times_reopened",
+    "assignee",
+    "decision_ids",
 ]
+
+
+def flatten(tickets: pl.DataFrame) -> pl.DataFrame:
+    """Tickets with their id lists (``discrepancy_ids``, ``decision_ids``) as space-separated
+    text, for CSV and tables."""
+    lists = [name for name, dtype in tickets.schema.items() if isinstance(dtype, pl.List)]
+    return tickets.with_columns(
+        pl.col(name).cast(pl.List(pl.String)).list.join(" ") for name in lists
+    )
 
 
 def _ticket_id(group: str) -> pl.Expr:
@@ -101,6 +112,8 @@ def _many(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("suggested_action").first(),
         pl.col("resolution").drop_nulls().unique().sort().str.join("; ").alias("resolution"),
         pl.col("times_reopened").max(),
+        pl.col("assignee").drop_nulls().unique().sort().str.join(", ").alias("assignee"),
+        pl.col("decision_id").drop_nulls().unique().sort().alias("decision_ids"),
         (pl.col("opened_on").min() == pl.col("run_date").first()).alias("opened_tonight"),
     )
 
@@ -113,6 +126,8 @@ def _single(items: pl.DataFrame) -> pl.DataFrame:
         "key": pl.col("ticket_key"),
         "amount_value": pl.col("amount_value").fill_null(0),
         "resolution": pl.col("resolution").fill_null(""),
+        "assignee": pl.col("assignee").fill_null(""),
+        "decision_ids": pl.concat_list("decision_id").list.drop_nulls(),
         "opened_tonight": pl.col("opened_on") == pl.col("run_date"),
     }
     # The ticket's own columns the item carries as they are (the id and the amount's text are
@@ -155,13 +170,29 @@ def _priority(settings: Tickets, run_date: dt.date) -> pl.Expr:
 
 
 def build_tickets(
-    report_rows: pl.DataFrame, resolved: pl.DataFrame, run_date: dt.date, settings: Tickets
+    report_rows: pl.DataFrame,
+    resolved: pl.DataFrame,
+    run_date: dt.date,
+    settings: Tickets,
+    closed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Tickets for tonight's open discrepancies, and resolved tickets for breaks gone tonight.
+    """Tickets for tonight's open discrepancies, and resolved tickets for breaks gone tonight:
+    ``resolved`` by the data (the kind's resolution), ``closed`` by a person's decision (its
+    ``resolution`` and ``decision_id``).
 
     The due date is the night a break was first seen plus the days to fix of its severity; a
     ticket past its due date is escalated one priority step, and one more for a large amount.
     """
+    by_data = resolved.with_columns(
+        pl.col("type")
+        .replace_strict(kinds.resolution_of(), return_dtype=pl.String)
+        .alias("resolution"),
+        pl.lit(None, pl.String).alias("decision_id"),
+    )
+    if closed is not None and closed.height:
+        resolved = pl.concat([by_data, closed.select(by_data.columns)], how="vertical_relaxed")
+    else:
+        resolved = by_data
     due_days = pl.col("severity").replace_strict(settings.due_days, return_dtype=pl.Int64)
     report_rows = report_rows.with_columns(
         (pl.col("first_seen") + pl.duration(days=due_days)).alias("due_date")
@@ -184,6 +215,8 @@ def build_tickets(
         _suggested_action("type").alias("suggested_action"),
         pl.lit(None, pl.String).alias("resolution"),
         "times_reopened",
+        "assignee",
+        pl.lit(None, pl.String).alias("decision_id"),
         pl.lit(run_date).alias("run_date"),
     )
     closed_items = resolved.select(
@@ -202,10 +235,10 @@ def build_tickets(
         money_decimal(pl.col("expected_minor"), "currency").alias("amount_value"),
         pl.col("explanation").alias("summary"),
         _suggested_action("type").alias("suggested_action"),
-        pl.col("type")
-        .replace_strict(kinds.resolution_of(), return_dtype=pl.String)
-        .alias("resolution"),
+        "resolution",
         pl.col("times_reopened").fill_null(0),
+        "assignee",
+        "decision_id",
         pl.lit(run_date).alias("run_date"),
     )
     # A group's ticket is resolved only when none of its breaks is open any more.

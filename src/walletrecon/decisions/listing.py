@@ -1,0 +1,97 @@
+"""``walletrecon decide list``: every decision with the state it has now.
+
+A decision's state is that of its own line, then of the last review of it (``approved``,
+``rejected``), then ``applied`` once a published night has applied it (the night and whether it
+was ``applied`` or ``void`` are shown beside it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from walletrecon.decisions.log import read_log
+from walletrecon.decisions.model import REVIEWS
+from walletrecon.decisions.targets import Published
+from walletrecon.history import state_dates
+from walletrecon.spreadsheet import write_csv
+from walletrecon.ticket_export import plain_table
+
+LIST_COLUMNS: dict[str, pl.DataType] = {
+    "decision_id": pl.String(),
+    "at": pl.String(),
+    "user": pl.String(),
+    "action": pl.String(),
+    "target": pl.String(),
+    "state": pl.String(),
+    "reason": pl.String(),
+    "amount": pl.String(),
+    "currency": pl.String(),
+    "breaks": pl.String(),
+    "until": pl.String(),
+    "assignee": pl.String(),
+    "reviewed_by": pl.String(),
+    "applied_on": pl.String(),
+    "outcome": pl.String(),
+}
+#: What the table shows of each decision.
+TABLE = (
+    "decision_id",
+    "state",
+    "action",
+    "target",
+    "user",
+    "reviewed_by",
+    "amount",
+    "currency",
+    "applied_on",
+    "reason",
+)
+
+
+def decision_rows(out: Path, states: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The decisions, oldest first, with their state now (only ``states``, when given)."""
+    log = read_log(out)
+    current = log.states()
+    reviewers = {item.target: item.user for item in log.decisions if item.action in REVIEWS}
+    applied: dict[str, tuple[str, str]] = {}
+    if state_dates(out):
+        frame = Published.read(out).applied
+        for row in frame.iter_rows(named=True):
+            applied[row["decision_id"]] = (str(row["applied_on"]), row["outcome"])
+    rows = []
+    for decision in log.decisions:
+        if decision.action in REVIEWS:
+            continue
+        on, outcome = applied.get(decision.decision_id, ("", ""))
+        rows.append(
+            {
+                "decision_id": decision.decision_id,
+                "at": decision.at,
+                "user": decision.user,
+                "action": decision.action,
+                "target": decision.target,
+                "state": "applied" if on else current[decision.decision_id],
+                "reason": decision.reason,
+                "amount": None if decision.amount is None else str(decision.amount),
+                "currency": decision.currency,
+                "breaks": " ".join(decision.breaks),
+                "until": None if decision.until is None else decision.until.isoformat(),
+                "assignee": decision.assignee,
+                "reviewed_by": reviewers.get(decision.decision_id),
+                "applied_on": on or None,
+                "outcome": outcome or None,
+            }
+        )
+    frame = pl.DataFrame(rows, schema=LIST_COLUMNS) if rows else pl.DataFrame(schema=LIST_COLUMNS)
+    return frame.filter(pl.col("state").is_in(list(states))) if states else frame
+
+
+def render(rows: pl.DataFrame, form: str) -> str:
+    """The decisions as a table, CSV (formulas quoted) or JSON Lines."""
+    if form == "jsonl":
+        return rows.write_ndjson() if rows.height else ""
+    if form == "csv":
+        return write_csv(rows)
+    return plain_table(rows, TABLE) + f"{rows.height} decision(s)\n"

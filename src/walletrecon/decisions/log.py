@@ -1,0 +1,143 @@
+"""The decision log, ``OUT/decisions/decisions.jsonl``: append-only, one decision a line, each
+line carrying the SHA-256 of the line before it (``previous_sha256``), so that an edited, removed
+or reordered line breaks the chain from there on and is named when the log is read.
+
+Lines are only ever added, under the output folder's lock (``lock.run_lock``), so a decision
+recorded while a night runs waits for it and goes to the next night.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from walletrecon.decisions.model import GENESIS, REVIEWS, Decision, decision_id
+from walletrecon.errors import StateError
+from walletrecon.modes import owner_writable
+
+LOG_FOLDER = "decisions"
+LOG_FILE = "decisions.jsonl"
+
+
+def log_path(out: Path) -> Path:
+    """Where an output folder's decision log lives."""
+    return out / LOG_FOLDER / LOG_FILE
+
+
+def line_sha256(line: bytes) -> str:
+    """The hash the next line chains to: SHA-256 of a line's bytes without its newline."""
+    return hashlib.sha256(line).hexdigest()
+
+
+@dataclass(frozen=True)
+class Log:
+    """The decisions of a log in order, and the hash of each line."""
+
+    decisions: tuple[Decision, ...]
+    hashes: tuple[str, ...]
+
+    @property
+    def last_sha256(self) -> str:
+        return self.hashes[-1] if self.hashes else GENESIS
+
+    def head(self, lines: int) -> Log:
+        """The log as it was when it had its first ``lines`` lines."""
+        return Log(self.decisions[:lines], self.hashes[:lines])
+
+    def by_id(self) -> dict[str, Decision]:
+        return {decision.decision_id: decision for decision in self.decisions}
+
+    def states(self) -> dict[str, str]:
+        """Each decision's state after the log's lines (a night's applying is not in the log):
+        its own line's state, then the last review of it."""
+        states: dict[str, str] = {
+            decision.decision_id: decision.state
+            for decision in self.decisions
+            if decision.action not in REVIEWS
+        }
+        for decision in self.decisions:
+            if decision.action in REVIEWS and decision.target in states:
+                states[decision.target] = decision.state
+        return states
+
+
+def read_log(out: Path) -> Log:
+    """The log with its chain checked; an empty log when there is none.
+
+    StateError (exit 2) names the first line that is not a decision, or whose
+    ``previous_sha256`` is not the hash of the line before it (an edit, a removed or reordered
+    line), or whose id is not the next number."""
+    path = log_path(out)
+    if not path.is_file():
+        return Log((), ())
+    decisions: list[Decision] = []
+    hashes: list[str] = []
+    previous = GENESIS
+    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        where = f"{path} line {number}"
+        try:
+            decision = Decision.model_validate(json.loads(raw))
+        except (ValueError, ValidationError) as exc:
+            first = str(exc).splitlines()[0]
+            raise StateError(f"{where}: not a decision record ({first})") from exc
+        if decision.previous_sha256 != previous:
+            raise StateError(
+                f"{where}: previous_sha256 {decision.previous_sha256[:12]}... is not the SHA-256 "
+                f"of line {number - 1} ({previous[:12]}...): the log was edited, or a line was "
+                "removed or moved. Restore it from a backup; decisions are never edited in place."
+            )
+        if decision.decision_id != decision_id(number):
+            raise StateError(
+                f"{where}: decision id {decision.decision_id}, expected "
+                f"{decision_id(number)} (a line was removed or moved)"
+            )
+        decisions.append(decision)
+        previous = line_sha256(raw)
+        hashes.append(previous)
+    return Log(tuple(decisions), tuple(hashes))
+
+
+#: Builds one decision from its id, its time and the hash it chains to.
+Draft = Callable[[str, str, str], Decision]
+
+
+def now() -> str:
+    """The time a decision is recorded: UTC, to the microsecond."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def append(out: Path, log: Log, drafts: Iterable[Draft]) -> list[Decision]:
+    """Write decisions after the log's last line, as one write, and sync it to disk.
+
+    The caller holds the output folder's lock and read ``log`` under it."""
+    path = log_path(out)
+    number, previous, at = len(log.decisions), log.last_sha256, now()
+    written: list[Decision] = []
+    lines: list[bytes] = []
+    for draft in drafts:
+        number += 1
+        decision = draft(decision_id(number), at, previous)
+        line = decision.line().encode("utf-8")
+        previous = line_sha256(line)
+        written.append(decision)
+        lines.append(line + b"\n")
+    if not lines:
+        return written
+    with owner_writable():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        data = memoryview(b"".join(lines))
+        while data:
+            data = data[os.write(descriptor, data) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    return written
