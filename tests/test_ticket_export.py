@@ -149,6 +149,7 @@ def test_the_table_shows_no_data_types(out: Path) -> None:
         "due_date",
         "amount",
         "currency",
+        "assignee",
     ]
     assert table[1].startswith("WR-")
     assert not [line for line in table if "str" in line.split() or "i64" in line.split()]

@@ -358,6 +358,7 @@ def tickets(
     form: ExportFormat,
 ) -> None:
     """List, filter and export the remediation tickets of a night."""
+    from walletrecon.decisions.listing import with_decisions
     from walletrecon.lock import settle_for_reading
 
     try:
@@ -366,6 +367,7 @@ def tickets(
         for undone in settle_for_reading(out):
             click.echo(f"walletrecon: rolled back a half-published night ({undone})", err=True)
         chosen = select(read_tickets(out, night), TicketFilter(status, queue, types, min_age))
+        chosen = with_decisions(out, chosen)
     except BaseException as error:
         if isinstance(error, NOT_FAILURES):
             raise

@@ -122,6 +122,8 @@ TABLE_COLUMNS = (
     "due_date",
     "amount",
     "currency",
+    "assignee",
+    "decisions",
 )
 
 

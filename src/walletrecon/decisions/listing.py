@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from walletrecon.decisions.log import read_log
+from walletrecon.decisions.log import log_path, read_log
 from walletrecon.decisions.model import REVIEWS
 from walletrecon.decisions.targets import Published
 from walletrecon.history import state_dates
@@ -86,6 +86,43 @@ def decision_rows(out: Path, states: tuple[str, ...] = ()) -> pl.DataFrame:
         )
     frame = pl.DataFrame(rows, schema=LIST_COLUMNS) if rows else pl.DataFrame(schema=LIST_COLUMNS)
     return frame.filter(pl.col("state").is_in(list(states))) if states else frame
+
+
+def with_decisions(out: Path, tickets: pl.DataFrame) -> pl.DataFrame:
+    """Tickets with a ``decisions`` column: every decision on the ticket or one of its breaks,
+    as ``DEC-000002 write-off proposed``, oldest first (empty when there are none)."""
+    if not log_path(out).is_file() or "discrepancy_ids" not in tickets.columns:
+        return tickets
+    rows = decision_rows(out)
+    if rows.is_empty():
+        return tickets
+    named = (
+        rows.with_columns(pl.col("breaks").str.split(" ").alias("break"))
+        .explode("break")
+        .select(
+            "decision_id",
+            "target",
+            "break",
+            pl.format("{} {} {}", "decision_id", "action", "state").alias("said"),
+        )
+    )
+    items = tickets.select("ticket_id", "discrepancy_ids").explode("discrepancy_ids")
+    by_break = items.join(named, left_on="discrepancy_ids", right_on="break").select(
+        "ticket_id", "decision_id", "said"
+    )
+    by_ticket = named.join(
+        tickets.select("ticket_id"), left_on="target", right_on="ticket_id"
+    ).select(pl.col("target").alias("ticket_id"), "decision_id", "said")
+    said = (
+        pl.concat([by_break, by_ticket])
+        .unique(["ticket_id", "decision_id"])
+        .sort("decision_id")
+        .group_by("ticket_id")
+        .agg(pl.col("said").str.join("; ").alias("decisions"))
+    )
+    return tickets.join(said, on="ticket_id", how="left", maintain_order="left").with_columns(
+        pl.col("decisions").fill_null("")
+    )
 
 
 def render(rows: pl.DataFrame, form: str) -> str:

@@ -2,6 +2,10 @@
 line carrying the SHA-256 of the line before it (``previous_sha256``), so that an edited, removed
 or reordered line breaks the chain from there on and is named when the log is read.
 
+The last line is anchored by ``HEAD.json`` (its number and hash), rewritten after every append:
+an edited last line, or a log cut short, no longer matches it. Lines after the head (an append
+that died before the head was rewritten) are taken; the next append rewrites the head.
+
 Lines are only ever added, under the output folder's lock (``lock.run_lock``), so a decision
 recorded while a night runs waits for it and goes to the next night.
 """
@@ -24,6 +28,9 @@ from walletrecon.modes import owner_writable
 
 LOG_FOLDER = "decisions"
 LOG_FILE = "decisions.jsonl"
+#: The number of lines and the hash of the last, written after each append: nothing chains to
+#: the last line, so without it an edit of that line would go unseen.
+HEAD_FILE = "HEAD.json"
 
 
 def log_path(out: Path) -> Path:
@@ -101,7 +108,38 @@ def read_log(out: Path) -> Log:
         decisions.append(decision)
         previous = line_sha256(raw)
         hashes.append(previous)
+    _check_head(path, hashes)
     return Log(tuple(decisions), tuple(hashes))
+
+
+def _check_head(path: Path, hashes: list[str]) -> None:
+    """StateError unless the line the head names is there with the head's hash."""
+    head = path.with_name(HEAD_FILE)
+    if not head.is_file():
+        if hashes:
+            raise StateError(f"{head} is missing: the log cannot be checked to its last line")
+        return
+    try:
+        anchor = json.loads(head.read_text(encoding="utf-8"))
+        lines, sha256 = int(anchor["lines"]), str(anchor["sha256"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StateError(f"{head}: not a head record ({exc})") from exc
+    if lines > len(hashes):
+        raise StateError(
+            f"{path}: has {len(hashes)} line(s) but {head.name} says {lines}: lines were removed"
+        )
+    if lines and hashes[lines - 1] != sha256:
+        raise StateError(
+            f"{path} line {lines}: its SHA-256 is not the one {head.name} recorded: the line "
+            "was edited. Restore the log from a backup; decisions are never edited in place."
+        )
+
+
+def _write_head(path: Path, lines: int, sha256: str) -> None:
+    head = path.with_name(HEAD_FILE)
+    temporary = head.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"lines": lines, "sha256": sha256}) + "\n", encoding="utf-8")
+    os.replace(temporary, head)
 
 
 #: Builds one decision from its id, its time and the hash it chains to.
@@ -140,4 +178,6 @@ def append(out: Path, log: Log, drafts: Iterable[Draft]) -> list[Decision]:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+    with owner_writable():
+        _write_head(path, number, previous)
     return written
