@@ -8,6 +8,7 @@ import io
 import json
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 import xlsxwriter
 from click.testing import CliRunner, Result
 
+from tests.test_payout_rules import bank_line, paid_out
 from tests.world import World, day
 from walletrecon.cli import main
 from walletrecon.lock import run_lock
@@ -339,3 +341,79 @@ def test_a_night_stops_on_an_edited_decision_log(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "decisions.jsonl line 1" in result.output and "edited" in result.output
     assert not (world.out / "manifest" / f"run_date={day(3)}").exists()
+
+
+def mistyped(tmp_path: Path) -> World:
+    """A payment settled under a mistyped reference (missing_in_settlement for the entry,
+    missing_in_ledger for the line) and 1.00 CNY short; a payment receipted under a mistyped
+    txn_id (payment_not_received, missing_in_ledger): nights 0-2 run."""
+    world = World(tmp_path)
+    world.payment(0, "T1").receive(0, "T1").settle(0, "T1X", amount="9.00")
+    world.payment(0, "T3").receive(0, "T3X").settle(0, "T3")
+    world.run_through(2)
+    return world
+
+
+def test_a_hand_match_pairs_an_entry_and_a_line_and_checks_them_as_one(tmp_path: Path) -> None:
+    world = mistyped(tmp_path)
+    assert {("missing_in_settlement", "T1"), ("missing_in_ledger", "GW-T1X")} <= world.breaks(2)
+    result = decide(world.out, "match", "E-T1", "S-T1X", "--reason", "reference mistyped")
+    assert result.exit_code == 0, result.output
+    assert "2 break(s)" in result.output
+    world.run(3)
+    breaks = world.breaks(3)
+    assert ("missing_in_settlement", "T1") not in breaks
+    assert ("missing_in_ledger", "GW-T1X") not in breaks
+    assert ("amount_mismatch", "T1") in breaks  # the pair is checked: 9.00 against 10.00
+    closed = [item for item in tickets(world.out, 3) if item["resolution"] == "matched_by_hand"]
+    assert {item["type"] for item in closed} == {"missing_in_settlement", "missing_in_ledger"}
+    assert all(item["decision_ids"] == ["DEC-000001"] for item in closed)
+    world.run(4)
+    assert ("missing_in_settlement", "T1") not in world.breaks(4)
+
+
+def test_a_hand_match_pairs_a_payment_and_a_receipt(tmp_path: Path) -> None:
+    world = mistyped(tmp_path)
+    assert ("payment_not_received", "T3") in world.breaks(2)
+    result = decide(world.out, "match", "E-T3", "R-T3X", "--reason", "merchant typo")
+    assert result.exit_code == 0, result.output
+    world.run(3)
+    assert not {key for kind, key in world.breaks(3) if key in ("T3", "T3X")}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ("E-T9", "S-T1X", "no ledger entry with this entry_id"),
+        ("E-T1", "S-NOPE", "no unpaired settlement line, receipt or bank line"),
+        ("E-T3", "S-T1X", "the entry already has its settlement line"),
+    ],
+)
+def test_a_match_that_cannot_be_made_is_refused(
+    tmp_path: Path, first: str, second: str, message: str
+) -> None:
+    world = mistyped(tmp_path)
+    result = decide(world.out, "match", first, second, "--reason", "x")
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_one_item_in_two_hand_matches_is_refused(tmp_path: Path) -> None:
+    world = mistyped(tmp_path)
+    assert decide(world.out, "match", "E-T1", "S-T1X", "--reason", "x").exit_code == 0
+    again = decide(world.out, "match", "E-T1", "S-T1X", "--reason", "x")
+    assert again.exit_code == 2 and "already has DEC-000001" in again.output
+
+
+def test_a_hand_match_pairs_a_payout_and_a_bank_line_naming_no_payout(tmp_path: Path) -> None:
+    world = paid_out(World(tmp_path))
+    bank_line(world, 0, "29.00", "WIRE 0042 NO REFERENCE", line_id="B1")
+    world.run_through(2)
+    assert {("payout_mismatch", "PO-77"), ("payout_mismatch", "B1")} <= world.breaks(2)
+    result = decide(world.out, "match", "PO-77", "B1", "--reason", "bank dropped the reference")
+    assert result.exit_code == 0, result.output
+    world.run(3)
+    breaks = world.breaks(3)
+    assert ("payout_mismatch", "B1") not in breaks
+    # Paired, the payout is checked: 29.00 arrived against 30.00 due.
+    payout = world.open(3).filter(pl.col("key") == "PO-77").row(0, named=True)
+    assert (payout["expected_amount"], payout["actual_amount"]) == (Decimal("30"), Decimal("29"))

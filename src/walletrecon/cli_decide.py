@@ -5,6 +5,8 @@ line (cli.py registers the group; this module prints and picks exit codes like i
     walletrecon decide accept TARGET --reason TEXT [--until DATE] --out OUT
     walletrecon decide reopen|comment TARGET --reason TEXT --out OUT
     walletrecon decide assign TARGET --to NAME --reason TEXT --out OUT
+    walletrecon decide match ENTRY_ID SETTLEMENT_ID|RECEIPT_ID --reason TEXT --out OUT
+    walletrecon decide match PAYOUT_ID BANK_LINE_ID --reason TEXT --out OUT
     walletrecon decide approve|reject DECISION_ID [--reason TEXT] --out OUT
     walletrecon decide import FILE.csv|FILE.xlsx --out OUT
     walletrecon decide list --out OUT [--state STATE] [--format table|csv|jsonl]
@@ -89,6 +91,7 @@ def _record_one(action: str, target: str, values: dict[str, Any]) -> None:
             user=current_user(values["user"]),
             until=values.get("until"),
             assignee=values.get("to"),
+            counterpart=values.get("counterpart"),
         )
         decisions = record(out, [request], settings, values["wait"])
     except BaseException as error:
@@ -161,6 +164,18 @@ def _review(verdict: str, decision_id: str, values: dict[str, Any]) -> None:
     except BaseException as error:
         _fail(error)
     click.echo(f"{decision.decision_id}: {decision.target} {decision.state} by {decision.user}")
+
+
+@decide.command()
+@click.argument("first")
+@click.argument("second")
+@click.option("--reason", required=True, help="Why they belong together.")
+@_common
+def match(first: str, second: str, **values: Any) -> None:
+    """Pair two items the rules left apart: a ledger entry_id with a settlement_id or a
+    receipt_id, or a payout_id with a bank_line_id. From the next night they are checked as one
+    pair (an amount or fee break can still show)."""
+    _record_one("match", first, {**values, "counterpart": second.strip()})
 
 
 @decide.command()

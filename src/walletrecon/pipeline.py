@@ -21,9 +21,10 @@ from typing import Any
 import polars as pl
 
 from walletrecon.config import Config
-from walletrecon.decisions.apply import apply_decisions
+from walletrecon.decisions.apply import apply_decisions, found_again, suppressed
 from walletrecon.decisions.book import Book, book_for_night, journal_lines, manifest_section
 from walletrecon.decisions.log import Log
+from walletrecon.decisions.pairing import pair_by_hand
 from walletrecon.deliveries import Deliveries, read_piece_bytes, sort_arrivals, spool_for
 from walletrecon.errors import mark_stage
 from walletrecon.history import (
@@ -304,6 +305,9 @@ def _finish(
     yesterday = prepared.previous.in_memory()
     before = {name: frame.height for name, frame in yesterday.items()}
     prepared.previous = NightState.initial()
+    # Tonight's decisions; a hand match is made on the state before the kernels pair it.
+    due = prepared.book.due(yesterday["applied_decisions"], config.decisions)
+    yesterday, void = pair_by_hand(yesterday, due)
     with timer.stage("reconcile"):
         night = reconcile(yesterday, prepared.arrivals, run_date, config, executor, prepared.spool)
         del yesterday
@@ -311,10 +315,7 @@ def _finish(
     with timer.stage("lifecycle"):
         book = prepared.book
         decided = apply_decisions(
-            night.state.open_discrepancies,
-            night.state.decided_discrepancies,
-            book.due(night.state.applied_decisions, config.decisions),
-            run_date,
+            night.state.open_discrepancies, night.state.decided_discrepancies, due, run_date, void
         )
         life = advance(
             decided.open,
@@ -322,8 +323,9 @@ def _finish(
             night.findings,
             run_date,
             cleared=night.cleared,
-            decided=decided.decided,
+            decided=suppressed(decided.decided),
         )
+        decided = found_again(decided, life.open.get_column("discrepancy_id"))
         report_rows = to_report_rows(life.open, run_date)
         tickets = build_tickets(
             report_rows, life.resolved, run_date, config.tickets, closed=decided.closed

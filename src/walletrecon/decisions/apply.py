@@ -7,6 +7,8 @@ Before the lifecycle stage, in the log's order:
   (``written_off``, ``accepted``) and the decision's id; the data cannot open them again while
   they stay decided (``lifecycle.advance`` leaves tonight's findings of them out);
 - ``reopen`` moves decided breaks back to the open ones (``times_reopened`` + 1);
+- ``match`` (made on the state before the kernels, ``pairing``) closes the two items' breaks
+  as ``matched_by_hand``;
 - ``assign`` sets the assignee of open breaks; ``comment`` changes no break.
 
 A decision none of whose breaks is where its action needs them (all resolved by the data since,
@@ -16,8 +18,8 @@ say) is ``void``, with the reason in its note: recorded as applied, so that it i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -41,6 +43,26 @@ class Applied:
     reopened: list[str]
     #: One row per decision applied tonight (``APPLIED_DECISIONS``).
     applied: pl.DataFrame
+
+
+#: Resolutions that keep the data from opening a break again: the person's word is final. A
+#: hand match is not among them: the pair is checked from then on, and a break of the pair the
+#: data finds (a payout's amount once its bank line is paired, say) is a new fact.
+FINAL = tuple(resolution for action, resolution in RESOLUTIONS.items() if action != "match")
+
+
+def suppressed(decided: pl.DataFrame) -> pl.DataFrame:
+    """The decided breaks tonight's findings may not open again."""
+    return decided.filter(pl.col("resolution").is_in(FINAL))
+
+
+def found_again(applied: Applied, open_ids: pl.Series) -> Applied:
+    """Tonight's decided and closed breaks without the hand-matched ones the data found again
+    (open tonight under the same identity)."""
+    again = pl.col("discrepancy_id").is_in(open_ids.implode()) & ~pl.col("resolution").is_in(FINAL)
+    return replace(
+        applied, decided=applied.decided.filter(~again), closed=applied.closed.filter(~again)
+    )
 
 
 def _reopen(row: dict[str, Any]) -> dict[str, Any]:
@@ -92,9 +114,18 @@ class _Breaks:
         )
 
 
-def _apply_one(breaks: _Breaks, decision: Decision, run_date: dt.date) -> tuple[str, str]:
+def _apply_one(
+    breaks: _Breaks, decision: Decision, run_date: dt.date, void: Mapping[str, str]
+) -> tuple[str, str]:
     """Apply one decision; its outcome and a note."""
     action = decision.action
+    if decision.decision_id in void:
+        return "void", void[decision.decision_id]
+    if action == "match":
+        closed = breaks.at(decision.breaks, "open")
+        for identity in closed:
+            breaks.close(identity, decision, run_date)
+        return "applied", f"paired {decision.target} with {decision.counterpart}"
     if action in RESOLUTIONS:
         targets = breaks.at(decision.breaks, "open")
         for identity in targets:
@@ -120,6 +151,7 @@ def apply_decisions(
     decided: pl.DataFrame,
     due: Sequence[Decision],
     run_date: dt.date,
+    void: Mapping[str, str] | None = None,
 ) -> Applied:
     """The open and decided breaks after tonight's decisions (see the module's description)."""
     decided = conform(decided, DECIDED_DISCREPANCIES)
@@ -134,7 +166,7 @@ def apply_decisions(
     breaks = _Breaks(open_breaks.filter(mentioned), decided.filter(mentioned))
     outcomes = []
     for decision in due:
-        outcome, note = _apply_one(breaks, decision, run_date)
+        outcome, note = _apply_one(breaks, decision, run_date, void or {})
         outcomes.append((decision.decision_id, decision.action, run_date, outcome, note))
     open_now = pl.concat([open_breaks.filter(~mentioned), breaks.frame("open", OPEN_DISCREPANCIES)])
     decided_now = pl.concat(

@@ -84,9 +84,10 @@ class Decision(BaseModel):
     until: dt.date | None = None
     #: ``assign --to``.
     assignee: str | None = None
-    #: ``match``: the counterpart of the ledger entry (a settlement_id, receipt_id or
-    #: bank_line_id).
+    #: ``match``: the counterpart of the ledger entry (a settlement_id or receipt_id) or of the
+    #: payout (a bank_line_id), and the source it is a row of.
     counterpart: str | None = None
+    counterpart_source: Literal["settlement", "receipts", "bank"] | None = None
 
     def line(self) -> str:
         """The record as one line of JSON (keys in a fixed order, no trailing newline)."""

@@ -20,6 +20,7 @@ import polars as pl
 from walletrecon.config import Decisions
 from walletrecon.decisions.log import Draft, Log, append, read_log
 from walletrecon.decisions.model import RESOLUTIONS, REVIEWS, Decision, needs_approval
+from walletrecon.decisions.pairing import check_pair
 from walletrecon.decisions.targets import Published, at_stake
 from walletrecon.errors import UsageError
 from walletrecon.lock import run_lock
@@ -60,12 +61,16 @@ class _Pending:
     def __init__(self, log: Log, published: Published) -> None:
         applied, states = published.applied_ids(), log.states()
         self.by_break: dict[str, Decision] = {}
+        self.by_item: dict[str, Decision] = {}
         for decision in log.decisions:
             waiting = states.get(decision.decision_id) in ("proposed", "approved")
             if waiting and decision.decision_id not in applied:
                 self.add(decision)
 
     def add(self, decision: Decision) -> None:
+        if decision.action == "match" and decision.counterpart is not None:
+            self.by_item[decision.target] = decision
+            self.by_item[decision.counterpart] = decision
         if decision.action in (*RESOLUTIONS, "reopen"):
             for identity in decision.breaks:
                 self.by_break[identity] = decision
@@ -115,7 +120,25 @@ def check(request: Request, published: Published, pending: _Pending, settings: D
             f"until: {request.until} is before the latest night ({published.night}); "
             "an accept until a date closes the break up to that date"
         )
-    breaks = _breaks(request, published, pending)
+    source = None
+    if request.action == "match":
+        if not request.counterpart:
+            raise UsageError(
+                "match names two items: an entry_id (or payout_id) and its counterpart"
+            )
+        for item in (request.target, request.counterpart):
+            waiting = pending.by_item.get(item)
+            if waiting is not None:
+                raise UsageError(
+                    f"{item} already has {waiting.decision_id} (match by {waiting.user}) "
+                    "waiting for the next night"
+                )
+        pair = check_pair(
+            published.out, published.night, request.target, request.counterpart, published.open
+        )
+        breaks, source = pair.breaks, pair.source
+    else:
+        breaks = _breaks(request, published, pending)
     rows = published.open.filter(pl.col("discrepancy_id").is_in(list(breaks)))
     amounts = at_stake(rows)
     single = len(amounts) == 1
@@ -139,6 +162,7 @@ def check(request: Request, published: Published, pending: _Pending, settings: D
             until=request.until,
             assignee=(request.assignee or "").strip() or None,
             counterpart=request.counterpart,
+            counterpart_source=source,  # type: ignore[arg-type]
         )
 
     return draft

@@ -38,6 +38,7 @@ def _read(folder: Path, name: str, schema: dict[str, pl.DataType]) -> pl.DataFra
 class Published:
     """The breaks and tickets of the latest published night."""
 
+    out: Path
     night: dt.date
     open: pl.DataFrame
     decided: pl.DataFrame
@@ -63,6 +64,7 @@ class Published:
                 item = json.loads(line)
                 tickets[item["ticket_id"]] = (item["status"], tuple(item["discrepancy_ids"]))
         return cls(
+            out=out,
             night=night,
             open=_read(folder, "open_discrepancies", OPEN_DISCREPANCIES),
             decided=_read(folder, "decided_discrepancies", DECIDED_DISCREPANCIES),
