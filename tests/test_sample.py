@@ -158,7 +158,7 @@ def test_summary_and_layout(sample: SampleSummary) -> None:
 def test_every_type_is_in_truth_and_due_by_the_last_night(
     sample: SampleSummary, truth: pl.DataFrame
 ) -> None:
-    assert truth.columns == ["type", "key", "run_date", "source", "row_id", "note"]
+    assert truth.columns == ["type", "key", "run_date", "source", "row_id", "note", "counterpart"]
     assert set(truth["type"]) == BREAK_TYPES | {"rejected", "redelivered", "updated"}
     run_dates = set(truth["run_date"].to_list())
     assert run_dates <= {day.isoformat() for day in sample.dates}
@@ -422,7 +422,11 @@ def pair_breaks(sample: SampleSummary, truth: pl.DataFrame) -> dict[tuple[str, s
                     report("missing_in_ledger", reference, settled + timedelta(days=2))
                     continue
             else:
-                entry = payments[row["txn_id"]]
+                entry = payments.get(row["txn_id"])
+                if entry is None:  # a receipt under a mistyped txn_id (a near miss)
+                    received = instant(row["received_at"]).astimezone(ZONE).date()
+                    report("missing_in_ledger", row["txn_id"], received + timedelta(days=1))
+                    continue
                 copies[(source, entry["txn_id"])].append(night)
             counterpart_nights[(source, entry["txn_id"])].append(night)
             both = max(night, date.fromisoformat(entry["folder"]))

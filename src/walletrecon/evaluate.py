@@ -64,3 +64,56 @@ def score(truth_csv: Path, out: Path) -> list[Score]:
             )
         )
     return scores
+
+
+@dataclass(frozen=True)
+class SuggestionScore:
+    """How the suggested matches did against the near misses a truth file names."""
+
+    #: Breaks whose truth names a counterpart (near misses), and how many of them had that
+    #: counterpart suggested on a night they were open.
+    near_misses: int
+    suggested_right: int
+    #: Near misses whose counterpart was a break too by the last night (a suggestion pairs two
+    #: open breaks: a counterpart still inside its window is not one yet).
+    suggestible: int
+    #: Distinct suggestions published (break and counterpart), and how many named a counterpart
+    #: the truth does not (a near miss's wrong one, or one for a break that has none).
+    suggestions: int
+    wrong: int
+
+    @property
+    def share_suggested(self) -> float:
+        return self.suggested_right / self.near_misses if self.near_misses else 1.0
+
+    @property
+    def share_wrong(self) -> float:
+        return self.wrong / self.suggestions if self.suggestions else 0.0
+
+
+def suggestion_score(truth_csv: Path, out: Path) -> SuggestionScore:
+    """Score the suggestions published in ``out`` against the truth's near misses."""
+    truth = pl.read_csv(truth_csv, infer_schema=False)
+    if "counterpart" not in truth.columns:
+        truth = truth.with_columns(pl.lit(None, pl.String).alias("counterpart"))
+    near = _normalise_keys(truth.filter(pl.col("counterpart").is_not_null())).select(
+        "type", "key", "counterpart"
+    )
+    due = truth.get_column("row_id").implode()
+    files = sorted((out / "discrepancies").glob("run_date=*/*.parquet"))
+    columns = ["type", "key", "suggested_match"]
+    published = pl.concat([pl.read_parquet(path, columns=columns) for path in files])
+    made = _normalise_keys(published).filter(pl.col("suggested_match").is_not_null()).unique()
+    judged = made.join(near, on=["type", "key"], how="left")
+    right = judged.filter(pl.col("suggested_match") == pl.col("counterpart"))
+    return SuggestionScore(
+        near_misses=near.height,
+        suggested_right=right.unique(["type", "key"]).height,
+        suggestible=near.filter(pl.col("counterpart").is_in(due)).height,
+        suggestions=made.height,
+        wrong=made.height - right.height,
+    )
+
+
+def _normalise_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("key").str.strip_chars().str.to_lowercase())

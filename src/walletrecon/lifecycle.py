@@ -134,8 +134,17 @@ def _cleared_status(cleared: pl.DataFrame | None) -> pl.Expr:
     ).list.any()
 
 
-def to_report_rows(open_discrepancies: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:
-    """The published discrepancy rows (CONTRACT section 3) with exact decimal amounts."""
+def to_report_rows(
+    open_discrepancies: pl.DataFrame,
+    run_date: dt.date,
+    suggestions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The published discrepancy rows (CONTRACT section 3) with exact decimal amounts, and the
+    suggested matches (``suggestions.suggest``) of the breaks that have one."""
+    if suggestions is not None and suggestions.height:
+        open_discrepancies = open_discrepancies.join(
+            suggestions, on="discrepancy_id", how="left", maintain_order="left"
+        )
     difference = pl.col("actual_minor") - pl.col("expected_minor")
     severity = pl.col("type").replace_strict(kinds.severity_of(), return_dtype=pl.String)
     rows = open_discrepancies.with_columns(

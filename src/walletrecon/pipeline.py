@@ -57,6 +57,7 @@ from walletrecon.sources.inbox import LateFile, discover, next_registry
 from walletrecon.spool import Spool, rows
 from walletrecon.state import LIFECYCLE_FRAMES, NightState
 from walletrecon.store import connect
+from walletrecon.suggestions import suggest
 from walletrecon.tickets import build_tickets
 
 
@@ -326,7 +327,7 @@ def _finish(
             decided=suppressed(decided.decided),
         )
         decided = found_again(decided, life.open.get_column("discrepancy_id"))
-        report_rows = to_report_rows(life.open, run_date)
+        report_rows = to_report_rows(life.open, run_date, suggest(life.open, config.windows))
         tickets = build_tickets(
             report_rows, life.resolved, run_date, config.tickets, closed=decided.closed
         )

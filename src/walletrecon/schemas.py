@@ -200,6 +200,13 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "raw_values": pl.String(),
 }
 
+#: The columns a suggested match adds to a discrepancy row and a ticket (CONTRACT section 6):
+#: the likely counterpart's id, a confidence from 0 to 1, and the evidence in words.
+SUGGESTION_COLUMNS: dict[str, pl.DataType] = {
+    "suggested_match": pl.String(),
+    "suggestion_confidence": pl.Decimal(3, 2),
+    "suggestion_reason": pl.String(),
+}
 #: Published amounts: exact decimals with room for every ISO 4217 currency's fraction.
 AMOUNT_DECIMAL = pl.Decimal(38, MAX_EXPONENT)
 DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
@@ -225,4 +232,5 @@ DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     "times_reopened": pl.Int32(),
     #: Who a person assigned the break to (``walletrecon decide assign``), if anyone.
     "assignee": pl.String(),
+    **SUGGESTION_COLUMNS,
 }

@@ -40,6 +40,9 @@ TICKET_COLUMNS = [
     "times_reopened",
     "assignee",
     "decision_ids",
+    "suggested_match",
+    "suggestion_confidence",
+    "suggestion_reason",
 ]
 
 
@@ -113,6 +116,9 @@ def _many(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("resolution").drop_nulls().unique().sort().str.join("; ").alias("resolution"),
         pl.col("times_reopened").max(),
         pl.col("assignee").drop_nulls().unique().sort().str.join(", ").alias("assignee"),
+        pl.col("suggested_match").first(),
+        pl.col("suggestion_confidence").first(),
+        pl.col("suggestion_reason").first(),
         pl.col("decision_id").drop_nulls().unique().sort().alias("decision_ids"),
         (pl.col("opened_on").min() == pl.col("run_date").first()).alias("opened_tonight"),
     )
@@ -217,6 +223,9 @@ def build_tickets(
         "times_reopened",
         "assignee",
         pl.lit(None, pl.String).alias("decision_id"),
+        "suggested_match",
+        pl.col("suggestion_confidence").cast(pl.String),
+        "suggestion_reason",
         pl.lit(run_date).alias("run_date"),
     )
     closed_items = resolved.select(
@@ -239,6 +248,9 @@ def build_tickets(
         pl.col("times_reopened").fill_null(0),
         "assignee",
         "decision_id",
+        pl.lit(None, pl.String).alias("suggested_match"),
+        pl.lit(None, pl.String).alias("suggestion_confidence"),
+        pl.lit(None, pl.String).alias("suggestion_reason"),
         pl.lit(run_date).alias("run_date"),
     )
     # A group's ticket is resolved only when none of its breaks is open any more.

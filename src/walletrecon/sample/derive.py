@@ -71,6 +71,7 @@ def derive_receipts(
             "entry": entry,
             "merchant": ledger["merchant"][entry],
             "txn": ledger["txn"][entry],
+            "txn_variant": np.zeros(count, dtype=np.int64),
             "amount": np.abs(ledger["amount"][entry]),
             "currency": ledger["currency"][entry],
             "received": received,

@@ -15,6 +15,7 @@ from walletrecon.sample.model import (
     GATEWAYS,
     HEX_DIGITS,
     ID_FORMATS,
+    MISTYPED,
     STATUSES,
     STYLE_LOCAL,
     STYLE_UTC,
@@ -103,6 +104,13 @@ def gateway_refs(numbers: IntArray) -> pl.Series:
     return pl.Series("gateway_ref", array, dtype=pl.String)
 
 
+def mistyped(text: pl.Expr) -> pl.Expr:
+    """An identifier with its last character typed twice (``MISTYPED``, a key that bounced): one
+    edit away from the canonical form, never another canonical identifier (it is one character
+    longer), and never another mistyped one (the slip is undone by dropping that character)."""
+    return text + text.str.slice(-1)
+
+
 def _reference_expr(text: str, number: str, variant: str) -> pl.Expr:
     """The gateway_ref as written: canonical, lower case, padded with spaces, or both."""
     canonical = pl.col(text)
@@ -115,6 +123,8 @@ def _reference_expr(text: str, number: str, variant: str) -> pl.Expr:
         .then(pl.lit(" ") + canonical + pl.lit(" "))
         .when(variant_code == 3)
         .then(lower + pl.lit("  "))
+        .when(variant_code == MISTYPED)
+        .then(mistyped(canonical))
         .otherwise(canonical)
     )
     return pl.when(pl.col(number) >= 0).then(written)
@@ -188,7 +198,10 @@ def format_receipts(table: Table, calendar: Calendar) -> pl.DataFrame:
     return frame.select(
         _id_expr("receipt", "receipt").alias("receipt_id"),
         _id_expr("merchant", "merchant").alias("merchant_id"),
-        _id_expr("txn", "txn").alias("txn_id"),
+        pl.when(pl.col("txn_variant") == MISTYPED)
+        .then(mistyped(_id_expr("txn", "txn")))
+        .otherwise(_id_expr("txn", "txn"))
+        .alias("txn_id"),
         _amount_expr("amount", "currency").alias("amount"),
         _code_expr("currency", CURRENCIES).alias("currency"),
         _timestamp_expr("received", "received_style", calendar.zone_name).alias("received_at"),

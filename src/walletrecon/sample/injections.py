@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
-from walletrecon.sample.formatting import gateway_refs, identifiers
-from walletrecon.sample.model import CNY, FAILED, HOUR, PAYMENT, ROUTED_TYPES, TOPUP, USD, IntArray
+from walletrecon.sample.formatting import gateway_refs, identifiers, mistyped
+from walletrecon.sample.model import (
+    CNY,
+    FAILED,
+    HOUR,
+    MISTYPED,
+    PAYMENT,
+    ROUTED_TYPES,
+    TOPUP,
+    USD,
+    IntArray,
+)
 from walletrecon.sample.night import Injector
 
 
@@ -283,6 +294,71 @@ def _sync_delay(injector: Injector) -> None:
     )
 
 
+def _near_miss_reference(injector: Injector) -> None:
+    """Settle payments and topups under a mistyped gateway reference and a merchant reference of
+    another transaction: the entry is missing in settlement, the line missing in the ledger, and
+    each is the other's one likely counterpart (a match a person makes, walletrecon suggests)."""
+    night = injector.night
+    entries = injector.pick(night.candidates((PAYMENT, TOPUP), settled=True))
+    lines = night.settlement_of_entry[entries]
+    table = night.settlement
+    table["ref_variant"][lines] = MISTYPED
+    table["txn"][lines] = injector.counters.take("txn", len(lines))
+    entry_ids = identifiers("entry", night.ledger["entry"][entries])
+    line_ids = identifiers("settlement", table["line"][lines])
+    note = "settled under a mistyped gateway reference (its last character twice)"
+    injector.record(
+        "missing_in_settlement",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day + 2, dtype=np.int64),
+        "ledger",
+        entry_ids,
+        note,
+        counterparts=line_ids,
+    )
+    refs = pl.DataFrame({"ref": gateway_refs(table["ref"][lines])}).select(mistyped(pl.col("ref")))
+    injector.record(
+        "missing_in_ledger",
+        refs.to_series(),
+        injector.calendar.day_of(table["settled"][lines]) + 2,
+        "settlement",
+        line_ids,
+        note,
+        counterparts=entry_ids,
+    )
+
+
+def _near_miss_receipt(injector: Injector) -> None:
+    """Receipt payments under a mistyped txn_id: the payment is not received, the receipt
+    missing in the ledger, and each is the other's one likely counterpart."""
+    night = injector.night
+    entries = injector.pick(night.candidates((PAYMENT,), received=True))
+    receipts = night.receipt_of_entry[entries]
+    night.receipts["txn_variant"][receipts] = MISTYPED
+    entry_ids = identifiers("entry", night.ledger["entry"][entries])
+    receipt_ids = identifiers("receipt", night.receipts["receipt"][receipts])
+    note = "receipted under a mistyped txn_id (its last character twice)"
+    injector.record(
+        "payment_not_received",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day + 1, dtype=np.int64),
+        "ledger",
+        entry_ids,
+        note,
+        counterparts=receipt_ids,
+    )
+    keys = pl.DataFrame({"txn": injector.txn_ids(entries)}).select(mistyped(pl.col("txn")))
+    injector.record(
+        "missing_in_ledger",
+        keys.to_series(),
+        injector.calendar.day_of(night.receipts["received"][receipts]) + 1,
+        "receipts",
+        receipt_ids,
+        note,
+        counterparts=entry_ids,
+    )
+
+
 INJECTIONS = (
     _status_mismatch,
     _sync_delay,
@@ -293,4 +369,6 @@ INJECTIONS = (
     _currency_mismatch,
     _duplicate,
     _missing_in_ledger,
+    _near_miss_reference,
+    _near_miss_receipt,
 )

@@ -56,7 +56,20 @@ STYLE_OFFSET, STYLE_UTC, STYLE_LOCAL = range(3)
 STYLE_WEIGHTS = np.array([0.88, 0.10, 0.02])
 
 SOURCES: tuple[str, ...] = ("ledger", "balances", "settlement", "receipts", "bank")
-TRUTH_COLUMNS: tuple[str, ...] = ("type", "key", "run_date", "source", "row_id", "note")
+TRUTH_COLUMNS: tuple[str, ...] = (
+    "type",
+    "key",
+    "run_date",
+    "source",
+    "row_id",
+    "note",
+    #: For a near miss (an item whose counterpart carries a mistyped reference or txn_id): the
+    #: id of that counterpart, the match a person would make (and walletrecon should suggest).
+    "counterpart",
+)
+#: A reference (``ref_variant``) or txn_id (``txn_variant``) written with a typing slip (its last
+#: character twice): the item's counterpart no longer matches it, though one character away.
+MISTYPED = 4
 HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
 #: Prefix, zero-padded width and offset added to the number, per kind of identifier.
 ID_FORMATS: dict[str, tuple[str, int, int]] = {

@@ -89,9 +89,12 @@ class Injector:
         source: str,
         row_ids: pl.Series,
         note: str,
+        counterparts: pl.Series | None = None,
     ) -> None:
         """Truth rows for one injection (run_day as a day index, turned into a date later)."""
-        self.night.truth.append(truth_frame(kind, keys, run_day, source, row_ids, note))
+        self.night.truth.append(
+            truth_frame(kind, keys, run_day, source, row_ids, note, counterparts)
+        )
 
     def carried(self, gateways: tuple[int, ...]) -> BoolArray:
         """True for ledger rows routed over none of these gateways (whose reports cannot carry

@@ -72,9 +72,17 @@ class Counters:
 
 
 def truth_frame(
-    kind: str, keys: pl.Series, run_day: IntArray, source: str, row_ids: pl.Series, note: str
+    kind: str,
+    keys: pl.Series,
+    run_day: IntArray,
+    source: str,
+    row_ids: pl.Series,
+    note: str,
+    counterparts: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Truth rows with one type, source and note."""
+    """Truth rows with one type, source and note (and, for near misses, the counterpart)."""
+    if counterparts is None:
+        counterparts = pl.Series([None] * len(keys), dtype=pl.String)
     return pl.DataFrame(
         {
             "type": pl.Series([kind] * len(keys), dtype=pl.String),
@@ -83,6 +91,7 @@ def truth_frame(
             "source": pl.Series([source] * len(keys), dtype=pl.String),
             "row_id": row_ids.alias("row_id"),
             "note": pl.Series([note] * len(keys), dtype=pl.String),
+            "counterpart": counterparts.alias("counterpart").cast(pl.String),
         }
     )
 
