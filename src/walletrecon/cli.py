@@ -28,7 +28,14 @@ from walletrecon.kinds import QUEUES
 from walletrecon.logs import LOGGER, configure
 from walletrecon.options import NightOptions, night_options, parse_date, parse_optional_date
 from walletrecon.schemas import SEVERITIES, SOURCES, TICKET_STATUSES
-from walletrecon.ticket_export import ExportFormat, TicketFilter, export, read_tickets, select
+from walletrecon.ticket_export import (
+    ExportFormat,
+    TicketFilter,
+    export,
+    night_summary,
+    read_tickets,
+    select,
+)
 
 if TYPE_CHECKING:
     from walletrecon.config import Config
@@ -348,6 +355,11 @@ def sample(
     help="jira: a CSV that Jira's CSV importer takes as it is (resolved tickets only with "
     "--status resolved).",
 )
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="The night's open breaks by age, queue and currency, match rates and decisions.",
+)
 def tickets(
     out: Path,
     night: dt.date | None,
@@ -356,8 +368,10 @@ def tickets(
     types: tuple[str, ...],
     min_age: int | None,
     form: ExportFormat,
+    summary: bool,
 ) -> None:
-    """List, filter and export the remediation tickets of a night."""
+    """List, filter and export the remediation tickets of a night (or, with --summary, the
+    night's ageing of open breaks, match rates and decisions)."""
     from walletrecon.decisions.listing import with_decisions
     from walletrecon.lock import settle_for_reading
 
@@ -366,6 +380,9 @@ def tickets(
             raise UsageError(f"output folder {out} does not exist")
         for undone in settle_for_reading(out):
             click.echo(f"walletrecon: rolled back a half-published night ({undone})", err=True)
+        if summary:
+            click.echo(night_summary(out, night), nl=False)
+            return
         chosen = select(read_tickets(out, night), TicketFilter(status, queue, types, min_age))
         chosen = with_decisions(out, chosen)
     except BaseException as error:

@@ -20,9 +20,16 @@ from typing import Any
 
 import polars as pl
 
+from walletrecon.ageing import ageing, match_rates
 from walletrecon.config import Config
 from walletrecon.decisions.apply import apply_decisions, found_again, suppressed
-from walletrecon.decisions.book import Book, book_for_night, journal_lines, manifest_section
+from walletrecon.decisions.book import (
+    Book,
+    book_for_night,
+    hand_matches,
+    journal_lines,
+    manifest_section,
+)
 from walletrecon.decisions.log import Log
 from walletrecon.decisions.pairing import pair_by_hand
 from walletrecon.deliveries import Deliveries, read_piece_bytes, sort_arrivals, spool_for
@@ -370,6 +377,8 @@ def _finish(
             peak_rss_mib=timer.peak_rss_mib,
         )
         manifest["decisions"] = manifest_section(book, decided, journal, config.decisions)
+        manifest["ageing"] = ageing(report_rows, config.tickets)
+        manifest["match_rates"] = match_rates(counts, hand_matches(book, decided))
         manifest["warnings"] = prepared.warnings
         manifest["late_files"] = [late.record() for late in prepared.late]
     with timer.stage("publish"):

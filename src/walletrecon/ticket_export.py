@@ -8,6 +8,7 @@ Issue Type, Priority, Description, Labels, Due Date, External ID).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,18 @@ def read_tickets(out: Path, night: dt.date | None) -> pl.DataFrame:
     if path.stat().st_size == 0:
         return pl.DataFrame(schema={"ticket_id": pl.String, "status": pl.String})
     return pl.read_ndjson(path, infer_schema_length=None)
+
+
+def night_summary(out: Path, night: dt.date | None) -> str:
+    """The ageing, match rates and decisions of a night (the latest by default), from its
+    manifest."""
+    from walletrecon.ageing import summary_text
+
+    day = night or latest_night(out)
+    path = out / "manifest" / f"run_date={day.isoformat()}" / "manifest.json"
+    if not path.is_file():
+        raise UsageError(f"{path}: no manifest was published for {day}")
+    return summary_text(json.loads(path.read_text(encoding="utf-8")))
 
 
 def select(tickets: pl.DataFrame, wanted: TicketFilter) -> pl.DataFrame:

@@ -148,6 +148,20 @@ def manifest_section(
     }
 
 
+def hand_matches(book: Book, applied: Applied) -> dict[str, int]:
+    """Items paired by hand tonight, per counterpart source (``settlement``, ``receipts``,
+    ``bank``)."""
+    decisions = book.log.by_id()
+    made = applied.applied.filter(
+        (pl.col("action") == "match") & (pl.col("outcome") == "applied")
+    ).get_column("decision_id")
+    counts: dict[str, int] = {}
+    for identity in made.to_list():
+        source = decisions[identity].counterpart_source or "settlement"
+        counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
 def journal_lines(
     closed: pl.DataFrame, book: Book, run_date: dt.date, settings: Decisions
 ) -> pl.DataFrame:
