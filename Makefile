@@ -9,7 +9,7 @@ REAL   := $(SAMPLE)/real_formats
 DATES   = $(shell ls $(SAMPLE)/inbox)
 REAL_DATES = $(shell ls $(REAL)/inbox)
 
-.PHONY: setup run test lint typecheck unit bench bench-peers sample clean lock
+.PHONY: setup run test lint typecheck unit bench bench-peers bench-suggestions sample clean lock
 
 setup: $(STAMP)
 
@@ -65,6 +65,10 @@ bench: $(STAMP)
 
 bench-peers: $(STAMP)
 	$(BIN)/python bench/compare.py --rows $(ROWS) --days $(DAYS)
+
+## Suggested matches against the generator's near misses (share suggested right, share wrong).
+bench-suggestions: $(STAMP)
+	$(BIN)/python bench/suggestions.py --rows $(ROWS) --days $(DAYS)
 
 ## Regenerate the committed sample data set.
 sample: $(STAMP)

@@ -8,6 +8,7 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from walletrecon import __version__
+from walletrecon.ageing import BUCKETS
 from walletrecon.manifest import SourceCounts
 from walletrecon.match.common import decimal_text
 from walletrecon.schemas import OUTCOMES, SEVERITIES
@@ -88,4 +89,8 @@ def render_report(
         rejected=rejected.sort("origin_file", "origin_row").head(SHOWN_REJECTED).to_dicts(),
         timings=manifest["timings_seconds"],
         warnings=manifest.get("warnings", []),
+        decisions=manifest.get("decisions", {}),
+        ageing=manifest.get("ageing", {}),
+        match_rates=manifest.get("match_rates", {}),
+        buckets=[name for name, _, _ in BUCKETS],
     )
