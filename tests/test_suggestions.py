@@ -186,3 +186,10 @@ def test_generated_near_misses_are_suggested_and_no_suggestion_is_wrong(tmp_path
     assert score.near_misses > 0
     assert score.suggested_right == score.suggestible
     assert score.wrong == 0
+
+
+def test_a_near_pair_is_found_among_thousands_of_breaks_of_one_amount() -> None:
+    crowd = [entry(f"e{index}", f"GW-{index:012X}") for index in range(700)]
+    crowd += [line(f"l{index}", f"GW-{10**9 + index:012X}") for index in range(700)]
+    got = suggested(*crowd, entry("a", "GW-NEARMISS001"), line("b", "GW-NEARMISS0011"))
+    assert got["a"][0] == "S-b" and got["b"][0] == "E-a"

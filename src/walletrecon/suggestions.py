@@ -27,15 +27,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import polars as pl
 from rapidfuzz.distance import Levenshtein
-from rapidfuzz.process import cpdist
+from rapidfuzz.process import cdist, cpdist
 
 from walletrecon.config import Windows
+from walletrecon.logs import LOGGER
 from walletrecon.schemas import SUGGESTION_COLUMNS
 
 #: Characters two references may differ by and still be a likely pair.
 MAX_DISTANCE = 2
+#: Pairs of one amount and currency compared as a join; a larger block is compared as a
+#: distance matrix ``SLICE_ROWS`` rows at a time, and large blocks together compare at most
+#: ``MAX_BLOCK_CELLS`` pairs a night (a block over what is left is skipped, with a warning).
+MAX_BLOCK_PAIRS = 250_000
+SLICE_ROWS = 2_000
+MAX_BLOCK_CELLS = 2_000_000_000
 #: Confidence in hundredths: by distance, for a retry, and what lowers it.
 BY_DISTANCE = {1: 95, 2: 80}
 RETRY = 85
@@ -136,26 +144,84 @@ def _confidence(base: pl.Expr) -> pl.Expr:
     return hundredths.clip(FLOOR, 100)
 
 
+def _candidates(left: pl.DataFrame, right: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Pairs of breaks with equal ``keys`` whose texts are at most ``MAX_DISTANCE`` apart (the
+    ``distance`` column): a join and pairwise distances in blocks of modest size; in a large
+    block (thousands of breaks of one common amount) a distance matrix a slice at a time,
+    which never holds the block's pairs, up to ``MAX_BLOCK_CELLS`` a night."""
+    sizes = (
+        left.group_by(keys).len("left_rows").join(right.group_by(keys).len("right_rows"), on=keys)
+    )
+    cells = pl.col("left_rows") * pl.col("right_rows")
+    big = sizes.filter(cells > MAX_BLOCK_PAIRS).sort(keys)
+    small = left.join(big.select(keys), on=keys, how="anti").join(right, on=keys, how="inner")
+    distance = cpdist(
+        small.get_column("left_text").fill_null("").to_list(),
+        small.get_column("right_text").fill_null("").to_list(),
+        scorer=Levenshtein.distance,
+        workers=1,
+    )
+    pairs = [small.with_columns(pl.Series("distance", distance, dtype=pl.Int64))]
+    budget = MAX_BLOCK_CELLS
+    for block in big.iter_rows(named=True):
+        size = block["left_rows"] * block["right_rows"]
+        if size > budget:
+            LOGGER.warning(
+                f"suggested matches: {size:,} pairs of breaks of {block['amount']} minor units "
+                f"{block['currency']} not compared (over the night's {MAX_BLOCK_CELLS:,})"
+            )
+            continue
+        budget -= size
+        pairs.append(_block_pairs(left, right, keys, block))
+    return pl.concat(pairs, how="vertical_relaxed").filter(
+        pl.col("distance").is_between(1, MAX_DISTANCE)
+    )
+
+
+def _block_pairs(
+    left: pl.DataFrame, right: pl.DataFrame, keys: list[str], block: dict[str, object]
+) -> pl.DataFrame:
+    """The pairs of one large block within ``MAX_DISTANCE``, by a distance matrix computed
+    ``SLICE_ROWS`` left rows at a time."""
+    match = pl.all_horizontal(pl.col(key) == block[key] for key in keys)
+    ours, theirs = left.filter(match), right.filter(match).drop(keys)
+    their_texts = theirs.get_column("right_text").fill_null("").to_list()
+    found = []
+    for start in range(0, ours.height, SLICE_ROWS):
+        part = ours.slice(start, SLICE_ROWS)
+        matrix = cdist(
+            part.get_column("left_text").fill_null("").to_list(),
+            their_texts,
+            scorer=Levenshtein.distance,
+            score_cutoff=MAX_DISTANCE,
+            dtype=np.uint8,
+            workers=1,
+        )
+        rows, columns = np.nonzero(matrix <= MAX_DISTANCE)
+        found.append(
+            pl.concat(
+                [
+                    part[rows.tolist()],
+                    theirs[columns.tolist()],
+                    pl.DataFrame({"distance": matrix[rows, columns].astype(np.int64)}),
+                ],
+                how="horizontal",
+            )
+        )
+    return pl.concat(found) if found else pl.DataFrame()
+
+
 def _text_rule(open_breaks: pl.DataFrame, rule: Rule, windows: Windows) -> pl.DataFrame:
     left = _side(open_breaks, rule.left, "left", rule.same)
     right = _side(open_breaks, rule.right, "right", rule.same)
     if left.is_empty() or right.is_empty():
         return pl.DataFrame()
     window = getattr(windows, rule.window)
-    pairs = left.join(right, on=["currency", "amount", *rule.same], how="inner").filter(
+    pairs = _candidates(left, right, ["currency", "amount", *rule.same]).filter(
         (pl.col("left_seen") - pl.col("right_seen")).dt.total_days().abs() <= window
     )
     if pairs.is_empty():
         return pl.DataFrame()
-    distance = cpdist(
-        pairs.get_column("left_text").fill_null("").to_list(),
-        pairs.get_column("right_text").fill_null("").to_list(),
-        scorer=Levenshtein.distance,
-        workers=1,
-    )
-    pairs = pairs.with_columns(pl.Series("distance", distance, dtype=pl.Int64)).filter(
-        pl.col("distance").is_between(1, MAX_DISTANCE)
-    )
     chosen = _unambiguous(pairs, "distance")
     base = pl.col("distance").replace_strict(BY_DISTANCE, return_dtype=pl.Int64)
     characters = (
