@@ -417,3 +417,32 @@ def test_a_hand_match_pairs_a_payout_and_a_bank_line_naming_no_payout(tmp_path: 
     # Paired, the payout is checked: 29.00 arrived against 30.00 due.
     payout = world.open(3).filter(pl.col("key") == "PO-77").row(0, named=True)
     assert (payout["expected_amount"], payout["actual_amount"]) == (Decimal("30"), Decimal("29"))
+
+
+def test_a_suggested_match_is_accepted_by_naming_the_break(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.payment(0, "T5").receive(0, "T5").settle(0, "T5X")
+    world.run_through(2)
+    row = world.open(2).filter(pl.col("type") == "missing_in_ledger").row(0, named=True)
+    assert row["suggested_match"] == "E-T5"
+    assert row["suggestion_confidence"] == Decimal("0.95")
+    result = decide(world.out, "match", row["discrepancy_id"], "--reason", "as suggested")
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(listed(world.out).splitlines()[0])
+    assert recorded["target"] == "E-T5" and recorded["action"] == "match"
+    world.run(3)
+    assert not world.breaks(3)
+
+
+def test_a_match_takes_its_items_in_either_order(tmp_path: Path) -> None:
+    world = mistyped(tmp_path)
+    result = decide(world.out, "match", "S-T1X", "E-T1", "--reason", "reference mistyped")
+    assert result.exit_code == 0, result.output
+    assert "match E-T1" in result.output
+
+
+def test_accepting_a_suggestion_on_a_break_without_one_is_refused(tmp_path: Path) -> None:
+    world = two_breaks(tmp_path)
+    amount = ticket_of(world.out, 2, "amount_mismatch")["ticket_id"]
+    result = decide(world.out, "match", amount, "--reason", "x")
+    assert result.exit_code == 2 and "no suggested match" in result.output

@@ -6,6 +6,7 @@ line (cli.py registers the group; this module prints and picks exit codes like i
     walletrecon decide reopen|comment TARGET --reason TEXT --out OUT
     walletrecon decide assign TARGET --to NAME --reason TEXT --out OUT
     walletrecon decide match ENTRY_ID SETTLEMENT_ID|RECEIPT_ID --reason TEXT --out OUT
+    walletrecon decide match DISCREPANCY_ID|TICKET_ID --reason TEXT --out OUT   (its suggestion)
     walletrecon decide match PAYOUT_ID BANK_LINE_ID --reason TEXT --out OUT
     walletrecon decide approve|reject DECISION_ID [--reason TEXT] --out OUT
     walletrecon decide import FILE.csv|FILE.xlsx --out OUT
@@ -168,14 +169,15 @@ def _review(verdict: str, decision_id: str, values: dict[str, Any]) -> None:
 
 @decide.command()
 @click.argument("first")
-@click.argument("second")
+@click.argument("second", required=False)
 @click.option("--reason", required=True, help="Why they belong together.")
 @_common
-def match(first: str, second: str, **values: Any) -> None:
+def match(first: str, second: str | None, **values: Any) -> None:
     """Pair two items the rules left apart: a ledger entry_id with a settlement_id or a
-    receipt_id, or a payout_id with a bank_line_id. From the next night they are checked as one
-    pair (an amount or fee break can still show)."""
-    _record_one("match", first, {**values, "counterpart": second.strip()})
+    receipt_id, or a payout_id with a bank_line_id, in either order; or, given a break or ticket
+    alone, its suggested match. From the next night they are checked as one pair (an amount or
+    fee break can still show)."""
+    _record_one("match", first, {**values, "counterpart": (second or "").strip() or None})
 
 
 @decide.command()

@@ -70,6 +70,61 @@ def _counterpart(folder: Path, item: str) -> tuple[str, pl.DataFrame]:
     return found[0]
 
 
+def _is_first(folder: Path, item: str) -> bool:
+    """Whether an id is a ledger entry or a payout (the first item of a pair)."""
+    return bool(
+        _rows(folder, "ledger", "entry_id", item).height
+        or _rows(folder, "payouts", "payout_key", item.strip().lower()).height
+    )
+
+
+def ordered(out: Path, night: dt.date, one: str, other: str) -> tuple[str, str]:
+    """The two items of a match as (entry or payout, counterpart), in whichever order given."""
+    folder = state_folder(out, night)
+    if not _is_first(folder, one) and _is_first(folder, other):
+        return other, one
+    return one, other
+
+
+def suggested_pair(out: Path, night: dt.date, breaks: tuple[str, ...]) -> tuple[str, str]:
+    """The pair a break's suggested match names: the break's own item and the suggestion (the
+    first of the breaks that has one); UsageError when none has."""
+    path = out / "discrepancies" / f"run_date={night.isoformat()}" / "part-0.parquet"
+    rows = pl.DataFrame()
+    if path.is_file():
+        rows = (
+            pl.scan_parquet(path)
+            .filter(pl.col("discrepancy_id").is_in(list(breaks)))
+            .filter(pl.col("suggested_match").is_not_null())
+            .sort("discrepancy_id")
+            .collect()
+        )
+    if not rows.height:
+        raise UsageError(
+            "no suggested match on it in the latest night: name both items "
+            "(decide match ENTRY_ID COUNTERPART_ID)"
+        )
+    row = rows.row(0, named=True)
+    folder = state_folder(out, night)
+    suggestion = row["suggested_match"]
+    evidence = row["evidence"] or ""
+    items = [item.split(":", 1)[1] for item in _involved(path, row["discrepancy_id"])]
+    for own in items:
+        if _is_first(folder, own) != _is_first(folder, suggestion):
+            return ordered(out, night, own, suggestion)
+    raise UsageError(
+        f"{row['discrepancy_id']}: its items ({evidence}) cannot pair with {suggestion}"
+    )
+
+
+def _involved(path: Path, identity: str) -> list[str]:
+    """The 'source:id' items of a published break, from the state beside its night."""
+    night = path.parent.name.removeprefix("run_date=")
+    state = path.parent.parent.parent / "state" / f"run_date={night}" / "open_discrepancies.parquet"
+    found = pl.scan_parquet(state).filter(pl.col("discrepancy_id") == identity).collect()
+    return list(found.row(0, named=True)["involved"]) if found.height else []
+
+
 def check_pair(
     out: Path, night: dt.date, first: str, second: str, open_breaks: pl.DataFrame
 ) -> Pair:

@@ -12,7 +12,7 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +20,7 @@ import polars as pl
 from walletrecon.config import Decisions
 from walletrecon.decisions.log import Draft, Log, append, read_log
 from walletrecon.decisions.model import RESOLUTIONS, REVIEWS, Decision, needs_approval
-from walletrecon.decisions.pairing import check_pair
+from walletrecon.decisions.pairing import check_pair, ordered, suggested_pair
 from walletrecon.decisions.targets import Published, at_stake
 from walletrecon.errors import UsageError
 from walletrecon.lock import run_lock
@@ -122,20 +122,22 @@ def check(request: Request, published: Published, pending: _Pending, settings: D
         )
     source = None
     if request.action == "match":
-        if not request.counterpart:
-            raise UsageError(
-                "match names two items: an entry_id (or payout_id) and its counterpart"
+        if request.counterpart:
+            first, second = ordered(
+                published.out, published.night, request.target, request.counterpart
             )
-        for item in (request.target, request.counterpart):
+        else:  # a break (or ticket) whose suggested match is accepted
+            named = published.breaks_of(request.target)
+            first, second = suggested_pair(published.out, published.night, named)
+        request = replace(request, target=first, counterpart=second)
+        for item in (first, second):
             waiting = pending.by_item.get(item)
             if waiting is not None:
                 raise UsageError(
                     f"{item} already has {waiting.decision_id} (match by {waiting.user}) "
                     "waiting for the next night"
                 )
-        pair = check_pair(
-            published.out, published.night, request.target, request.counterpart, published.open
-        )
+        pair = check_pair(published.out, published.night, first, second, published.open)
         breaks, source = pair.breaks, pair.source
     else:
         breaks = _breaks(request, published, pending)
