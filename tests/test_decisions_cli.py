@@ -446,3 +446,29 @@ def test_accepting_a_suggestion_on_a_break_without_one_is_refused(tmp_path: Path
     amount = ticket_of(world.out, 2, "amount_mismatch")["ticket_id"]
     result = decide(world.out, "match", amount, "--reason", "x")
     assert result.exit_code == 2 and "no suggested match" in result.output
+
+
+def test_a_semicolon_csv_from_a_spreadsheet_imports(tmp_path: Path) -> None:
+    world = two_breaks(tmp_path)
+    amount = ticket_of(world.out, 2, "amount_mismatch")["ticket_id"]
+    sheet = tmp_path / "decisions.csv"
+    sheet.write_text(f"ticket_id;decision;reason\n{amount};accept;fine, agreed\n", encoding="utf-8")
+    result = decide(world.out, "import", str(sheet))
+    assert result.exit_code == 0, result.output
+    assert json.loads(listed(world.out).splitlines()[0])["reason"] == "fine, agreed"
+
+
+def test_a_torn_last_line_is_left_out_and_cut_off_by_the_next_decision(tmp_path: Path) -> None:
+    world = two_breaks(tmp_path)
+    amount = ticket_of(world.out, 2, "amount_mismatch")["ticket_id"]
+    missing = ticket_of(world.out, 2, "missing_in_settlement")["ticket_id"]
+    decide(world.out, "comment", amount, "--reason", "first")
+    log = world.out / "decisions" / "decisions.jsonl"
+    whole = log.read_bytes()
+    with log.open("ab") as handle:
+        handle.write(b'{"decision_id":"DEC-000002","at":"2026')  # the append died here
+    world.run(3)  # the night reads the log without the torn line
+    assert decide(world.out, "comment", missing, "--reason", "second").exit_code == 0
+    lines = log.read_bytes().splitlines()
+    assert log.read_bytes().startswith(whole) and len(lines) == 2
+    assert json.loads(lines[1])["decision_id"] == "DEC-000002"

@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from walletrecon.decisions.model import ACTIONS, PAIRING
 from walletrecon.decisions.record import Request
@@ -27,6 +28,8 @@ from walletrecon.sources.profiles.mapped_excel import read_sheet
 TARGET_COLUMNS = ("ticket_id", "discrepancy_id")
 #: Column of the action; ``action`` is read when there is no ``decision`` column.
 DECISION_COLUMNS = ("decision", "action")
+#: Characters read to tell the delimiter.
+SNIFF_BYTES = 64 * 1024
 #: The actions a file may hold (a match names two items, given on the command line).
 IMPORTABLE = tuple(action for action in ACTIONS if action not in PAIRING)
 
@@ -43,7 +46,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         return
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle, strict=True)
+            reader = csv.DictReader(handle, dialect=_dialect(handle), strict=True)
             start = 2
             for row in reader:
                 if None in row:
@@ -54,6 +57,17 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         raise InputError(f"{path}: not readable as CSV: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte offset {exc.start})") from exc
+
+
+def _dialect(handle: TextIO) -> type[csv.Dialect]:
+    """The file's delimiter: a comma, or the semicolon or tab a spreadsheet saves with in many
+    locales (``csv.Sniffer`` on the first lines); a comma when it cannot tell."""
+    sample = handle.read(SNIFF_BYTES)
+    handle.seek(0)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
 
 
 def _column(header: list[str], choices: tuple[str, ...], path: Path, what: str) -> str:

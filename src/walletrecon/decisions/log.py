@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from walletrecon.decisions.model import GENESIS, REVIEWS, Decision, decision_id
 from walletrecon.errors import StateError
+from walletrecon.logs import LOGGER
 from walletrecon.modes import owner_writable
 
 LOG_FOLDER = "decisions"
@@ -49,6 +50,9 @@ class Log:
 
     decisions: tuple[Decision, ...]
     hashes: tuple[str, ...]
+    #: Bytes of the file the whole lines take (a torn last line, from an append that died
+    #: part-way, lies beyond: the next append cuts it off).
+    size: int = 0
 
     @property
     def last_sha256(self) -> str:
@@ -56,7 +60,7 @@ class Log:
 
     def head(self, lines: int) -> Log:
         """The log as it was when it had its first ``lines`` lines."""
-        return Log(self.decisions[:lines], self.hashes[:lines])
+        return Log(self.decisions[:lines], self.hashes[:lines], self.size)
 
     def by_id(self) -> dict[str, Decision]:
         return {decision.decision_id: decision for decision in self.decisions}
@@ -87,7 +91,14 @@ def read_log(out: Path) -> Log:
     decisions: list[Decision] = []
     hashes: list[str] = []
     previous = GENESIS
-    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+    content = path.read_bytes()
+    size = content.rfind(b"\n") + 1
+    if size < len(content):
+        LOGGER.warning(
+            f"{path}: its last {len(content) - size} byte(s) are a torn line (an append that "
+            "died part-way); they are left out and cut off by the next decision recorded"
+        )
+    for number, raw in enumerate(content[:size].splitlines(), start=1):
         where = f"{path} line {number}"
         try:
             decision = Decision.model_validate(json.loads(raw))
@@ -109,7 +120,7 @@ def read_log(out: Path) -> Log:
         previous = line_sha256(raw)
         hashes.append(previous)
     _check_head(path, hashes)
-    return Log(tuple(decisions), tuple(hashes))
+    return Log(tuple(decisions), tuple(hashes), size)
 
 
 def _check_head(path: Path, hashes: list[str]) -> None:
@@ -172,6 +183,8 @@ def append(out: Path, log: Log, drafts: Iterable[Draft]) -> list[Decision]:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        if os.fstat(descriptor).st_size > log.size:  # a torn line: cut it off first
+            os.ftruncate(descriptor, log.size)
         data = memoryview(b"".join(lines))
         while data:
             data = data[os.write(descriptor, data) :]
