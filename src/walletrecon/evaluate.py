@@ -99,7 +99,8 @@ def suggestion_score(truth_csv: Path, out: Path) -> SuggestionScore:
     near = _normalise_keys(truth.filter(pl.col("counterpart").is_not_null())).select(
         "type", "key", "counterpart"
     )
-    due = truth.get_column("row_id").implode()
+    pairs = truth.filter(pl.col("counterpart").is_not_null())
+    partnered = _partnered(list(pairs.select("row_id", "counterpart").iter_rows()))
     files = sorted((out / "discrepancies").glob("run_date=*/*.parquet"))
     columns = ["type", "key", "suggested_match"]
     published = pl.concat([pl.read_parquet(path, columns=columns) for path in files])
@@ -109,10 +110,32 @@ def suggestion_score(truth_csv: Path, out: Path) -> SuggestionScore:
     return SuggestionScore(
         near_misses=near.height,
         suggested_right=right.unique(["type", "key"]).height,
-        suggestible=near.filter(pl.col("counterpart").is_in(due)).height,
+        suggestible=sum(
+            1 for row_id in pairs.get_column("row_id").to_list() if row_id in partnered
+        ),
         suggestions=made.height,
         wrong=made.height - right.height,
     )
+
+
+def _partnered(links: list[tuple[str, str]]) -> set[str]:
+    """Rows of near misses whose pair has another near-miss row (both its breaks due by the
+    last night): rows linked through their counterparts, grouped (union-find)."""
+    parent: dict[str, str] = {}
+
+    def root(item: str) -> str:
+        parent.setdefault(item, item)
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for row_id, counterpart in links:
+        parent[root(row_id)] = root(counterpart)
+    sizes: dict[str, int] = {}
+    for row_id, _ in links:
+        sizes[root(row_id)] = sizes.get(root(row_id), 0) + 1
+    return {row_id for row_id, _ in links if sizes[root(row_id)] > 1}
 
 
 def _normalise_keys(frame: pl.DataFrame) -> pl.DataFrame:

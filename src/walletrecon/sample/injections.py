@@ -359,6 +359,56 @@ def _near_miss_receipt(injector: Injector) -> None:
     )
 
 
+def _retry_after_failure(injector: Injector) -> None:
+    """A payment the ledger has as failed though the gateway settled it, and its retry at once
+    under a new txn_id and reference, which succeeded, was receipted by the merchant, and never
+    settled (the gateway settled the retry under the first attempt): a status mismatch and an
+    entry missing in settlement, each the other's likely counterpart (the retry's entry; the
+    first attempt's settlement line)."""
+    night = injector.night
+    same_night = (
+        night.counterpart_folder(night.settlement_of_entry, night.settlement) == night.day
+    ) & (night.counterpart_folder(night.receipt_of_entry, night.receipts) == night.day)
+    entries = injector.pick(night.candidates((PAYMENT,), settled=True, received=True) & same_night)
+    retries = night.ledger.take(entries)
+    retries["entry"] = injector.counters.take("entry", len(retries))
+    retries["txn"] = injector.counters.take("txn", len(retries))
+    retries["ref"] = injector.counters.take("gateway_ref", len(retries))
+    retries["touched"] = np.ones(len(retries), dtype=np.int64)
+    night.ledger["status"][entries] = FAILED
+    night.ledger["posted"][entries] = -1
+    first_retry = len(night.ledger)
+    night.append_ledger(retries)
+    # The merchant's receipt is the retry's.
+    receipts = night.receipt_of_entry[entries]
+    positions = np.arange(first_retry, first_retry + len(retries), dtype=np.int64)
+    night.receipts["txn"][receipts] = retries["txn"]
+    night.receipts["entry"][receipts] = positions
+    night.receipt_of_entry[positions] = receipts
+    night.receipt_of_entry[entries] = -1
+    retry_ids = identifiers("entry", retries["entry"])
+    lines = identifiers("settlement", night.settlement["line"][night.settlement_of_entry[entries]])
+    note = "failed in the ledger though settled; its retry under another id never settled"
+    injector.record(
+        "status_mismatch",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day, dtype=np.int64),
+        "ledger",
+        identifiers("entry", night.ledger["entry"][entries]),
+        note,
+        counterparts=retry_ids,
+    )
+    injector.record(
+        "missing_in_settlement",
+        identifiers("txn", retries["txn"]),
+        np.full(len(entries), night.day + 2, dtype=np.int64),
+        "ledger",
+        retry_ids,
+        note,
+        counterparts=lines,
+    )
+
+
 INJECTIONS = (
     _status_mismatch,
     _sync_delay,
@@ -371,4 +421,5 @@ INJECTIONS = (
     _missing_in_ledger,
     _near_miss_reference,
     _near_miss_receipt,
+    _retry_after_failure,
 )
