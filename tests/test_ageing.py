@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 from click.testing import CliRunner
 
-from tests.world import World
+from tests.world import World, day
 from walletrecon.ageing import BUCKETS, ageing, match_rates
 from walletrecon.cli import main
 from walletrecon.config import Tickets
@@ -92,3 +92,5 @@ def test_tickets_summary_shows_ageing_rates_and_decisions(tmp_path: Path) -> Non
     (line,) = [text for text in result.output.splitlines() if "gateway_ops" in text]
     assert line.split()[:4] == ["gateway_ops", "CNY", "1", "/"] and line.split()[4] == "10"
     assert "ledger_receipts" in result.output and "Decisions applied tonight: 0" in result.output
+    trend = result.output.split("Automatic match rate, night by night")[1].splitlines()
+    assert [line.split()[0] for line in trend[2:5]] == [str(day(0)), str(day(1)), str(day(2))]

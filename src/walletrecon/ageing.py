@@ -101,8 +101,9 @@ def match_rates(counts: dict[str, SourceCounts], by_hand: dict[str, int]) -> dic
     return rates
 
 
-def summary_text(manifest: dict[str, Any]) -> str:
-    """The night's ageing, match rates and decisions as plain text tables
+def summary_text(manifest: dict[str, Any], trend: list[dict[str, Any]] | None = None) -> str:
+    """The night's ageing, match rates and decisions as plain text tables, and the automatic
+    match rate of each relation night by night over ``trend`` (earlier manifests, oldest first)
     (``walletrecon tickets --summary``)."""
     lines = [f"Night {manifest.get('run_date')}", "", "Open breaks by age (count / amount)"]
     names = [name for name, _, _ in BUCKETS]
@@ -127,6 +128,21 @@ def summary_text(manifest: dict[str, Any]) -> str:
             ]
         )
     lines += _aligned(rate_rows)
+    if trend:
+        lines += ["", "Automatic match rate, night by night"]
+        history = [["night", *RELATIONS]]
+        for earlier in trend:
+            rates = earlier.get("match_rates", {})
+            history.append(
+                [
+                    str(earlier.get("run_date")),
+                    *(
+                        _percent(rates[relation]["automatic_rate"]) if relation in rates else "-"
+                        for relation in RELATIONS
+                    ),
+                ]
+            )
+        lines += _aligned(history)
     decisions = manifest.get("decisions", {})
     lines += [
         "",

@@ -52,6 +52,10 @@ def read_tickets(out: Path, night: dt.date | None) -> pl.DataFrame:
     return pl.read_ndjson(path, infer_schema_length=None)
 
 
+#: Nights the summary's trend of match rates goes back.
+TREND_NIGHTS = 30
+
+
 def night_summary(out: Path, night: dt.date | None) -> str:
     """The ageing, match rates and decisions of a night (the latest by default), from its
     manifest."""
@@ -61,7 +65,13 @@ def night_summary(out: Path, night: dt.date | None) -> str:
     path = out / "manifest" / f"run_date={day.isoformat()}" / "manifest.json"
     if not path.is_file():
         raise UsageError(f"{path}: no manifest was published for {day}")
-    return summary_text(json.loads(path.read_text(encoding="utf-8")))
+    earlier = sorted(
+        item
+        for item in (out / "manifest").glob("run_date=*/manifest.json")
+        if item.parent.name.removeprefix("run_date=") <= day.isoformat()
+    )[-TREND_NIGHTS:]
+    trend = [json.loads(item.read_text(encoding="utf-8")) for item in earlier]
+    return summary_text(json.loads(path.read_text(encoding="utf-8")), trend)
 
 
 def select(tickets: pl.DataFrame, wanted: TicketFilter) -> pl.DataFrame:
