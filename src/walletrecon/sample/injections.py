@@ -178,21 +178,43 @@ def _record_receipt_break(injector: Injector, kind: str, entries: IntArray, note
     )
 
 
-def _status_mismatch(injector: Injector) -> None:
-    """Mark payments failed in the ledger although they were settled and received that night."""
+def _settled_payments(injector: Injector) -> IntArray:
+    """Payments settled and received the night they were made (picked: they become touched)."""
     night = injector.night
     same_night = (
         night.counterpart_folder(night.settlement_of_entry, night.settlement) == night.day
     ) & (night.counterpart_folder(night.receipt_of_entry, night.receipts) == night.day)
-    entries = injector.pick(night.candidates((PAYMENT,), settled=True, received=True) & same_night)
-    night.ledger["status"][entries] = FAILED
-    night.ledger["posted"][entries] = -1
+    return injector.pick(night.candidates((PAYMENT,), settled=True, received=True) & same_night)
+
+
+def _mark_failed(injector: Injector, entries: IntArray) -> IntArray:
+    """The entries failed in the ledger (never posted)."""
+    injector.night.ledger["status"][entries] = FAILED
+    injector.night.ledger["posted"][entries] = -1
+    return entries
+
+
+def _record_failed(
+    injector: Injector, entries: IntArray, note: str, counterparts: pl.Series | None = None
+) -> None:
+    """Truth for the status mismatch of failed payments, due the night they were made."""
+    night = injector.night
     injector.record(
         "status_mismatch",
         injector.txn_ids(entries),
         np.full(len(entries), night.day, dtype=np.int64),
         "ledger",
         identifiers("entry", night.ledger["entry"][entries]),
+        note,
+        counterparts=counterparts,
+    )
+
+
+def _status_mismatch(injector: Injector) -> None:
+    """Mark payments failed in the ledger although they were settled and received that night."""
+    _record_failed(
+        injector,
+        _mark_failed(injector, _settled_payments(injector)),
         "the ledger has the payment failed but the gateway settled it and the merchant received it",
     )
 
@@ -294,6 +316,18 @@ def _sync_delay(injector: Injector) -> None:
     )
 
 
+def _record_near_miss(
+    injector: Injector,
+    breaks: tuple[tuple[str, pl.Series, IntArray, str, pl.Series], ...],
+    note: str,
+) -> None:
+    """Truth for the two breaks of a near miss, (type, keys, run day, source, row ids) each,
+    each naming the other's row as its counterpart."""
+    (first, second) = breaks
+    for (kind, keys, run_day, source, row_ids), other in ((first, second), (second, first)):
+        injector.record(kind, keys, run_day, source, row_ids, note, counterparts=other[4])
+
+
 def _near_miss_reference(injector: Injector) -> None:
     """Settle payments and topups under a mistyped gateway reference and a merchant reference of
     another transaction: the entry is missing in settlement, the line missing in the ledger, and
@@ -304,27 +338,28 @@ def _near_miss_reference(injector: Injector) -> None:
     table = night.settlement
     table["ref_variant"][lines] = MISTYPED
     table["txn"][lines] = injector.counters.take("txn", len(lines))
-    entry_ids = identifiers("entry", night.ledger["entry"][entries])
-    line_ids = identifiers("settlement", table["line"][lines])
-    note = "settled under a mistyped gateway reference (its last character twice)"
-    injector.record(
-        "missing_in_settlement",
-        injector.txn_ids(entries),
-        np.full(len(entries), night.day + 2, dtype=np.int64),
-        "ledger",
-        entry_ids,
-        note,
-        counterparts=line_ids,
-    )
     refs = pl.DataFrame({"ref": gateway_refs(table["ref"][lines])}).select(mistyped(pl.col("ref")))
-    injector.record(
-        "missing_in_ledger",
-        refs.to_series(),
-        injector.calendar.day_of(table["settled"][lines]) + 2,
-        "settlement",
-        line_ids,
-        note,
-        counterparts=entry_ids,
+    entry_due = np.full(len(entries), night.day + 2, dtype=np.int64)
+    line_due = injector.calendar.day_of(table["settled"][lines]) + 2
+    _record_near_miss(
+        injector,
+        (
+            (
+                "missing_in_settlement",
+                injector.txn_ids(entries),
+                entry_due,
+                "ledger",
+                identifiers("entry", night.ledger["entry"][entries]),
+            ),
+            (
+                "missing_in_ledger",
+                refs.to_series(),
+                line_due,
+                "settlement",
+                identifiers("settlement", table["line"][lines]),
+            ),
+        ),
+        "settled under a mistyped gateway reference (its last character twice)",
     )
 
 
@@ -335,27 +370,28 @@ def _near_miss_receipt(injector: Injector) -> None:
     entries = injector.pick(night.candidates((PAYMENT,), received=True))
     receipts = night.receipt_of_entry[entries]
     night.receipts["txn_variant"][receipts] = MISTYPED
-    entry_ids = identifiers("entry", night.ledger["entry"][entries])
-    receipt_ids = identifiers("receipt", night.receipts["receipt"][receipts])
-    note = "receipted under a mistyped txn_id (its last character twice)"
-    injector.record(
-        "payment_not_received",
-        injector.txn_ids(entries),
-        np.full(len(entries), night.day + 1, dtype=np.int64),
-        "ledger",
-        entry_ids,
-        note,
-        counterparts=receipt_ids,
-    )
     keys = pl.DataFrame({"txn": injector.txn_ids(entries)}).select(mistyped(pl.col("txn")))
-    injector.record(
-        "missing_in_ledger",
-        keys.to_series(),
-        injector.calendar.day_of(night.receipts["received"][receipts]) + 1,
-        "receipts",
-        receipt_ids,
-        note,
-        counterparts=entry_ids,
+    entry_due = np.full(len(entries), night.day + 1, dtype=np.int64)
+    receipt_due = injector.calendar.day_of(night.receipts["received"][receipts]) + 1
+    _record_near_miss(
+        injector,
+        (
+            (
+                "payment_not_received",
+                injector.txn_ids(entries),
+                entry_due,
+                "ledger",
+                identifiers("entry", night.ledger["entry"][entries]),
+            ),
+            (
+                "missing_in_ledger",
+                keys.to_series(),
+                receipt_due,
+                "receipts",
+                identifiers("receipt", night.receipts["receipt"][receipts]),
+            ),
+        ),
+        "receipted under a mistyped txn_id (its last character twice)",
     )
 
 
@@ -366,17 +402,13 @@ def _retry_after_failure(injector: Injector) -> None:
     entry missing in settlement, each the other's likely counterpart (the retry's entry; the
     first attempt's settlement line)."""
     night = injector.night
-    same_night = (
-        night.counterpart_folder(night.settlement_of_entry, night.settlement) == night.day
-    ) & (night.counterpart_folder(night.receipt_of_entry, night.receipts) == night.day)
-    entries = injector.pick(night.candidates((PAYMENT,), settled=True, received=True) & same_night)
+    entries = _settled_payments(injector)
     retries = night.ledger.take(entries)
     retries["entry"] = injector.counters.take("entry", len(retries))
     retries["txn"] = injector.counters.take("txn", len(retries))
     retries["ref"] = injector.counters.take("gateway_ref", len(retries))
     retries["touched"] = np.ones(len(retries), dtype=np.int64)
-    night.ledger["status"][entries] = FAILED
-    night.ledger["posted"][entries] = -1
+    _mark_failed(injector, entries)
     first_retry = len(night.ledger)
     night.append_ledger(retries)
     # The merchant's receipt is the retry's.
@@ -389,15 +421,7 @@ def _retry_after_failure(injector: Injector) -> None:
     retry_ids = identifiers("entry", retries["entry"])
     lines = identifiers("settlement", night.settlement["line"][night.settlement_of_entry[entries]])
     note = "failed in the ledger though settled; its retry under another id never settled"
-    injector.record(
-        "status_mismatch",
-        injector.txn_ids(entries),
-        np.full(len(entries), night.day, dtype=np.int64),
-        "ledger",
-        identifiers("entry", night.ledger["entry"][entries]),
-        note,
-        counterparts=retry_ids,
-    )
+    _record_failed(injector, entries, note, counterparts=retry_ids)
     injector.record(
         "missing_in_settlement",
         identifiers("txn", retries["txn"]),
