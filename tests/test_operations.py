@@ -167,3 +167,26 @@ def test_every_stage_is_announced_in_order(tmp_path: Path) -> None:
         dt.date.fromisoformat(NIGHTS[0]), SAMPLE / "inbox", tmp_path, config, on_stage=seen.append
     )
     assert seen == list(STAGES)
+
+
+def test_two_alike_files_read_by_one_catch_up_night_are_reported(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE / "inbox", inbox)
+    shutil.copy(inbox / NIGHTS[0] / "settlement.csv", inbox / NIGHTS[1] / "settlement.csv")
+    arguments = ["--inbox", str(inbox), "--out", str(tmp_path / "out")]
+    arguments += ["--config", str(SAMPLE / "walletrecon.toml")]
+    result = CliRunner().invoke(main, ["run", "--date", NIGHTS[1], *arguments])
+    assert result.exit_code == 0, result.output
+    warning = f"{NIGHTS[1]}/settlement.csv is byte for byte {NIGHTS[0]}/settlement.csv, read the"
+    assert warning in result.stderr
+
+
+def test_a_night_on_a_stale_state_stops_and_names_the_backfill(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke("backfill", "--from", NIGHTS[0], "--to", NIGHTS[2], *common(out))[0] == 0
+    assert invoke("run", "--date", NIGHTS[0], *common(out))[0] == 0  # marks 1 and 2 stale
+    code, output = invoke("run", "--date", NIGHTS[3], *common(out))
+    assert code == 2
+    assert f"walletrecon backfill --from {NIGHTS[1]} --to {NIGHTS[3]}" in output
+    assert not (out / "manifest" / f"run_date={NIGHTS[3]}").exists()
+    assert invoke("backfill", "--from", NIGHTS[1], "--to", NIGHTS[3], *common(out))[0] == 0

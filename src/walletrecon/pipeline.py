@@ -55,7 +55,14 @@ from walletrecon.manifest import (
     unaccounted,
 )
 from walletrecon.modes import owner_writable
-from walletrecon.publish import NightOutputs, mark_later_nights_stale, partition, publish, recover
+from walletrecon.publish import (
+    NightOutputs,
+    mark_later_nights_stale,
+    partition,
+    publish,
+    recover,
+    refuse_stale_base,
+)
 from walletrecon.registry import Registries, registries
 from walletrecon.report import render_report
 from walletrecon.shards import Executor
@@ -136,20 +143,32 @@ def _discrepancy_summary(
 
 
 def repeated_files(out: Path, run_date: dt.date, files: list[FileRecord]) -> list[str]:
-    """Files with rows that are byte for byte one reconciled on an earlier night: most likely the
-    same file delivered twice (and tonight's real file missing). Their rows are counted as
-    re-deliveries as usual; the night warns, in its log, manifest and report."""
+    """Files with rows that are byte for byte one reconciled on an earlier night, or another read
+    the same night (a catch-up night reads several folders): most likely the same file
+    delivered twice (and the real one missing). Their rows are counted as re-deliveries as
+    usual; the night warns, in its log, manifest and report."""
     earlier: dict[str, str] = {}
     for path in sorted((out / "manifest").glob("run_date=*/manifest.json")):
         if path.parent.name.removeprefix("run_date=") < run_date.isoformat():
             for item in json.loads(path.read_text(encoding="utf-8")).get("inputs", []):
                 earlier.setdefault(item["sha256"], item["path"])
-    return [
+    repeated = [
         f"{record.path} is byte for byte {earlier[record.sha256]} of an earlier night (same "
         "SHA-256): the same file was delivered twice?"
         for record in files
         if record.rows_read and record.sha256 in earlier
     ]
+    # Two files of tonight's folders alike (a catch-up night reads several folders).
+    first: dict[str, str] = {}
+    for record in files:
+        if record.rows_read and record.sha256 not in earlier:
+            if record.sha256 in first:
+                repeated.append(
+                    f"{record.path} is byte for byte {first[record.sha256]}, read the same night "
+                    "(same SHA-256): the same file was delivered twice?"
+                )
+            first.setdefault(record.sha256, record.path)
+    return repeated
 
 
 @dataclass
@@ -186,6 +205,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
             LOGGER.warning(f"rolled back a publication a killed run left half done: {undone}")
         require_ledger(inbox, run_date, config.inputs)
         state_date = previous_state_date(out, run_date)
+        refuse_stale_base(out, run_date, state_date)
         read_before = read_file_registry(out, state_date)
         found = discover(inbox, run_date, state_date, read_before, config.inputs)
         book = book_for_night(out, run_date)

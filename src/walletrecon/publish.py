@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.decisions.book import JOURNAL_COLUMNS, write_journal
-from walletrecon.errors import TransientError, is_disk_full, no_room_left
+from walletrecon.errors import StateError, TransientError, is_disk_full, no_room_left
 from walletrecon.history import STATE_DIR, write_state
 from walletrecon.modes import owner_writable
 from walletrecon.sources.files import file_sha256
@@ -248,6 +248,31 @@ def mark_later_nights_stale(out: Path, run_date: dt.date) -> list[dt.date]:
                 _write_stale(folder, run_date, day)
             marked.append(day)
     return marked
+
+
+def stale_nights(out: Path, up_to: dt.date) -> list[dt.date]:
+    """Published nights up to this date marked ``STALE`` (a night before them was re-run)."""
+    return sorted(
+        dt.date.fromisoformat(marker.parent.name.removeprefix("run_date="))
+        for marker in (out / "manifest").glob(f"run_date=*/{STALE_MARKER}")
+        if marker.parent.name.removeprefix("run_date=") <= up_to.isoformat()
+    )
+
+
+def refuse_stale_base(out: Path, run_date: dt.date, state_date: dt.date | None) -> None:
+    """StateError (exit 2) when a night would build on a state marked stale: its outputs would
+    rest on a night since re-run. The message names the backfill that refreshes it."""
+    if state_date is None:
+        return
+    stale = stale_nights(out, state_date)
+    if state_date not in stale:
+        return
+    first = stale[0]
+    raise StateError(
+        f"night {run_date} would build on the state of {state_date}, which is stale: a night "
+        f"before it was re-run since. Run `walletrecon backfill --from {first} --to {run_date}` "
+        f"(or --to {state_date} first) to refresh the nights from {first} on."
+    )
 
 
 def _write_stale(folder: Path, run_date: dt.date, day: dt.date) -> None:
