@@ -190,3 +190,26 @@ def test_a_night_on_a_stale_state_stops_and_names_the_backfill(tmp_path: Path) -
     assert f"walletrecon backfill --from {NIGHTS[1]} --to {NIGHTS[3]}" in output
     assert not (out / "manifest" / f"run_date={NIGHTS[3]}").exists()
     assert invoke("backfill", "--from", NIGHTS[1], "--to", NIGHTS[3], *common(out))[0] == 0
+
+
+def _summaries(output: str) -> list[str]:
+    """The night summary lines, without their timing."""
+    return [line.rsplit(" in ", 1)[0] for line in output.splitlines() if "rows read" in line]
+
+
+def test_a_dry_run_backfill_reports_what_the_real_one_publishes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke("run", "--date", NIGHTS[0], *common(out))[0] == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    code, dry = invoke(
+        "backfill", "--from", NIGHTS[1], "--to", NIGHTS[-1], "--dry-run", *common(out)
+    )
+    assert code == 0, dry
+    assert dry.count("dry run: nothing was published") == len(NIGHTS) - 1
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    assert not [path for path in tmp_path.iterdir() if "dry-run" in path.name]
+    code, real = invoke("backfill", "--from", NIGHTS[1], "--to", NIGHTS[-1], *common(out))
+    assert code == 0
+    assert _summaries(dry) == _summaries(real)
+    # Night by night: the later nights built on the dry run's earlier ones (not on night 0).
+    assert len(set(_summaries(real))) == len(NIGHTS) - 1

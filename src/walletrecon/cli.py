@@ -169,15 +169,15 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
         _check_inbox(options.inbox)
         config = load_config(options.config_path)
         executor = _executor(options.engine, config)
-        with run_lock(options.out, options.wait_seconds):
+        with run_lock(options.out, options.wait_seconds), _night_folder(options, dates) as out:
             for night in dates:
                 with _stage_progress(night, options) as on_stage:
                     summary = run_night(
                         night,
                         options.inbox,
-                        options.out,
+                        out,
                         config,
-                        publish_outputs=not options.dry_run,
+                        publish_outputs=not options.dry_run or out != options.out,
                         on_stage=on_stage,
                         executor=executor,
                     )
@@ -190,6 +190,20 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
         sys.exit(_exit_for(error, options.log_format, options.verbose, outcome))
     if options.fail_on is not None and summaries and not options.dry_run:
         sys.exit(_fail_on_outcome(summaries[-1], options.fail_on))
+
+
+@contextmanager
+def _night_folder(options: NightOptions, dates: list[dt.date]) -> Iterator[Path]:
+    """Where the nights publish: the output folder; for a dry run of several nights, a scratch
+    copy of it (``scratch.dry_run_copy``), so that each night builds on the one before exactly as
+    the real backfill would, and nothing of the output folder changes."""
+    if not (options.dry_run and len(dates) > 1):
+        yield options.out
+        return
+    from walletrecon.scratch import dry_run_copy
+
+    with dry_run_copy(options.out) as scratch:
+        yield scratch
 
 
 @contextmanager
