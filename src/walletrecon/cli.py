@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from walletrecon import __version__, kinds
+from walletrecon.cli_audit import verify
 from walletrecon.cli_decide import decide
 from walletrecon.config import load_config
 from walletrecon.errors import (
@@ -446,6 +447,7 @@ def convert(
 
 
 main.add_command(decide)
+main.add_command(verify)
 
 if __name__ == "__main__":
     main()

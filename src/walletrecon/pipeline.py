@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.ageing import ageing, match_rates
+from walletrecon.audit import previous_manifest_sha256
 from walletrecon.config import Config
 from walletrecon.decisions.apply import apply_decisions, found_again, suppressed
 from walletrecon.decisions.book import (
@@ -396,6 +397,7 @@ def _finish(
             timings=timer.seconds,
             peak_rss_mib=timer.peak_rss_mib,
         )
+        manifest["previous_manifest_sha256"] = previous_manifest_sha256(out, run_date)
         manifest["decisions"] = manifest_section(book, decided, journal, config.decisions)
         manifest["ageing"] = ageing(report_rows, config.tickets)
         manifest["match_rates"] = match_rates(counts, hand_matches(book, decided))

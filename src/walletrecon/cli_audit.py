@@ -1,0 +1,53 @@
+"""``walletrecon verify``: the auditor's check of the archive (CONTRACT section 7), part of the
+command line (cli.py registers it; this module prints and picks exit codes like it).
+
+Exit 0 when every hash and the chain hold; 3 with one line per problem; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from walletrecon.errors import UsageError
+from walletrecon.options import parse_optional_date
+
+#: The exit code of an archive that is not as published.
+MISMATCH_EXIT = 3
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--from", "first", default=None, callback=parse_optional_date, help="First night.")
+@click.option("--to", "last", default=None, callback=parse_optional_date, help="Last night.")
+def verify(out: Path, first: dt.date | None, last: dt.date | None) -> None:
+    """Recompute the SHA-256 of every published output and the chain of manifests and decisions;
+    name whatever does not match."""
+    from walletrecon.audit import published_nights
+    from walletrecon.audit import verify as check
+    from walletrecon.cli import NOT_FAILURES, _exit_for
+
+    try:
+        if not out.is_dir():
+            raise UsageError(f"output folder {out} does not exist")
+        nights = [
+            night
+            for night in published_nights(out)
+            if (first is None or night >= first) and (last is None or night <= last)
+        ]
+        if not nights:
+            raise UsageError(f"{out}: no published night in the range")
+        problems = check(out, first, last)
+    except BaseException as error:
+        if isinstance(error, NOT_FAILURES):
+            raise
+        sys.exit(_exit_for(error))
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {len(nights)} night(s)", err=True)
+        sys.exit(MISMATCH_EXIT)
+    click.echo(f"{len(nights)} night(s) verified ({nights[0]} to {nights[-1]}): every hash holds")
