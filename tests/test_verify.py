@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
@@ -119,3 +120,39 @@ def test_a_night_re_run_leaves_the_next_one_stale_until_it_is_re_run(
     run(out, NIGHTS[2])
     assert verify(out).exit_code == 0
     assert verify(out, "--from", NIGHTS[1], "--to", NIGHTS[1]).exit_code == 0
+
+
+def test_a_night_replayed_from_its_archived_inputs_gives_the_published_rows(
+    archive: Path, tmp_path: Path
+) -> None:
+    out = copy_of(archive, tmp_path)
+    result = verify(out, "--replay", NIGHTS[1])
+    assert result.exit_code == 0, result.output
+    assert f"{NIGHTS[1]} re-performed from its archived inputs: the same outputs" in result.output
+    assert sorted(path.name for path in (out / "inputs" / f"run_date={NIGHTS[1]}").iterdir()) == [
+        NIGHTS[1],
+        "walletrecon.config.json",
+    ]
+    assert not [path for path in tmp_path.iterdir() if "dry-run" in path.name]
+
+
+def test_a_replay_names_a_published_output_whose_rows_were_replaced(
+    archive: Path, tmp_path: Path
+) -> None:
+    out = copy_of(archive, tmp_path)
+    path = out / "discrepancies" / f"run_date={NIGHTS[1]}" / "part-0.parquet"
+    pl.read_parquet(path).head(1).write_parquet(path)
+    result = verify(out, "--replay", NIGHTS[1])
+    assert result.exit_code == 3
+    assert f"{NIGHTS[1]}: replayed discrepancies/part-0.parquet differs" in result.output
+
+
+def test_a_replay_after_later_decisions_still_reproduces_the_night(
+    archive: Path, tmp_path: Path
+) -> None:
+    out = copy_of(archive, tmp_path)
+    ticket = (out / "tickets" / f"run_date={NIGHTS[-1]}" / "tickets.jsonl").read_text()
+    ticket_id = ticket.split('"ticket_id":"')[1].split('"')[0]
+    command = ["decide", "write-off", ticket_id, "--reason", "r", "--out", str(out), "--user", "a"]
+    assert CliRunner().invoke(main, command).exit_code == 0
+    assert verify(out, "--replay", NIGHTS[-1]).exit_code == 0

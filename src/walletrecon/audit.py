@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 from walletrecon.decisions.log import read_log
@@ -119,3 +120,85 @@ def verify(out: Path, first: dt.date | None = None, last: dt.date | None = None)
     except WalletReconError as error:
         problems.append(f"decisions: {error}")
     return problems
+
+
+#: What a replayed night must reproduce: the data outputs, file by file (the report, which shows
+#: the night's timings, and the state are left out) ...
+REPLAYED_FILES = (
+    "discrepancies/part-0.parquet",
+    "tickets/tickets.jsonl",
+    "tickets/tickets.csv",
+    "rejected/rejected.parquet",
+    "rejected/rejected.csv",
+    "journal/adjustments.csv",
+)
+#: ... and the manifest's figures (not its timings, memory or versions).
+REPLAYED_FIGURES = (
+    "inputs",
+    "outcomes",
+    "control_totals",
+    "discrepancies",
+    "carried",
+    "config_hash",
+    "decisions",
+    "ageing",
+    "match_rates",
+    "previous_manifest_sha256",
+)
+
+
+def replay(out: Path, night: dt.date, wait_seconds: float = 0.0) -> list[str]:
+    """Re-perform a published night from its archived inputs and configuration and the state the
+    night before left, in a scratch copy of the archive, and name every output that differs.
+
+    The output folder's lock is held while the copy is made and the night re-performed."""
+    from walletrecon.config import parse_config
+    from walletrecon.errors import UsageError
+    from walletrecon.lock import run_lock
+    from walletrecon.pipeline import run_night
+    from walletrecon.publish import CONFIG_FILE
+    from walletrecon.scratch import dry_run_copy, link_or_copy
+
+    published = manifest_path(out, night)
+    archive = partition(out, "inputs", night)
+    if not published.is_file():
+        raise UsageError(f"{out}: night {night} was not published")
+    if not (archive / CONFIG_FILE).is_file():
+        raise UsageError(f"{archive}: no archived inputs (published before inputs were archived)")
+    config = parse_config(json.loads((archive / CONFIG_FILE).read_text(encoding="utf-8")))
+    with run_lock(out, wait_seconds), dry_run_copy(out) as scratch:
+        inbox = scratch.parent / f"{scratch.name}-inbox"
+        try:
+            for folder in sorted(path for path in archive.iterdir() if path.is_dir()):
+                shutil.copytree(folder, inbox / folder.name, copy_function=link_or_copy)
+            run_night(night, inbox, scratch, config)
+        finally:
+            shutil.rmtree(inbox, ignore_errors=True)
+        problems = [
+            f"{night}: replayed {name} differs from the published one"
+            for name in REPLAYED_FILES
+            if not _same_file(out, scratch, night, name)
+        ]
+        before = json.loads(published.read_text(encoding="utf-8"))
+        after = json.loads(manifest_path(scratch, night).read_text(encoding="utf-8"))
+    problems += [
+        f"{night}: replayed manifest's {key} differs from the published one"
+        for key in REPLAYED_FIGURES
+        if before.get(key) != after.get(key)
+    ]
+    return problems
+
+
+def _same_file(out: Path, scratch: Path, night: dt.date, name: str) -> bool:
+    kind, file_name = name.split("/")
+    ours, theirs = (
+        partition(out, kind, night) / file_name,
+        partition(scratch, kind, night) / file_name,
+    )
+    if not ours.is_file() or not theirs.is_file():
+        return ours.is_file() == theirs.is_file()
+    if ours.suffix == ".parquet":  # the same rows, whatever the encoder's byte layout
+        import polars as pl
+
+        return pl.read_parquet(ours).equals(pl.read_parquet(theirs))
+    return ours.read_bytes() == theirs.read_bytes()

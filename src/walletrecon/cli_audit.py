@@ -23,10 +23,21 @@ MISMATCH_EXIT = 3
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--from", "first", default=None, callback=parse_optional_date, help="First night.")
 @click.option("--to", "last", default=None, callback=parse_optional_date, help="Last night.")
-def verify(out: Path, first: dt.date | None, last: dt.date | None) -> None:
+@click.option(
+    "--replay",
+    "replayed",
+    default=None,
+    callback=parse_optional_date,
+    help="Also re-perform this night from its archived inputs and compare, row for row.",
+)
+@click.option("--wait", type=click.FloatRange(0), default=0.0, help="Seconds to wait for a run.")
+def verify(
+    out: Path, first: dt.date | None, last: dt.date | None, replayed: dt.date | None, wait: float
+) -> None:
     """Recompute the SHA-256 of every published output and the chain of manifests and decisions;
-    name whatever does not match."""
-    from walletrecon.audit import published_nights
+    name whatever does not match. With --replay D, re-perform night D in a scratch copy of the
+    archive and compare its outputs with the published ones."""
+    from walletrecon.audit import published_nights, replay
     from walletrecon.audit import verify as check
     from walletrecon.cli import NOT_FAILURES, _exit_for
 
@@ -41,6 +52,8 @@ def verify(out: Path, first: dt.date | None, last: dt.date | None) -> None:
         if not nights:
             raise UsageError(f"{out}: no published night in the range")
         problems = check(out, first, last)
+        if replayed is not None:
+            problems += replay(out, replayed, wait)
     except BaseException as error:
         if isinstance(error, NOT_FAILURES):
             raise
@@ -51,3 +64,5 @@ def verify(out: Path, first: dt.date | None, last: dt.date | None) -> None:
         click.echo(f"{len(problems)} problem(s) in {len(nights)} night(s)", err=True)
         sys.exit(MISMATCH_EXIT)
     click.echo(f"{len(nights)} night(s) verified ({nights[0]} to {nights[-1]}): every hash holds")
+    if replayed is not None:
+        click.echo(f"{replayed} re-performed from its archived inputs: the same outputs")

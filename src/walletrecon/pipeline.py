@@ -193,6 +193,8 @@ class Prepared:
     files: pl.DataFrame
     #: Where a large night's rows and working sets wait between the stages (None: in memory).
     spool: Spool | None
+    #: The inbox the night read (its files are archived with the outputs).
+    inbox: Path = Path()
     #: The decisions recorded before the night started (the log as the night took it).
     book: Book = field(default_factory=lambda: Book(Log((), ())))
     #: Tonight's key index runs, built in the background while the kernels run.
@@ -252,6 +254,7 @@ def _prepare(run_date: dt.date, inbox: Path, out: Path, config: Config, timer: T
         files=next_registry(read_before, found, digests, run_date),
         spool=spool,
         book=book,
+        inbox=inbox,
     )
 
 
@@ -428,6 +431,11 @@ def _finish(
                 ),
             ),
             journal=journal,
+            inputs=tuple(
+                (record.path, prepared.inbox / record.path, record.sha256)
+                for record in loaded.files
+            ),
+            config_json=config.model_dump_json(indent=2),
             registry=prepared.registry.folder,
             files=prepared.files,
         )

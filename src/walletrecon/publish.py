@@ -32,7 +32,18 @@ from walletrecon.state import NightState
 from walletrecon.tickets import flatten
 
 #: Output kinds in the order they are swapped in; the state comes last.
-KINDS = ("discrepancies", "tickets", "rejected", "report", "journal", "manifest", STATE_DIR)
+KINDS = (
+    "discrepancies",
+    "tickets",
+    "rejected",
+    "report",
+    "journal",
+    "inputs",
+    "manifest",
+    STATE_DIR,
+)
+#: The configuration a night ran with, archived beside its inputs (``verify --replay``).
+CONFIG_FILE = "walletrecon.config.json"
 #: Files written at the same time while a night is staged (the machine has few cores).
 STAGING_THREADS = 2
 
@@ -52,6 +63,10 @@ class NightOutputs:
     files: pl.DataFrame
     #: The journal lines of the night's write-offs (``decisions.book.JOURNAL_COLUMNS``).
     journal: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=JOURNAL_COLUMNS))
+    #: The files the night read: (path under the inbox, where it is, its SHA-256 as read),
+    #: archived under ``inputs/run_date=D/``; and the configuration as JSON.
+    inputs: tuple[tuple[str, Path, str], ...] = ()
+    config_json: str = ""
 
 
 def partition(out: Path, kind: str, run_date: dt.date) -> Path:
@@ -74,13 +89,25 @@ def _write_tickets_csv(path: Path, tickets: pl.DataFrame) -> None:
     write_csv(flat, path)
 
 
+def _archive(target: Path, source: Path, sha256: str) -> None:
+    """Copy an input file into the night's archive, exactly as it was read."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    if file_sha256(target) != sha256:
+        raise TransientError(
+            f"{source} changed while the night ran (its SHA-256 is not the one read); "
+            "re-run the night once the sender has finished writing it"
+        )
+
+
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     discrepancies = partition(staging, "discrepancies", run_date)
     rejected = partition(staging, "rejected", run_date)
     report = partition(staging, "report", run_date)
     tickets = partition(staging, "tickets", run_date)
     journal = partition(staging, "journal", run_date)
-    for folder in (discrepancies, rejected, report, tickets, journal):
+    inputs = partition(staging, "inputs", run_date)
+    for folder in (discrepancies, rejected, report, tickets, journal, inputs):
         folder.mkdir(parents=True)
     # Each output file, and how it is written; the manifest records their SHA-256.
     files: dict[Path, Callable[[Path], object]] = {
@@ -90,6 +117,11 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         rejected / "rejected.parquet": outputs.rejected.write_parquet,
         rejected / "rejected.csv": partial(write_csv, outputs.rejected),
         journal / "adjustments.csv": partial(write_journal, lines=outputs.journal),
+        inputs / CONFIG_FILE: partial(Path.write_text, data=outputs.config_json, encoding="utf-8"),
+        **{
+            inputs / name: partial(_archive, source=source, sha256=digest)
+            for name, source, digest in outputs.inputs
+        },
         report / "report.html": partial(
             Path.write_text, data=outputs.report_html, encoding="utf-8"
         ),

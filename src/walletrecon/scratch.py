@@ -25,7 +25,7 @@ from walletrecon.publish import STALE_MARKER
 COPIED = frozenset({STALE_MARKER})
 
 
-def _link_or_copy(source: str, target: str) -> object:
+def link_or_copy(source: str, target: str) -> object:
     if Path(source).name in COPIED:
         return shutil.copy2(source, target)
     try:
@@ -46,7 +46,7 @@ def dry_run_copy(out: Path) -> Iterator[Path]:
                 shutil.copytree(
                     out,
                     scratch,
-                    copy_function=_link_or_copy,
+                    copy_function=link_or_copy,
                     ignore=shutil.ignore_patterns(LOCK_FILE),
                 )
             else:
