@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from walletrecon import __version__, kinds
-from walletrecon.cli_audit import verify
+from walletrecon.cli_audit import query, verify
 from walletrecon.cli_decide import decide
 from walletrecon.config import load_config
 from walletrecon.errors import (
@@ -448,6 +448,7 @@ def convert(
 
 main.add_command(decide)
 main.add_command(verify)
+main.add_command(query)
 
 if __name__ == "__main__":
     main()

@@ -66,3 +66,51 @@ def verify(
     click.echo(f"{len(nights)} night(s) verified ({nights[0]} to {nights[-1]}): every hash holds")
     if replayed is not None:
         click.echo(f"{replayed} re-performed from its archived inputs: the same outputs")
+
+
+@click.command()
+@click.argument("sql")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+    help="json: one JSON object per row; parquet needs --to.",
+)
+@click.option("--to", "target", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def query(sql: str, out: Path, form: str, target: Path | None) -> None:
+    """Run one read-only SQL statement over the archive's views: discrepancies, tickets,
+    evidence, rejected, decisions, manifests, runs, control_totals."""
+    from walletrecon.cli import NOT_FAILURES, _exit_for
+    from walletrecon.query import Session
+    from walletrecon.spreadsheet import write_csv
+    from walletrecon.ticket_export import plain_table
+
+    try:
+        if not out.is_dir():
+            raise UsageError(f"output folder {out} does not exist")
+        if form == "parquet" and target is None:
+            raise UsageError("--format parquet needs --to PATH")
+        rows = Session.open(out).run(sql)
+        if form == "parquet":
+            assert target is not None
+            rows.write_parquet(target)
+            click.echo(f"{rows.height} row(s) written to {target}", err=True)
+            return
+        if form == "csv":
+            text = write_csv(rows)
+        elif form == "json":
+            text = rows.write_ndjson() if rows.height else ""
+        else:
+            text = plain_table(rows, tuple(rows.columns)) + f"{rows.height} row(s)\n"
+        if target is not None:
+            target.write_text(text, encoding="utf-8")
+            click.echo(f"{rows.height} row(s) written to {target}", err=True)
+        else:
+            click.echo(text, nl=False)
+    except BaseException as error:
+        if isinstance(error, NOT_FAILURES):
+            raise
+        sys.exit(_exit_for(error))
