@@ -203,6 +203,13 @@ class Decisions(_Frozen):
         return per_currency_amounts(amounts)
 
 
+class Privacy(_Frozen):
+    """What people see of customers (walletrecon's own keys)."""
+
+    #: Mask account and merchant ids in the report and the tickets (kept whole in the Parquet).
+    mask_ids: bool = Field(False, strict=True)
+
+
 #: Size units of ``[engine] memory_limit`` (powers of 1024, as memory is counted).
 SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?B)\s*", re.IGNORECASE)
@@ -245,6 +252,7 @@ class Config(_Frozen):
     input_limits: InputLimits = InputLimits()
     engine: Engine = Engine()
     decisions: Decisions = Decisions()
+    privacy: Privacy = Privacy()
 
     @field_validator("timezone")
     @classmethod

@@ -56,6 +56,7 @@ from walletrecon.manifest import (
     unaccounted,
 )
 from walletrecon.modes import owner_writable
+from walletrecon.privacy import ids_of, mask_text
 from walletrecon.publish import (
     NightOutputs,
     mark_later_nights_stale,
@@ -407,9 +408,14 @@ def _finish(
         manifest["warnings"] = prepared.warnings
         manifest["late_files"] = [late.record() for late in prepared.late]
     with timer.stage("publish"):
+        if config.privacy.mask_ids:  # people see masked ids; the Parquet keeps them whole
+            ids = ids_of(report_rows, life.resolved, decided.closed)
+            tickets, shown_rows = mask_text(tickets, ids), mask_text(report_rows, ids)
+        else:
+            shown_rows = report_rows
         html = render_report(
             manifest=manifest,
-            discrepancies=report_rows,
+            discrepancies=shown_rows,
             tickets=tickets,
             rejected=deliveries.rejected,
             counts=counts,
