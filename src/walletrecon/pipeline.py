@@ -22,6 +22,7 @@ import polars as pl
 
 from walletrecon.ageing import ageing, match_rates
 from walletrecon.audit import previous_manifest_sha256
+from walletrecon.charts import warm_up as charts_warm_up
 from walletrecon.config import Config
 from walletrecon.decisions.apply import apply_decisions, found_again, suppressed
 from walletrecon.decisions.book import (
@@ -66,7 +67,7 @@ from walletrecon.publish import (
     refuse_stale_base,
 )
 from walletrecon.registry import Registries, registries
-from walletrecon.report import render_report
+from walletrecon.report import earlier_manifests, render_report, write_index
 from walletrecon.shards import Executor
 from walletrecon.sources.canonical import FileRecord, Loaded, load_folders, require_ledger
 from walletrecon.sources.inbox import LateFile, discover, next_registry
@@ -333,6 +334,7 @@ def _finish(
     state_date, dates = prepared.state_date, prepared.dates
     if publish_outputs:
         prepared.index_job = _index_in_background(out, run_date, prepared)
+    charts_warm_up()
     # The kernel takes yesterday's state over and lets each frame go once read; the manifest
     # keeps its sizes. Tonight's rows go with the arrivals once the kernel is done.
     yesterday = prepared.previous.in_memory()
@@ -420,6 +422,7 @@ def _finish(
             rejected=deliveries.rejected,
             counts=counts,
             timezone=config.timezone,
+            earlier=earlier_manifests(out, run_date),
         )
         outputs = NightOutputs(
             discrepancies=report_rows,
@@ -448,6 +451,7 @@ def _finish(
         if publish_outputs:
             publish(out, outputs, run_date)
             mark_later_nights_stale(out, run_date)
+            write_index(out)
             retire_runs(taken_in)
     LOGGER.info(
         f"{run_date} done",

@@ -196,7 +196,11 @@ def recover(out: Path) -> list[str]:
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in out.glob(".trash-*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in [*out.glob(".registry-*.parquet"), *out.glob(JOURNAL_PREFIX + "*.tmp")]:
+    for leftover in [
+        *out.glob(".registry-*.parquet"),
+        *out.glob(JOURNAL_PREFIX + "*.tmp"),
+        *out.glob("report/.index-*.html"),
+    ]:
         leftover.unlink(missing_ok=True)
     for leftover in [*out.glob(".registry-*"), *out.glob(SPOOL_PREFIX + "*")]:
         shutil.rmtree(leftover, ignore_errors=True)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from walletrecon import __version__
+from walletrecon import charts as chart_svg
 from walletrecon.ageing import BUCKETS
 from walletrecon.manifest import SourceCounts
 from walletrecon.match.common import decimal_text
+from walletrecon.modes import owner_writable
+from walletrecon.report_model import TREND_NIGHTS, night_report
 from walletrecon.schemas import OUTCOMES, SEVERITIES
 
 #: Severity -> its place when the most urgent come first.
@@ -35,8 +44,11 @@ def render_report(
     rejected: pl.DataFrame,
     counts: dict[str, SourceCounts],
     timezone: str,
+    earlier: Sequence[dict[str, Any]] = (),
 ) -> str:
-    """Render the night's report."""
+    """Render the night's report: headline figures, charts (``charts``), the breaks, decisions,
+    rejected rows and control totals; ``earlier`` are the manifests of the nights before it,
+    oldest first, for the trend."""
     rank = pl.col("severity").replace_strict(SEVERITY_ORDER, return_dtype=pl.Int32).alias("rank")
     # The most urgent rows shown: the first SHOWN_ROWS in order, without sorting every open row.
     shown = (
@@ -72,8 +84,17 @@ def render_report(
         "pending": sum(item.pending for item in counts.values()),
         "rejected": sum(item.rejected for item in counts.values()),
     }
+    figures = night_report(manifest, discrepancies, rejected, list(earlier))
+    charts = {
+        "by_type": chart_svg.breaks_by_type(figures.by_type),
+        "at_risk": chart_svg.amount_at_risk(figures.at_risk_rows),
+        "ageing": chart_svg.ageing(figures.ageing_rows, figures.buckets),
+        "trend": chart_svg.trend(figures.trend_rows),
+    }
     template = _environment().get_template("report.html")
     return template.render(
+        figures=figures,
+        charts=charts,
         run_date=manifest["run_date"],
         version=__version__,
         timezone=timezone,
@@ -94,3 +115,53 @@ def render_report(
         match_rates=manifest.get("match_rates", {}),
         buckets=[name for name, _, _ in BUCKETS],
     )
+
+
+def render_index(manifests: Sequence[dict[str, Any]], stale: set[str]) -> str:
+    """The index of the nights' reports, newest first, with each night's headline figures."""
+    nights = [
+        {
+            "run_date": manifest["run_date"],
+            "open": manifest.get("discrepancies", {}).get("open", 0),
+            "new": manifest.get("discrepancies", {}).get("new", 0),
+            "resolved": manifest.get("discrepancies", {}).get("resolved", 0),
+            "decisions": manifest.get("decisions", {}).get("applied", 0),
+            "read": sum(item.get("read", 0) for item in manifest.get("outcomes", {}).values()),
+            "rejected": sum(
+                item.get("rejected", 0) for item in manifest.get("outcomes", {}).values()
+            ),
+            "stale": manifest["run_date"] in stale,
+        }
+        for manifest in sorted(manifests, key=lambda item: item["run_date"], reverse=True)
+    ]
+    return _environment().get_template("index.html").render(nights=nights)
+
+
+def earlier_manifests(
+    out: Path, run_date: dt.date, nights: int = TREND_NIGHTS
+) -> list[dict[str, Any]]:
+    """The manifests of the last nights published before this one, oldest first."""
+    paths = sorted(
+        path
+        for path in (out / "manifest").glob("run_date=*/manifest.json")
+        if path.parent.name.removeprefix("run_date=") < run_date.isoformat()
+    )[-(nights - 1) :]
+    return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+
+
+def write_index(out: Path) -> Path:
+    """Write ``OUT/report/index.html`` anew (atomically: a file renamed into place)."""
+    manifests = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted((out / "manifest").glob("run_date=*/manifest.json"))
+    ]
+    stale = {
+        marker.parent.name.removeprefix("run_date=")
+        for marker in (out / "manifest").glob("run_date=*/STALE")
+    }
+    target = out / "report" / "index.html"
+    temporary = target.with_name(f".index-{uuid.uuid4().hex[:8]}.html")
+    with owner_writable():
+        temporary.write_text(render_index(manifests, stale), encoding="utf-8")
+        os.replace(temporary, target)
+    return target
