@@ -100,6 +100,7 @@ def test_nights_index_their_registries_and_a_rerun_night_is_found_again(tmp_path
         assert all(
             stamps[night] == stamp for night, stamp in zip(run.nights, run.stamps, strict=True)
         )
+    world.run(2)  # night 2 rested on the night re-run: it is re-run too (a stale state stops)
     # Night 3 repeats T1's ledger row (a re-delivery of night 1) and brings T3.
     world.add(3, "ledger", *world.rows[(1, "ledger")]).payment(3, "T3")
     summary = world.run(3)
