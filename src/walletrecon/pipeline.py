@@ -451,7 +451,12 @@ def _finish(
         if publish_outputs:
             publish(out, outputs, run_date)
             mark_later_nights_stale(out, run_date)
-            write_index(out)
+            try:
+                write_index(out)
+            except OSError as error:  # the night is published; only its index is behind
+                LOGGER.warning(
+                    f"{out}/report/index.html not written ({error}); the next night writes it"
+                )
             retire_runs(taken_in)
     LOGGER.info(
         f"{run_date} done",
