@@ -43,8 +43,11 @@ def copy_of(archive: Path, tmp_path: Path) -> Path:
 
 
 def outputs(out: Path) -> list[Path]:
-    kinds = ("discrepancies", "tickets", "rejected", "report", "journal")
-    return sorted(path for kind in kinds for path in (out / kind).rglob("*") if path.is_file())
+    """Every file a night published (the report index is the archive's, rewritten each night)."""
+    kinds = ("discrepancies", "tickets", "rejected", "report", "journal", "inputs")
+    return sorted(
+        path for kind in kinds for path in (out / kind).glob("run_date=*/**/*") if path.is_file()
+    )
 
 
 def test_an_untouched_archive_verifies(archive: Path) -> None:
@@ -156,3 +159,21 @@ def test_a_replay_after_later_decisions_still_reproduces_the_night(
     command = ["decide", "write-off", ticket_id, "--reason", "r", "--out", str(out), "--user", "a"]
     assert CliRunner().invoke(main, command).exit_code == 0
     assert verify(out, "--replay", NIGHTS[-1]).exit_code == 0
+
+
+def test_an_input_changed_while_the_night_ran_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from walletrecon import publish
+
+    def changed_meanwhile(target: Path, source: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes() + b"late row\n")
+
+    monkeypatch.setattr(publish, "_archive", changed_meanwhile)
+    out = tmp_path / "out"
+    command = ["run", "--date", NIGHTS[0], "--inbox", str(SAMPLE / "inbox"), "--out", str(out)]
+    result = CliRunner().invoke(main, [*command, "--config", str(SAMPLE / "walletrecon.toml")])
+    assert result.exit_code == 75
+    assert "changed while the night ran" in result.output
+    assert not (out / "manifest").exists()

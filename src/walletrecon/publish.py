@@ -89,15 +89,23 @@ def _write_tickets_csv(path: Path, tickets: pl.DataFrame) -> None:
     write_csv(flat, path)
 
 
-def _archive(target: Path, source: Path, sha256: str) -> None:
-    """Copy an input file into the night's archive, exactly as it was read."""
+def _archive(target: Path, source: Path) -> None:
+    """Copy an input file into the night's archive (its hash, taken with every staged file's,
+    is checked against the one read: ``_check_archive``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
-    if file_sha256(target) != sha256:
-        raise TransientError(
-            f"{source} changed while the night ran (its SHA-256 is not the one read); "
-            "re-run the night once the sender has finished writing it"
-        )
+
+
+def _check_archive(written: dict[str, str], outputs: NightOutputs, run_date: dt.date) -> None:
+    """TransientError when an archived input is not the file the night read (the sender was
+    still writing it): the archive must hold what the night reconciled."""
+    folder = f"inputs/run_date={run_date.isoformat()}"
+    for name, source, digest in outputs.inputs:
+        if written.get(f"{folder}/{name}") != digest:
+            raise TransientError(
+                f"{source} changed while the night ran (its SHA-256 is not the one read); "
+                "re-run the night once the sender has finished writing it"
+            )
 
 
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
@@ -118,10 +126,7 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         rejected / "rejected.csv": partial(write_csv, outputs.rejected),
         journal / "adjustments.csv": partial(write_journal, lines=outputs.journal),
         inputs / CONFIG_FILE: partial(Path.write_text, data=outputs.config_json, encoding="utf-8"),
-        **{
-            inputs / name: partial(_archive, source=source, sha256=digest)
-            for name, source, digest in outputs.inputs
-        },
+        **{inputs / name: partial(_archive, source=source) for name, source, _ in outputs.inputs},
         report / "report.html": partial(
             Path.write_text, data=outputs.report_html, encoding="utf-8"
         ),
@@ -144,6 +149,7 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         )
         written = dict(sorted(pool.map(write, files)))
         state.result()
+    _check_archive(written, outputs, run_date)
     manifest = {**outputs.manifest, "outputs": written}
     folder = partition(staging, "manifest", run_date)
     folder.mkdir(parents=True)
