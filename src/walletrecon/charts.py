@@ -32,7 +32,8 @@ def _svg(chart: alt.TopLevelMixin) -> str:
             labelColor="#475467", titleColor="#475467", gridColor="#eaecf0", domainColor="#d0d5dd"
         )
     )
-    return str(vlc.vegalite_to_svg(configured.to_json()))
+    # The specifications are made here from fixed code: schema validation would only cost time.
+    return str(vlc.vegalite_to_svg(configured.to_dict(validate=False)))
 
 
 def _data(rows: Sequence[dict[str, Any]]) -> alt.Data:

@@ -203,6 +203,13 @@ class Decisions(_Frozen):
         return per_currency_amounts(amounts)
 
 
+class Report(_Frozen):
+    """The report (walletrecon's own keys)."""
+
+    #: Draw the charts (about 0.2 s a night, most of it the SVG renderer); false leaves them out.
+    charts: bool = Field(True, strict=True)
+
+
 class Privacy(_Frozen):
     """What people see of customers (walletrecon's own keys)."""
 
@@ -253,6 +260,7 @@ class Config(_Frozen):
     engine: Engine = Engine()
     decisions: Decisions = Decisions()
     privacy: Privacy = Privacy()
+    report: Report = Report()
 
     @field_validator("timezone")
     @classmethod

@@ -334,7 +334,8 @@ def _finish(
     state_date, dates = prepared.state_date, prepared.dates
     if publish_outputs:
         prepared.index_job = _index_in_background(out, run_date, prepared)
-    charts_warm_up()
+    if config.report.charts:
+        charts_warm_up()
     # The kernel takes yesterday's state over and lets each frame go once read; the manifest
     # keeps its sizes. Tonight's rows go with the arrivals once the kernel is done.
     yesterday = prepared.previous.in_memory()
@@ -423,6 +424,7 @@ def _finish(
             counts=counts,
             timezone=config.timezone,
             earlier=earlier_manifests(out, run_date),
+            draw_charts=config.report.charts,
         )
         outputs = NightOutputs(
             discrepancies=report_rows,

@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ SHOWN_ROWS = 500
 SHOWN_REJECTED = 200
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """The templates' environment, made once: it compiles each template once a process."""
     return Environment(
         loader=PackageLoader("walletrecon", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -45,6 +48,7 @@ def render_report(
     counts: dict[str, SourceCounts],
     timezone: str,
     earlier: Sequence[dict[str, Any]] = (),
+    draw_charts: bool = True,
 ) -> str:
     """Render the night's report: headline figures, charts (``charts``), the breaks, decisions,
     rejected rows and control totals; ``earlier`` are the manifests of the nights before it,
@@ -85,12 +89,16 @@ def render_report(
         "rejected": sum(item.rejected for item in counts.values()),
     }
     figures = night_report(manifest, discrepancies, rejected, list(earlier))
-    charts = {
-        "by_type": chart_svg.breaks_by_type(figures.by_type),
-        "at_risk": chart_svg.amount_at_risk(figures.at_risk_rows),
-        "ageing": chart_svg.ageing(figures.ageing_rows, figures.buckets),
-        "trend": chart_svg.trend(figures.trend_rows),
-    }
+    charts = (
+        {
+            "by_type": chart_svg.breaks_by_type(figures.by_type),
+            "at_risk": chart_svg.amount_at_risk(figures.at_risk_rows),
+            "ageing": chart_svg.ageing(figures.ageing_rows, figures.buckets),
+            "trend": chart_svg.trend(figures.trend_rows),
+        }
+        if draw_charts
+        else None
+    )
     template = _environment().get_template("report.html")
     return template.render(
         figures=figures,
