@@ -83,10 +83,17 @@ def test_the_report_escapes_what_it_shows(night: World) -> None:
 
 
 def test_outputs_are_0644_and_folders_0755_under_a_permissive_umask(tmp_path: Path) -> None:
-    world = World(tmp_path).payment(0, "T1")
+    world = World(tmp_path).payment(0, "T1").receive(0, "T1", amount="9.00").payment(1, "T2")
     previous = os.umask(0)
     try:
         world.run(0)
+        # A decision (the log and its head), then a night that applies it (journal, index,
+        # archived inputs): all written under the same permissive umask.
+        ticket = (world.out / "tickets" / f"run_date={day(0)}" / "tickets.jsonl").read_text()
+        command = ["decide", "comment", ticket.split('"ticket_id":"')[1].split('"')[0]]
+        command += ["--reason", "seen", "--out", str(world.out), "--user", "a"]
+        assert CliRunner().invoke(main, command).exit_code == 0
+        world.run(1)
     finally:
         os.umask(previous)
     modes = {
@@ -100,3 +107,5 @@ def test_outputs_are_0644_and_folders_0755_under_a_permissive_umask(tmp_path: Pa
     }
     assert loose == {}
     assert len(modes) > 20
+    names = {path.name for path in modes}
+    assert {"decisions.jsonl", "HEAD.json", "adjustments.csv", "index.html"} <= names
