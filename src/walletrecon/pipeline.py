@@ -23,13 +23,12 @@ import polars as pl
 from walletrecon.ageing import ageing, match_rates
 from walletrecon.audit import previous_manifest_sha256
 from walletrecon.charts import warm_up as charts_warm_up
+from walletrecon.closing import close_breaks
 from walletrecon.config import Config
-from walletrecon.decisions.apply import apply_decisions, found_again, suppressed
 from walletrecon.decisions.book import (
     Book,
     book_for_night,
     hand_matches,
-    journal_lines,
     manifest_section,
 )
 from walletrecon.decisions.log import Log
@@ -46,7 +45,6 @@ from walletrecon.history import (
 from walletrecon.kernel import Arrivals, reconcile
 from walletrecon.keyindex import build as build_index
 from walletrecon.keyindex import retire as retire_runs
-from walletrecon.lifecycle import advance, to_report_rows
 from walletrecon.logs import LOGGER
 from walletrecon.manifest import (
     build_manifest,
@@ -57,7 +55,6 @@ from walletrecon.manifest import (
     unaccounted,
 )
 from walletrecon.modes import owner_writable
-from walletrecon.privacy import ids_of, mask_text
 from walletrecon.publish import (
     NightOutputs,
     mark_later_nights_stale,
@@ -74,8 +71,6 @@ from walletrecon.sources.inbox import LateFile, discover, next_registry
 from walletrecon.spool import Spool, rows
 from walletrecon.state import LIFECYCLE_FRAMES, NightState
 from walletrecon.store import connect
-from walletrecon.suggestions import suggest
-from walletrecon.tickets import build_tickets
 
 
 @dataclass
@@ -350,23 +345,9 @@ def _finish(
         prepared.arrivals.let_go()
     with timer.stage("lifecycle"):
         book = prepared.book
-        decided = apply_decisions(
-            night.state.open_discrepancies, night.state.decided_discrepancies, due, run_date, void
-        )
-        life = advance(
-            decided.open,
-            night.state.resolved_discrepancies,
-            night.findings,
-            run_date,
-            cleared=night.cleared,
-            decided=suppressed(decided.decided),
-        )
-        decided = found_again(decided, life.open.get_column("discrepancy_id"))
-        report_rows = to_report_rows(life.open, run_date, suggest(life.open, config.windows))
-        tickets = build_tickets(
-            report_rows, life.resolved, run_date, config.tickets, closed=decided.closed
-        )
-        journal = journal_lines(decided.closed, book, run_date, config.decisions)
+        closing = close_breaks(night, book, due, void, run_date, config)
+        life, decided = closing.life, closing.decided
+        report_rows, journal = closing.report_rows, closing.journal
     taken_in: list[Path] = []
     if prepared.index_job is not None:
         with timer.stage("index"):
@@ -411,11 +392,7 @@ def _finish(
         manifest["warnings"] = prepared.warnings
         manifest["late_files"] = [late.record() for late in prepared.late]
     with timer.stage("publish"):
-        if config.privacy.mask_ids:  # people see masked ids; the Parquet keeps them whole
-            ids = ids_of(report_rows, life.resolved, decided.closed)
-            tickets, shown_rows = mask_text(tickets, ids), mask_text(report_rows, ids)
-        else:
-            shown_rows = report_rows
+        shown_rows, tickets = closing.shown(config)
         html = render_report(
             manifest=manifest,
             discrepancies=shown_rows,
