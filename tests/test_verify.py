@@ -166,14 +166,20 @@ def test_an_input_changed_while_the_night_ran_publishes_nothing(
 ) -> None:
     from walletrecon import publish
 
-    def changed_meanwhile(target: Path, source: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes() + b"late row\n")
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE / "inbox" / NIGHTS[0], inbox / NIGHTS[0])
+    copy = publish.shutil.copyfile
 
-    monkeypatch.setattr(publish, "_archive", changed_meanwhile)
+    def sender_still_writing(source: Path, target: Path) -> object:
+        if source.name.startswith("ledger"):
+            with source.open("ab") as handle:  # the sender appends while the night archives
+                handle.write(b"\n")
+        return copy(source, target)
+
+    monkeypatch.setattr(publish.shutil, "copyfile", sender_still_writing)
     out = tmp_path / "out"
-    command = ["run", "--date", NIGHTS[0], "--inbox", str(SAMPLE / "inbox"), "--out", str(out)]
+    command = ["run", "--date", NIGHTS[0], "--inbox", str(inbox), "--out", str(out)]
     result = CliRunner().invoke(main, [*command, "--config", str(SAMPLE / "walletrecon.toml")])
-    assert result.exit_code == 75
+    assert result.exit_code == 75, result.output
     assert "changed while the night ran" in result.output
     assert not (out / "manifest").exists()

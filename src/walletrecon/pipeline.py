@@ -56,6 +56,7 @@ from walletrecon.manifest import (
 )
 from walletrecon.modes import owner_writable
 from walletrecon.publish import (
+    ArchivedInput,
     NightOutputs,
     mark_later_nights_stale,
     partition,
@@ -298,6 +299,22 @@ def run_night(
             prepared.spool.discard()
 
 
+def archived_inputs(prepared: Prepared, files: list[FileRecord]) -> tuple[ArchivedInput, ...]:
+    """The files the night read, with the SHA-256 they were read with and the size and time the
+    inbox showed them with (the file registry): what ``publish`` archives."""
+    seen = {
+        path: (size, mtime_ns)
+        for path, size, mtime_ns in prepared.files.select("path", "size", "mtime_ns").iter_rows()
+    }
+    archived = []
+    for record in files:
+        source = prepared.inbox / record.path
+        status = source.stat()
+        size, mtime_ns = seen.get(record.path, (status.st_size, status.st_mtime_ns))
+        archived.append(ArchivedInput(record.path, source, record.sha256, size, mtime_ns))
+    return tuple(archived)
+
+
 def _index_in_background(out: Path, run_date: dt.date, prepared: Prepared) -> Future[list[Path]]:
     """Build tonight's key index runs (``keyindex.build``) beside tonight's registry, in a thread
     while the kernels run: merging runs sorts and writes, which mostly leave the GIL."""
@@ -419,10 +436,7 @@ def _finish(
                 ),
             ),
             journal=journal,
-            inputs=tuple(
-                (record.path, prepared.inbox / record.path, record.sha256)
-                for record in loaded.files
-            ),
+            inputs=archived_inputs(prepared, loaded.files),
             config_json=config.model_dump_json(indent=2),
             registry=prepared.registry.folder,
             files=prepared.files,

@@ -65,7 +65,7 @@ class NightOutputs:
     journal: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=JOURNAL_COLUMNS))
     #: The files the night read: (path under the inbox, where it is, its SHA-256 as read),
     #: archived under ``inputs/run_date=D/``; and the configuration as JSON.
-    inputs: tuple[tuple[str, Path, str], ...] = ()
+    inputs: tuple[ArchivedInput, ...] = ()
     config_json: str = ""
 
 
@@ -89,23 +89,36 @@ def _write_tickets_csv(path: Path, tickets: pl.DataFrame) -> None:
     write_csv(flat, path)
 
 
-def _archive(target: Path, source: Path) -> None:
-    """Copy an input file into the night's archive (its hash, taken with every staged file's,
-    is checked against the one read: ``_check_archive``)."""
+@dataclass(frozen=True)
+class ArchivedInput:
+    """An input file the night read, to be archived: its path under the inbox, where it is,
+    the SHA-256 and the size and modification time it was read with."""
+
+    name: str
+    source: Path
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def _archive(target: Path, item: ArchivedInput) -> None:
+    """Copy an input file into the night's archive. The file must be the one the night read:
+    the same size and modification time before and after the copy (the SHA-256 read is the
+    archived file's; ``walletrecon verify`` recomputes it)."""
+
+    def unchanged() -> bool:
+        status = item.source.stat()
+        return (status.st_size, status.st_mtime_ns) == (item.size, item.mtime_ns)
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-
-
-def _check_archive(written: dict[str, str], outputs: NightOutputs, run_date: dt.date) -> None:
-    """TransientError when an archived input is not the file the night read (the sender was
-    still writing it): the archive must hold what the night reconciled."""
-    folder = f"inputs/run_date={run_date.isoformat()}"
-    for name, source, digest in outputs.inputs:
-        if written.get(f"{folder}/{name}") != digest:
-            raise TransientError(
-                f"{source} changed while the night ran (its SHA-256 is not the one read); "
-                "re-run the night once the sender has finished writing it"
-            )
+    if unchanged():
+        shutil.copyfile(item.source, target)
+        if unchanged():
+            return
+    raise TransientError(
+        f"{item.source} changed while the night ran (its size or time is not the one read); "
+        "re-run the night once the sender has finished writing it"
+    )
 
 
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
@@ -126,15 +139,18 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         rejected / "rejected.csv": partial(write_csv, outputs.rejected),
         journal / "adjustments.csv": partial(write_journal, lines=outputs.journal),
         inputs / CONFIG_FILE: partial(Path.write_text, data=outputs.config_json, encoding="utf-8"),
-        **{inputs / name: partial(_archive, source=source) for name, source, _ in outputs.inputs},
+        **{inputs / item.name: partial(_archive, item=item) for item in outputs.inputs},
         report / "report.html": partial(
             Path.write_text, data=outputs.report_html, encoding="utf-8"
         ),
     }
 
+    # An archived input's SHA-256 is the one taken as it was read (``_archive``).
+    known = {inputs / item.name: item.sha256 for item in outputs.inputs}
+
     def write(path: Path) -> tuple[str, str]:
         files[path](path)
-        return str(path.relative_to(staging)), file_sha256(path)
+        return str(path.relative_to(staging)), known.get(path) or file_sha256(path)
 
     # The files are written side by side, each hashed as soon as it is written: Polars and
     # Arrow leave the GIL as they encode, and the largest (discrepancies, tickets, state) grow
@@ -149,7 +165,6 @@ def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
         )
         written = dict(sorted(pool.map(write, files)))
         state.result()
-    _check_archive(written, outputs, run_date)
     manifest = {**outputs.manifest, "outputs": written}
     folder = partition(staging, "manifest", run_date)
     folder.mkdir(parents=True)
