@@ -183,3 +183,19 @@ def test_an_input_changed_while_the_night_ran_publishes_nothing(
     assert result.exit_code == 75, result.output
     assert "changed while the night ran" in result.output
     assert not (out / "manifest").exists()
+
+
+def test_a_report_index_that_cannot_be_written_leaves_the_night_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from walletrecon import pipeline
+
+    def disk_trouble(out: Path) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "write_index", disk_trouble)
+    out = tmp_path / "out"
+    run(out, NIGHTS[0])
+    assert (out / "manifest" / f"run_date={NIGHTS[0]}" / "manifest.json").is_file()
+    assert not (out / "report" / "index.html").exists()
+    assert verify(out).exit_code == 0

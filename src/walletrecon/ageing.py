@@ -19,6 +19,7 @@ import polars as pl
 from walletrecon import kinds
 from walletrecon.config import Tickets
 from walletrecon.manifest import SourceCounts
+from walletrecon.money import plain_decimal
 
 #: (name, first day, last day) of each ageing bucket; None: no upper end.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -65,20 +66,16 @@ def ageing(report_rows: pl.DataFrame, settings: Tickets) -> dict[str, Any]:
         row = figures.setdefault(queue, {}).setdefault(
             currency, {name: {"count": 0, "amount": "0"} for name, _, _ in BUCKETS}
         )
-        row[bucket] = {"count": int(count), "amount": _text(total)}
+        row[bucket] = {"count": int(count), "amount": plain_decimal(total)}
     return figures
 
 
-def _text(value: Decimal | None) -> str:
-    """A decimal without trailing zeros past the point (0.5000 -> 0.5, 12.0000 -> 12)."""
-    if value is None:
-        return "0"
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _share(part: int, whole: int) -> str:
-    return _text((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))) if whole else "0"
+    return (
+        plain_decimal((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")))
+        if whole
+        else "0"
+    )
 
 
 def match_rates(counts: dict[str, SourceCounts], by_hand: dict[str, int]) -> dict[str, Any]:
@@ -123,8 +120,8 @@ def summary_text(manifest: dict[str, Any], trend: list[dict[str, Any]] | None = 
                 str(figures["automatic"]),
                 str(figures["by_hand"]),
                 str(figures["open"]),
-                _percent(figures["automatic_rate"]),
-                _percent(figures["open_rate"]),
+                percent(figures["automatic_rate"]),
+                percent(figures["open_rate"]),
             ]
         )
     lines += _aligned(rate_rows)
@@ -137,7 +134,7 @@ def summary_text(manifest: dict[str, Any], trend: list[dict[str, Any]] | None = 
                 [
                     str(earlier.get("run_date")),
                     *(
-                        _percent(rates[relation]["automatic_rate"]) if relation in rates else "-"
+                        percent(rates[relation]["automatic_rate"]) if relation in rates else "-"
                         for relation in RELATIONS
                     ),
                 ]
@@ -153,8 +150,9 @@ def summary_text(manifest: dict[str, Any], trend: list[dict[str, Any]] | None = 
     return "\n".join(lines) + "\n"
 
 
-def _percent(share: str) -> str:
-    return _text((Decimal(share) * 100).quantize(Decimal("0.01"))) + "%"
+def percent(share: str) -> str:
+    """A share (``0.9876``) as a percentage text (``98.76%``)."""
+    return plain_decimal((Decimal(share) * 100).quantize(Decimal("0.01"))) + "%"
 
 
 def _aligned(rows: list[list[str]]) -> list[str]:

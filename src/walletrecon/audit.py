@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from walletrecon.decisions.log import read_log
 from walletrecon.errors import WalletReconError
@@ -34,6 +35,16 @@ def published_nights(out: Path) -> list[dt.date]:
         dt.date.fromisoformat(path.parent.name.removeprefix("run_date="))
         for path in (out / "manifest").glob(f"run_date=*/{MANIFEST}")
     )
+
+
+def read_manifests(
+    out: Path, before: dt.date | None = None, last: int | None = None
+) -> list[dict[str, Any]]:
+    """The published nights' manifests, oldest first: those before a night, the ``last`` few."""
+    nights = [night for night in published_nights(out) if before is None or night < before]
+    if last is not None:
+        nights = nights[-last:] if last > 0 else []
+    return [json.loads(manifest_path(out, night).read_text(encoding="utf-8")) for night in nights]
 
 
 def previous_manifest_sha256(out: Path, run_date: dt.date) -> str | None:
@@ -157,7 +168,7 @@ def replay(out: Path, night: dt.date, wait_seconds: float = 0.0) -> list[str]:
     from walletrecon.lock import run_lock
     from walletrecon.pipeline import run_night
     from walletrecon.publish import CONFIG_FILE
-    from walletrecon.scratch import dry_run_copy, link_or_copy
+    from walletrecon.scratch import link_or_copy, scratch_copy
 
     published = manifest_path(out, night)
     archive = partition(out, "inputs", night)
@@ -166,7 +177,7 @@ def replay(out: Path, night: dt.date, wait_seconds: float = 0.0) -> list[str]:
     if not (archive / CONFIG_FILE).is_file():
         raise UsageError(f"{archive}: no archived inputs (published before inputs were archived)")
     config = parse_config(json.loads((archive / CONFIG_FILE).read_text(encoding="utf-8")))
-    with run_lock(out, wait_seconds), dry_run_copy(out) as scratch:
+    with run_lock(out, wait_seconds), scratch_copy(out) as scratch:
         inbox = scratch.parent / f"{scratch.name}-inbox"
         try:
             for folder in sorted(path for path in archive.iterdir() if path.is_dir()):

@@ -196,14 +196,14 @@ def _reconcile(dates: list[dt.date], options: NightOptions) -> None:
 @contextmanager
 def _night_folder(options: NightOptions, dates: list[dt.date]) -> Iterator[Path]:
     """Where the nights publish: the output folder; for a dry run of several nights, a scratch
-    copy of it (``scratch.dry_run_copy``), so that each night builds on the one before exactly as
+    copy of it (``scratch.scratch_copy``), so that each night builds on the one before exactly as
     the real backfill would, and nothing of the output folder changes."""
     if not (options.dry_run and len(dates) > 1):
         yield options.out
         return
-    from walletrecon.scratch import dry_run_copy
+    from walletrecon.scratch import scratch_copy
 
-    with dry_run_copy(options.out) as scratch:
+    with scratch_copy(options.out) as scratch:
         yield scratch
 
 

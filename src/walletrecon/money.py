@@ -41,6 +41,15 @@ def parse_decimal(text: str) -> Decimal:
     return value
 
 
+def plain_decimal(value: Decimal | None) -> str:
+    """A decimal as plain text without trailing zeros past the point (0.5000 -> 0.5,
+    12.0000 -> 12; None -> 0): how figures read in manifests and reports."""
+    if value is None:
+        return "0"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def to_minor(value: Decimal, currency: str) -> int:
     """Major units to integer minor units; ValueError when the value is finer than the currency."""
     exponent = exponent_of(currency)

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from walletrecon.audit import read_manifests
 from walletrecon.errors import UsageError
 
 #: Statement types a query may hold.
@@ -77,10 +78,7 @@ def _files_views(connection: duckdb.DuckDBPyConnection, out: Path) -> None:
 
 
 def _manifest_tables(connection: duckdb.DuckDBPyConnection, out: Path) -> None:
-    manifests = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(out.glob("manifest/run_date=*/manifest.json"))
-    ]
+    manifests = read_manifests(out)
     rows: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
     totals: list[dict[str, Any]] = []

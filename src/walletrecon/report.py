@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import uuid
 from collections.abc import Sequence
@@ -17,9 +16,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from walletrecon import __version__
 from walletrecon import charts as chart_svg
 from walletrecon.ageing import BUCKETS
+from walletrecon.audit import read_manifests
 from walletrecon.manifest import SourceCounts
 from walletrecon.match.common import decimal_text
 from walletrecon.modes import owner_writable
+from walletrecon.publish import stale_nights
 from walletrecon.report_model import TREND_NIGHTS, night_report
 from walletrecon.schemas import OUTCOMES, SEVERITIES
 
@@ -145,28 +146,15 @@ def render_index(manifests: Sequence[dict[str, Any]], stale: set[str]) -> str:
     return _environment().get_template("index.html").render(nights=nights)
 
 
-def earlier_manifests(
-    out: Path, run_date: dt.date, nights: int = TREND_NIGHTS
-) -> list[dict[str, Any]]:
-    """The manifests of the last nights published before this one, oldest first."""
-    paths = sorted(
-        path
-        for path in (out / "manifest").glob("run_date=*/manifest.json")
-        if path.parent.name.removeprefix("run_date=") < run_date.isoformat()
-    )[-(nights - 1) :]
-    return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+def earlier_manifests(out: Path, run_date: dt.date) -> list[dict[str, Any]]:
+    """The manifests of the last nights published before this one, oldest first (the trend)."""
+    return read_manifests(out, before=run_date, last=TREND_NIGHTS - 1)
 
 
 def write_index(out: Path) -> Path:
     """Write ``OUT/report/index.html`` anew (atomically: a file renamed into place)."""
-    manifests = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted((out / "manifest").glob("run_date=*/manifest.json"))
-    ]
-    stale = {
-        marker.parent.name.removeprefix("run_date=")
-        for marker in (out / "manifest").glob("run_date=*/STALE")
-    }
+    manifests = read_manifests(out)
+    stale = {night.isoformat() for night in stale_nights(out, dt.date.max)}
     target = out / "report" / "index.html"
     temporary = target.with_name(f".index-{uuid.uuid4().hex[:8]}.html")
     with owner_writable():

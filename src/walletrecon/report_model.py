@@ -11,8 +11,9 @@ from typing import Any
 
 import polars as pl
 
-from walletrecon.ageing import BUCKETS
+from walletrecon.ageing import BUCKETS, percent
 from walletrecon.match.common import decimal_text
+from walletrecon.money import plain_decimal
 from walletrecon.schemas import SEVERITIES
 
 #: Breaks in the tables of the largest and the oldest.
@@ -24,20 +25,10 @@ LARGEST_PER_CURRENCY = 5
 TREND_NIGHTS = 30
 
 
-def _money(value: Decimal) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 @dataclass(frozen=True)
 class Headline:
-    open: int
-    new: int
-    resolved: int
-    decisions_applied: int
-    rows_read: int
-    rows_rejected: int
-    rows_pending: int
+    """The figures above the charts (the counts of breaks and rows come from the manifest)."""
+
     by_severity: dict[str, int]
     #: relation -> automatic match share as a percentage text.
     match_rates: dict[str, str]
@@ -105,7 +96,7 @@ def _at_risk_rows(breaks: pl.DataFrame) -> list[dict[str, Any]]:
             "currency": currency,
             "type": kind,
             "amount": float(total),
-            "label": f"{_money(Decimal(str(total)))} {currency}",
+            "label": f"{plain_decimal(Decimal(str(total)))} {currency}",
         }
         for currency, kind, total in sums.iter_rows()
     ]
@@ -138,28 +129,18 @@ def night_report(
         .sort("currency")
     )
     at_risk = {
-        currency: _money(Decimal(str(total)))
+        currency: plain_decimal(Decimal(str(total)))
         for currency, total in risk.iter_rows()
         if total is not None
     }
-    found = manifest.get("discrepancies", {})
-    outcomes = manifest.get("outcomes", {})
     rates = manifest.get("match_rates", {})
     headline = Headline(
-        open=breaks.height,
-        new=int(found.get("new", 0)),
-        resolved=int(found.get("resolved", 0)),
-        decisions_applied=int(manifest.get("decisions", {}).get("applied", 0)),
-        rows_read=sum(item.get("read", 0) for item in outcomes.values()),
-        rows_rejected=sum(item.get("rejected", 0) for item in outcomes.values()),
-        rows_pending=sum(item.get("pending", 0) for item in outcomes.values()),
         by_severity={
             severity: int((breaks.get_column("severity") == severity).sum())
             for severity in reversed(SEVERITIES)
         },
         match_rates={
-            relation: f"{Decimal(figures['automatic_rate']) * 100:.2f}%"
-            for relation, figures in rates.items()
+            relation: percent(figures["automatic_rate"]) for relation, figures in rates.items()
         },
         at_risk=at_risk,
     )

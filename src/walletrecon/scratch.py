@@ -1,11 +1,12 @@
-"""A scratch copy of an output folder, for a dry run of several nights (``backfill --dry-run``).
+"""A scratch copy of an output folder, for a dry run of several nights (``backfill --dry-run``)
+and for re-performing a published night (``walletrecon verify --replay``).
 
 Each night of a backfill builds on the state the night before published; a dry run that
 publishes nothing would build every night on the same old state and report what the real
-backfill would not. The dry run publishes into a copy instead, beside the output folder (on the
-same file system), then removes it. The copy is made of hard links, so it costs no space and
-little time: published files are never written in place (partitions are swapped in by rename),
-except the ``STALE`` markers, which are copied, and the lock file, which is left out.
+backfill would not. The dry run (and a replay) publishes into a copy instead, beside the output
+folder (on the same file system), then removes it. The copy is made of hard links, so it costs
+no space and little time: published files are never written in place (partitions are swapped in
+by rename), except the ``STALE`` markers, which are copied, and the lock file, which is left out.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def link_or_copy(source: str, target: str) -> object:
 
 
 @contextmanager
-def dry_run_copy(out: Path) -> Iterator[Path]:
+def scratch_copy(out: Path) -> Iterator[Path]:
     """A scratch copy of ``out`` for the body to publish into; removed afterwards."""
     out = out.resolve()
     scratch = out.parent / f".{out.name}-dry-run-{uuid.uuid4().hex[:8]}"

@@ -8,7 +8,6 @@ Issue Type, Priority, Description, Labels, Due Date, External ID).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -60,18 +59,14 @@ def night_summary(out: Path, night: dt.date | None) -> str:
     """The ageing, match rates and decisions of a night (the latest by default), from its
     manifest."""
     from walletrecon.ageing import summary_text
+    from walletrecon.audit import manifest_path, read_manifests
 
     day = night or latest_night(out)
-    path = out / "manifest" / f"run_date={day.isoformat()}" / "manifest.json"
-    if not path.is_file():
-        raise UsageError(f"{path}: no manifest was published for {day}")
-    earlier = sorted(
-        item
-        for item in (out / "manifest").glob("run_date=*/manifest.json")
-        if item.parent.name.removeprefix("run_date=") <= day.isoformat()
-    )[-TREND_NIGHTS:]
-    trend = [json.loads(item.read_text(encoding="utf-8")) for item in earlier]
-    return summary_text(json.loads(path.read_text(encoding="utf-8")), trend)
+    if not manifest_path(out, day).is_file():
+        raise UsageError(f"{manifest_path(out, day)}: no manifest was published for {day}")
+    # The night's own manifest is the last of its trend.
+    trend = read_manifests(out, before=day + dt.timedelta(days=1), last=TREND_NIGHTS)
+    return summary_text(trend[-1], trend)
 
 
 def select(tickets: pl.DataFrame, wanted: TicketFilter) -> pl.DataFrame:

@@ -13,8 +13,7 @@ import polars as pl
 
 from walletrecon.decisions.log import log_path, read_log
 from walletrecon.decisions.model import REVIEWS
-from walletrecon.decisions.targets import Published
-from walletrecon.history import state_dates
+from walletrecon.decisions.targets import applied_decisions
 from walletrecon.spreadsheet import write_csv
 from walletrecon.ticket_export import plain_table
 
@@ -55,11 +54,10 @@ def decision_rows(out: Path, states: tuple[str, ...] = ()) -> pl.DataFrame:
     log = read_log(out)
     current = log.states()
     reviewers = {item.target: item.user for item in log.decisions if item.action in REVIEWS}
-    applied: dict[str, tuple[str, str]] = {}
-    if state_dates(out):
-        frame = Published.read(out).applied
-        for row in frame.iter_rows(named=True):
-            applied[row["decision_id"]] = (str(row["applied_on"]), row["outcome"])
+    applied = {
+        row["decision_id"]: (str(row["applied_on"]), row["outcome"])
+        for row in applied_decisions(out).iter_rows(named=True)
+    }
     rows = []
     for decision in log.decisions:
         if decision.action in REVIEWS:

@@ -34,6 +34,14 @@ def _read(folder: Path, name: str, schema: dict[str, pl.DataType]) -> pl.DataFra
     return conform(pl.read_parquet(path), schema) if path.is_file() else empty(schema)
 
 
+def applied_decisions(out: Path) -> pl.DataFrame:
+    """The decisions the nights up to the latest have applied (from its state)."""
+    nights = state_dates(out)
+    if not nights:
+        return empty(APPLIED_DECISIONS)
+    return _read(state_folder(out, nights[-1]), "applied_decisions", APPLIED_DECISIONS)
+
+
 @dataclass(frozen=True)
 class Published:
     """The breaks and tickets of the latest published night."""
