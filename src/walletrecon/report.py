@@ -92,7 +92,9 @@ def render_report(
     figures = night_report(manifest, discrepancies, rejected, list(earlier))
     charts = (
         {
-            "by_type": chart_svg.breaks_by_type(figures.by_type),
+            "by_type": chart_svg.breaks_by_type(
+                by_type.select("type", "severity", "open").to_dicts()
+            ),
             "at_risk": chart_svg.amount_at_risk(figures.at_risk_rows),
             "ageing": chart_svg.ageing(figures.ageing_rows, figures.buckets),
             "trend": chart_svg.trend(figures.trend_rows),

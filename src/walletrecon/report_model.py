@@ -42,7 +42,6 @@ class NightReport:
 
     run_date: str
     headline: Headline
-    by_type: list[dict[str, Any]]
     at_risk_rows: list[dict[str, Any]]
     ageing_rows: list[dict[str, Any]]
     trend_rows: list[dict[str, Any]]
@@ -144,9 +143,6 @@ def night_report(
         },
         at_risk=at_risk,
     )
-    by_type = (
-        breaks.group_by("type", "severity").agg(pl.len().alias("open")).sort("type", "severity")
-    )
     ageing_rows = [
         {"bucket": bucket, "queue": queue, "count": cells["count"]}
         for queue, currencies in manifest.get("ageing", {}).items()
@@ -168,7 +164,6 @@ def night_report(
     return NightReport(
         run_date=manifest["run_date"],
         headline=headline,
-        by_type=by_type.to_dicts(),
         at_risk_rows=_at_risk_rows(breaks),
         ageing_rows=ageing_rows,
         trend_rows=_trend(manifest, earlier),
