@@ -59,7 +59,7 @@ def cells(text: str) -> list[str]:
 
 def test_published_csv_files_neutralise_formulas(night: World) -> None:
     tickets = night.out / "tickets" / f"run_date={day(0)}" / "tickets.csv"
-    rejected = night.out / "rejected" / f"run_date={day(0)}" / "rejected.csv"
+    rejected = night.out / "rejected_csv" / f"run_date={day(0)}" / "rejected.csv"
     assert "'" + FORMULA in cells(tickets.read_text())
     assert FORMULA not in cells(tickets.read_text())
     rejected_cells = cells(rejected.read_text())

@@ -137,10 +137,11 @@ def verify(out: Path, first: dt.date | None = None, last: dt.date | None = None)
 #: the night's timings, and the state are left out) ...
 REPLAYED_FILES = (
     "discrepancies/part-0.parquet",
+    "evidence/part-0.parquet",
     "tickets/tickets.jsonl",
     "tickets/tickets.csv",
     "rejected/rejected.parquet",
-    "rejected/rejected.csv",
+    "rejected_csv/rejected.csv",
     "journal/adjustments.csv",
 )
 #: ... and the manifest's figures (not its timings, memory or versions).

@@ -35,6 +35,7 @@ from walletrecon.decisions.log import Log
 from walletrecon.decisions.pairing import pair_by_hand
 from walletrecon.deliveries import Deliveries, read_piece_bytes, sort_arrivals, spool_for
 from walletrecon.errors import mark_stage
+from walletrecon.evidence import evidence_table, input_files, previous_table
 from walletrecon.history import (
     STATE_DIR,
     RegistrySpill,
@@ -420,8 +421,14 @@ def _finish(
             earlier=earlier_manifests(out, run_date),
             draw_charts=config.report.charts,
         )
+        evidence = evidence_table(
+            report_rows,
+            input_files(out, run_date, prepared.inbox, manifest["inputs"]),
+            previous_table(out, run_date),
+        )
         outputs = NightOutputs(
             discrepancies=report_rows,
+            evidence=evidence,
             tickets=tickets,
             rejected=deliveries.rejected.sort("origin_file", "origin_row"),
             report_html=html,

@@ -25,6 +25,7 @@ from walletrecon.decisions.book import JOURNAL_COLUMNS, write_journal
 from walletrecon.errors import StateError, TransientError, is_disk_full, no_room_left
 from walletrecon.history import STATE_DIR, write_state
 from walletrecon.modes import owner_writable
+from walletrecon.partitioned import write_published
 from walletrecon.sources.files import file_sha256
 from walletrecon.spool import SPOOL_PREFIX
 from walletrecon.spreadsheet import write_csv
@@ -34,8 +35,10 @@ from walletrecon.tickets import flatten
 #: Output kinds in the order they are swapped in; the state comes last.
 KINDS = (
     "discrepancies",
+    "evidence",
     "tickets",
     "rejected",
+    "rejected_csv",
     "report",
     "journal",
     "inputs",
@@ -53,6 +56,8 @@ class NightOutputs:
     """Everything a night publishes."""
 
     discrepancies: pl.DataFrame
+    #: One row per discrepancy and input row behind it (``evidence.EVIDENCE_SCHEMA``).
+    evidence: pl.DataFrame
     tickets: pl.DataFrame
     rejected: pl.DataFrame
     report_html: str
@@ -124,19 +129,33 @@ def _archive(target: Path, item: ArchivedInput) -> None:
 def _stage(staging: Path, outputs: NightOutputs, run_date: dt.date) -> None:
     discrepancies = partition(staging, "discrepancies", run_date)
     rejected = partition(staging, "rejected", run_date)
+    # The CSV twin a person opens sits in a folder of its own: a folder of a Parquet table
+    # holds only Parquet, so that readers of the whole table (pandas, Spark) find nothing else.
+    rejected_csv = partition(staging, "rejected_csv", run_date)
     report = partition(staging, "report", run_date)
     tickets = partition(staging, "tickets", run_date)
     journal = partition(staging, "journal", run_date)
     inputs = partition(staging, "inputs", run_date)
-    for folder in (discrepancies, rejected, report, tickets, journal, inputs):
+    evidence = partition(staging, "evidence", run_date)
+    for folder in (
+        discrepancies,
+        evidence,
+        rejected,
+        rejected_csv,
+        report,
+        tickets,
+        journal,
+        inputs,
+    ):
         folder.mkdir(parents=True)
     # Each output file, and how it is written; the manifest records their SHA-256.
     files: dict[Path, Callable[[Path], object]] = {
         tickets / "tickets.jsonl": partial(_write_tickets_jsonl, tickets=outputs.tickets),
         tickets / "tickets.csv": partial(_write_tickets_csv, tickets=outputs.tickets),
-        discrepancies / "part-0.parquet": outputs.discrepancies.write_parquet,
-        rejected / "rejected.parquet": outputs.rejected.write_parquet,
-        rejected / "rejected.csv": partial(write_csv, outputs.rejected),
+        discrepancies / "part-0.parquet": partial(write_published, outputs.discrepancies),
+        evidence / "part-0.parquet": partial(write_published, outputs.evidence),
+        rejected / "rejected.parquet": partial(write_published, outputs.rejected),
+        rejected_csv / "rejected.csv": partial(write_csv, outputs.rejected),
         journal / "adjustments.csv": partial(write_journal, lines=outputs.journal),
         inputs / CONFIG_FILE: partial(Path.write_text, data=outputs.config_json, encoding="utf-8"),
         **{inputs / item.name: partial(_archive, item=item) for item in outputs.inputs},

@@ -42,7 +42,7 @@ def _glob(out: Path, pattern: str) -> str | None:
 
 
 def _files_views(connection: duckdb.DuckDBPyConnection, out: Path) -> None:
-    parquet = "hive_partitioning = false, union_by_name = true"
+    parquet = "hive_partitioning = true, union_by_name = true"
     sources = {
         "discrepancies": ("discrepancies/run_date=*/*.parquet", f"read_parquet('{{}}', {parquet})"),
         "tickets": (
@@ -61,20 +61,38 @@ def _files_views(connection: duckdb.DuckDBPyConnection, out: Path) -> None:
             f"SELECT * FROM {reader.format(found)}" if found else "SELECT NULL AS none WHERE false"
         )
         connection.execute(f"CREATE VIEW {name} AS {body}")
-    connection.execute(
-        """
-        CREATE VIEW evidence AS
-        SELECT discrepancy_id, run_date, type,
+    connection.execute(_evidence_view(out))
+
+
+def _evidence_view(out: Path) -> str:
+    """The evidence tables; nights published before they were written give their rows from the
+    discrepancies' ``evidence`` column, without source and hash."""
+    tables = _glob(out, "evidence/run_date=*/*.parquet")
+    parts = []
+    if tables:
+        parts.append(
+            "SELECT discrepancy_id, run_date, type, source, file, row, row_sha256 "
+            f"FROM read_parquet('{tables}', hive_partitioning = true)"
+        )
+    if _glob(out, "discrepancies/run_date=*/*.parquet"):
+        covered = (
+            "run_date NOT IN (SELECT DISTINCT run_date FROM evidence_tables)" if tables else "true"
+        )
+        parts.append(
+            f"""
+        SELECT discrepancy_id, run_date, type, NULL::VARCHAR AS source,
                regexp_extract(item, '^(.*):([^:]*)$', 1) AS file,
-               regexp_extract(item, '^(.*):([^:]*)$', 2) AS row,
+               TRY_CAST(regexp_extract(item, '^(.*):([^:]*)$', 2) AS BIGINT) AS row,
                NULL::VARCHAR AS row_sha256
         FROM (SELECT discrepancy_id, run_date, type,
                      unnest(string_split(evidence, '; ')) AS item
-              FROM discrepancies WHERE evidence IS NOT NULL)
-        """
-        if _glob(out, "discrepancies/run_date=*/*.parquet")
-        else "CREATE VIEW evidence AS SELECT NULL AS none WHERE false"
-    )
+              FROM discrepancies WHERE evidence IS NOT NULL AND {covered})"""
+        )
+    if not parts:
+        return "CREATE VIEW evidence AS SELECT NULL AS none WHERE false"
+    prefix = f"WITH evidence_tables AS ({parts[0]}) " if tables else ""
+    body = " UNION ALL ".join(["SELECT * FROM evidence_tables" if tables else parts[0], *parts[1:]])
+    return f"CREATE VIEW evidence AS {prefix}{body}"
 
 
 def _manifest_tables(connection: duckdb.DuckDBPyConnection, out: Path) -> None:
