@@ -126,7 +126,7 @@ def test_a_night_publishes_the_evidence_of_every_break_with_the_archived_rows_ha
         table = read_published(folder / "part-0.parquet")
         breaks = world.open(night)
         assert set(table["discrepancy_id"]) == set(breaks["discrepancy_id"])
-        expected = items(breaks.with_columns(pl.col("run_date").cast(pl.String).str.to_date()))
+        expected = items(breaks)
         assert table.height == expected.height > 0
         for source, file, row, digest in table.select(
             "source", "file", "row", "row_sha256"

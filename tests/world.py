@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.config import Config, parse_config
+from walletrecon.partitioned import read_published
 from walletrecon.pipeline import RunSummary, run_night
 from walletrecon.schemas import SOURCES
 
@@ -140,9 +141,9 @@ class World:
         return summary
 
     def open(self, night: int) -> pl.DataFrame:
-        """The open discrepancies published for night ``night``."""
+        """The open discrepancies published for night ``night`` (``run_date`` a date)."""
         folder = self.out / "discrepancies" / f"run_date={day(night).isoformat()}"
-        return pl.read_parquet(folder / "part-0.parquet")
+        return read_published(folder / "part-0.parquet")
 
     def breaks(self, night: int) -> set[tuple[str, str]]:
         """(type, key) of the open discrepancies of night ``night``."""
