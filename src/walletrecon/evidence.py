@@ -86,10 +86,9 @@ def _segments(data: bytes, records: bool) -> tuple[np.ndarray, np.ndarray]:
     break inside quotes (an odd number of quote characters before it) does not end a record."""
     array = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero(array == 10)
-    if records and breaks.size:
-        # The count of quotes modulo 256 keeps its parity and one byte per character.
-        quotes = np.cumsum(array == 34, dtype=np.uint8)
-        breaks = breaks[quotes[breaks] % 2 == 0]
+    if records and breaks.size and data.find(b'"') >= 0:
+        quotes = np.flatnonzero(array == 34)
+        breaks = breaks[np.searchsorted(quotes, breaks) % 2 == 0]
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(data)]])
     return starts, ends

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -124,6 +125,9 @@ class RunSummary:
     report_path: Path
     manifest_path: Path
     seconds: float
+
+
+T = TypeVar("T")
 
 
 def _discrepancy_summary(
@@ -326,9 +330,14 @@ def _index_in_background(out: Path, run_date: dt.date, prepared: Prepared) -> Fu
         with owner_writable():
             return build_index(out / STATE_DIR, prepared.state_date, nights, run_date, spill.folder)
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
-    job = pool.submit(build)
-    pool.shutdown(wait=False)  # the thread ends with the job
+    return _in_background("index", build)
+
+
+def _in_background(name: str, work: Callable[[], T]) -> Future[T]:
+    """Run ``work`` in a thread of its own; the thread ends with it."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    job = pool.submit(work)
+    pool.shutdown(wait=False)
     return job
 
 
@@ -366,6 +375,20 @@ def _finish(
         closing = close_breaks(night, book, due, void, run_date, config)
         life, decided = closing.life, closing.decided
         report_rows, journal = closing.report_rows, closing.journal
+    # The evidence table reads the rows of new evidence from the night's files: in a thread,
+    # while the manifest and the report are made (reading and scanning leave the GIL).
+    tonight_files = [
+        {"source": item.source, "path": item.path, "profile": item.profile} for item in loaded.files
+    ]
+    evidence_job = _in_background(
+        "evidence",
+        partial(
+            evidence_table,
+            report_rows,
+            input_files(out, run_date, prepared.inbox, tonight_files),
+            previous_table(out, run_date),
+        ),
+    )
     taken_in: list[Path] = []
     if prepared.index_job is not None:
         with timer.stage("index"):
@@ -421,14 +444,9 @@ def _finish(
             earlier=earlier_manifests(out, run_date),
             draw_charts=config.report.charts,
         )
-        evidence = evidence_table(
-            report_rows,
-            input_files(out, run_date, prepared.inbox, manifest["inputs"]),
-            previous_table(out, run_date),
-        )
         outputs = NightOutputs(
             discrepancies=report_rows,
-            evidence=evidence,
+            evidence=evidence_job.result(),
             tickets=tickets,
             rejected=deliveries.rejected.sort("origin_file", "origin_row"),
             report_html=html,
