@@ -13,6 +13,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon import kinds
+from walletrecon.causes import CAUSE_COLUMNS
 from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_decimal
 from walletrecon.schemas import AMOUNT_DECIMAL, SEVERITIES
@@ -43,6 +44,7 @@ TICKET_COLUMNS = [
     "suggested_match",
     "suggestion_confidence",
     "suggestion_reason",
+    *CAUSE_COLUMNS,
 ]
 
 
@@ -119,6 +121,8 @@ def _many(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("suggested_match").first(),
         pl.col("suggestion_confidence").first(),
         pl.col("suggestion_reason").first(),
+        pl.col("likely_cause").first(),
+        pl.col("cause_confidence").first(),
         pl.col("decision_id").drop_nulls().unique().sort().alias("decision_ids"),
         (pl.col("opened_on").min() == pl.col("run_date").first()).alias("opened_tonight"),
     )
@@ -226,6 +230,8 @@ def build_tickets(
         "suggested_match",
         pl.col("suggestion_confidence").cast(pl.String),
         "suggestion_reason",
+        "likely_cause",
+        pl.col("cause_confidence").cast(pl.String),
         pl.lit(run_date).alias("run_date"),
     )
     closed_items = resolved.select(
@@ -251,6 +257,8 @@ def build_tickets(
         pl.lit(None, pl.String).alias("suggested_match"),
         pl.lit(None, pl.String).alias("suggestion_confidence"),
         pl.lit(None, pl.String).alias("suggestion_reason"),
+        "likely_cause",
+        pl.col("cause_confidence").cast(pl.String),
         pl.lit(run_date).alias("run_date"),
     )
     # A group's ticket is resolved only when none of its breaks is open any more.
