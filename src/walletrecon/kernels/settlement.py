@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from walletrecon.causes import cause_columns
-from walletrecon.classify import fee_difference, findings, involved, pair_findings
+from walletrecon.classify import findings, involved, pair_findings
 from walletrecon.config import Config
 from walletrecon.kernels import KernelResult, judged_outcomes
 from walletrecon.kernels.routing import (
@@ -97,8 +97,12 @@ def fee_mismatch(lines: pl.DataFrame) -> pl.DataFrame:
             [
                 (
                     "fee_gross_net_mixed",
-                    fee_difference(pl.col("net_minor") - pl.col("expected_net_minor"), fee)
-                    * (~schedule).cast(pl.Int64),
+                    # The net is the gross: the fee was not taken off (net above by the fee).
+                    (
+                        (pl.col("net_minor") - pl.col("expected_net_minor") == fee)
+                        & (fee > 0)
+                        & ~schedule
+                    ).cast(pl.Int64),
                     pl.format(
                         "the fee of {} (net booked as gross)",
                         money_label(fee, "fee_currency"),
