@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.kernel_frames import DAY, entries, lines
-from walletrecon.causes import CAUSES, SEVERAL, SINGLE, cause_columns, markdown_table
+from walletrecon.causes import (
+    CAUSES,
+    SEVERAL,
+    SINGLE,
+    cause_columns,
+    late_counterpart,
+    markdown_table,
+)
 from walletrecon.cli import main
 from walletrecon.config import parse_config
 from walletrecon.evaluate import cause_score, score
@@ -66,6 +73,28 @@ def test_no_candidate_names_nothing_and_leaves_the_sentence() -> None:
 def test_two_causes_that_fit_are_ambiguous_and_name_none() -> None:
     assert _cause(_named([1], [1])) == (None, None)
     assert _cause(_named([0], [1])) == ("payout_missing_line", Decimal("0.90"))
+
+
+def test_a_break_resolved_by_its_late_counterpart_says_so() -> None:
+    resolved = pl.DataFrame(
+        {
+            "type": ["missing_in_settlement", "amount_mismatch"],
+            "resolution": ["the settlement line arrived", "no longer found"],
+            "likely_cause": [None, "fee_gross_net_mixed"],
+            "cause_confidence": [None, Decimal("0.90")],
+        },
+        schema_overrides={"likely_cause": pl.String, "cause_confidence": pl.Decimal(3, 2)},
+    ).with_columns(**late_counterpart(pl.col("resolution")))
+    assert resolved.rows() == [
+        (
+            "missing_in_settlement",
+            "the settlement line arrived after its window (its counterpart arrived late, "
+            "not a loss)",
+            "late_counterpart",
+            Decimal("0.90"),
+        ),
+        ("amount_mismatch", "no longer found", "fee_gross_net_mixed", Decimal("0.90")),
+    ]
 
 
 def _settled(**line: object) -> pl.DataFrame:

@@ -117,3 +117,19 @@ def markdown_table() -> str:
         for cause in CAUSE_LIST
     ]
     return "\n".join(rows)
+
+
+def late_counterpart(resolution: pl.Expr) -> dict[str, pl.Expr]:
+    """A break of a kind a counterpart resolves (an item missing its counterpart), resolved by
+    the data: its counterpart arrived after the window. The resolution says so, and the resolved
+    row carries ``late_counterpart`` with ``SINGLE`` confidence (the data shows the arrival)."""
+    cause = next(cause for cause in CAUSE_LIST if cause.name == "late_counterpart")
+    late = pl.col("type").is_in(cause.kinds)
+    sure = pl.lit(Decimal(SINGLE) / 100).cast(pl.Decimal(3, 2))
+    return {
+        "resolution": pl.when(late)
+        .then(pl.format("{} after its window ({}, not a loss)", resolution, pl.lit(cause.words)))
+        .otherwise(resolution),
+        "likely_cause": pl.when(late).then(pl.lit(cause.name)).otherwise(pl.col("likely_cause")),
+        "cause_confidence": pl.when(late).then(sure).otherwise(pl.col("cause_confidence")),
+    }

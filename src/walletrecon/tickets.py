@@ -13,7 +13,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon import kinds
-from walletrecon.causes import CAUSE_COLUMNS
+from walletrecon.causes import CAUSE_COLUMNS, late_counterpart
 from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_decimal
 from walletrecon.schemas import AMOUNT_DECIMAL, SEVERITIES
@@ -194,10 +194,10 @@ def build_tickets(
     ticket past its due date is escalated one priority step, and one more for a large amount.
     """
     by_data = resolved.with_columns(
-        pl.col("type")
-        .replace_strict(kinds.resolution_of(), return_dtype=pl.String)
-        .alias("resolution"),
-        pl.lit(None, pl.String).alias("decision_id"),
+        **late_counterpart(
+            pl.col("type").replace_strict(kinds.resolution_of(), return_dtype=pl.String)
+        ),
+        decision_id=pl.lit(None, pl.String),
     )
     if closed is not None and closed.height:
         resolved = pl.concat([by_data, closed.select(by_data.columns)], how="vertical_relaxed")
