@@ -46,7 +46,8 @@ def main() -> None:
     for score in scores:
         print(
             f"| {score.cause} | {score.injected} | {score.named_right} | "
-            f"{score.share_named:.3f} | {score.named_wrong} | {score.named_without} |"
+            f"{f'{score.share_named:.3f}' if score.injected else '-'} | {score.named_wrong} | "
+            f"{score.named_without} |"
         )
 
 
