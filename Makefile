@@ -9,7 +9,7 @@ REAL   := $(SAMPLE)/real_formats
 DATES   = $(shell ls $(SAMPLE)/inbox)
 REAL_DATES = $(shell ls $(REAL)/inbox)
 
-.PHONY: setup run test lint typecheck unit bench bench-peers bench-suggestions sample clean lock
+.PHONY: setup run test lint typecheck unit bench bench-peers bench-suggestions bench-causes sample clean lock
 
 setup: $(STAMP)
 
@@ -69,6 +69,11 @@ bench-peers: $(STAMP)
 ## Suggested matches against the generator's near misses (share suggested right, share wrong).
 bench-suggestions: $(STAMP)
 	$(BIN)/python bench/suggestions.py --rows $(ROWS) --days $(DAYS)
+
+## Likely causes named against the generator's injected causes (100,000 rows x 4 nights, seed 5).
+CAUSE_ROWS ?= 100000
+bench-causes: $(STAMP)
+	$(BIN)/python bench/causes.py --rows $(CAUSE_ROWS) --days $(DAYS) --seed 5
 
 ## Regenerate the committed sample data set.
 sample: $(STAMP)

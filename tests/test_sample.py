@@ -158,7 +158,16 @@ def test_summary_and_layout(sample: SampleSummary) -> None:
 def test_every_type_is_in_truth_and_due_by_the_last_night(
     sample: SampleSummary, truth: pl.DataFrame
 ) -> None:
-    assert truth.columns == ["type", "key", "run_date", "source", "row_id", "note", "counterpart"]
+    assert truth.columns == [
+        "type",
+        "key",
+        "run_date",
+        "source",
+        "row_id",
+        "note",
+        "counterpart",
+        "cause",
+    ]
     assert set(truth["type"]) == BREAK_TYPES | {"rejected", "redelivered", "updated"}
     run_dates = set(truth["run_date"].to_list())
     assert run_dates <= {day.isoformat() for day in sample.dates}

@@ -134,6 +134,8 @@ def test_a_ticket_of_one_break_is_what_the_grouping_gives_it(
             "suggested_match": [row[2] for row in rows],
             "suggestion_confidence": [row[2] and "0.95" for row in rows],
             "suggestion_reason": [row[2] for row in rows],
+            "likely_cause": [row[2] for row in rows],
+            "cause_confidence": [row[2] and "0.90" for row in rows],
             "run_date": [dt.date(2026, 11, 2)] * len(rows),
         },
         schema_overrides={
@@ -142,6 +144,8 @@ def test_a_ticket_of_one_break_is_what_the_grouping_gives_it(
             "suggested_match": pl.String,
             "suggestion_confidence": pl.String,
             "suggestion_reason": pl.String,
+            "likely_cause": pl.String,
+            "cause_confidence": pl.String,
             "currency": pl.String,
             "amount_value": pl.Decimal(38, 4),
             "resolution": pl.String,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from walletrecon.causes import cause_columns
 from walletrecon.config import Config
 from walletrecon.match.common import money_label
 from walletrecon.match.pairs import PAIR_SIDES, pair_breaks
@@ -30,6 +31,25 @@ def evidence_of(*columns: str) -> pl.Expr:
 def findings(frame: pl.DataFrame, kind: str, **columns: pl.Expr) -> pl.DataFrame:
     """Shape a frame of broken rows into findings of one type."""
     return conform(frame.with_columns(pl.lit(kind).alias("type"), **columns), FINDING)
+
+
+def fee_difference(difference: pl.Expr, fee: pl.Expr) -> pl.Expr:
+    """1 when a difference equals, in size, a fee that is not zero (gross and net mixed up)."""
+    return ((difference.abs() == fee) & (fee > 0)).cast(pl.Int64)
+
+
+def amount_causes(
+    explanation: pl.Expr, difference: pl.Expr, counterpart: str
+) -> dict[str, pl.Expr]:
+    """An amount mismatch with a settlement line: its likely cause is the fee when the gross
+    differs from the ledger amount by exactly the line's fee (one amount booked gross, the other
+    net). Receipts carry no fee, so name no cause."""
+    if counterpart != "settlement":
+        return {"explanation": explanation}
+    fee = pl.col("fee_minor")
+    words = pl.format("the fee of {} (gross and net mixed up)", money_label(fee, "currency"))
+    rule = ("fee_gross_net_mixed", fee_difference(difference, fee), words)
+    return cause_columns(explanation, [rule])
 
 
 def pair_findings(pairs: pl.DataFrame, config: Config, counterpart: str) -> pl.DataFrame:
@@ -91,12 +111,16 @@ def pair_findings(pairs: pl.DataFrame, config: Config, counterpart: str) -> pl.D
                 **common,
                 expected_minor=ledger_amount,
                 actual_minor=pl.col(amount_column),
-                explanation=pl.format(
-                    "The ledger has {} for {}, but {} {}.",
-                    money_label(ledger_amount, "currency"),
-                    "txn_id",
-                    pl.lit(noun),
-                    money_label(pl.col(amount_column), "currency"),
+                **amount_causes(
+                    pl.format(
+                        "The ledger has {} for {}, but {} {}.",
+                        money_label(ledger_amount, "currency"),
+                        "txn_id",
+                        pl.lit(noun),
+                        money_label(pl.col(amount_column), "currency"),
+                    ),
+                    pl.col(amount_column) - ledger_amount,
+                    counterpart,
                 ),
             ),
             findings(

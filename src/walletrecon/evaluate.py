@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from walletrecon import kinds
+from walletrecon.causes import CAUSES
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,65 @@ def _partnered(links: list[tuple[str, str]]) -> set[str]:
 
 def _normalise_keys(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("key").str.strip_chars().str.to_lowercase())
+
+
+@dataclass(frozen=True)
+class CauseScore:
+    """How the likely causes did against the causes a truth file injected, for one cause."""
+
+    cause: str
+    #: Breaks injected with this cause, and of them: named right (on any night), named with
+    #: another cause, not named at all.
+    injected: int
+    named_right: int
+    named_wrong: int
+    #: Breaks named with this cause whose truth injected none (or another one).
+    named_without: int
+
+    @property
+    def share_named(self) -> float:
+        return self.named_right / self.injected if self.injected else 1.0
+
+
+def cause_score(truth_csv: Path, out: Path) -> list[CauseScore]:
+    """Per cause (``causes.CAUSES``, then ``all``): the published ``likely_cause`` of each break
+    against the cause its truth row injected."""
+    truth = pl.read_csv(truth_csv, infer_schema=False)
+    if "cause" not in truth.columns:
+        truth = truth.with_columns(pl.lit(None, pl.String).alias("cause"))
+    injected = (
+        _normalise_keys(truth.filter(pl.col("type").is_in(kinds.names())))
+        .select("type", "key", pl.col("cause").replace("", None).alias("injected"))
+        .unique(["type", "key"], keep="first")
+    )
+    files = sorted((out / "discrepancies").glob("run_date=*/*.parquet"))
+    columns = ["type", "key", "likely_cause"]
+    published = pl.concat(
+        [pl.read_parquet(path, columns=columns) for path in files]
+        or [pl.DataFrame(schema={name: pl.String for name in columns})]
+    )
+    named = _normalise_keys(published).filter(pl.col("likely_cause").is_not_null()).unique()
+    judged = injected.join(named, on=["type", "key"], how="left")
+    right = judged.filter(pl.col("likely_cause") == pl.col("injected")).unique(["type", "key"])
+    wrong = (
+        judged.filter(pl.col("injected").is_not_null() & pl.col("likely_cause").is_not_null())
+        .join(right, on=["type", "key"], how="anti")
+        .unique(["type", "key"])
+    )
+    without = named.join(injected, on=["type", "key"], how="left").filter(
+        pl.col("injected").is_null() | (pl.col("injected") != pl.col("likely_cause"))
+    )
+
+    def count(frame: pl.DataFrame, column: str, cause: str | None) -> int:
+        return frame.height if cause is None else frame.filter(pl.col(column) == cause).height
+
+    return [
+        CauseScore(
+            cause=name or "all",
+            injected=count(injected.filter(pl.col("injected").is_not_null()), "injected", name),
+            named_right=count(right, "injected", name),
+            named_wrong=count(wrong, "injected", name),
+            named_without=count(without, "likely_cause", name),
+        )
+        for name in (*CAUSES, None)
+    ]

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from walletrecon.ageing import BUCKETS, percent
+from walletrecon.causes import CAUSE_COLUMNS
 from walletrecon.match.common import decimal_text
 from walletrecon.money import plain_decimal
 from walletrecon.schemas import SEVERITIES
@@ -75,6 +76,7 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
         "suggested_match",
         "suggestion_confidence",
         "suggestion_reason",
+        *CAUSE_COLUMNS,
         "assignee",
     ]
     return frame.select([name for name in columns if name in frame.columns]).to_dicts()

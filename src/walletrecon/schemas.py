@@ -11,6 +11,7 @@ from typing import Literal, get_args
 
 import polars as pl
 
+from walletrecon.causes import CAUSE_COLUMNS
 from walletrecon.money import MAX_EXPONENT
 
 ColumnKind = Literal["id", "text", "amount", "currency", "timestamp", "date", "enum", "rate"]
@@ -233,4 +234,5 @@ DISCREPANCY_SCHEMA: dict[str, pl.DataType] = {
     #: Who a person assigned the break to (``walletrecon decide assign``), if anyone.
     "assignee": pl.String(),
     **SUGGESTION_COLUMNS,
+    **CAUSE_COLUMNS,
 }

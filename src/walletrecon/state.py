@@ -12,6 +12,8 @@ from typing import cast, overload
 import polars as pl
 import pyarrow as pa
 
+from walletrecon.causes import CAUSE_COLUMNS
+
 UTC_TIME = pl.Datetime("us", "UTC")
 
 LEDGER_WORK: dict[str, pl.DataType] = {
@@ -84,6 +86,10 @@ PAYOUTS: dict[str, pl.DataType] = {
     "net_minor": pl.Int64(),
     "lines": pl.Int64(),
     "payout_date": pl.Date(),
+    #: The nets of the payout's lines, refunds apart: a bank credit short of one of them names
+    #: that line as the likely cause (``causes``).
+    "line_nets": pl.List(pl.Int64()),
+    "refund_nets": pl.List(pl.Int64()),
     "bank_minor": pl.Int64(),
     "bank_lines": pl.Int64(),
     "bank_line_id": pl.String(),
@@ -122,6 +128,7 @@ FINDING: dict[str, pl.DataType] = {
     "explanation": pl.String(),
     "evidence": pl.String(),
     "involved": pl.List(pl.String()),
+    **CAUSE_COLUMNS,
 }
 OPEN_DISCREPANCIES: dict[str, pl.DataType] = {
     "discrepancy_id": pl.String(),

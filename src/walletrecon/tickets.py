@@ -13,6 +13,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon import kinds
+from walletrecon.causes import CAUSE_COLUMNS, late_counterpart
 from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_decimal
 from walletrecon.schemas import AMOUNT_DECIMAL, SEVERITIES
@@ -43,6 +44,7 @@ TICKET_COLUMNS = [
     "suggested_match",
     "suggestion_confidence",
     "suggestion_reason",
+    *CAUSE_COLUMNS,
 ]
 
 
@@ -119,6 +121,8 @@ def _many(items: pl.DataFrame) -> pl.DataFrame:
         pl.col("suggested_match").first(),
         pl.col("suggestion_confidence").first(),
         pl.col("suggestion_reason").first(),
+        pl.col("likely_cause").first(),
+        pl.col("cause_confidence").first(),
         pl.col("decision_id").drop_nulls().unique().sort().alias("decision_ids"),
         (pl.col("opened_on").min() == pl.col("run_date").first()).alias("opened_tonight"),
     )
@@ -190,10 +194,10 @@ def build_tickets(
     ticket past its due date is escalated one priority step, and one more for a large amount.
     """
     by_data = resolved.with_columns(
-        pl.col("type")
-        .replace_strict(kinds.resolution_of(), return_dtype=pl.String)
-        .alias("resolution"),
-        pl.lit(None, pl.String).alias("decision_id"),
+        **late_counterpart(
+            pl.col("type").replace_strict(kinds.resolution_of(), return_dtype=pl.String)
+        ),
+        decision_id=pl.lit(None, pl.String),
     )
     if closed is not None and closed.height:
         resolved = pl.concat([by_data, closed.select(by_data.columns)], how="vertical_relaxed")
@@ -226,6 +230,8 @@ def build_tickets(
         "suggested_match",
         pl.col("suggestion_confidence").cast(pl.String),
         "suggestion_reason",
+        "likely_cause",
+        pl.col("cause_confidence").cast(pl.String),
         pl.lit(run_date).alias("run_date"),
     )
     closed_items = resolved.select(
@@ -251,6 +257,8 @@ def build_tickets(
         pl.lit(None, pl.String).alias("suggested_match"),
         pl.lit(None, pl.String).alias("suggestion_confidence"),
         pl.lit(None, pl.String).alias("suggestion_reason"),
+        "likely_cause",
+        pl.col("cause_confidence").cast(pl.String),
         pl.lit(run_date).alias("run_date"),
     )
     # A group's ticket is resolved only when none of its breaks is open any more.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.causes import cause_columns
 from walletrecon.classify import findings, involved
 from walletrecon.kernels import KernelResult, cited_ids, outcome_rows
 from walletrecon.match.common import money_label, window_passed
@@ -49,6 +50,55 @@ class PayoutParams:
     tolerance: pl.Expr
 
 
+def _candidates(broken: pl.DataFrame, nets: str) -> pl.Expr:
+    """Per broken payout, how many of its lines in ``nets`` have a net equal to what the bank
+    credit lacks (net sum minus bank amount): one exploded pass over the few broken payouts."""
+    short = pl.col("net_minor") - pl.col("bank_minor")
+    counts = (
+        broken.select("payout_key", short.alias("short"), nets)
+        .explode(nets)
+        .filter(pl.col(nets) == pl.col("short"))
+        .group_by("payout_key")
+        .len(f"{nets}_fit")
+    )
+    return pl.col("payout_key").replace_strict(
+        counts.get_column("payout_key"),
+        counts.get_column(f"{nets}_fit").cast(pl.Int64),
+        default=0,
+        return_dtype=pl.Int64,
+    )
+
+
+def payout_causes(broken: pl.DataFrame, explanation: pl.Expr) -> dict[str, pl.Expr]:
+    """A paid payout whose bank credit lacks exactly one line's net (a line missing from the
+    credit) or one refund line's (a refund held back): the likely cause, with its confidence."""
+    paid = (pl.col("bank_lines") > 0) & (pl.col("bank_currency") == pl.col("currency"))
+    short = pl.col("net_minor") - pl.col("bank_minor")
+    lines = pl.when(paid).then(_candidates(broken, "line_nets")).otherwise(0)
+    refunds = pl.when(paid).then(_candidates(broken, "refund_nets")).otherwise(0)
+    return cause_columns(
+        explanation,
+        [
+            (
+                "payout_missing_line",
+                lines,
+                pl.format(
+                    "a settlement line of {} missing from the bank credit",
+                    money_label(short, "currency"),
+                ),
+            ),
+            (
+                "refund_held_back",
+                refunds,
+                pl.format(
+                    "a refund line of {} held back from the payout",
+                    money_label(short.abs(), "currency"),
+                ),
+            ),
+        ],
+    )
+
+
 def payout_findings(
     payouts: pl.DataFrame, unassigned_bank: pl.DataFrame, days: int, run_date: dt.date
 ) -> pl.DataFrame:
@@ -67,13 +117,16 @@ def payout_findings(
         key=pl.col("payout_id"),
         expected_minor=pl.col("net_minor"),
         actual_minor=pl.when(pl.col("bank_lines") > 0).then(pl.col("bank_minor")),
-        explanation=pl.format(
-            "Payout {} of {} ({} settlement lines up to {}): {}.",
-            "payout_id",
-            money_label(pl.col("net_minor"), "currency"),
-            "lines",
-            "payout_date",
-            why,
+        **payout_causes(
+            broken,
+            pl.format(
+                "Payout {} of {} ({} settlement lines up to {}): {}.",
+                "payout_id",
+                money_label(pl.col("net_minor"), "currency"),
+                "lines",
+                "payout_date",
+                why,
+            ),
         ),
         evidence=pl.col("bank_origin"),
         involved=involved(("bank", "bank_line_id")),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from walletrecon.causes import cause_columns
 from walletrecon.classify import findings, involved, pair_findings
 from walletrecon.config import Config
 from walletrecon.kernels import KernelResult, judged_outcomes
@@ -62,6 +63,7 @@ def fee_mismatch(lines: pl.DataFrame) -> pl.DataFrame:
     """Lines checked tonight whose net does not follow from gross and fee, or whose fee is off
     the gateway's schedule (``match.fees.broken_fees``)."""
     schedule = pl.col("schedule_broken")
+    fee = pl.col("fee_minor")
     reason = (
         pl.when(schedule & pl.col("net_broken"))
         .then(pl.lit("its fee departs from the schedule and its net does not equal gross and fee"))
@@ -76,20 +78,37 @@ def fee_mismatch(lines: pl.DataFrame) -> pl.DataFrame:
         txn_id=pl.coalesce("match_txn_id", "merchant_ref"),
         expected_minor=pl.when(schedule).then("expected_fee_minor").otherwise("expected_net_minor"),
         actual_minor=pl.when(schedule).then("fee_minor").otherwise("net_minor"),
-        explanation=pl.format(
-            "Settlement line {} ({} {}, gross {}, fee {}, net {}): {}; expected {} {}.",
-            "settlement_id",
-            "gateway",
-            "record_type",
-            money_label(pl.col("gross_minor"), "currency"),
-            money_label(pl.col("fee_minor"), "fee_currency"),
-            money_label(pl.col("net_minor"), "fee_currency"),
-            reason,
-            pl.when(schedule).then(pl.lit("fee")).otherwise(pl.lit("net")),
-            money_label(
-                pl.when(schedule).then("expected_fee_minor").otherwise("expected_net_minor"),
-                "fee_currency",
+        **cause_columns(
+            pl.format(
+                "Settlement line {} ({} {}, gross {}, fee {}, net {}): {}; expected {} {}.",
+                "settlement_id",
+                "gateway",
+                "record_type",
+                money_label(pl.col("gross_minor"), "currency"),
+                money_label(pl.col("fee_minor"), "fee_currency"),
+                money_label(pl.col("net_minor"), "fee_currency"),
+                reason,
+                pl.when(schedule).then(pl.lit("fee")).otherwise(pl.lit("net")),
+                money_label(
+                    pl.when(schedule).then("expected_fee_minor").otherwise("expected_net_minor"),
+                    "fee_currency",
+                ),
             ),
+            [
+                (
+                    "fee_gross_net_mixed",
+                    # The net is the gross: the fee was not taken off (net above by the fee).
+                    (
+                        (pl.col("net_minor") - pl.col("expected_net_minor") == fee)
+                        & (fee > 0)
+                        & ~schedule
+                    ).cast(pl.Int64),
+                    pl.format(
+                        "the fee of {} (net booked as gross)",
+                        money_label(fee, "fee_currency"),
+                    ),
+                ),
+            ],
         ),
         currency=pl.col("fee_currency"),
         evidence=pl.col("origin"),

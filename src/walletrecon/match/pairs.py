@@ -55,6 +55,7 @@ PAIR_SIDES = {
             "gateway_ref_line",
             "record_type",
             "gross_minor",
+            "fee_minor",
             "currency_line",
             "settled_at",
             "payout_id",

@@ -32,7 +32,7 @@ LINE_TOTALS: dict[str, pl.DataType] = {
     name: PAYOUTS[name]
     for name in (
         *("payout_key", "payout_id", "currency", "mixed_currency"),
-        *("net_minor", "lines", "payout_date"),
+        *("net_minor", "lines", "payout_date", "line_nets", "refund_nets"),
     )
 }
 
@@ -50,6 +50,8 @@ def line_totals(lines: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     row a payout whatever the night's size. A payout is paid in the currency of its lines'
     nets; its lines in more than one currency make it ``mixed_currency``."""
     currency = pl.coalesce("net_currency", "currency")
+    has_types = "record_type" in lines.lazy().collect_schema().names()
+    refund = (pl.col("record_type") == "refund") if has_types else pl.lit(False)
     totals = (
         lines.lazy()
         .filter(pl.col("payout_id").is_not_null())
@@ -65,6 +67,8 @@ def line_totals(lines: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             pl.col("net_minor").sum(),
             pl.len().cast(pl.Int64).alias("lines"),
             pl.col("item_date").max().alias("payout_date"),
+            pl.col("net_minor").filter(~refund).sort().alias("line_nets"),
+            pl.col("net_minor").filter(refund).sort().alias("refund_nets"),
         )
         .collect(engine="streaming")
     )
@@ -92,6 +96,13 @@ def _add_lines(payouts: pl.DataFrame, tonight: pl.DataFrame) -> pl.DataFrame:
         ),
         (pl.col("lines").fill_null(0) + pl.col("lines_new").fill_null(0)).alias("lines"),
         pl.max_horizontal("payout_date", "payout_date_new").alias("payout_date"),
+        *(
+            pl.concat_list(
+                pl.col(name).fill_null(pl.lit([], pl.List(pl.Int64))),
+                pl.col(f"{name}_new").fill_null(pl.lit([], pl.List(pl.Int64))),
+            ).alias(name)
+            for name in ("line_nets", "refund_nets")
+        ),
         "bank_minor",
         "bank_lines",
         "bank_line_id",

@@ -16,6 +16,7 @@ from walletrecon.sample.model import (
     CURRENCIES,
     EXPONENTS,
     GATEWAYS,
+    REFUND,
     TYPICAL_MINOR,
     UNPAID_GATEWAYS,
 )
@@ -35,6 +36,9 @@ class Payouts:
     counters: Counters
     truth: list[pl.DataFrame]
     totals: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    #: Per payout, the net of its first line (by line id) of a payment kind and of a refund: the
+    #: line a bank credit may leave out (``likely cause``).
+    first_lines: dict[tuple[tuple[int, int, int], bool], int] = field(default_factory=dict)
 
     def add(self, settlement: Table) -> None:
         """Add each line's net to its payout (gateway, currency, settled local date); lines of a
@@ -50,6 +54,17 @@ class Payouts:
         for payout_day, gateway, currency, net in sums.iter_rows():
             key = (payout_day, gateway, currency)
             self.totals[key] = self.totals.get(key, 0) + net
+        firsts = (
+            pl.DataFrame({name: settlement[name] for name in (*keys, "net", "line", "record_type")})
+            .filter(~pl.col("gateway").is_in(UNPAID_GATEWAYS) & (pl.col("net") != 0))
+            .with_columns((pl.col("record_type") == REFUND).alias("refund"))
+            .sort("line")
+            .group_by([*keys, "refund"])
+            .agg(pl.col("net").first())
+            .sort([*keys, "refund"])
+        )
+        for payout_day, gateway, currency, refund, net in firsts.iter_rows():
+            self.first_lines.setdefault(((payout_day, gateway, currency), refund), net)
 
     def bank_file(self, rng: np.random.Generator, day: int) -> pl.DataFrame:
         """Bank lines for yesterday's payouts (one off, one withheld) and unknown transfers."""
@@ -84,18 +99,39 @@ class Payouts:
             reference = _bank_reference(GATEWAYS[gateway], payout_id, batch)
             line_id = self._bank_line_id()
             if position in amount_off:
-                amount += _nonzero_shift(rng, currency)
-                note = "bank amount differs from the payout's net sum"
-                self._record(payout_id, day, "bank", line_id, note)
+                shift = _nonzero_shift(rng, currency)
+                cause, note, left_out = self._left_out((payout_day, gateway, currency), day)
+                amount += shift if left_out is None else -left_out
+                self._record(payout_id, day, "bank", line_id, note, cause)
             rows.append((amount, CURRENCIES[currency], reference, line_id))
         return rows
+
+    def _left_out(self, key: tuple[int, int, int], day: int) -> tuple[str | None, str, int | None]:
+        """What a bank credit that is off leaves out, by night in turn: nothing known (an amount
+        off), one line of the payout, or one refund line; (cause, note, net left out)."""
+        turn = day % 3
+        refund = self.first_lines.get((key, True))
+        line = self.first_lines.get((key, False))
+        if turn == 1 and line is not None:
+            return "payout_missing_line", "the bank credit leaves out one settlement line", line
+        if turn == 2 and refund is not None:
+            return "refund_held_back", "the bank credit holds back one refund line", refund
+        return None, "bank amount differs from the payout's net sum", None
 
     def _bank_line_id(self) -> str:
         """A fresh bank_line_id."""
         return str(identifiers("bank_line", self.counters.take("bank_line", 1))[0])
 
-    def _record(self, key: str, run_day: int, source: str, row_id: str, note: str) -> None:
-        """Truth for one payout_mismatch."""
+    def _record(
+        self,
+        key: str,
+        run_day: int,
+        source: str,
+        row_id: str,
+        note: str,
+        cause: str | None = None,
+    ) -> None:
+        """Truth for one payout_mismatch (with its injected likely cause, if any)."""
         self.truth.append(
             truth_frame(
                 "payout_mismatch",
@@ -104,6 +140,7 @@ class Payouts:
                 source,
                 pl.Series([row_id], dtype=pl.String),
                 note,
+                causes=pl.Series([cause], dtype=pl.String),
             )
         )
 

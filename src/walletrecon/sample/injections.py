@@ -144,13 +144,28 @@ def _fee_mismatch(injector: Injector) -> None:
     entries = injector.pick(night.candidates(ROUTED_TYPES, settled=True) & derivable)
     lines = night.settlement_of_entry[entries]
     shift = 1 + injector.rng.integers(0, 100, size=len(lines))
-    table["net"][lines] += np.where(injector.rng.random(len(lines)) < 0.5, shift, -shift)
+    shift = np.where(injector.rng.random(len(lines)) < 0.5, shift, -shift)
+    # Every other line with a fee reports its gross as its net: off by exactly the fee.
+    mixed = (np.arange(len(lines)) % 2 == 0) & (table["fee"][lines] > 0)
+    table["net"][lines] += np.where(mixed, table["fee"][lines], shift)
     _record_settlement_break(
-        injector, "fee_mismatch", entries, "net_amount does not follow from gross and fee"
+        injector,
+        "fee_mismatch",
+        entries[~mixed],
+        "net_amount does not follow from gross and fee",
+    )
+    _record_settlement_break(
+        injector,
+        "fee_mismatch",
+        entries[mixed],
+        "net_amount is the gross: the fee was not taken off",
+        cause="fee_gross_net_mixed",
     )
 
 
-def _record_settlement_break(injector: Injector, kind: str, entries: IntArray, note: str) -> None:
+def _record_settlement_break(
+    injector: Injector, kind: str, entries: IntArray, note: str, cause: str | None = None
+) -> None:
     """Truth for a break carried by the settlement line of these entries."""
     night = injector.night
     lines = night.settlement_of_entry[entries]
@@ -161,6 +176,7 @@ def _record_settlement_break(injector: Injector, kind: str, entries: IntArray, n
         "settlement",
         identifiers("settlement", night.settlement["line"][lines]),
         note,
+        cause=cause,
     )
 
 

@@ -66,6 +66,9 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     #: For a near miss (an item whose counterpart carries a mistyped reference or txn_id): the
     #: id of that counterpart, the match a person would make (and walletrecon should suggest).
     "counterpart",
+    #: The break's injected likely cause (a name of ``walletrecon.causes.CAUSES``), empty when
+    #: none was injected.
+    "cause",
 )
 #: A reference (``ref_variant``) or txn_id (``txn_variant``) written with a typing slip (its last
 #: character twice): the item's counterpart no longer matches it, though one character away.

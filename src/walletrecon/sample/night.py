@@ -90,10 +90,13 @@ class Injector:
         row_ids: pl.Series,
         note: str,
         counterparts: pl.Series | None = None,
+        cause: str | None = None,
     ) -> None:
-        """Truth rows for one injection (run_day as a day index, turned into a date later)."""
+        """Truth rows for one injection (run_day as a day index, turned into a date later), with
+        the likely cause injected, if any."""
+        causes = pl.Series([cause] * len(keys), dtype=pl.String)
         self.night.truth.append(
-            truth_frame(kind, keys, run_day, source, row_ids, note, counterparts)
+            truth_frame(kind, keys, run_day, source, row_ids, note, counterparts, causes)
         )
 
     def carried(self, gateways: tuple[int, ...]) -> BoolArray:

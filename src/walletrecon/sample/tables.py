@@ -79,10 +79,14 @@ def truth_frame(
     row_ids: pl.Series,
     note: str,
     counterparts: pl.Series | None = None,
+    causes: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Truth rows with one type, source and note (and, for near misses, the counterpart)."""
+    """Truth rows with one type, source and note (and, for near misses, the counterpart; for
+    breaks injected with a likely cause, that cause)."""
     if counterparts is None:
         counterparts = pl.Series([None] * len(keys), dtype=pl.String)
+    if causes is None:
+        causes = pl.Series([None] * len(keys), dtype=pl.String)
     return pl.DataFrame(
         {
             "type": pl.Series([kind] * len(keys), dtype=pl.String),
@@ -92,6 +96,7 @@ def truth_frame(
             "row_id": row_ids.alias("row_id"),
             "note": pl.Series([note] * len(keys), dtype=pl.String),
             "counterpart": counterparts.alias("counterpart").cast(pl.String),
+            "cause": causes.alias("cause").cast(pl.String),
         }
     )
 
