@@ -100,7 +100,10 @@ def _add_lines(payouts: pl.DataFrame, tonight: pl.DataFrame) -> pl.DataFrame:
             pl.concat_list(
                 pl.col(name).fill_null(pl.lit([], pl.List(pl.Int64))),
                 pl.col(f"{name}_new").fill_null(pl.lit([], pl.List(pl.Int64))),
-            ).alias(name)
+            )
+            # Sorted, so the state does not depend on which night brought which line.
+            .list.sort()
+            .alias(name)
             for name in ("line_nets", "refund_nets")
         ),
         "bank_minor",
