@@ -40,3 +40,23 @@ def test_two_nights_run_without_importing_pandas(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines()[-1] == "[]", night
+
+
+@pytest.mark.slow
+def test_the_sample_nights_evidence_of_a_parquet_input_does_not_import_pandas(
+    tmp_path: Path,
+) -> None:
+    """sample_data's settlement of 2026-11-18 is Parquet, and breaks cite its rows: the evidence
+    table reads them (``pyarrow``'s ``take`` with a list would import pandas, in a thread)."""
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    assert any((sample / "inbox").glob("*/*.parquet"))
+    for night in sorted(path.name for path in (sample / "inbox").iterdir()):
+        arguments = ["run", "--date", night, "--inbox", str(sample / "inbox"), "--out"]
+        arguments += [str(tmp_path / "out"), "--config", str(sample / "walletrecon.toml")]
+        done = subprocess.run(
+            [sys.executable, "-c", CHECK, *arguments], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "[]", night
+    evidence = (tmp_path / "out" / "evidence").glob("*/*.parquet")
+    assert any(b"settlement.parquet" in path.read_bytes() for path in evidence)

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 
 from walletrecon.partitioned import read_published
 from walletrecon.state import conform
@@ -135,17 +134,20 @@ def _xml_rows(data: bytes, rows: Iterable[int]) -> dict[int, str]:
 
 
 def _parquet_rows(path: Path, rows: Iterable[int]) -> dict[int, str]:
-    table = pq.read_table(path)
-    wanted = [row for row in rows if 1 <= row <= table.num_rows]
-    taken = table.take([row - 1 for row in wanted]).to_pylist()
-    return {
-        row: hashlib.sha256(
-            _FIELD_SEPARATOR.join(
-                b"" if value is None else str(value).encode() for value in record.values()
-            )
-        ).hexdigest()
-        for row, record in zip(wanted, taken, strict=True)
-    }
+    wanted = pl.Series("row", sorted(set(rows)), dtype=pl.Int64)
+    frame = pl.scan_parquet(path).with_row_index("row", offset=1)
+    taken = (
+        frame.with_columns(pl.col("row").cast(pl.Int64))
+        .filter(pl.col("row").is_in(wanted.implode()))
+        .select(
+            "row",
+            pl.concat_str(
+                pl.exclude("row").cast(pl.String).fill_null(""), separator=_FIELD_SEPARATOR.decode()
+            ).alias("text"),
+        )
+        .collect()
+    )
+    return {row: hashlib.sha256(text.encode()).hexdigest() for row, text in taken.iter_rows()}
 
 
 def row_hashes(file: InputFile, rows: Iterable[int]) -> dict[int, str]:

@@ -13,8 +13,6 @@ the folder: then DuckDB and Spark read a DATE, pyarrow a dictionary and pandas a
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 from pathlib import Path
 
 import polars as pl
@@ -25,14 +23,6 @@ import pyarrow.parquet as pq
 PARTITION_COLUMN = "run_date"
 #: Its type in the files: what pyarrow infers from ``run_date=YYYY-MM-DD`` folder names.
 PARTITION_TYPE = pa.dictionary(pa.int32(), pa.string())
-
-
-def import_pandas_first() -> None:
-    """Import pandas (when installed) in the calling thread. pyarrow imports it the first time a
-    table is converted; two threads doing so at once (the night writes its files side by side)
-    can meet a partly imported pandas ("partially initialized module 'pandas'")."""
-    with contextlib.suppress(ImportError):
-        importlib.import_module("pandas")
 
 
 def published_table(frame: pl.DataFrame) -> pa.Table:

@@ -57,7 +57,6 @@ from walletrecon.manifest import (
     unaccounted,
 )
 from walletrecon.modes import owner_writable
-from walletrecon.partitioned import import_pandas_first
 from walletrecon.publish import (
     ArchivedInput,
     NightOutputs,
@@ -355,7 +354,6 @@ def _finish(
     """The stages after loading: kernel, lifecycle, manifest, publish."""
     loaded, deliveries = prepared.loaded, prepared.deliveries
     state_date, dates = prepared.state_date, prepared.dates
-    import_pandas_first()  # before the night's threads start
     if publish_outputs:
         prepared.index_job = _index_in_background(out, run_date, prepared)
     if config.report.charts:
