@@ -10,37 +10,14 @@ Generates the nights (``walletrecon sample``: ``truth.csv`` carries each break's
 
 from __future__ import annotations
 
-import argparse
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
-
+from generated import generated_nights
 from walletrecon.evaluate import cause_score
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=5)
-    arguments = parser.parse_args()
-    cli = [sys.executable, "-m", "walletrecon.cli"]
-    with tempfile.TemporaryDirectory() as folder:
-        data, out = Path(folder) / "data", Path(folder) / "out"
-        sample = ["sample", "--out", str(data), "--days", str(arguments.days)]
-        sample += ["--seed", str(arguments.seed), "--rows", str(arguments.rows)]
-        subprocess.run([*cli, *sample], check=True, stdout=subprocess.DEVNULL)
-        started = time.perf_counter()
-        for night in sorted(path.name for path in (data / "inbox").iterdir()):
-            run = ["run", "--date", night, "--inbox", str(data / "inbox"), "--out", str(out)]
-            run += ["--config", str(data / "walletrecon.toml")]
-            subprocess.run([*cli, *run], check=True, stdout=subprocess.DEVNULL)
-        seconds = time.perf_counter() - started
-        scores = cause_score(data / "truth.csv", out)
-    size = f"{arguments.rows:,} rows x {arguments.days} nights (seed {arguments.seed})"
-    print(f"{size}, {seconds:.1f} s")
+    with generated_nights(__doc__.splitlines()[0]) as nights:
+        scores = cause_score(nights.data / "truth.csv", nights.out)
+    print(f"{nights.label}, {nights.seconds:.1f} s")
     print("| cause | injected | named right | share | named wrong | named where none injected |")
     print("|---|---|---|---|---|---|")
     for score in scores:
