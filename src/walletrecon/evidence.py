@@ -12,7 +12,8 @@ sender delivered:
   file's physical line (1-based); the line's bytes without its ending (``sed -n 'Np'``);
 - camt XML: the row is the line the entry (``Ntry``) starts on; the entry element's bytes, from
   ``<Ntry`` to its ``</Ntry>``;
-- Parquet: the row is the record's number (1-based); its values as text, joined by U+001F;
+- Parquet: the row is the record's number (1-based); its values of the source's columns (in
+  the file's order) as text, joined by U+001F;
 - spreadsheets (xlsx, xls, ods): the row is the sheet's row; its hash is left empty (null): a
   sheet's row is not a run of the file's bytes, and its cells are read again by ``verify
   --replay`` instead.
@@ -34,6 +35,7 @@ import numpy as np
 import polars as pl
 
 from walletrecon.partitioned import read_published
+from walletrecon.schemas import SOURCES
 from walletrecon.state import conform
 
 #: The evidence table's columns (``docs/auditors.md``).
@@ -133,9 +135,14 @@ def _xml_rows(data: bytes, rows: Iterable[int]) -> dict[int, str]:
     return found
 
 
-def _parquet_rows(path: Path, rows: Iterable[int]) -> dict[int, str]:
+def _parquet_rows(path: Path, source: str, rows: Iterable[int]) -> dict[int, str]:
+    """The source's columns the file holds, in the file's order, as text (columns of no source
+    are ignored, as when the night read the file)."""
     wanted = pl.Series("row", sorted(set(rows)), dtype=pl.Int64)
-    frame = pl.scan_parquet(path).with_row_index("row", offset=1)
+    frame = pl.scan_parquet(path)
+    known = set(SOURCES[source].column_names) if source in SOURCES else set()
+    columns = [name for name in frame.collect_schema().names() if name in known]
+    frame = frame.select(columns).with_row_index("row", offset=1)
     taken = (
         frame.with_columns(pl.col("row").cast(pl.Int64))
         .filter(pl.col("row").is_in(wanted.implode()))
@@ -156,7 +163,7 @@ def row_hashes(file: InputFile, rows: Iterable[int]) -> dict[int, str]:
     if name.endswith(SPREADSHEETS):
         return {}
     if name.endswith(".parquet"):
-        return _parquet_rows(file.location, rows)
+        return _parquet_rows(file.location, file.source, rows)
     data = file.location.read_bytes()
     if file.profile.startswith("camt") or name.endswith(".xml"):
         return _xml_rows(data, rows)
