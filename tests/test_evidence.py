@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 from pathlib import Path
 
@@ -37,6 +38,12 @@ def test_a_canonical_csv_row_is_its_record_quoted_line_breaks_and_all(tmp_path: 
         1: sha(b'B1,"two\r\nlines"'),
         2: sha(b"B2,plain"),
     }
+
+
+def test_a_compressed_csv_row_is_the_decompressed_record(tmp_path: Path) -> None:
+    data = b"id,amount\nE1,1.00\nE2,2.00\n"
+    file = InputFile("ledger", "canonical", write(tmp_path / "ledger.csv.gz", gzip.compress(data)))
+    assert row_hashes(file, [2]) == {2: sha(b"E2,2.00")}
 
 
 def test_another_text_format_row_is_the_physical_line(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ under ``OUT/inputs/run_date=N/`` by the night N that read it), the row, and the 
 row's bytes in the archived file, so that an auditor can show a break's rows are the ones the
 sender delivered:
 
-- delimited text read by the canonical profile: the row is the data record's number (the header
-  is record 0); the record's bytes, quoted line breaks included, without its line ending;
+- delimited text read by the canonical profile (``.csv``, or ``.csv.gz`` decompressed): the row
+  is the data record's number (the header is record 0); the record's bytes, quoted line
+  breaks included, without its line ending;
 - every other text format (gateway reports, BAI2, MT940, text statements): the row is the
   file's physical line (1-based); the line's bytes without its ending (``sed -n 'Np'``);
 - camt XML: the row is the line the entry (``Ntry``) starts on; the entry element's bytes, from
@@ -25,6 +26,7 @@ the rows of tonight's new evidence are read, one pass over each file they name.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -165,6 +167,8 @@ def row_hashes(file: InputFile, rows: Iterable[int]) -> dict[int, str]:
     if name.endswith(".parquet"):
         return _parquet_rows(file.location, file.source, rows)
     data = file.location.read_bytes()
+    if name.endswith(".gz"):  # the rows are the decompressed file's
+        data = gzip.decompress(data)
     if file.profile.startswith("camt") or name.endswith(".xml"):
         return _xml_rows(data, rows)
     return _text_rows(data, rows, records=file.profile == "canonical")
