@@ -17,6 +17,7 @@ from walletrecon.config import Config, load_config
 from walletrecon.kinds import names
 from walletrecon.money import exponent_of
 from walletrecon.sample import CURRENCIES, GATEWAYS, FeeRates, SampleSummary, generate
+from walletrecon.sample.model import TRUTH_COLUMNS
 
 DAYS = 5
 ROWS = 400
@@ -158,16 +159,7 @@ def test_summary_and_layout(sample: SampleSummary) -> None:
 def test_every_type_is_in_truth_and_due_by_the_last_night(
     sample: SampleSummary, truth: pl.DataFrame
 ) -> None:
-    assert truth.columns == [
-        "type",
-        "key",
-        "run_date",
-        "source",
-        "row_id",
-        "note",
-        "counterpart",
-        "cause",
-    ]
+    assert truth.columns == list(TRUTH_COLUMNS)
     assert set(truth["type"]) == BREAK_TYPES | {"rejected", "redelivered", "updated"}
     run_dates = set(truth["run_date"].to_list())
     assert run_dates <= {day.isoformat() for day in sample.dates}
