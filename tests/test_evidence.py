@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import shutil
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from click.testing import CliRunner
 
 from tests.world import World, day
+from walletrecon.cli import main
 from walletrecon.evidence import (
     EVIDENCE_SCHEMA,
     InputFile,
@@ -145,3 +148,18 @@ def test_a_night_publishes_the_evidence_of_every_break_with_the_archived_rows_ha
             lines = archived.read_bytes().splitlines()
             assert source == file.split("/")[1].removesuffix(".csv")
             assert digest == sha(lines[row]), (file, row)  # row 1 is the line after the header
+
+
+def test_the_evidence_view_takes_a_night_without_a_table_from_its_evidence_column(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path)
+    world.payment(0, "T1", amount="25.00").settle(0, "T1", amount="25.00")
+    world.run_through(2)
+    # Night 1 as published before the evidence table existed.
+    shutil.rmtree(world.out / "evidence" / f"run_date={day(1).isoformat()}")
+    sql = "SELECT run_date, count(*), count(source), count(row_sha256) FROM evidence GROUP BY 1"
+    result = CliRunner().invoke(main, ["query", sql, "--out", str(world.out), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = sorted(line.split(",") for line in result.output.splitlines()[1:])
+    assert rows == [[str(day(1)), "1", "0", "0"], [str(day(2)), "1", "1", "1"]]

@@ -75,8 +75,11 @@ def _evidence_view(out: Path) -> str:
             f"FROM read_parquet('{tables}', hive_partitioning = true)"
         )
     if _glob(out, "discrepancies/run_date=*/*.parquet"):
-        covered = (
-            "run_date NOT IN (SELECT DISTINCT run_date FROM evidence_tables)" if tables else "true"
+        uncovered = (
+            f"run_date NOT IN (SELECT DISTINCT run_date FROM read_parquet('{tables}', "
+            "hive_partitioning = true))"
+            if tables
+            else "true"
         )
         parts.append(
             f"""
@@ -86,13 +89,10 @@ def _evidence_view(out: Path) -> str:
                NULL::VARCHAR AS row_sha256
         FROM (SELECT discrepancy_id, run_date, type,
                      unnest(string_split(evidence, '; ')) AS item
-              FROM discrepancies WHERE evidence IS NOT NULL AND {covered})"""
+              FROM discrepancies WHERE evidence IS NOT NULL AND {uncovered})"""
         )
-    if not parts:
-        return "CREATE VIEW evidence AS SELECT NULL AS none WHERE false"
-    prefix = f"WITH evidence_tables AS ({parts[0]}) " if tables else ""
-    body = " UNION ALL ".join(["SELECT * FROM evidence_tables" if tables else parts[0], *parts[1:]])
-    return f"CREATE VIEW evidence AS {prefix}{body}"
+    body = " UNION ALL ".join(parts) or "SELECT NULL AS none WHERE false"
+    return f"CREATE VIEW evidence AS {body}"
 
 
 def _manifest_tables(connection: duckdb.DuckDBPyConnection, out: Path) -> None:
