@@ -84,6 +84,9 @@ class Windows(_Frozen):
     settlement_days: int = Field(2, ge=0, le=366, strict=True)
     receipt_days: int = Field(1, ge=0, le=366, strict=True)
     sync_delay_hours: int = Field(24, ge=0, le=24 * 366, strict=True)
+    #: How long after a snapshot's cut-off an entry may be posted and still be counted by that
+    #: snapshot (a balance service syncing late): the likely cause ``entry_after_cutoff``.
+    balance_sync_minutes: int = Field(60, ge=0, le=24 * 60, strict=True)
 
 
 class Tolerance(_Frozen):

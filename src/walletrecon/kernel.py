@@ -1,7 +1,8 @@
 """The pure kernel of one night: yesterday's state and tonight's rows in, findings and state out.
 
 It runs the per-relation kernels (``kernels/``) in turn: payouts and balances on the rows as
-delivered; duplicates, which splits off the second rows of a key; settlement and then receipts
+delivered; duplicates, which splits off the second rows of a key (and with whose findings the
+balance breaks get their likely causes, ``match.balance_causes``); settlement and then receipts
 on the ledger's working set (``kernels.ledger``); and gathers their findings, outcomes and state.
 No files, no DuckDB, no clock: the run date is an argument.
 """
@@ -21,6 +22,7 @@ from walletrecon.kernels import ledger as ledger_rules
 from walletrecon.kernels import payouts as payouts_kernel
 from walletrecon.kernels import receipts as receipt_kernel
 from walletrecon.kernels import settlement as settlement_kernel
+from walletrecon.match import balance_causes
 from walletrecon.match.balances import posting_totals
 from walletrecon.match.common import tolerance_minor
 from walletrecon.match.duplicates import DUPLICATE_KEYS
@@ -163,6 +165,11 @@ def reconcile(
         run_date,
     )
     arrivals.balances = arrivals.balances.clear()  # read by the balances kernel alone
+    # The broken accounts' entries and their lines' fees, for the likely causes: a few rows,
+    # read before the duplicates kernel takes tonight's rows over.
+    broken = balances.state.pop("broken")
+    nearby = balance_causes.nearby_entries(arrivals.entries(), broken)
+    fees = balance_causes.line_fees(arrivals.settlement, nearby)
     fields_, spooled = stand_ins("tonight", **arrivals.release(spool))
     duplicates = executor.run(
         duplicates_kernel.KERNEL,
@@ -176,6 +183,16 @@ def reconcile(
         spooled,
     )
     del fields_, spooled
+    explained = balance_causes.explain_balances(
+        balances.findings,
+        broken,
+        nearby,
+        fees,
+        previous.pop("cutoff_entries"),
+        duplicates.findings,
+        config,
+    )
+    del nearby, fees
     # Narrowed to the working schemas at once: receipts wait through the settlement kernel.
     first_lines = conform(_take(duplicates, "settlement"), SETTLEMENT_WORK)
     first_receipts = conform(_take(duplicates, "receipts"), RECEIPT_WORK)
@@ -231,7 +248,7 @@ def reconcile(
             settled.findings,
             received.findings,
             payouts.findings,
-            balances.findings,
+            explained.findings,
             updated_status,
         ]
     )
@@ -260,6 +277,7 @@ def reconcile(
         payouts=payouts.state["payouts"],
         postings=balances.state["postings"],
         snapshots=balances.state["snapshots"],
+        cutoff_entries=explained.cutoff_entries,
         **{name: previous.pop(name) for name in LIFECYCLE_FRAMES},
     )
     return Night(state=state, findings=found, outcomes=concat(outcomes), cleared=cleared)

@@ -112,6 +112,17 @@ SNAPSHOTS: dict[str, pl.DataType] = {
     "first_run": pl.Date(),
     "origin": pl.String(),
 }
+#: Entries posted shortly after their account's latest cut-off, kept one night: the next night's
+#: snapshot may differ by one of them, counted early by the snapshot before
+#: (``match.balance_causes``).
+CUTOFF_ENTRIES: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "currency": pl.String(),
+    "entry_id": pl.String(),
+    "amount_minor": pl.Int64(),
+    "posted_at": UTC_TIME,
+    "origin": pl.String(),
+}
 #: The internal form of a discrepancy, before identity, severity and lifecycle are added.
 FINDING: dict[str, pl.DataType] = {
     "type": pl.String(),
@@ -271,6 +282,7 @@ class NightState:
     snapshots: pl.DataFrame
     open_discrepancies: pl.DataFrame
     resolved_discrepancies: pl.DataFrame
+    cutoff_entries: pl.DataFrame = field(default_factory=lambda: empty(CUTOFF_ENTRIES))
     decided_discrepancies: pl.DataFrame = field(
         default_factory=lambda: empty(DECIDED_DISCREPANCIES)
     )
@@ -287,6 +299,7 @@ class NightState:
             "payouts": PAYOUTS,
             "postings": POSTINGS,
             "snapshots": SNAPSHOTS,
+            "cutoff_entries": CUTOFF_ENTRIES,
             "open_discrepancies": OPEN_DISCREPANCIES,
             "resolved_discrepancies": RESOLVED_DISCREPANCIES,
             "decided_discrepancies": DECIDED_DISCREPANCIES,

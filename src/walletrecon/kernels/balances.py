@@ -3,7 +3,9 @@ section 2; the rule itself is ``match.balances``).
 
 State slice: per-account, per-day postings and the last snapshots of each account. Tonight:
 every ledger version that posts (superseded ones included) and tonight's snapshots. Findings:
-``balance_mismatch``, one per account and currency, at its latest broken snapshot. Outcomes:
+``balance_mismatch``, one per account and currency, at its latest broken snapshot (and, in
+``state["broken"]``, that snapshot's cut-off and the one before, for the likely causes the night
+adds once the duplicates are known: ``match.balance_causes``). Outcomes:
 tonight's snapshots, ``discrepancy`` or ``matched`` (a snapshot never waits).
 """
 
@@ -44,11 +46,11 @@ class BalanceParams:
     tolerance: pl.Expr
 
 
-def balance_findings(checks: pl.DataFrame) -> pl.DataFrame:
-    """Accounts whose reported balance differs from the ledger's running total: one finding at
-    the latest broken snapshot, naming every broken snapshot of the account."""
+def latest_broken(checks: pl.DataFrame) -> pl.DataFrame:
+    """The latest broken snapshot of each account and currency, with every broken one's row
+    (``all_rows``): where its finding stands."""
     broken = checks.filter(pl.col("mismatch"))
-    latest = (
+    return (
         broken.sort("as_of")
         .group_by("account_id", "currency")
         .agg(
@@ -56,6 +58,16 @@ def balance_findings(checks: pl.DataFrame) -> pl.DataFrame:
             pl.concat_str([pl.lit("balances:"), pl.col("row_id")]).alias("all_rows"),
         )
     )
+
+
+#: What the likely causes of a balance break read of its snapshot (``match.balance_causes``).
+BROKEN_COLUMNS = ["account_id", "currency", "as_of", "previous_as_of"]
+
+
+def balance_findings(latest: pl.DataFrame) -> pl.DataFrame:
+    """Accounts whose reported balance differs from the ledger's running total: one finding at
+    the latest broken snapshot (``latest_broken``), naming every broken snapshot of the
+    account."""
     return findings(
         latest,
         "balance_mismatch",
@@ -88,11 +100,17 @@ def run(
         run_date,
         params.tolerance,
     )
-    found = balance_findings(result.checks)
+    latest = latest_broken(result.checks)
+    found = balance_findings(latest)
     return KernelResult(
         findings=found,
         outcomes=cited_outcomes("balances", tonight.snapshots, "row_id", found),
-        state={"postings": result.postings, "snapshots": conform(result.snapshots, SNAPSHOTS)},
+        state={
+            "postings": result.postings,
+            "snapshots": conform(result.snapshots, SNAPSHOTS),
+            # For tonight's likely causes only (``match.balance_causes``), not carried.
+            "broken": latest.select(BROKEN_COLUMNS),
+        },
     )
 
 

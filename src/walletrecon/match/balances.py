@@ -165,7 +165,8 @@ def check_balances(
     tolerance: pl.Expr,
     wanted: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Snapshots with expected_minor and a verdict; snapshots (in ``SNAPSHOT_ORDER``) are
+    """Snapshots with expected_minor, a verdict and the cut-off of the snapshot before
+    (``previous_as_of``, null for an account's first); snapshots (in ``SNAPSHOT_ORDER``) are
     checked against the one before them among those given. Only the snapshots whose row_id is
     in ``wanted`` are checked (all when None): the others serve as the ones before. Postings
     carry ``ACCOUNT_KEY`` (``add_postings``)."""
@@ -186,6 +187,7 @@ def check_balances(
     chained = snapshots.with_columns(
         pl.when(same_account).then(pl.col("balance_minor").shift(1)).alias("previous_minor"),
         pl.when(same_account).then(pl.col("item_date").shift(1)).alias("previous_date"),
+        pl.when(same_account).then(pl.col("as_of").shift(1)).alias("previous_as_of"),
         _account_key(),
     )
     if wanted is not None:
@@ -205,7 +207,7 @@ def check_balances(
     )
     verdict = (pl.col("balance_minor") - pl.col("expected_minor")).abs() > tolerance
     return checked.with_columns(expected.alias("expected_minor")).select(
-        *snapshots.columns, "expected_minor", verdict.alias("mismatch")
+        *snapshots.columns, "previous_as_of", "expected_minor", verdict.alias("mismatch")
     )
 
 

@@ -78,6 +78,36 @@ def _round_half_even(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return (quotient + round_up.cast(pl.Int128)).cast(pl.Int64)
 
 
+def schedule_fees(entries: pl.DataFrame, config: Config) -> pl.DataFrame:
+    """The fee each configured gateway's schedule would charge on each entry (one row per entry
+    and gateway whose schedule names the entry's type): ``entries`` with ``entry_id``,
+    ``entry_type``, ``currency`` and ``amount_minor`` (the gross is its absolute value), out
+    ``entry_id`` and ``fee_minor``. Which gateway an entry went through the ledger does not
+    say: every schedule is a candidate."""
+    present = entries.select("currency", "entry_type").unique().iter_rows()
+    rows = [
+        (currency, entry_type, *fee_constants(schedule, currency))
+        for currency, entry_type in present
+        for schedule in config.fees.values()
+        if entry_type in schedule.record_types
+    ]
+    schema = {
+        "currency": pl.String,
+        "entry_type": pl.String,
+        "fee_p": pl.Int128,
+        "fee_f": pl.Int128,
+        "fee_q": pl.Int128,
+    }
+    rules = pl.DataFrame(rows, schema=schema, orient="row")
+    gross = pl.col("amount_minor").abs().cast(pl.Int128)
+    return entries.join(rules, on=["currency", "entry_type"]).select(
+        "entry_id",
+        _round_half_even(gross * pl.col("fee_p") + pl.col("fee_f"), pl.col("fee_q")).alias(
+            "fee_minor"
+        ),
+    )
+
+
 def _exponent(currency: str) -> pl.Expr:
     return pl.col(currency).replace_strict(
         currency_exponents(), default=None, return_dtype=pl.Int64
