@@ -4,6 +4,7 @@ differences that fit none of them."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from tests.world import World, at, day
+from walletrecon.causes import CAUSE_ACTIONS
 
 CUT_OFF = "23:59:59+08:00"
 
@@ -169,6 +171,12 @@ def test_a_fee_the_wallet_took_but_the_ledger_never_booked(tmp_path: Path) -> No
         Decimal("0.90"),
     )
     assert "a fee of 1.50 CNY on topup E1" in found["explanation"]
+    tickets = world.out / "tickets" / f"run_date={day(0).isoformat()}" / "tickets.jsonl"
+    (ticket,) = [json.loads(line) for line in tickets.read_text().splitlines()]
+    assert ticket["likely_cause"] == "fee_not_booked"
+    assert ticket["suggested_action"].endswith(
+        "Given the likely cause: " + CAUSE_ACTIONS["fee_not_booked"]
+    )
 
 
 def test_a_booked_fee_entry_is_no_candidate(tmp_path: Path) -> None:

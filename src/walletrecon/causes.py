@@ -21,11 +21,13 @@ import polars as pl
 
 @dataclass(frozen=True)
 class Cause:
-    """One likely cause: its name, the kinds of break it explains, and words for a person."""
+    """One likely cause: its name, the kinds of break it explains, words for a person, and what
+    to do about it (added to the suggested action of a ticket whose break names it)."""
 
     name: str
     kinds: tuple[str, ...]
     words: str
+    action: str
 
 
 #: Every likely cause the engine names (docs, tests and the evaluation derive from this list).
@@ -34,28 +36,51 @@ CAUSE_LIST = (
         "entry_after_cutoff",
         ("balance_mismatch",),
         "an entry posted after the cut-off (a sync delay, not a loss)",
+        "no money is missing: check that the next snapshot counts the entry named and let the "
+        "break clear; report the balance sync to the wallet team if it recurs.",
     ),
-    Cause("duplicate_entry", ("balance_mismatch",), "a duplicate entry"),
-    Cause("fee_not_booked", ("balance_mismatch",), "a fee not booked"),
+    Cause(
+        "duplicate_entry",
+        ("balance_mismatch",),
+        "a duplicate entry",
+        "reverse the second ledger entry named (the wallet shows the money once).",
+    ),
+    Cause(
+        "fee_not_booked",
+        ("balance_mismatch",),
+        "a fee not booked",
+        "book the fee entry of the transaction named in the ledger.",
+    ),
     Cause(
         "fee_gross_net_mixed",
         ("amount_mismatch", "fee_mismatch"),
         "the fee: gross and net mixed up",
+        "correct the amount booked gross for net (or net for gross), with the gateway or in the "
+        "ledger.",
     ),
     Cause(
         "payout_missing_line",
         ("payout_mismatch",),
         "one settlement line missing from the bank credit",
+        "ask the gateway why the line named was left out of the credit, and in which payout it "
+        "will come.",
     ),
-    Cause("refund_held_back", ("payout_mismatch",), "a refund line held back from the payout"),
+    Cause(
+        "refund_held_back",
+        ("payout_mismatch",),
+        "a refund line held back from the payout",
+        "confirm with the gateway that the refund named was held back, and where it will settle.",
+    ),
     Cause(
         "late_counterpart",
         ("missing_in_settlement", "missing_in_ledger", "payment_not_received"),
         "its counterpart arrived late",
+        "none: the counterpart arrived and no money was lost.",
     ),
 )
 CAUSES: tuple[str, ...] = tuple(cause.name for cause in CAUSE_LIST)
 CAUSE_WORDS: dict[str, str] = {cause.name: cause.words for cause in CAUSE_LIST}
+CAUSE_ACTIONS: dict[str, str] = {cause.name: cause.action for cause in CAUSE_LIST}
 #: Confidence in hundredths: one candidate of exactly the difference, or several of that amount.
 SINGLE = 90
 SEVERAL = 60
@@ -109,11 +134,28 @@ def cause_columns(
     }
 
 
+def with_cause_action(action: pl.Expr) -> pl.Expr:
+    """A ticket's suggested action, and when its break names a likely cause, what to do about
+    that cause (``Cause.action``)."""
+    extra = pl.col("likely_cause").replace_strict(
+        CAUSE_ACTIONS, default=None, return_dtype=pl.String
+    )
+    return (
+        pl.when(extra.is_not_null())
+        .then(pl.format("{} Given the likely cause: {}", action, extra))
+        .otherwise(action)
+    )
+
+
 def markdown_table() -> str:
     """The causes as a Markdown table (for the docs; a test keeps docs/causes.md in step)."""
-    rows = ["| cause | breaks it explains | in words |", "|---|---|---|"]
+    rows = [
+        "| cause | breaks it explains | in words | the ticket's suggested action adds |",
+        "|---|---|---|---|",
+    ]
     rows += [
-        f"| `{cause.name}` | {', '.join(f'`{kind}`' for kind in cause.kinds)} | {cause.words} |"
+        f"| `{cause.name}` | {', '.join(f'`{kind}`' for kind in cause.kinds)} | {cause.words} "
+        f"| {cause.action} |"
         for cause in CAUSE_LIST
     ]
     return "\n".join(rows)

@@ -13,7 +13,7 @@ import polars as pl
 import polars_hash as plh
 
 from walletrecon import kinds
-from walletrecon.causes import CAUSE_COLUMNS, late_counterpart
+from walletrecon.causes import CAUSE_COLUMNS, late_counterpart, with_cause_action
 from walletrecon.config import Tickets
 from walletrecon.match.common import decimal_text, money_decimal
 from walletrecon.schemas import AMOUNT_DECIMAL, SEVERITIES
@@ -222,7 +222,7 @@ def build_tickets(
         "currency",
         pl.coalesce("difference", "actual_amount", "expected_amount").alias("amount_value"),
         pl.col("explanation").alias("summary"),
-        _suggested_action("type").alias("suggested_action"),
+        with_cause_action(_suggested_action("type")).alias("suggested_action"),
         pl.lit(None, pl.String).alias("resolution"),
         "times_reopened",
         "assignee",
