@@ -32,7 +32,12 @@ Truth rows (``type,key,run_date,source,row_id,note``):
   whose bank line was withheld; ``balances``/account_id for a balance.
 * A ``balance_mismatch`` is a drift that starts on its night and stays: CONTRACT compares each
   snapshot with the previous *reported* balance, so a balance wrong on one night only would be
-  two breaks (that night and the next).
+  two breaks (that night and the next). Some carry a ``cause`` (``balance_causes``): an entry
+  the wallet counted early, posted just after the cut-off (``entry_after_cutoff``, wrong that
+  night only, so the break continues the next night with the opposite difference), a payment
+  entry the ledger booked twice (``duplicate_entry``, with its ``duplicate`` row) or a
+  settlement fee the ledger never booked (``fee_not_booked``). Each account has at most one
+  balance break.
 * ``rejected`` rows name deliberately bad input rows (extra rows under fresh ids) and
   ``redelivered`` rows the identical repeats of a row in the next night's file; for both, key and
   row_id are the row's id and run_date is the night of the file that holds it.
@@ -40,9 +45,9 @@ Truth rows (``type,key,run_date,source,row_id,note``):
 Modules: ``model`` (codes, weights, fee tables, the summary), ``tables`` (integer tables, counters,
 truth frames), ``timeline`` (business days in the zone), ``fees`` (exact fee rates),
 ``formatting`` (integer columns to text), ``ledger`` (accounts, merchants and clean ledger
-entries), ``derive`` (settlement lines and receipts), ``night`` and ``injections`` (known breaks),
-``flaws`` (bad rows), ``deliveries``, ``bank``, ``balances`` and ``files`` (what is written), and
-``generation`` (the nights in order, and ``generate``).
+entries), ``derive`` (settlement lines and receipts), ``night``, ``injections`` and
+``balance_causes`` (known breaks), ``flaws`` (bad rows), ``deliveries``, ``bank``, ``balances``
+and ``files`` (what is written), and ``generation`` (the nights in order, and ``generate``).
 """
 
 from walletrecon.sample.fees import FeeRates

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from walletrecon.sample.balance_causes import inject_balance_causes
 from walletrecon.sample.balances import Balances
 from walletrecon.sample.bank import Payouts
 from walletrecon.sample.deliveries import Deliveries
@@ -98,6 +99,12 @@ class Generation:
         # A stream of its own, so that the other draws stay as they were.
         updates_rng = np.random.default_rng([self.seed, day, 2])
         later, changes = send_updates(updates_rng, night, calendar, self.days)
+        # After the updates (their entries are touched), before the postings: a stream of its own.
+        causes_rng = np.random.default_rng([self.seed, day, 3])
+        causes = Injector(
+            causes_rng, night, calendar, self.fees, counters, self.per_variant, self.rails
+        )
+        inject_balance_causes(causes, self.balances)
         finish_night(night, calendar)
         self.truth.extend(night.truth)
         self.absorb(night)

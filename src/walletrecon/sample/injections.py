@@ -18,6 +18,7 @@ from walletrecon.sample.model import (
     IntArray,
 )
 from walletrecon.sample.night import Injector
+from walletrecon.sample.tables import Table
 
 
 def _withhold(
@@ -270,8 +271,13 @@ def _duplicate(injector: Injector) -> None:
 
 def _duplicate_payment_entry(injector: Injector) -> None:
     """Copy succeeded payment entries under a new entry_id (the balances include the copy)."""
+    copy_payment_entries(injector, injector.pick(injector.night.candidates((PAYMENT,))))
+
+
+def copy_payment_entries(injector: Injector, entries: IntArray) -> Table:
+    """Copy these payment entries under new entry_ids, with their ``duplicate`` truth rows;
+    the copies (ledger rows)."""
     night = injector.night
-    entries = injector.pick(night.candidates((PAYMENT,)))
     copies = night.ledger.take(entries)
     copies["entry"] = injector.counters.take("entry", len(copies))
     copies["touched"] = np.ones(len(copies), dtype=np.int64)
@@ -284,6 +290,7 @@ def _duplicate_payment_entry(injector: Injector) -> None:
         identifiers("entry", copies["entry"]),
         "a second payment entry with the same txn_id",
     )
+    return copies
 
 
 def _currency_mismatch(injector: Injector) -> None:
