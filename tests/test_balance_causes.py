@@ -227,3 +227,21 @@ def test_two_entries_of_the_difference_after_the_cut_off_lower_the_confidence(
     assert "one of 2 such entries" in found["explanation"]
     # Which entry it was is unknown: only the snapshot is evidence.
     assert "ledger.csv" not in found["evidence"]
+
+
+def test_an_early_entry_is_no_echo_when_last_night_was_not_off_by_it(tmp_path: Path) -> None:
+    """An entry posted just after last night's cut-off, of minus tonight's difference, whose
+    snapshot matched last night: nothing was counted early, so no cause."""
+    world = World(tmp_path)
+    world.add(0, "ledger", _entry(0, "E1", "100.00"))
+    world.add(0, "balances", _snapshot(0, "100.00"))
+    world.add(
+        1, "ledger", _entry(1, "E2", "-10.00", created_at=at(1, 0, 20), posted_at=at(1, 0, 30))
+    )
+    world.add(1, "balances", _snapshot(1, "100.00"))
+    world.run(0)
+    assert not world.breaks(0)
+    world.run(1)
+    found = _balance_break(world, 1)
+    assert found["difference"] == Decimal("10.00")
+    assert found["likely_cause"] is None

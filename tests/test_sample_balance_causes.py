@@ -21,8 +21,10 @@ from walletrecon.sample.balance_causes import DUPLICATE_ENTRY, ENTRY_AFTER_CUTOF
 DAYS = 4
 ROWS = 3000
 SEED = 3
-#: Injections per cause a night at this size (``Generation.per_variant``).
-PER_NIGHT = ROWS // 1000
+#: Drifting accounts a night at this size (``Generation.per_variant``), and breaks of each
+#: balance cause (``Generation.per_cause``).
+PER_VARIANT = ROWS // 1000
+PER_CAUSE = max(1, PER_VARIANT // 4)
 ZONE_NAME = "Asia/Shanghai"
 ZONE = ZoneInfo(ZONE_NAME)
 
@@ -147,7 +149,7 @@ def caused(truth: pl.DataFrame, cause: str) -> list[tuple[str, date]]:
 def test_each_cause_is_injected_each_night(truth: pl.DataFrame) -> None:
     for cause in (ENTRY_AFTER_CUTOFF, DUPLICATE_ENTRY, FEE_NOT_BOOKED):
         nights = [night for _, night in caused(truth, cause)]
-        assert len(nights) == PER_NIGHT * DAYS, cause
+        assert len(nights) == PER_CAUSE * DAYS, cause
         assert len(set(nights)) == DAYS, cause
 
 
@@ -234,7 +236,7 @@ def test_balance_breaks_are_one_per_account_and_exactly_where_truth_says(
     balance_causes = {cause.name for cause in CAUSE_LIST if "balance_mismatch" in cause.kinds}
     assert {ENTRY_AFTER_CUTOFF, DUPLICATE_ENTRY, FEE_NOT_BOOKED} == balance_causes
     assert set(balance["cause"].drop_nulls()) == balance_causes
-    assert balance["cause"].null_count() == PER_NIGHT * DAYS  # the drifts, without a cause
+    assert balance["cause"].null_count() == PER_VARIANT * DAYS  # the drifts, without a cause
     expected = set(balance.select("key", "run_date").iter_rows())
     expected |= {
         (account, night + timedelta(days=1))

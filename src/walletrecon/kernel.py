@@ -189,6 +189,7 @@ def reconcile(
         nearby,
         fees,
         previous.pop("cutoff_entries"),
+        previous["open_discrepancies"],
         duplicates.findings,
         config,
     )

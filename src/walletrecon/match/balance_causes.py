@@ -6,8 +6,9 @@ point to, of exactly that size:
 - ``entry_after_cutoff``: an entry of the account posted within ``[windows]
   balance_sync_minutes`` after the snapshot's cut-off, of exactly the difference (the wallet's
   balance counted it early: a sync delay, not a loss); or one posted that soon after the cut-off
-  of the snapshot before, of minus the difference (that snapshot counted it early, so the
-  postings since then count it a second time: the same delay seen a night later).
+  of the snapshot before, of minus the difference, when last night's break of the account was
+  off by the entry (that snapshot counted it early, so the postings since then count it a second
+  time: the same delay seen a night later).
 - ``duplicate_entry``: a second payment entry of one transaction (the duplicates kernel's
   finding) of the account, of minus the difference (the ledger booked it twice, the wallet once).
 - ``fee_not_booked``: a fee of minus the difference on one of the account's entries of tonight
@@ -100,6 +101,18 @@ class BalanceCauses:
     cutoff_entries: pl.DataFrame
 
 
+def _gap() -> pl.Expr:
+    """A balance finding's difference: reported minus expected, in minor units."""
+    return pl.col("actual_minor") - pl.col("expected_minor")
+
+
+def previous_gaps(open_breaks: pl.DataFrame) -> pl.DataFrame:
+    """(account, currency, ``previous_gap``) of the balance breaks open after last night."""
+    return open_breaks.filter(pl.col("type") == "balance_mismatch").select(
+        *ACCOUNT, _gap().alias("previous_gap")
+    )
+
+
 def _count(candidates: pl.DataFrame, prefix: str) -> pl.DataFrame:
     """Per account: the number of distinct candidate entries, and the first one's columns."""
     return (
@@ -125,10 +138,12 @@ def _after_cutoff(
         & (posted <= pl.col("as_of") + window)
         & (pl.col("amount_minor") == pl.col("gap"))
     )
+    # The echo: last night's break of the account was off by the entry, tonight's by minus it.
     echo = (
         (posted > pl.col("previous_as_of"))
         & (posted <= pl.col("previous_as_of") + window)
         & (pl.col("amount_minor") == -pl.col("gap"))
+        & (pl.col("previous_gap") == pl.col("amount_minor"))
     ).fill_null(False)
     found = gaps.join(pool, on=ACCOUNT).filter(after | echo)
 
@@ -217,20 +232,24 @@ def explain_balances(
     nearby: pl.DataFrame,
     lines: pl.DataFrame,
     carried: pl.DataFrame,
+    open_breaks: pl.DataFrame,
     duplicates: pl.DataFrame,
     config: Config,
 ) -> BalanceCauses:
     """Tonight's balance findings (``findings``, at the snapshots in ``broken``: account,
     currency, ``as_of``, ``previous_as_of``) with their likely causes; the evidence gains the
-    row of a single candidate. ``carried``: last night's ``cutoff_entries``."""
+    row of a single candidate. ``carried``: last night's ``cutoff_entries``; ``open_breaks``:
+    the breaks open after last night (its balance breaks' differences)."""
     window = dt.timedelta(minutes=config.windows.balance_sync_minutes)
     succeeded = nearby.filter(pl.col("status") == "succeeded")
     pool = pl.concat([conform(succeeded, CUTOFF_ENTRIES), conform(carried, CUTOFF_ENTRIES)]).unique(
         [*ACCOUNT, "entry_id"], keep="first", maintain_order=True
     )
-    gaps = findings.select(
-        *ACCOUNT, (pl.col("actual_minor") - pl.col("expected_minor")).alias("gap")
-    ).join(broken, on=ACCOUNT)
+    gaps = (
+        findings.select(*ACCOUNT, _gap().alias("gap"))
+        .join(broken, on=ACCOUNT)
+        .join(previous_gaps(open_breaks), on=ACCOUNT, how="left")
+    )
     counted = [
         _after_cutoff(gaps, pool, window, config.timezone),
         _duplicates(gaps, duplicates),

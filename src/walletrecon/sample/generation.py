@@ -68,6 +68,12 @@ class Generation:
         return max(1, self.rows // 1000)
 
     @property
+    def per_cause(self) -> int:
+        """Balance breaks per likely cause per night: a quarter of ``per_variant`` (at least
+        one), so that the accounts last a month (each account has at most one balance break)."""
+        return max(1, self.per_variant // 4)
+
+    @property
     def noise_rows(self) -> int:
         """Re-delivered and bad rows per source per night."""
         return max(6, self.rows // 20_000)
@@ -102,7 +108,7 @@ class Generation:
         # After the updates (their entries are touched), before the postings: a stream of its own.
         causes_rng = np.random.default_rng([self.seed, day, 3])
         causes = Injector(
-            causes_rng, night, calendar, self.fees, counters, self.per_variant, self.rails
+            causes_rng, night, calendar, self.fees, counters, self.per_cause, self.rails
         )
         inject_balance_causes(causes, self.balances)
         finish_night(night, calendar)
