@@ -32,7 +32,12 @@ from walletrecon.kernels.settlement import (
 )
 from walletrecon.kernels.settlement import run as run_settlement
 from walletrecon.match.payouts import line_totals
-from walletrecon.sample.balance_causes import DUPLICATE_ENTRY, ENTRY_AFTER_CUTOFF, FEE_NOT_BOOKED
+from walletrecon.sample.balance_causes import (
+    DUPLICATE_ENTRY,
+    ENTRY_AFTER_CUTOFF,
+    FEE_NOT_BOOKED,
+    LATE_COUNTERPART,
+)
 from walletrecon.state import BANK_WORK, PAYOUTS, SETTLEMENT_WORK, conform, empty
 
 HISTORY = pl.DataFrame(schema={"entry_id": pl.String, "txn_id": pl.String, "ref_norm": pl.String})
@@ -245,7 +250,8 @@ def test_generated_causes_are_named_end_to_end(tmp_path: Path) -> None:
     assert every.named_wrong == 0
     # Every cause is injected (the balance ones by sample/balance_causes.py) and named.
     assert all(
-        scores[name].injected > 0 for name in (ENTRY_AFTER_CUTOFF, DUPLICATE_ENTRY, FEE_NOT_BOOKED)
+        scores[name].injected > 0
+        for name in (ENTRY_AFTER_CUTOFF, DUPLICATE_ENTRY, FEE_NOT_BOOKED, LATE_COUNTERPART)
     )
     assert every.named_right / every.injected >= 0.9
     assert every.named_without == 0

@@ -16,7 +16,12 @@ import pytest
 
 from walletrecon.causes import CAUSE_LIST, CAUSES
 from walletrecon.sample import SampleSummary, generate
-from walletrecon.sample.balance_causes import DUPLICATE_ENTRY, ENTRY_AFTER_CUTOFF, FEE_NOT_BOOKED
+from walletrecon.sample.balance_causes import (
+    DUPLICATE_ENTRY,
+    ENTRY_AFTER_CUTOFF,
+    FEE_NOT_BOOKED,
+    LATE_COUNTERPART,
+)
 
 DAYS = 4
 ROWS = 3000
@@ -244,3 +249,23 @@ def test_balance_breaks_are_one_per_account_and_exactly_where_truth_says(
         if night < sample.dates[-1]
     }
     assert set(differences.select("account_id", "night").iter_rows()) == expected
+
+
+def test_a_late_receipt_comes_two_nights_after_its_payment(
+    sample: SampleSummary, truth: pl.DataFrame
+) -> None:
+    """Each late-counterpart break is a payment whose receipt is in the inbox two nights after
+    the payment's night (one past the receipt window), and is due the night in between."""
+    late = truth.filter(pl.col("cause") == LATE_COUNTERPART)
+    assert late.height > 0
+    assert set(late["type"]) == {"payment_not_received"}
+    ledger = read_all(sample, "ledger").select("txn_id", pl.col("night").alias("paid"))
+    receipts = read_all(sample, "receipts").select("txn_id", pl.col("night").alias("received"))
+    joined = late.join(ledger.unique("txn_id"), left_on="key", right_on="txn_id").join(
+        receipts, left_on="key", right_on="txn_id"
+    )
+    assert joined.height == late.height
+    days = (pl.col("received") - pl.col("paid")).dt.total_days()
+    assert joined.select(days.alias("days"))["days"].to_list() == [2] * late.height
+    due = (pl.col("run_date") - pl.col("paid")).dt.total_days()
+    assert joined.select(due.alias("due"))["due"].to_list() == [1] * late.height

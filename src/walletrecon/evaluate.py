@@ -7,6 +7,7 @@ and ``walletrecon score``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,9 +162,23 @@ class CauseScore:
         return self.named_right / self.injected if self.injected else 1.0
 
 
+def _resolved_causes(out: Path) -> pl.DataFrame:
+    """(discrepancy_id, likely_cause) of every break on a resolved ticket that names a cause."""
+    rows = [
+        (identifier, ticket["likely_cause"])
+        for path in sorted((out / "tickets").glob("run_date=*/tickets.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (ticket := json.loads(line))["status"] == "resolved" and ticket.get("likely_cause")
+        for identifier in ticket["discrepancy_ids"]
+    ]
+    schema = {"discrepancy_id": pl.String, "likely_cause": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def cause_score(truth_csv: Path, out: Path) -> list[CauseScore]:
-    """Per cause (``causes.CAUSES``, then ``all``): the published ``likely_cause`` of each break
-    against the cause its truth row injected."""
+    """Per cause (``causes.CAUSES``, then ``all``): the ``likely_cause`` published for each
+    break (on an open break's row, or on its resolved ticket) against the cause its truth row
+    injected."""
     truth = pl.read_csv(truth_csv, infer_schema=False)
     if "cause" not in truth.columns:
         truth = truth.with_columns(pl.lit(None, pl.String).alias("cause"))
@@ -173,12 +188,22 @@ def cause_score(truth_csv: Path, out: Path) -> list[CauseScore]:
         .unique(["type", "key"], keep="first")
     )
     files = sorted((out / "discrepancies").glob("run_date=*/*.parquet"))
-    columns = ["type", "key", "likely_cause"]
+    columns = ["discrepancy_id", "type", "key", "likely_cause"]
     published = pl.concat(
         [pl.read_parquet(path, columns=columns) for path in files]
         or [pl.DataFrame(schema={name: pl.String for name in columns})]
     )
-    named = _normalise_keys(published).filter(pl.col("likely_cause").is_not_null()).unique()
+    # A cause seen only once the break is resolved (its counterpart arrived late) is on the
+    # resolved ticket: each of its breaks takes it.
+    resolved = _resolved_causes(out).join(
+        published.select("discrepancy_id", "type", "key").unique(), on="discrepancy_id"
+    )
+    named = (
+        _normalise_keys(pl.concat([published, resolved], how="diagonal_relaxed"))
+        .filter(pl.col("likely_cause").is_not_null())
+        .select("type", "key", "likely_cause")
+        .unique()
+    )
     judged = injected.join(named, on=["type", "key"], how="left")
     right = judged.filter(pl.col("likely_cause") == pl.col("injected")).unique(["type", "key"])
     wrong = (

@@ -14,6 +14,9 @@ used before (``Balances.used``), through one untouched succeeded entry of the ni
   line delivered that night, which the ledger never booked; the balance is lower by the fee from
   that night on.
 
+``late_receipts`` (not a balance break) delivers a payment's receipt two nights late, so that the
+break it leaves open for a night is resolved by its late counterpart (``late_counterpart``).
+
 Run after the status updates were picked (their entries are touched) and before the night is
 finished and its postings are added to the balances.
 """
@@ -46,6 +49,9 @@ def _cause(name: str) -> str:
 
 
 ENTRY_AFTER_CUTOFF = _cause("entry_after_cutoff")
+LATE_COUNTERPART = _cause("late_counterpart")
+#: Nights a late receipt comes after its payment: one past the receipt window of one day.
+LATE_RECEIPT_NIGHTS = 2
 DUPLICATE_ENTRY = _cause("duplicate_entry")
 FEE_NOT_BOOKED = _cause("fee_not_booked")
 
@@ -138,3 +144,23 @@ def inject_balance_causes(injector: Injector, balances: Balances) -> None:
     """Apply every balance cause to the injector's night."""
     for inject in BALANCE_CAUSES:
         inject(injector, balances)
+
+
+def late_receipts(injector: Injector) -> None:
+    """A merchant sends a payment's receipt two nights late, past its window of one day: the
+    payment is not received the night after, and the receipt resolves it the night it comes
+    (``late_counterpart``). The caller makes sure that night is generated."""
+    night = injector.night
+    entries = injector.pick(night.candidates((PAYMENT,), received=True))
+    receipts = night.receipt_of_entry[entries]
+    night.receipts["folder"][receipts] = night.day + LATE_RECEIPT_NIGHTS
+    night.receipts["touched"][receipts] = 1
+    injector.record(
+        "payment_not_received",
+        injector.txn_ids(entries),
+        np.full(len(entries), night.day + 1, dtype=np.int64),
+        "ledger",
+        identifiers("entry", night.ledger["entry"][entries]),
+        "the merchant's receipt comes two nights late, after its window",
+        cause=LATE_COUNTERPART,
+    )

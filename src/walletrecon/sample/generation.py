@@ -15,7 +15,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from walletrecon.sample.balance_causes import inject_balance_causes
+from walletrecon.sample.balance_causes import (
+    LATE_RECEIPT_NIGHTS,
+    inject_balance_causes,
+    late_receipts,
+)
 from walletrecon.sample.balances import Balances
 from walletrecon.sample.bank import Payouts
 from walletrecon.sample.deliveries import Deliveries
@@ -111,6 +115,8 @@ class Generation:
             causes_rng, night, calendar, self.fees, counters, self.per_cause, self.rails
         )
         inject_balance_causes(causes, self.balances)
+        if day + LATE_RECEIPT_NIGHTS < self.days:  # the night the receipt comes is generated
+            late_receipts(causes)
         finish_night(night, calendar)
         self.truth.extend(night.truth)
         self.absorb(night)
