@@ -38,6 +38,8 @@ Truth rows (``type,key,run_date,source,row_id,note``):
   entry the ledger booked twice (``duplicate_entry``, with its ``duplicate`` row) or a
   settlement fee the ledger never booked (``fee_not_booked``). Each account has at most one
   balance break.
+* A ``payment_not_received`` with cause ``late_counterpart`` is a receipt delivered two nights
+  late: the break of the night after the payment is resolved the night the receipt comes.
 * ``rejected`` rows name deliberately bad input rows (extra rows under fresh ids) and
   ``redelivered`` rows the identical repeats of a row in the next night's file; for both, key and
   row_id are the row's id and run_date is the night of the file that holds it.
