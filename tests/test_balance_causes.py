@@ -104,7 +104,9 @@ def test_the_sync_window_is_configurable(tmp_path: Path) -> None:
     assert _balance_break(world, 0)["likely_cause"] == "entry_after_cutoff"
 
 
-def test_a_duplicate_payment_entry_the_wallet_shows_once(tmp_path: Path) -> None:
+def _duplicated_world(tmp_path: Path, balance: str) -> World:
+    """A1 tops up 100.00 and pays 10.00, a payment the ledger books twice; the wallet reports
+    ``balance``."""
     world = World(tmp_path)
     world.add(
         0,
@@ -113,7 +115,12 @@ def test_a_duplicate_payment_entry_the_wallet_shows_once(tmp_path: Path) -> None
         _entry(0, "P1", "-10.00", entry_type="payment", txn_id="T-P"),
         _entry(0, "P1-again", "-10.00", entry_type="payment", txn_id="T-P"),
     )
-    world.add(0, "balances", _snapshot(0, "90.00"))
+    world.add(0, "balances", _snapshot(0, balance))
+    return world
+
+
+def test_a_duplicate_payment_entry_the_wallet_shows_once(tmp_path: Path) -> None:
+    world = _duplicated_world(tmp_path, "90.00")
     world.run(0)
     found = _balance_break(world, 0)
     assert found["difference"] == Decimal("10.00")
@@ -126,15 +133,7 @@ def test_a_duplicate_payment_entry_the_wallet_shows_once(tmp_path: Path) -> None
 
 
 def test_a_difference_other_than_the_duplicate_names_no_cause(tmp_path: Path) -> None:
-    world = World(tmp_path)
-    world.add(
-        0,
-        "ledger",
-        _entry(0, "E1", "100.00"),
-        _entry(0, "P1", "-10.00", entry_type="payment", txn_id="T-P"),
-        _entry(0, "P1-again", "-10.00", entry_type="payment", txn_id="T-P"),
-    )
-    world.add(0, "balances", _snapshot(0, "91.00"))
+    world = _duplicated_world(tmp_path, "91.00")
     world.run(0)
     assert _balance_break(world, 0)["likely_cause"] is None
 
