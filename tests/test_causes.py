@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.kernel_frames import DAY, entries, lines
+from tests.world import World, at
 from walletrecon.causes import (
     CAUSES,
     SEVERAL,
@@ -23,7 +24,7 @@ from walletrecon.causes import (
 )
 from walletrecon.cli import main
 from walletrecon.config import parse_config
-from walletrecon.evaluate import cause_score, score
+from walletrecon.evaluate import _resolved_causes, cause_score, score
 from walletrecon.kernels import payouts as payout_kernel
 from walletrecon.kernels.settlement import (
     SettlementParams,
@@ -272,3 +273,27 @@ def test_generated_causes_are_named_end_to_end(tmp_path: Path) -> None:
     assert any(ticket.get("likely_cause") in CAUSES for ticket in tickets)
     reports = list(out.rglob("*.html"))
     assert any("likely cause:" in path.read_text(encoding="utf-8") for path in reports)
+
+
+def test_a_break_resolved_in_a_ticket_group_still_open_is_named_on_the_ticket(
+    tmp_path: Path,
+) -> None:
+    """Two unreceived payments of one account share a ticket; one's receipt comes late: the
+    ticket stays open for the other, and its resolution names the one resolved tonight with its
+    likely cause (which the cause score reads)."""
+    world = World(tmp_path)
+    world.payment(0, "T1").settle(0, "T1").payment(0, "T2").settle(0, "T2")
+    world.receive(2, "T1", received_at=at(0, 10, 5))
+    world.run_through(2)
+    assert world.breaks(2) == {("payment_not_received", "T2")}
+    gone = world.open(1).filter(pl.col("key") == "T1")["discrepancy_id"].item()
+    (ticket,) = [
+        json.loads(line)
+        for line in (world.out / "tickets" / "run_date=2026-11-22" / "tickets.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
+    assert ticket["status"] == "open" and gone not in ticket["discrepancy_ids"]
+    assert ticket["resolution"].startswith(f"Resolved tonight: {gone}: the merchant receipt")
+    assert "(likely cause: late_counterpart, confidence 0.90)" in ticket["resolution"]
+    assert _resolved_causes(world.out).rows() == [(gone, "late_counterpart")]

@@ -8,6 +8,7 @@ and ``walletrecon score``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,15 +163,24 @@ class CauseScore:
         return self.named_right / self.injected if self.injected else 1.0
 
 
+#: A break an open ticket's resolution names as resolved tonight, with its likely cause.
+RESOLVED_TONIGHT = re.compile(
+    r"(?:Resolved tonight: |; )(\w+): [^;]*?\(likely cause: (\w+), confidence [0-9.]+\)"
+)
+
+
 def _resolved_causes(out: Path) -> pl.DataFrame:
-    """(discrepancy_id, likely_cause) of every break on a resolved ticket that names a cause."""
-    rows = [
-        (identifier, ticket["likely_cause"])
-        for path in sorted((out / "tickets").glob("run_date=*/tickets.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if (ticket := json.loads(line))["status"] == "resolved" and ticket.get("likely_cause")
-        for identifier in ticket["discrepancy_ids"]
-    ]
+    """(discrepancy_id, likely_cause) of every break resolved with a cause: each break of a
+    resolved ticket that names one, and each break an open ticket's resolution names as resolved
+    tonight with one (``tickets._resolved_tonight``)."""
+    rows = []
+    for path in sorted((out / "tickets").glob("run_date=*/tickets.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            ticket = json.loads(line)
+            if ticket["status"] == "resolved" and ticket.get("likely_cause"):
+                rows += [(item, ticket["likely_cause"]) for item in ticket["discrepancy_ids"]]
+            elif ticket["status"] != "resolved" and ticket.get("resolution"):
+                rows += RESOLVED_TONIGHT.findall(ticket["resolution"])
     schema = {"discrepancy_id": pl.String, "likely_cause": pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row")
 

@@ -154,6 +154,21 @@ def _grouped(items: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([single, many.select(single.columns).cast(single.schema)])
 
 
+def _resolved_tonight(items: pl.DataFrame) -> pl.DataFrame:
+    """(group, resolved_tonight) of the breaks resolved tonight in groups still open: each
+    break's id and resolution (with its likely cause, as its own ticket would have said)."""
+    named = pl.format("{}: {}", "discrepancy_id", "resolution")
+    cause = pl.format(" (likely cause: {}, confidence {})", "likely_cause", "cause_confidence")
+    return items.group_by("group").agg(
+        pl.format(
+            "Resolved tonight: {}.",
+            pl.concat_str([named, cause.fill_null("")])
+            .sort_by(pl.col("discrepancy_id"))
+            .str.join("; "),
+        ).alias("resolved_tonight")
+    )
+
+
 def _suggested_action(column: str) -> pl.Expr:
     """The kind's suggested action (its five handling steps)."""
     return pl.col(column).replace_strict(kinds.suggested_action_of(), return_dtype=pl.String)
@@ -261,7 +276,11 @@ def build_tickets(
         pl.col("cause_confidence").cast(pl.String),
         pl.lit(run_date).alias("run_date"),
     )
-    # A group's ticket is resolved only when none of its breaks is open any more.
+    # A group's ticket is resolved only when none of its breaks is open any more; an open
+    # group's breaks resolved tonight are named in its resolution.
+    partly = _resolved_tonight(
+        closed_items.join(open_items.select("group"), on="group", how="semi")
+    )
     closed_items = closed_items.join(open_items.select("group"), on="group", how="anti")
     grouped = pl.concat(
         [_grouped(open_items), _grouped(closed_items)], how="vertical_relaxed"
@@ -276,5 +295,7 @@ def build_tickets(
         decimal_text(pl.col("amount_value"), "currency").alias("amount"),
         pl.when(pl.col("status") == "resolved").then(pl.col("resolution")).alias("resolution"),
     )
-    tickets = grouped
+    tickets = grouped.join(partly, on="group", how="left").with_columns(
+        pl.coalesce("resolution", "resolved_tonight").alias("resolution")
+    )
     return tickets.select(TICKET_COLUMNS).sort("status", "priority", "ticket_id", nulls_last=True)
