@@ -281,6 +281,25 @@ def test_parquet_bytes_that_are_not_utf8_stop_the_night_naming_row_and_column(
     assert "receipts.parquet: row 2, column 'receipt_id': bytes that are not UTF-8" in result.output
 
 
+@pytest.mark.parametrize("extra", ["", ",extra"], ids=["well-formed row", "malformed row"])
+@pytest.mark.parametrize("name", ["ledger.csv", "ledger.csv.gz"])
+def test_csv_bytes_that_are_not_utf8_stop_the_night_naming_the_line(
+    tmp_path: Path, name: str, extra: str
+) -> None:
+    folder = tmp_path / "inbox" / D
+    folder.mkdir(parents=True)
+    text = csv_text("ledger", [FAILED_PAYMENT, {**FAILED_PAYMENT, "entry_id": "E-2"}])
+    data = text.replace("E-2", "E-\udcff2").rstrip("\n").encode("utf-8", "surrogateescape")
+    data += extra.encode() + b"\n"
+    if name.endswith(".gz"):
+        data = gzip.compress(data)
+    (folder / name).write_bytes(data)
+    result = cli(tmp_path)
+    assert result.exit_code == 2
+    expected = f"{name}: cannot read as UTF-8 CSV: line 3: byte 0xff is not UTF-8"
+    assert expected in result.output
+
+
 def test_a_nested_parquet_column_of_a_source_stops_the_night_naming_it(tmp_path: Path) -> None:
     folder = tmp_path / "inbox" / D
     write_parquet(folder, "receipts", [ITS_RECEIPT])

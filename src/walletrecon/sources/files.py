@@ -7,6 +7,7 @@ A file that cannot be read at all, or that lacks a required column, raises Input
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -145,7 +146,8 @@ def _parse_piece(
             malformed.clear()
             table = parse(use_threads=False)
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read as UTF-8 CSV: {exc}") from exc
+        where = first_non_utf8(path)
+        raise InputError(f"{path}: cannot read as UTF-8 CSV: {where or exc}") from exc
     read = table.num_rows + len(malformed)
     if read != piece.records:
         where = f" of bytes {piece.start} to {piece.end}" if len(scan.pieces) > 1 else ""
@@ -191,6 +193,27 @@ def _parse_csv(
             quoted_strings_can_be_null=False,
         ),
     )
+
+
+def first_non_utf8(path: Path) -> str:
+    """Where a file (or its decompressed text) first stops being UTF-8: its physical line, the
+    byte and what was expected; empty when it is UTF-8 throughout. Read a block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    line = 1
+    with opener(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                # ``exc.object`` is the block after the bytes of a character the last one cut.
+                line += exc.object.count(b"\n", 0, exc.start)
+                return (
+                    f"line {line}: byte 0x{exc.object[exc.start]:02x} is not UTF-8 "
+                    "(expected UTF-8 text)"
+                )
+            line += block.count(b"\n")
+    return ""
 
 
 def _is_utf8(value: bytes) -> bool:
