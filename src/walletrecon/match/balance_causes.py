@@ -120,10 +120,16 @@ def _count(candidates: pl.DataFrame, prefix: str) -> pl.DataFrame:
         .group_by(ACCOUNT)
         .agg(
             pl.col("entry_id").n_unique().alias(f"{prefix}_n"),
-            pl.col("entry_id").first().alias(f"{prefix}_entry"),
             pl.col("origin").first().alias(f"{prefix}_origin"),
             pl.col("detail").first().alias(f"{prefix}_detail"),
         )
+    )
+
+
+def _soon_after(cut_off: str, window: dt.timedelta) -> pl.Expr:
+    """Posted after the cut-off in column ``cut_off``, and at most ``window`` after it."""
+    return (pl.col("posted_at") > pl.col(cut_off)) & (
+        pl.col("posted_at") <= pl.col(cut_off) + window
     )
 
 
@@ -132,16 +138,10 @@ def _after_cutoff(
 ) -> pl.DataFrame:
     """Entries posted within ``window`` after the snapshot's cut-off of exactly the difference,
     or after the cut-off before of minus it."""
-    posted = pl.col("posted_at")
-    after = (
-        (posted > pl.col("as_of"))
-        & (posted <= pl.col("as_of") + window)
-        & (pl.col("amount_minor") == pl.col("gap"))
-    )
+    after = _soon_after("as_of", window) & (pl.col("amount_minor") == pl.col("gap"))
     # The echo: last night's break of the account was off by the entry, tonight's by minus it.
     echo = (
-        (posted > pl.col("previous_as_of"))
-        & (posted <= pl.col("previous_as_of") + window)
+        _soon_after("previous_as_of", window)
         & (pl.col("amount_minor") == -pl.col("gap"))
         & (pl.col("previous_gap") == pl.col("amount_minor"))
     ).fill_null(False)
@@ -185,11 +185,10 @@ def _duplicates(gaps: pl.DataFrame, duplicates: pl.DataFrame) -> pl.DataFrame:
 
 
 def _fees(
-    gaps: pl.DataFrame, nearby: pl.DataFrame, lines: pl.DataFrame, config: Config
+    gaps: pl.DataFrame, succeeded: pl.DataFrame, lines: pl.DataFrame, config: Config
 ) -> pl.DataFrame:
-    """Entries of the account with a fee of minus the difference (their settlement line's, or a
-    configured schedule's), whose transaction has no ``fee`` entry tonight."""
-    succeeded = nearby.filter(pl.col("status") == "succeeded")
+    """Succeeded entries of the account with a fee of minus the difference (their settlement
+    line's, or a configured schedule's), whose transaction has no ``fee`` entry tonight."""
     booked = succeeded.filter(pl.col("entry_type") == "fee").select("account_id", "txn_id")
     fees = pl.concat([lines, schedule_fees(succeeded, config)]).unique()
     entries = (
@@ -253,7 +252,7 @@ def explain_balances(
     counted = [
         _after_cutoff(gaps, pool, window, config.timezone),
         _duplicates(gaps, duplicates),
-        _fees(gaps, nearby, lines, config),
+        _fees(gaps, succeeded, lines, config),
     ]
     frame = findings
     for candidates in counted:
@@ -274,8 +273,6 @@ def explain_balances(
         .alias("evidence")
     ).select(findings.columns)
     # Kept a night: tonight's entries posted after their account's cut-off, within the window.
-    later = gaps.join(pool, on=ACCOUNT).filter(
-        (pl.col("posted_at") > pl.col("as_of")) & (pl.col("posted_at") <= pl.col("as_of") + window)
-    )
+    later = gaps.join(pool, on=ACCOUNT).filter(_soon_after("as_of", window))
     kept = conform(later, CUTOFF_ENTRIES).unique(maintain_order=True)
     return BalanceCauses(findings=explained, cutoff_entries=kept)
